@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything lives in .venv/.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test venv package bench clean
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) requirements.txt requirements-dev.txt
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## Set up and start the bot in local mode (SQLite in data/, demo cohort, no Azure).
+run: $(STAMP)
+	$(PY) -m bot db upgrade
+	$(PY) -m bot demo
+	DEMO_COHORT=$${DEMO_COHORT:-demo} $(PY) app.py
+
+## Set up and run the whole test suite.
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+## Build the Teams app zip (needs MicrosoftAppId) into dist/.
+package: $(STAMP)
+	$(PY) -m manifest.package
+
+bench: $(STAMP)
+	$(PY) bench/inbound.py
+
+clean:
+	rm -rf $(VENV) data dist .pytest_cache

@@ -1,0 +1,205 @@
+"""Settings: one frozen object read once from the environment."""
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{REPO_ROOT / 'data' / 'talentnord.db'}"
+APP_TYPES = ("SingleTenant", "MultiTenant", "UserAssignedMSI")
+
+
+class ConfigError(ValueError):
+    """A setting has a wrong value; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+class Secret:
+    """A string that never shows itself in repr, str or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret value, for the one place that needs it."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def normalise_database_url(url: str) -> str:
+    """Give plain sqlite:// and postgresql:// URLs their async driver."""
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+    if url.startswith("postgres://"):
+        return "postgresql+asyncpg://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://"):]
+    return url
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(name, f"expected 1/0, true/false, yes/no; got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number; got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low} and {high}; got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number; got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low} and {high}; got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment, cast and checked."""
+
+    app_id: str = ""
+    app_password: Secret = field(default_factory=lambda: Secret(""))
+    app_type: str = "SingleTenant"
+    app_tenant_id: str = ""
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 3978
+    content_dir: Path = REPO_ROOT / "content"
+    timezone: str = "Europe/Copenhagen"
+    allow_anonymous: bool = False
+    demo_cohort: str = ""
+    openid_metadata_url: str = ""
+    token_issuer: str = ""
+    max_body_bytes: int = 256 * 1024
+    tick_seconds: float = 5.0
+    global_rate_per_second: float = 50.0
+    log_level: str = "INFO"
+
+    @property
+    def local_mode(self) -> bool:
+        """No app id: requests are accepted without a token."""
+        return not self.app_id
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Read and check every setting; raise ConfigError naming the first bad one."""
+        env = os.environ if env is None else env
+        app_id = env.get("MicrosoftAppId", "").strip()
+        password = env.get("MicrosoftAppPassword", "")
+        app_type = env.get("MicrosoftAppType", "").strip() or "SingleTenant"
+        if app_type not in APP_TYPES:
+            raise ConfigError("MicrosoftAppType", f"must be one of {', '.join(APP_TYPES)}; got {app_type!r}")
+        tenant_id = env.get("MicrosoftAppTenantId", "").strip()
+        if app_id and app_type == "SingleTenant" and not tenant_id:
+            raise ConfigError("MicrosoftAppTenantId", "is required for a SingleTenant bot")
+        if app_id and app_type != "UserAssignedMSI" and not password:
+            raise ConfigError("MicrosoftAppPassword", "is required when MicrosoftAppId is set")
+
+        database_url = normalise_database_url(env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL)
+        if not (database_url.startswith("sqlite+aiosqlite://") or database_url.startswith("postgresql+asyncpg://")):
+            raise ConfigError("DATABASE_URL", "must be a sqlite:// or postgresql:// URL")
+
+        host = env.get("HOST", "").strip() or "127.0.0.1"
+        port = _int(env, "PORT", 3978, 1, 65535)
+        allow_anonymous = _flag(env, "ALLOW_ANONYMOUS")
+        if not app_id and not is_loopback(host) and not allow_anonymous:
+            raise ConfigError(
+                "HOST",
+                f"local mode (no MicrosoftAppId) accepts requests without a token, so it only listens on "
+                f"loopback; got {host!r}. Set MicrosoftAppId, or ALLOW_ANONYMOUS=1 if you really mean it",
+            )
+
+        content_dir = Path(env.get("CONTENT_DIR", "").strip() or REPO_ROOT / "content")
+        if not content_dir.is_dir():
+            raise ConfigError("CONTENT_DIR", f"{content_dir} is not a directory")
+
+        timezone = env.get("BOT_TIMEZONE", "").strip() or "Europe/Copenhagen"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError("BOT_TIMEZONE", f"unknown time zone {timezone!r}") from None
+
+        metadata_url = env.get("ToBotFromChannelOpenIdMetadataUrl", "").strip()
+        issuer = env.get("ToBotFromChannelTokenIssuer", "").strip()
+        if bool(metadata_url) != bool(issuer):
+            missing = "ToBotFromChannelTokenIssuer" if metadata_url else "ToBotFromChannelOpenIdMetadataUrl"
+            raise ConfigError(missing, "must be set together with its partner, or neither")
+
+        log_level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
+        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError("LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR; got {log_level!r}")
+
+        return cls(
+            app_id=app_id,
+            app_password=Secret(password),
+            app_type=app_type,
+            app_tenant_id=tenant_id,
+            database_url=database_url,
+            host=host,
+            port=port,
+            content_dir=content_dir,
+            timezone=timezone,
+            allow_anonymous=allow_anonymous,
+            demo_cohort=env.get("DEMO_COHORT", "").strip(),
+            openid_metadata_url=metadata_url,
+            token_issuer=issuer,
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024, 1024, 10 * 1024 * 1024),
+            tick_seconds=_float(env, "TICK_SECONDS", 5.0, 0.1, 3600.0),
+            global_rate_per_second=_float(env, "TEAMS_RATE_PER_SECOND", 50.0, 0.1, 10000.0),
+            log_level=log_level,
+        )

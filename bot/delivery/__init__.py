@@ -1,0 +1,1 @@
+"""Delivery of proactive messages: outbox, rate limits, Bot Connector sender."""

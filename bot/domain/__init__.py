@@ -1,0 +1,1 @@
+"""Pure domain: the programme, cohorts, people and the rules between them."""

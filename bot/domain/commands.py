@@ -1,0 +1,65 @@
+"""What a person's chat text asks for: a small, forgiving Danish command parser."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_MENTION_RE = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+_TAG_RE = re.compile(r"<[^>]+>")
+_PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACE_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A recognised request: its name and the rest of the text as argument."""
+
+    name: str
+    arg: str = ""
+
+
+# (intent, exact phrases after normalisation). Kept as data so the help card and tests can see it.
+PHRASES: dict[str, tuple[str, ...]] = {
+    "help": (
+        "hjælp", "hjaelp", "help", "hjælp mig", "kommandoer", "hvad kan du", "hvad kan du hjælpe med",
+        "hvad kan jeg skrive", "menu", "start",
+    ),
+    "next": (
+        "næste", "naeste", "next", "hvad nu", "hvad skal jeg nu", "hvad er det næste", "hvad er næste",
+        "hvad sker der nu", "hvad skal jeg", "hvornår er næste modul", "hvornår er det næste", "næste aktivitet",
+        "næste modul", "hvad skal jeg forberede", "hvad skal jeg nå", "hvad kommer der nu", "program", "kalender",
+    ),
+    "library": ("materialer", "materiale", "bibliotek", "biblioteket", "mine materialer", "library"),
+    "greeting": ("hej", "hejsa", "hallo", "goddag", "godmorgen", "hi", "hello", "dav"),
+    "thanks": ("tak", "mange tak", "tusind tak", "tak for det", "super tak"),
+}
+PREFIXES: dict[str, tuple[str, ...]] = {
+    "ask": ("spørg ", "spoerg ", "spørgsmål "),
+}
+
+
+def normalise(text: str) -> str:
+    """Lower-case, mentions and markup removed, punctuation dropped, spaces collapsed."""
+    text = _MENTION_RE.sub(" ", text or "")
+    text = _TAG_RE.sub(" ", text)
+    text = unicodedata.normalize("NFC", text).lower()
+    text = _PUNCT_RE.sub(" ", text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def classify(text: str) -> Intent:
+    """The intent of a chat message; 'unknown' when nothing matches, 'empty' for nothing at all."""
+    norm = normalise(text)
+    if not norm:
+        return Intent("empty")
+    for name, phrases in PHRASES.items():
+        if norm in phrases:
+            return Intent(name)
+    for name, prefixes in PREFIXES.items():
+        for prefix in prefixes:
+            if norm.startswith(prefix):
+                return Intent(name, norm[len(prefix):].strip())
+    if norm.startswith("næste ") or norm.endswith(" næste"):
+        return Intent("next")
+    return Intent("unknown", norm)

@@ -1,0 +1,1 @@
+"""The question index over content and answered questions."""

@@ -1,0 +1,1 @@
+"""Use cases: each a class taking its ports in its constructor."""

@@ -1,0 +1,182 @@
+"""Finding people from their Teams identity, linking them, and remembering their chats."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.domain.calendar import Session
+from bot.domain.people import Profile, RoleInCohort, TeamsIdentity
+from bot.domain.roster import normalise_email
+from bot.storage.db import Database
+from bot.storage.models import CalendarSession, Cohort, Conversation, Membership, Person
+
+log = logging.getLogger(__name__)
+DEMO_LEADER_EMAIL = "demo.leder@talentnord.example"
+
+
+class Directory:
+    """The roster as the Teams edge needs it."""
+
+    def __init__(self, db: Database, demo_cohort: str = "") -> None:
+        self.db = db
+        self.demo_cohort = demo_cohort
+
+    async def find(self, identity: TeamsIdentity) -> int | None:
+        """The person id for a Teams identity, by AAD object id, else by email."""
+        async with self.db.sessions() as session:
+            if identity.aad_object_id:
+                person_id = await session.scalar(
+                    select(Person.id).where(Person.aad_object_id == identity.aad_object_id)
+                )
+                if person_id is not None:
+                    return person_id
+            if identity.email:
+                return await session.scalar(select(Person.id).where(Person.email == normalise_email(identity.email)))
+        return None
+
+    async def link(self, identity: TeamsIdentity) -> int | None:
+        """Find the person and store their Teams ids; in the demo, enrol strangers as talents."""
+        async with self.db.sessions() as session, session.begin():
+            person = await self._lookup(session, identity)
+            if person is None and self.demo_cohort:
+                person = await self._join_demo(session, identity)
+            if person is None:
+                return None
+            if identity.aad_object_id and person.aad_object_id != identity.aad_object_id:
+                person.aad_object_id = identity.aad_object_id
+            if person.teams_user_id != identity.user_id:
+                person.teams_user_id = identity.user_id
+            if identity.tenant_id and person.tenant_id != identity.tenant_id:
+                person.tenant_id = identity.tenant_id
+            await session.flush()
+            return person.id
+
+    async def _lookup(self, session: AsyncSession, identity: TeamsIdentity) -> Person | None:
+        if identity.aad_object_id:
+            person = await session.scalar(select(Person).where(Person.aad_object_id == identity.aad_object_id))
+            if person is not None:
+                return person
+        if identity.email:
+            return await session.scalar(select(Person).where(Person.email == normalise_email(identity.email)))
+        return None
+
+    async def _join_demo(self, session: AsyncSession, identity: TeamsIdentity) -> Person | None:
+        cohort = await session.scalar(select(Cohort).where(Cohort.key == self.demo_cohort))
+        if cohort is None:
+            log.warning("demo cohort %r not found; stranger not enrolled", self.demo_cohort)
+            return None
+        email = normalise_email(identity.email or f"{identity.aad_object_id or identity.user_id}@demo.invalid")
+        person = await session.scalar(select(Person).where(Person.email == email))
+        if person is None:
+            person = Person(email=email, name=identity.name or "Demo-talent", organisation="Demo Kommune")
+            session.add(person)
+            await session.flush()
+        leader_id = await session.scalar(select(Person.id).where(Person.email == DEMO_LEADER_EMAIL))
+        session.add(
+            Membership(
+                cohort_id=cohort.id,
+                person_id=person.id,
+                role="talent",
+                level="leder-af-medarbejdere",
+                leader_id=leader_id,
+            )
+        )
+        log.info("demo: enrolled a new person as talent in %s", self.demo_cohort)
+        return person
+
+    async def save_conversation(
+        self,
+        *,
+        conversation_id: str,
+        kind: str,
+        service_url: str,
+        tenant_id: str | None,
+        reference: dict[str, Any],
+        person_id: int | None,
+    ) -> None:
+        """Remember where to write to someone (or a channel); a new install makes it reachable again."""
+        async with self.db.sessions() as session, session.begin():
+            row = await session.scalar(select(Conversation).where(Conversation.conversation_id == conversation_id))
+            if row is None:
+                session.add(
+                    Conversation(
+                        conversation_id=conversation_id,
+                        kind=kind,
+                        person_id=person_id,
+                        service_url=service_url,
+                        tenant_id=tenant_id,
+                        reference=reference,
+                    )
+                )
+                return
+            row.reference = reference
+            row.service_url = service_url
+            row.person_id = person_id if person_id is not None else row.person_id
+            row.unreachable_at = None
+            row.unreachable_reason = None
+
+    async def has_conversation(self, conversation_id: str) -> bool:
+        """Whether we already stored this conversation."""
+        async with self.db.sessions() as session:
+            found = await session.scalar(
+                select(Conversation.id).where(
+                    Conversation.conversation_id == conversation_id, Conversation.unreachable_at.is_(None)
+                )
+            )
+            return found is not None
+
+    async def profile(self, person_id: int) -> Profile | None:
+        """The person with all their roles, names of leader and mentor included."""
+        async with self.db.sessions() as session:
+            person = await session.get(Person, person_id)
+            if person is None:
+                return None
+            leader, mentor = aliased(Person), aliased(Person)
+            result = await session.execute(
+                select(Membership, Cohort, leader.name, mentor.name)
+                .join(Cohort, Membership.cohort_id == Cohort.id)
+                .outerjoin(leader, Membership.leader_id == leader.id)
+                .outerjoin(mentor, Membership.mentor_id == mentor.id)
+                .where(Membership.person_id == person_id)
+                .order_by(Cohort.id, Membership.role)
+            )
+            roles = tuple(
+                RoleInCohort(
+                    cohort_id=cohort.id,
+                    cohort_key=cohort.key,
+                    cohort_name=cohort.name,
+                    timezone=cohort.timezone,
+                    role=m.role,
+                    level=m.level,
+                    leader_name=leader_name,
+                    mentor_name=mentor_name,
+                )
+                for m, cohort, leader_name, mentor_name in result.all()
+            )
+            return Profile(person.id, person.email, person.name, person.organisation, roles)
+
+    async def sessions(self, cohort_ids: tuple[int, ...]) -> dict[int, list[Session]]:
+        """The calendar of each cohort."""
+        out: dict[int, list[Session]] = {cid: [] for cid in cohort_ids}
+        if not cohort_ids:
+            return out
+        async with self.db.sessions() as session:
+            rows = await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id.in_(cohort_ids)))
+            for row in rows:
+                out[row.cohort_id].append(
+                    Session(row.activity_key, row.part, row.starts_at, row.ends_at, row.venue)
+                )
+        return out
+
+    async def mark_unreachable(self, conversation_id: str, reason: str) -> None:
+        """The bot can no longer write here (uninstalled, blocked, removed)."""
+        async with self.db.sessions() as session, session.begin():
+            row = await session.scalar(select(Conversation).where(Conversation.conversation_id == conversation_id))
+            if row is not None and row.unreachable_at is None:
+                row.unreachable_at = datetime.now(timezone.utc)
+                row.unreachable_reason = reason

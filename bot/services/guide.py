@@ -1,0 +1,140 @@
+"""What a person sees when they talk to the bot: welcome, help, their next activity."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from bot.domain.calendar import Upcoming, upcoming
+from bot.domain.danish import days_until, format_date, format_span
+from bot.domain.people import Profile
+from bot.domain.programme import Programme
+from bot.services.directory import Directory
+
+PART_LABELS = {"main": "Tid", "day1": "Dag 1", "day2": "Dag 2"}
+HELP_COMMANDS = (
+    ("næste", "Din næste aktivitet, og hvad du skal forberede"),
+    ("materialer", "Dit bibliotek med forberedelsesmaterialer"),
+    ("spørg …", "Stil et spørgsmål til underviserne"),
+    ("hjælp", "Denne oversigt"),
+)
+PREPARATION_TEXT = (
+    "Cirka to uger før får du her i chatten en kort video eller podcast, en uge før en kort artikel, "
+    "og lidt senere valgfri grundlitteratur. Regn med cirka 2 timers forberedelse i alt."
+)
+LEADER_PREPARATION_TEXT = (
+    "Du får forberedelse her i chatten før aktiviteten. Tal gerne med dit talent om forventningerne inden."
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A card to send back: template name and its data."""
+
+    card: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Guide:
+    """Builds the replies for the everyday commands."""
+
+    def __init__(self, programme: Programme, directory: Directory, clock: Callable[[], datetime]) -> None:
+        self.programme = programme
+        self.directory = directory
+        self.clock = clock
+
+    async def _upcoming(self, profile: Profile) -> list[tuple[Upcoming, ZoneInfo]]:
+        now = self.clock()
+        calendars = await self.directory.sessions(profile.cohort_ids)
+        found: list[tuple[Upcoming, ZoneInfo]] = []
+        for cohort_id, sessions in calendars.items():
+            tz = ZoneInfo(next(r.timezone for r in profile.roles if r.cohort_id == cohort_id))
+            for item in upcoming(self.programme, sessions, profile.roles_in(cohort_id), now):
+                found.append((item, tz))
+        found.sort(key=lambda pair: pair[0].starts_at)
+        return found
+
+    def _when(self, item: Upcoming, tz: ZoneInfo) -> dict[str, str]:
+        first = item.sessions[0]
+        start = first.starts_at.astimezone(tz)
+        today = self.clock().astimezone(tz).date()
+        return {
+            "name": item.activity.name,
+            "when": format_span(start, first.ends_at.astimezone(tz)),
+            "venue": first.venue,
+            "until": days_until(today, start.date()) if start.date() >= today else "i gang nu",
+        }
+
+    async def welcome(self, profile: Profile) -> Reply:
+        """The welcome card: who they are in the programme and what is next."""
+        roles = []
+        for role in profile.roles:
+            text = f"{role.role_da.capitalize()} på {role.cohort_name}"
+            if role.level:
+                text += f" ({role.level_da})"
+            if role.leader_name:
+                text += f" · nærmeste leder: {role.leader_name}"
+            roles.append(text)
+        items = await self._upcoming(profile)
+        nxt = self._when(*items[0]) if items else None
+        cohort_name = profile.roles[0].cohort_name if profile.roles else ""
+        return Reply("welcome", {"first_name": profile.first_name, "roles": roles, "cohort_name": cohort_name, "next": nxt})
+
+    def help(self) -> Reply:
+        """The help card."""
+        return Reply("help", {"commands": [{"command": c, "text": t} for c, t in HELP_COMMANDS], "is_admin": False})
+
+    async def next(self, profile: Profile) -> Reply:
+        """The next activity with its sessions, purpose and preparation."""
+        items = await self._upcoming(profile)
+        if not items:
+            return Reply(
+                "notice",
+                {
+                    "title": "Ingen kommende aktiviteter",
+                    "text": "Der er ingen kommende aktiviteter i din kalender lige nu. "
+                    "Når LEAD har lagt datoerne ind, kan du se dem her.",
+                    "sender": None,
+                },
+            )
+        item, tz = items[0]
+        head = self._when(item, tz)
+        sessions = [
+            {
+                "label": PART_LABELS.get(s.part, s.part),
+                "when": format_span(s.starts_at.astimezone(tz), s.ends_at.astimezone(tz)),
+                "venue": s.venue,
+            }
+            for s in item.sessions
+        ]
+        is_talent = profile.has_role("talent")
+        later = [
+            {
+                "when": format_date(other.starts_at.astimezone(other_tz).date(), weekday=False),
+                "name": other.activity.name,
+            }
+            for other, other_tz in items[1:4]
+        ]
+        return Reply(
+            "next_activity",
+            {
+                "name": head["name"],
+                "until": head["until"],
+                "sessions": sessions,
+                "purpose": item.activity.purpose,
+                "bring": item.activity.bring,
+                "preparation": PREPARATION_TEXT if is_talent else LEADER_PREPARATION_TEXT,
+                "later": later,
+            },
+        )
+
+    def not_rostered(self, name: str) -> Reply:
+        """The polite card for someone not on any roster."""
+        return Reply("not_rostered", {"name": name})
+
+    def fallback(self, text: str) -> Reply:
+        """For text we did not understand: never silence."""
+        return Reply("fallback", {"text": text})
+
+

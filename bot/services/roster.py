@@ -1,0 +1,180 @@
+"""Importing cohorts (calendar) and rosters (people and roles), all or nothing."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.domain.cohort import CohortSpec
+from bot.domain.errors import FileError, FileErrors
+from bot.domain.roster import RosterRow
+from bot.storage.db import Database
+from bot.storage.models import CalendarSession, Cohort, Membership, Person
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ImportSummary:
+    """What an import changed; all zero when the same file is imported again."""
+
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.removed)
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.removed} removed, {self.unchanged} unchanged"
+
+
+def _assign(obj: object, **values: object) -> bool:
+    """Set attributes that differ; True when anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+class RosterService:
+    """Creates and updates cohorts and their people from LEAD's files."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def import_cohort(self, spec: CohortSpec) -> ImportSummary:
+        """Create or update a cohort and its calendar in one transaction."""
+        summary = ImportSummary()
+        async with self.db.sessions() as session, session.begin():
+            cohort = await session.scalar(
+                select(Cohort).where(Cohort.key == spec.key).options(selectinload(Cohort.sessions))
+            )
+            if cohort is None:
+                cohort = Cohort(key=spec.key, name=spec.name, timezone=spec.timezone, tenant_id=spec.tenant)
+                cohort.sessions = []
+                session.add(cohort)
+                summary.created += 1
+            elif _assign(cohort, name=spec.name, timezone=spec.timezone, tenant_id=spec.tenant):
+                summary.updated += 1
+            else:
+                summary.unchanged += 1
+            existing = {(s.activity_key, s.part): s for s in cohort.sessions}
+            wanted = {(s.activity_key, s.part): s for s in spec.sessions}
+            for key, item in wanted.items():
+                row = existing.get(key)
+                if row is None:
+                    cohort.sessions.append(
+                        CalendarSession(
+                            activity_key=item.activity_key,
+                            part=item.part,
+                            starts_at=item.starts_at,
+                            ends_at=item.ends_at,
+                            venue=item.venue,
+                        )
+                    )
+                    summary.created += 1
+                elif _assign(row, starts_at=item.starts_at, ends_at=item.ends_at, venue=item.venue):
+                    summary.updated += 1
+                else:
+                    summary.unchanged += 1
+            for key, row in existing.items():
+                if key not in wanted:
+                    cohort.sessions.remove(row)
+                    summary.removed += 1
+        log.info("cohort %s imported: %s", spec.key, summary)
+        return summary
+
+    async def import_roster(self, cohort_key: str, rows: list[RosterRow], path: str) -> ImportSummary:
+        """Create or update people and their roles in a cohort; any bad row writes nothing."""
+        summary = ImportSummary()
+        async with self.db.sessions() as session, session.begin():
+            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
+            if cohort is None:
+                raise FileErrors([FileError(path, 0, f"no cohort with key {cohort_key!r}; import its YAML first")])
+            emails = {r.email for r in rows} | {r.leader_email for r in rows if r.leader_email} | {
+                r.mentor_email for r in rows if r.mentor_email
+            }
+            people = {
+                p.email: p for p in (await session.scalars(select(Person).where(Person.email.in_(emails)))).all()
+            }
+            roles_in_db = await self._roles_in_cohort(session, cohort.id)
+            roles_in_file = {(r.email, r.role) for r in rows}
+            errors = self._check_links(rows, roles_in_file, roles_in_db, path)
+            if errors:
+                raise FileErrors(errors)
+
+            for row in rows:  # people first, so links can point at them
+                person = people.get(row.email)
+                if person is None:
+                    person = Person(email=row.email, name=row.name, organisation=row.organisation)
+                    session.add(person)
+                    people[row.email] = person
+                    summary.created += 1
+                elif _assign(person, name=row.name, organisation=row.organisation or person.organisation):
+                    summary.updated += 1
+            await session.flush()
+
+            memberships = {
+                (m.person_id, m.role): m
+                for m in (await session.scalars(select(Membership).where(Membership.cohort_id == cohort.id))).all()
+            }
+            for row in rows:
+                person = people[row.email]
+                leader_id = people[row.leader_email].id if row.leader_email else None
+                mentor_id = people[row.mentor_email].id if row.mentor_email else None
+                membership = memberships.get((person.id, row.role))
+                if membership is None:
+                    session.add(
+                        Membership(
+                            cohort_id=cohort.id,
+                            person_id=person.id,
+                            role=row.role,
+                            level=row.level,
+                            leader_id=leader_id,
+                            mentor_id=mentor_id,
+                        )
+                    )
+                    summary.created += 1
+                elif _assign(membership, level=row.level, leader_id=leader_id, mentor_id=mentor_id):
+                    summary.updated += 1
+                else:
+                    summary.unchanged += 1
+        log.info("roster for %s imported: %s", cohort_key, summary)
+        return summary
+
+    @staticmethod
+    async def _roles_in_cohort(session: AsyncSession, cohort_id: int) -> set[tuple[str, str]]:
+        result = await session.execute(
+            select(Person.email, Membership.role).join(Membership.person).where(Membership.cohort_id == cohort_id)
+        )
+        return {(email, role) for email, role in result.all()}
+
+    @staticmethod
+    def _check_links(
+        rows: list[RosterRow],
+        in_file: set[tuple[str, str]],
+        in_db: set[tuple[str, str]],
+        path: str,
+    ) -> list[FileError]:
+        """Every leader and mentor named must have that role in the file or the cohort."""
+        known = in_file | in_db
+        errors = []
+        for row in rows:
+            if row.leader_email and (row.leader_email, "leader") not in known:
+                errors.append(
+                    FileError(path, row.line, f"leader_email {row.leader_email} is not on the roster as a leader")
+                )
+            if row.mentor_email and (row.mentor_email, "mentor") not in known:
+                errors.append(
+                    FileError(path, row.line, f"mentor_email {row.mentor_email} is not on the roster as a mentor")
+                )
+        return errors

@@ -1,0 +1,75 @@
+"""POST /api/messages: checks the request, runs the CloudAdapter, maps every auth failure to 401."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import Bot, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+
+log = logging.getLogger(__name__)
+
+
+class _TurnMarker(Bot):
+    """Wraps the bot to know whether a turn began: failures before it are authentication failures."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.started = False
+
+    async def on_turn(self, context: TurnContext) -> None:
+        self.started = True
+        await self.bot.on_turn(context)
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def handle_messages(request: web.Request, adapter: CloudAdapter, bot: Bot, max_body: int) -> web.StreamResponse:
+    """Validate the request shape, then hand it to botbuilder; never a 500 for bad input or auth."""
+    if request.content_length is not None and request.content_length > max_body:
+        return _problem(413, f"body larger than {max_body} bytes")
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return _problem(415, "expected Content-Type: application/json")
+    try:
+        body = await request.read()  # the app's client_max_size caps this; botbuilder re-reads the cache
+    except web.HTTPRequestEntityTooLarge:
+        return _problem(413, f"body larger than {max_body} bytes")
+    if len(body) > max_body:
+        return _problem(413, f"body larger than {max_body} bytes")
+    try:
+        payload: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "body is not valid JSON")
+    if not isinstance(payload, dict):
+        return _problem(400, "body must be a JSON object (an Activity)")
+    try:
+        activity = Activity().deserialize(payload)
+    except Exception:  # msrest raises several types for wrong field types
+        return _problem(400, "body is not a valid Activity")
+    if not activity.type or not isinstance(activity.type, str):
+        return _problem(400, "Activity has no type")
+    if activity.conversation is None or not activity.service_url:
+        return _problem(400, "Activity lacks conversation or serviceUrl")
+
+    marker = _TurnMarker(bot)
+    try:
+        response = await adapter.process(request, marker)
+    except web.HTTPUnauthorized:
+        log.warning("request rejected: not authorised")
+        return _problem(401, "unauthorized")
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        if not marker.started:
+            # botbuilder raises assorted types (jwt errors, KeyError, plain Exception) for bad,
+            # expired or foreign tokens; every one of them is an authentication failure.
+            log.warning("request rejected: authentication failed (%s)", type(exc).__name__)
+            return _problem(401, "unauthorized")
+        log.exception("turn failed after it started")
+        return _problem(500, "internal error")
+    return response if response is not None else web.Response(status=201)

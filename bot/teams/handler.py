@@ -1,0 +1,161 @@
+"""The Teams activity handler: turns activities into service calls and replies into cards."""
+from __future__ import annotations
+
+import logging
+from typing import Awaitable, Callable
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import Activity, Attachment, ChannelAccount
+
+import cards
+from bot.domain.commands import Intent, classify
+from bot.domain.people import Profile, TeamsIdentity
+from bot.services.directory import Directory
+from bot.services.guide import Guide, Reply
+
+log = logging.getLogger(__name__)
+
+# How a recognised intent is answered for a rostered person. One visible table.
+Route = Callable[["CompanionBot", TurnContext, Profile, Intent], Awaitable[Reply]]
+
+
+async def _help(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    return bot.guide.help()
+
+
+async def _next(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    return await bot.guide.next(profile)
+
+
+async def _welcome(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    return await bot.guide.welcome(profile)
+
+
+async def _thanks(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    return Reply("notice", {"title": "Selv tak!", "text": "Skriv endelig, hvis der er mere, jeg kan hjælpe med.", "sender": None})
+
+
+async def _fallback(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    return bot.guide.fallback(ctx.activity.text or "")
+
+
+ROUTES: dict[str, Route] = {
+    "help": _help,
+    "next": _next,
+    "greeting": _welcome,
+    "thanks": _thanks,
+    "library": _next,  # until the library exists, show what comes next
+    "ask": _fallback,
+    "empty": _help,
+    "unknown": _fallback,
+}
+
+
+def identity_of(activity: Activity, account: ChannelAccount | None = None) -> TeamsIdentity:
+    """The sender (or a given member) of an activity as a TeamsIdentity."""
+    who = account or activity.from_property
+    tenant = None
+    if activity.conversation is not None and activity.conversation.tenant_id:
+        tenant = activity.conversation.tenant_id
+    elif isinstance(activity.channel_data, dict):
+        tenant = (activity.channel_data.get("tenant") or {}).get("id")
+    return TeamsIdentity(
+        aad_object_id=getattr(who, "aad_object_id", None) or None,
+        user_id=who.id if who else "",
+        name=(who.name or "") if who else "",
+        tenant_id=tenant,
+    )
+
+
+def is_personal(activity: Activity) -> bool:
+    """Whether the activity comes from a 1:1 chat with the bot."""
+    return bool(activity.conversation) and (activity.conversation.conversation_type or "personal") == "personal"
+
+
+class CompanionBot(TeamsActivityHandler):
+    """The bot's reactive side: install, messages and card actions."""
+
+    def __init__(self, directory: Directory, guide: Guide) -> None:
+        self.directory = directory
+        self.guide = guide
+
+    async def _send(self, ctx: TurnContext, reply: Reply) -> None:
+        card = cards.render(reply.card, reply.data)
+        await ctx.send_activity(
+            MessageFactory.attachment(Attachment(content_type=cards.CARD_CONTENT_TYPE, content=card))
+        )
+
+    async def _identify(self, ctx: TurnContext, account: ChannelAccount | None = None) -> TeamsIdentity:
+        """The sender, with their email looked up from Teams when the AAD id is not known yet."""
+        identity = identity_of(ctx.activity, account)
+        if await self.directory.find(identity) is not None:
+            return identity
+        try:
+            member = await TeamsInfo.get_member(ctx, identity.user_id)
+            email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+        except Exception as exc:  # the lookup is a nicety; a stranger is still answered
+            log.info("member lookup failed: %s", type(exc).__name__)
+            email = None
+        if email:
+            identity = TeamsIdentity(identity.aad_object_id, identity.user_id, identity.name, identity.tenant_id, email)
+        return identity
+
+    async def _remember_chat(self, ctx: TurnContext, person_id: int | None) -> None:
+        activity = ctx.activity
+        reference = TurnContext.get_conversation_reference(activity)
+        await self.directory.save_conversation(
+            conversation_id=activity.conversation.id,
+            kind="personal" if is_personal(activity) else "channel",
+            service_url=activity.service_url or "",
+            tenant_id=identity_of(activity).tenant_id,
+            reference=reference.serialize(),
+            person_id=person_id,
+        )
+
+    async def _person(self, ctx: TurnContext, account: ChannelAccount | None = None) -> int | None:
+        """Find (and link) the sender; store their 1:1 chat the first time we see it."""
+        identity = identity_of(ctx.activity, account)
+        person_id = await self.directory.find(identity)
+        if person_id is None:
+            person_id = await self.directory.link(await self._identify(ctx, account))
+            if person_id is not None and is_personal(ctx.activity):
+                await self._remember_chat(ctx, person_id)
+        elif is_personal(ctx.activity) and not await self.directory.has_conversation(ctx.activity.conversation.id):
+            await self.directory.link(identity)
+            await self._remember_chat(ctx, person_id)
+        return person_id
+
+    async def _greet(self, ctx: TurnContext, account: ChannelAccount | None = None) -> None:
+        person_id = await self._person(ctx, account)
+        profile = await self.directory.profile(person_id) if person_id is not None else None
+        if profile is None or not profile.roles:
+            await self._send(ctx, self.guide.not_rostered(identity_of(ctx.activity, account).name))
+            return
+        await self._send(ctx, await self.guide.welcome(profile))
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        if not is_personal(turn_context.activity):
+            log.info("message in a %s conversation ignored for now", turn_context.activity.conversation.conversation_type)
+            return
+        person_id = await self._person(turn_context)
+        profile = await self.directory.profile(person_id) if person_id is not None else None
+        if profile is None or not profile.roles:
+            await self._send(turn_context, self.guide.not_rostered(turn_context.activity.from_property.name or ""))
+            return
+        intent = classify(turn_context.activity.text or "")
+        route = ROUTES.get(intent.name, _fallback)
+        await self._send(turn_context, await route(self, turn_context, profile, intent))
+
+    async def on_teams_members_added(self, teams_members_added, team_info, turn_context: TurnContext) -> None:  # type: ignore[override]
+        activity = turn_context.activity
+        if not is_personal(activity):
+            if any(m.id == activity.recipient.id for m in teams_members_added):
+                await self._remember_chat(turn_context, None)
+                log.info("installed in a team; channel conversation stored")
+            return
+        # In a 1:1 chat the event names the bot and/or the user; greet the user once.
+        await self._greet(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self.directory.mark_unreachable(turn_context.activity.conversation.id, "app uninstalled")

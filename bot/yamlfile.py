@@ -1,0 +1,71 @@
+"""YAML loading that remembers line numbers, and line-numbered errors."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.domain.errors import FileError, FileErrors
+
+
+class LineDict(dict):
+    """A mapping from YAML that knows the line of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+    def line_of(self, key: Any) -> int:
+        """The line where key stands, else the mapping's own line."""
+        return self.key_lines.get(key, self.line)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader whose mappings are LineDicts."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay strings: the domain parses them itself and reports with the line.
+_LineLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml_text(text: str, path: str) -> Any:
+    """Parse YAML text; a syntax error becomes a FileErrors with its line."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        raise FileErrors([FileError(path, line, f"YAML: {exc.problem or exc}")]) from None
+    except yaml.YAMLError as exc:
+        raise FileErrors([FileError(path, 0, f"YAML: {exc}")]) from None
+
+
+def load_yaml_file(path: Path) -> Any:
+    """Read and parse a YAML file (UTF-8)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FileErrors([FileError(str(path), 0, f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise FileErrors([FileError(str(path), 0, "is not UTF-8 text")]) from None
+    return load_yaml_text(text, str(path))

@@ -1,0 +1,1 @@
+"""Loopback fakes of what lives in Microsoft's cloud, speaking the real protocols."""
