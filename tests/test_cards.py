@@ -1,0 +1,113 @@
+"""Every card template renders schema-valid Adaptive Card 1.5 JSON, with real and hostile data."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+import cards
+from tests.conftest import SCHEMAS, require_shared
+
+HOSTILE = [
+    'Quote " and backslash \\ and \\" mixed',
+    "Line one\nLine two\r\n\ttabbed",
+    "{{ not jinja }} {% raw %} ${expression} </script>",
+    "Æblegrød og øl på Ærø – “typografi” 😀 \u202e",
+    "x" * 5000,
+]
+
+# Realistic data per template; each new template needs an entry here.
+SAMPLES: dict[str, dict[str, Any]] = {
+    "welcome": {
+        "first_name": "Anna",
+        "roles": ["Talent på Hold 2027 (leder af medarbejdere) · nærmeste leder: Mette Kristensen"],
+        "cohort_name": "Hold 2027",
+        "next": {"name": "Kick-off", "when": "tirsdag 12. januar 2027 kl. 09.00–12.30", "venue": "Aalborg Kongres & Kultur Center", "until": "om 8 dage"},
+    },
+    "not_rostered": {"name": "Megan Bowen"},
+    "help": {"commands": [{"command": "næste", "text": "Din næste aktivitet"}, {"command": "hjælp", "text": "Denne oversigt"}], "is_admin": False},
+    "next_activity": {
+        "name": "Modul 1: Ledelse gennem kerneopgaven",
+        "until": "om 12 dage",
+        "sessions": [
+            {"label": "Dag 1", "when": "tirsdag 2. februar 2027 kl. 09.00–16.00", "venue": "Aalborg"},
+            {"label": "Dag 2", "when": "tirsdag 2. marts 2027 kl. 09.00–16.00", "venue": ""},
+        ],
+        "purpose": "At styrke ledelse gennem kerneopgaven.",
+        "bring": "Egne cases",
+        "preparation": "Cirka to timer.",
+        "later": [{"when": "23. marts", "name": "Modul 2"}],
+    },
+    "fallback": {"text": "blå bananer"},
+    "notice": {"title": "Besked fra LEAD", "text": "Husk kick-off på tirsdag.", "sender": "Lars Thomsen, LEAD"},
+}
+VARIANTS: dict[str, list[dict[str, Any]]] = {
+    "welcome": [{"next": None}, {"roles": []}],
+    "next_activity": [{"bring": "", "later": []}],
+    "notice": [{"sender": None}],
+}
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(require_shared(SCHEMAS / "adaptive-card-1.5.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _hostile(value: Any, text: str) -> Any:
+    if isinstance(value, str):
+        return text
+    if isinstance(value, dict):
+        return {k: _hostile(v, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hostile(v, text) for v in value] * 3
+    return value
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return []
+
+
+def _check(card: dict[str, Any], validator: Any) -> None:
+    errors = sorted(validator.iter_errors(card), key=lambda e: list(e.path))
+    assert not errors, "; ".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:5])
+    assert card["version"] == "1.5" and card["type"] == "AdaptiveCard"
+    assert len(json.dumps(card, ensure_ascii=False).encode("utf-8")) < cards.MAX_CARD_BYTES
+
+
+def test_every_template_has_sample_data() -> None:
+    assert sorted(SAMPLES) == cards.template_names()
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_realistic_data_renders_a_valid_card(name: str, validator: Any) -> None:
+    for extra in [{}] + VARIANTS.get(name, []):
+        card = cards.render(name, {**SAMPLES[name], **extra})
+        _check(card, validator)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+@pytest.mark.parametrize("text", HOSTILE, ids=["quotes", "newlines", "template-syntax", "unicode", "5000-chars"])
+def test_hostile_data_stays_valid_and_verbatim(name: str, text: str, validator: Any) -> None:
+    card = cards.render(name, _hostile(SAMPLES[name], text))
+    _check(card, validator)
+    shown = "\n".join(_strings(card))
+    if len(text) <= cards.MAX_TEXT:
+        assert text in shown, "user text must appear exactly as given, not re-interpreted"
+    else:
+        assert text[:100] in shown and "…" in shown
+
+
+def test_welcome_shows_name_and_next_activity() -> None:
+    shown = "\n".join(_strings(cards.render("welcome", SAMPLES["welcome"])))
+    assert "Velkommen til Talent Nord 2.0, Anna!" in shown
+    assert "Kick-off" in shown and "Om 8 dage." in shown
