@@ -1,0 +1,1 @@
+"""Teams app package for Talent Nord: manifest template, icons and the zip builder."""
