@@ -12,25 +12,27 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.config import ConfigError, Settings
-from bot.content_loader import load_programme
+from bot.content_loader import load_content
+from bot.services.core import Core, build_core
+from bot.delivery.connector import ConnectorClient, token_provider
+from bot.delivery.sender import Sender
 from bot.domain.errors import FileErrors
-from bot.domain.programme import Programme
 from bot.logsetup import setup_logging
-from bot.services.directory import Directory
-from bot.services.guide import Guide
 from bot.storage.db import Database
 from bot.teams.auth import create_authentication
 from bot.teams.endpoint import handle_messages
 from bot.teams.handler import CompanionBot
+from scheduler.setup import create_scheduler
 
 log = logging.getLogger("talentnord")
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
-PROGRAMME = web.AppKey("programme", Programme)
 BOT = web.AppKey("bot", CompanionBot)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 IN_FLIGHT = web.AppKey("in_flight", set)
+CORE = web.AppKey("core", Core)
+SENDER = web.AppKey("sender", Sender)
 
 Clock = Callable[[], datetime]
 
@@ -49,8 +51,10 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
         log.warning("could not tell the user about the error")
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
-    """Build the aiohttp application; resources open and close in cleanup contexts."""
+def create_app(settings: Settings, *, clock: Clock = system_clock, background: bool = True) -> web.Application:
+    """Build the aiohttp application; resources open and close in cleanup contexts.
+
+    With background=False no scheduler or sender runs (tests drive them by hand)."""
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[IN_FLIGHT] = set()
@@ -62,15 +66,43 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         yield
         await db.dispose()
 
+    async def services(app: web.Application) -> AsyncIterator[None]:
+        db = app[DATABASE]
+        core = build_core(db, settings, clock)
+        await core.learning.ensure_published()
+        app[CORE] = core
+        client = ConnectorClient(token_provider(settings), concurrency=settings.sender_concurrency)
+        app[SENDER] = Sender(
+            db,
+            client,
+            rate_per_second=settings.global_rate_per_second,
+            concurrency=settings.sender_concurrency,
+            max_attempts=settings.send_max_attempts,
+            clock=clock,
+        )
+        yield
+        await client.close()
+
+    async def clockwork(app: web.Application) -> AsyncIterator[None]:
+        if not background:
+            yield
+            return
+        stop = asyncio.Event()
+        sender_task = asyncio.create_task(app[SENDER].run(stop), name="outbox-sender")
+        scheduler = create_scheduler(app[CORE].planner, app[SENDER], clock, settings.tick_seconds, settings.timezone)
+        scheduler.start()
+        yield
+        scheduler.shutdown(wait=False)
+        stop.set()
+        # The sender finishes the rows it holds; anything left keeps its lease and is retaken later.
+        await asyncio.wait([sender_task], timeout=20)
+
     async def teams(app: web.Application) -> AsyncIterator[None]:
-        programme = load_programme(settings.content_dir)
-        app[PROGRAMME] = programme
-        directory = Directory(app[DATABASE], demo_cohort=settings.demo_cohort)
         auth = create_authentication(settings)
         adapter = CloudAdapter(auth)
         adapter.on_turn_error = _on_turn_error
         app[ADAPTER] = adapter
-        app[BOT] = CompanionBot(directory, Guide(programme, directory, clock))
+        app[BOT] = CompanionBot(app[CORE])
         if settings.local_mode:
             log.warning(
                 "LOCAL MODE: no MicrosoftAppId set, requests are accepted WITHOUT authentication "
@@ -89,7 +121,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
             log.info("draining %d turn(s) in progress", len(pending))
             await asyncio.wait(pending, timeout=25)
 
-    app.cleanup_ctx.extend([storage, teams, drain])
+    app.cleanup_ctx.extend([storage, services, clockwork, teams, drain])
 
     async def messages(request: web.Request) -> web.StreamResponse:
         task = asyncio.current_task()
@@ -119,7 +151,7 @@ def main() -> int:
         return 2
     setup_logging(settings.log_level)
     try:
-        load_programme(settings.content_dir)
+        load_content(settings.content_dir)
     except FileErrors as exc:
         print(f"Content error:\n{exc}", file=sys.stderr)
         return 2

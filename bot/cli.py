@@ -9,15 +9,26 @@ import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence
 
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
 from bot.config import ConfigError, Settings
-from bot.content_loader import load_programme
+from bot.content_loader import load_content, load_programme
 from bot.domain.cohort import parse_cohort
 from bot.domain.errors import FileError, FileErrors
-from bot.domain.roster import parse_roster
+from bot.domain.ics import plan_to_ics
+from bot.domain.roster import normalise_email, parse_roster
 from bot.logsetup import setup_logging
 from bot.services import demo
+from bot.services.broadcasts import BroadcastError
+from bot.services.core import Core, build_core
+from bot.services.outbox import outbox_status
+from bot.services.planning import order_rows, plan_row_json
 from bot.services.roster import RosterService
 from bot.storage.db import Database
+from bot.storage.models import Cohort, OutboxMessage, Person, PlannedDelivery
 from bot.yamlfile import load_yaml_file
 
 log = logging.getLogger("talentnord.cli")
@@ -28,6 +39,10 @@ class CliError(Exception):
     """A problem to report to the operator with a non-zero exit."""
 
 
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
     db = Database(settings.database_url)
     try:
@@ -35,6 +50,26 @@ async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[int]
         return await work(db)
     finally:
         await db.dispose()
+
+
+async def _with_core(settings: Settings, work: Callable[[Core], Awaitable[int]], clock: Callable[[], datetime] = utcnow) -> int:
+    """Run with the services wired as in the server; materials published on first use."""
+
+    async def inner(db: Database) -> int:
+        core = build_core(db, settings, clock)
+        await core.learning.ensure_published()
+        return await work(core)
+
+    return await _with_db(settings, inner)
+
+
+def parse_instant(value: str) -> datetime:
+    """An ISO 8601 instant; without an offset it is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--now must be an ISO 8601 date-time like 2027-01-04T08:30:00+01:00; got {value!r}") from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def _read_text(path: str) -> str:
@@ -58,40 +93,135 @@ async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int
     programme = load_programme(settings.content_dir)
     spec = parse_cohort(load_yaml_file(Path(args.file)), args.file, programme)
 
-    async def work(db: Database) -> int:
-        summary = await RosterService(db).import_cohort(spec)
-        print(f"cohort {spec.key}: {summary}", file=sys.stderr)
+    async def work(core: Core) -> int:
+        summary = await RosterService(core.planner.db).import_cohort(spec)
+        plan = await core.planner.replan(spec.key)
+        print(f"cohort {spec.key}: {summary}; plan: {plan}", file=sys.stderr)
         return 0
 
-    return await _with_db(settings, work)
+    return await _with_core(settings, work)
 
 
 async def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> int:
     rows = parse_roster(_read_text(args.file), args.file)
 
+    async def work(core: Core) -> int:
+        summary = await RosterService(core.planner.db).import_roster(args.cohort, rows, args.file)
+        plan = await core.planner.replan(args.cohort)
+        print(f"roster {args.cohort}: {summary}; plan: {plan}", file=sys.stderr)
+        return 0
+
+    return await _with_core(settings, work)
+
+
+async def cmd_content_publish(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(core: Core) -> int:
+        summary = await core.learning.publish()
+        print(f"published: {summary}", file=sys.stderr)
+        return 0
+
+    return await _with_core(settings, work)
+
+
+async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(core: Core) -> int:
+        db = core.planner.db
+        async with db.sessions() as session:
+            cohort = await session.scalar(select(Cohort).where(Cohort.key == args.cohort))
+            if cohort is None:
+                raise CliError(f"no cohort with key {args.cohort!r}")
+            query = (
+                select(PlannedDelivery, Person.email, OutboxMessage.status)
+                .join(Person, Person.id == PlannedDelivery.person_id)
+                .outerjoin(OutboxMessage, OutboxMessage.key == PlannedDelivery.key)
+                .where(PlannedDelivery.cohort_id == cohort.id)
+            )
+            if args.person:
+                query = query.where(Person.email == normalise_email(args.person))
+            found = (await session.execute(query)).all()
+        tz = ZoneInfo(cohort.timezone)
+        delivery = {row.id: (email, status) for row, email, status in found}
+        rows = order_rows(row for row, _, _ in found)
+        items = []
+        for row in rows:
+            item = plan_row_json(row, *delivery[row.id])
+            item["due"] = row.due_at.astimezone(tz).isoformat()
+            items.append(item)
+        if args.ics:
+            Path(args.ics).write_text(plan_to_ics(items, core.programme, cohort.name), encoding="utf-8")
+            print(f"wrote {len(items)} event(s) to {args.ics}", file=sys.stderr)
+        if args.json:
+            print_json(items)
+        elif not args.ics:
+            for item in items:
+                print(f"{item['due']}  {item['status']:<8} {item['kind']:<9} {item['activity'] or '-':<9} {item['topic']:<20} {item['recipient']}")
+        return 0
+
+    return await _with_core(settings, work)
+
+
+async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
+    now = parse_instant(args.now) if args.now else utcnow()
+
+    async def work(core: Core) -> int:
+        released = await core.planner.release_due(now)
+        held = await core.planner.held_count(now)
+        print(f"released {released} row(s) due by {now.isoformat()} into the outbox; {held} waiting for a chat", file=sys.stderr)
+        return 0
+
+    return await _with_core(settings, work, clock=lambda: now)
+
+
+async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(core: Core) -> int:
+        try:
+            result = await core.broadcaster.broadcast(args.cohort, args.text, args.role, sender=args.sender)
+        except BroadcastError as exc:
+            raise CliError(str(exc)) from None
+        print(f"broadcast {result.broadcast_id}: queued for {result.queued} people", file=sys.stderr)
+        if result.unreachable:
+            print(f"not reachable yet (no 1:1 chat with the bot): {', '.join(result.unreachable)}", file=sys.stderr)
+        return 0
+
+    return await _with_core(settings, work)
+
+
+async def cmd_outbox_status(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Database) -> int:
-        summary = await RosterService(db).import_roster(args.cohort, rows, args.file)
-        print(f"roster {args.cohort}: {summary}", file=sys.stderr)
+        status = await outbox_status(db)
+        if args.json:
+            print_json(status.as_json())
+            return 0
+        for state, count in status.counts.items():
+            print(f"{state:<12} {count}")
+        print(f"oldest pending: {status.oldest_pending.isoformat() if status.oldest_pending else '-'} {status.oldest_pending_key or ''}")
+        for problem in status.problems:
+            print(f"{problem['status']:<12} {problem['recipient'] or '-'}  {problem['key']}  {problem['error'] or ''}")
         return 0
 
     return await _with_db(settings, work)
 
 
 async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
-    programme = load_programme(settings.content_dir)
-    print(f"content OK: {len(programme.activities)} activities in {settings.content_dir}", file=sys.stderr)
+    programme, materials = load_content(settings.content_dir)
+    steps = [step for seq in materials.sequences.values() for step in seq.steps]
+    placeholders = sum(1 for step in steps if step.is_placeholder)
+    print(
+        f"content OK: {len(programme.activities)} activities, {len(steps)} materials in {settings.content_dir}"
+        + (f"; {placeholders} link(s) are still example placeholders" if placeholders else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    programme = load_programme(settings.content_dir)
-
-    async def work(db: Database) -> int:
-        key = await demo.setup_demo(db, programme, settings.timezone)
+    async def work(core: Core) -> int:
+        key = await demo.setup_demo(core.planner.db, core.programme, settings.timezone)
+        await core.planner.replan(key)
         print(f"demo cohort {key!r} is ready", file=sys.stderr)
         return 0
 
-    return await _with_db(settings, work)
+    return await _with_core(settings, work)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,6 +247,32 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_parser("check", help="check content/ and report errors with file and line").set_defaults(
         func=cmd_content_check
     )
+    content.add_parser("publish", help="publish materials; changed ones already sent get one update notice").set_defaults(
+        func=cmd_content_publish
+    )
+
+    p = sub.add_parser("plan", help="show a cohort's plan of deliveries")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("--person", help="only this person's rows (email)")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+    p.add_argument("--ics", metavar="FILE", help="write an iCalendar file")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("tick", help="release everything due up to --now into the outbox")
+    p.add_argument("--now", help="ISO 8601 instant (default: now)")
+    p.set_defaults(func=cmd_tick)
+
+    p = sub.add_parser("broadcast", help="send LEAD's message to a cohort")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("--text", required=True)
+    p.add_argument("--role", choices=("talent", "leader", "all"), default="all")
+    p.add_argument("--sender", default="LEAD")
+    p.set_defaults(func=cmd_broadcast)
+
+    outbox = sub.add_parser("outbox", help="the outbox of messages").add_subparsers(dest="action", required=True)
+    p = outbox.add_parser("status", help="counts per state, oldest pending, failures")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_outbox_status)
 
     sub.add_parser("demo", help="create or refresh the demo cohort (dates relative to today)").set_defaults(
         func=cmd_demo
@@ -143,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. piped into `head`
+        return 0
 
 
 def print_json(data: Any) -> None:

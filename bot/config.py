@@ -124,6 +124,9 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     tick_seconds: float = 5.0
     global_rate_per_second: float = 50.0
+    login_authority: str = "https://login.microsoftonline.com"
+    sender_concurrency: int = 16
+    send_max_attempts: int = 6
     log_level: str = "INFO"
 
     @property
@@ -201,5 +204,8 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 256 * 1024, 1024, 10 * 1024 * 1024),
             tick_seconds=_float(env, "TICK_SECONDS", 5.0, 0.1, 3600.0),
             global_rate_per_second=_float(env, "TEAMS_RATE_PER_SECOND", 50.0, 0.1, 10000.0),
+            login_authority=env.get("LOGIN_AUTHORITY", "").strip() or "https://login.microsoftonline.com",
+            sender_concurrency=_int(env, "SENDER_CONCURRENCY", 16, 1, 256),
+            send_max_attempts=_int(env, "SEND_MAX_ATTEMPTS", 6, 1, 50),
             log_level=log_level,
         )

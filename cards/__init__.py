@@ -48,6 +48,14 @@ _env = Environment(
 _env.filters["raw"] = _raw
 
 
+def _short(value: str, limit: int) -> str:
+    """Cut text to `limit` characters with an ellipsis (for list cards that must stay small)."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+_env.filters["short"] = _short
+
+
 def template_names() -> list[str]:
     """Every card template's name, without the .json.j2 suffix."""
     return sorted(p.name[: -len(".json.j2")] for p in TEMPLATES_DIR.glob("*.json.j2"))

@@ -103,9 +103,11 @@ class Server:
         await self.runner.cleanup()
 
 
-async def start_server(settings: Settings, clock: Callable[[], datetime] = lambda: NOW) -> Server:
-    """Start create_app(settings) on 127.0.0.1 with an ephemeral port."""
-    app = create_app(settings, clock=clock)
+async def start_server(
+    settings: Settings, clock: Callable[[], datetime] = lambda: NOW, *, background: bool = False
+) -> Server:
+    """Start create_app(settings) on 127.0.0.1 with an ephemeral port (no scheduler unless asked)."""
+    app = create_app(settings, clock=clock, background=background)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

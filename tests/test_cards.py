@@ -42,11 +42,32 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "fallback": {"text": "blå bananer"},
     "notice": {"title": "Besked fra LEAD", "text": "Husk kick-off på tirsdag.", "sender": "Lars Thomsen, LEAD"},
+    "material": {
+        "activity": "Modul 3: Talentledelse", "activity_key": "m3", "topic": "article", "topic_label": "Kort artikel",
+        "kind_label": "Artikel", "title": "Talentmiljøer frem for enkelttalenter", "minutes": 20,
+        "description": "Artiklen giver dig begreberne til modulets dag 1.", "url": "https://materialer.example/talent-nord/m3/article",
+        "step": 2, "total": 3, "seen_count": 1, "budget_minutes": 120, "seen": None, "optional": False, "updated": False,
+    },
+    "reminder": {
+        "activity": "Kick-off",
+        "sessions": [{"label": "Tid", "when": "tirsdag 12. januar 2027 kl. 09.00–12.30", "venue": "Aalborg Kongres & Kultur Center"}],
+        "bring": "Tag din udviklingsplan med.",
+    },
+    "library": {
+        "closed": False, "closed_text": "",
+        "groups": [{"activity": "Kick-off", "seen": 1, "total": 2, "items": [
+            {"title": "Velkommen", "kind_label": "Video", "minutes": 15, "url": "https://materialer.example/a", "seen": "Set ✔ 4. jan"},
+            {"title": "Pipeline", "kind_label": "Artikel", "minutes": 20, "url": "https://materialer.example/b", "seen": None},
+        ]}],
+    },
 }
 VARIANTS: dict[str, list[dict[str, Any]]] = {
     "welcome": [{"next": None}, {"roles": []}],
     "next_activity": [{"bring": "", "later": []}],
     "notice": [{"sender": None}],
+    "material": [{"seen": "Set ✔ 12. jan", "updated": True, "optional": True}],
+    "reminder": [{"bring": ""}],
+    "library": [{"groups": []}, {"closed": True, "closed_text": "Adgangen er slut.", "groups": []}],
 }
 
 

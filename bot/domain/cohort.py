@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.materials import STEP_OFFSETS
 from bot.domain.programme import Programme
 from bot.domain.errors import FileError, FileErrors
 from bot.yamlfile import LineDict
@@ -34,6 +35,7 @@ class CohortSpec:
     timezone: str
     tenant: str | None
     sessions: tuple[SessionSpec, ...]
+    plan_settings: dict[str, Any] | None = None  # offsets_days / send_time overriding the programme's
 
 
 def _parse_local(value: Any, tz: ZoneInfo) -> datetime | None:
@@ -74,6 +76,31 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
     if tenant is not None and (not isinstance(tenant, str) or not tenant.strip()):
         err(data, "tenant", "tenant must be the tenant id as text")
         tenant = None
+
+    plan_settings: dict[str, Any] = {}
+    if "send_time" in data:
+        raw_time = str(data["send_time"])
+        if not re.match(r"^(0[7-9]|1[0-5]):[0-5][0-9]$", raw_time):
+            err(data, "send_time", "send_time must be a working-hours time like \"08:30\" (07:00–15:59)")
+        else:
+            plan_settings["send_time"] = raw_time
+    if "offsets_days" in data:
+        offsets = data["offsets_days"]
+        if not isinstance(offsets, LineDict):
+            err(data, "offsets_days", "offsets_days must map intro/article/literature/reminder to days before")
+        else:
+            good = {}
+            for step, days in offsets.items():
+                if step not in STEP_OFFSETS:
+                    err(offsets, step, f"offsets_days: unknown step {step!r}; expected {', '.join(STEP_OFFSETS)}")
+                elif isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 90:
+                    err(offsets, step, f"offsets_days.{step} must be a whole number of days from 0 to 90")
+                else:
+                    good[step] = days
+            plan_settings["offsets_days"] = good
+    unknown_top = set(data) - {"key", "name", "timezone", "tenant", "activities", "send_time", "offsets_days"}
+    for extra in sorted(map(str, unknown_top)):
+        err(data, extra, f"unknown field {extra!r}")
 
     sessions: list[SessionSpec] = []
     activities = data.get("activities")
@@ -130,4 +157,11 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
     if errors:
         raise FileErrors(errors)
     sessions.sort(key=lambda s: s.starts_at)
-    return CohortSpec(key=key, name=name.strip(), timezone=tz.key, tenant=tenant, sessions=tuple(sessions))
+    return CohortSpec(
+        key=key,
+        name=name.strip(),
+        timezone=tz.key,
+        tenant=tenant,
+        sessions=tuple(sessions),
+        plan_settings=plan_settings or None,
+    )

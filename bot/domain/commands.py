@@ -33,10 +33,14 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "library": ("materialer", "materiale", "bibliotek", "biblioteket", "mine materialer", "library"),
     "greeting": ("hej", "hejsa", "hallo", "goddag", "godmorgen", "hi", "hello", "dav"),
     "thanks": ("tak", "mange tak", "tusind tak", "tak for det", "super tak"),
+    "publish": ("publicér", "publicer", "publish", "udgiv materialer", "publicér materialer"),
 }
 PREFIXES: dict[str, tuple[str, ...]] = {
     "ask": ("spørg ", "spoerg ", "spørgsmål "),
+    "broadcast": ("broadcast ", "udsend "),
 }
+# Prefix commands whose argument is free text for others to read: keep it as written.
+RAW_ARGUMENT = ("broadcast",)
 
 
 def normalise(text: str) -> str:
@@ -59,6 +63,9 @@ def classify(text: str) -> Intent:
     for name, prefixes in PREFIXES.items():
         for prefix in prefixes:
             if norm.startswith(prefix):
+                if name in RAW_ARGUMENT:
+                    raw = _TAG_RE.sub(" ", _MENTION_RE.sub(" ", text or "")).strip()
+                    return Intent(name, raw.split(None, 1)[1].strip() if len(raw.split(None, 1)) > 1 else "")
                 return Intent(name, norm[len(prefix):].strip())
     if norm.startswith("næste ") or norm.endswith(" næste"):
         return Intent("next")

@@ -8,32 +8,30 @@ from bot.config import REPO_ROOT
 from bot.domain.cohort import CohortSpec, SessionSpec
 from bot.domain.programme import Programme
 from bot.domain.roster import parse_roster
+from bot.domain.workdays import next_working_day
 from bot.services.roster import RosterService
 from bot.storage.db import Database
 
 DEMO_KEY = "demo"
 DEMO_ROSTER = REPO_ROOT / "content" / "demo" / "roster.csv"
 VENUE = "Aalborg Kongres & Kultur Center"
-# Weeks from the demo's start to each activity's first day; modules have day 2 four weeks later
+# Weeks from the kick-off to each activity's first day; modules have day 2 four weeks later
 # (module 2 is the internat: two days in a row).
-WEEKS = {"kickoff": 2, "leader-ws": 3, "m1": 5, "m2": 10, "m3": 13, "m4": 18, "m5": 23, "m6": 28, "closing": 34, "alumni": 56}
-
-
-def _monday_after(day: date) -> date:
-    return day + timedelta(days=7 - day.weekday())
+WEEKS = {"kickoff": 0, "leader-ws": 1, "m1": 3, "m2": 8, "m3": 11, "m4": 16, "m5": 21, "m6": 26, "closing": 32, "alumni": 54}
+KICKOFF_IN_DAYS = 9  # so the kick-off's intro (14 days before) is already out when someone tries the demo
 
 
 def demo_spec(programme: Programme, timezone: str, today: date) -> CohortSpec:
-    """A full calendar that starts two weeks after the Monday following today."""
+    """A full calendar with the kick-off about nine days from today, on a working day."""
     tz = ZoneInfo(timezone)
-    base = _monday_after(today)
+    base = next_working_day(today + timedelta(days=KICKOFF_IN_DAYS))
     sessions: list[SessionSpec] = []
 
     def at(day: date, start: time, end: time) -> tuple[datetime, datetime]:
-        return datetime.combine(day, start, tz), datetime.combine(day, end, tz)
+        return datetime.combine(next_working_day(day), start, tz), datetime.combine(next_working_day(day), end, tz)
 
     for activity in programme.activities:
-        first = base + timedelta(weeks=WEEKS[activity.key], days=1)  # Tuesdays
+        first = base + timedelta(weeks=WEEKS[activity.key])
         if activity.is_module:
             second = first + timedelta(days=1) if activity.key == "m2" else first + timedelta(weeks=4)
             for part, day in (("day1", first), ("day2", second)):

@@ -59,11 +59,19 @@ class RosterService:
                 select(Cohort).where(Cohort.key == spec.key).options(selectinload(Cohort.sessions))
             )
             if cohort is None:
-                cohort = Cohort(key=spec.key, name=spec.name, timezone=spec.timezone, tenant_id=spec.tenant)
+                cohort = Cohort(
+                    key=spec.key,
+                    name=spec.name,
+                    timezone=spec.timezone,
+                    tenant_id=spec.tenant,
+                    plan_settings=spec.plan_settings,
+                )
                 cohort.sessions = []
                 session.add(cohort)
                 summary.created += 1
-            elif _assign(cohort, name=spec.name, timezone=spec.timezone, tenant_id=spec.tenant):
+            elif _assign(
+                cohort, name=spec.name, timezone=spec.timezone, tenant_id=spec.tenant, plan_settings=spec.plan_settings
+            ):
                 summary.updated += 1
             else:
                 summary.unchanged += 1

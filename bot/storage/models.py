@@ -47,6 +47,7 @@ class Cohort(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
     tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    plan_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # offsets, send time
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -136,3 +137,96 @@ class Conversation(Base):
     unreachable_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Material(Base):
+    """A published preparation material: one step of an activity's sequence."""
+
+    __tablename__ = "materials"
+    __table_args__ = (UniqueConstraint("activity_key", "topic", name="uq_material_step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_key: Mapped[str] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(16))  # intro, article, literature
+    kind: Mapped[str] = mapped_column(String(16))  # video, podcast, article, literature
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(1000))
+    minutes: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    version: Mapped[str] = mapped_column(String(40))  # hash of the visible fields
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PlannedDelivery(Base):
+    """One row of the plan: something the bot sends someone at a moment, keyed for idempotency."""
+
+    __tablename__ = "plan"
+    __table_args__ = (Index("ix_plan_status_due", "status", "due_at"), Index("ix_plan_person", "person_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # cohort/person/activity/step
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # material, reminder, nudge, survey
+    activity_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    topic: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer, default=0)  # order among rows due together
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned, sent, skipped, failed
+    status_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    sent_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message waiting to be sent (or sent) through the Bot Connector; the key makes it send-once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="SET NULL"), nullable=True)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"), nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the Activity to post
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, sent, dead, unreachable
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    activity_id: Mapped[str | None] = mapped_column(String(200), nullable=True)  # id Teams gave the message
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Broadcast(Base):
+    """A message LEAD sent to many people at once."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))  # talent, leader, all
+    sender: Mapped[str] = mapped_column(String(200))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Progress(Base):
+    """That a person has seen one material."""
+
+    __tablename__ = "progress"
+    __table_args__ = (UniqueConstraint("person_id", "activity_key", "topic", name="uq_progress_step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    activity_key: Mapped[str] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(16))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

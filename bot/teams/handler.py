@@ -2,19 +2,24 @@
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import Activity, Attachment, ChannelAccount
+from botbuilder.core import InvokeResponse
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, Attachment, ChannelAccount
+
 
 import cards
 from bot.domain.commands import Intent, classify
 from bot.domain.people import Profile, TeamsIdentity
-from bot.services.directory import Directory
-from bot.services.guide import Guide, Reply
+from bot.services.broadcasts import BroadcastError
+from bot.services.core import Core
+from bot.services.guide import Reply
 
 log = logging.getLogger(__name__)
+
+
 
 # How a recognised intent is answered for a rostered person. One visible table.
 Route = Callable[["CompanionBot", TurnContext, Profile, Intent], Awaitable[Reply]]
@@ -40,12 +45,48 @@ async def _fallback(bot: "CompanionBot", ctx: TurnContext, profile: Profile, int
     return bot.guide.fallback(ctx.activity.text or "")
 
 
+async def _library(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    return Reply("library", await bot.services.learning.library(profile.person_id))
+
+
+def _refusal() -> Reply:
+    return Reply("notice", {"title": "Det kan kun LEAD", "text": "Den kommando er forbeholdt programmets administratorer hos LEAD.", "sender": None})
+
+
+async def _broadcast(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    if not profile.has_role("admin"):
+        log.warning("refused broadcast from person %d (not admin)", profile.person_id)
+        return _refusal()
+    role, _, text = intent.arg.partition(" ")
+    if role not in ("talent", "leader", "all"):
+        role, text = "all", intent.arg
+    cohort_key = next(r.cohort_key for r in profile.roles if r.role == "admin")
+    try:
+        result = await bot.services.broadcaster.broadcast(cohort_key, text, role, sender=profile.name)
+    except BroadcastError as exc:
+        return Reply("notice", {"title": "Beskeden blev ikke sendt", "text": str(exc), "sender": None})
+    missing = f" {len(result.unreachable)} har endnu ikke åbnet chatten med mig og får den ikke." if result.unreachable else ""
+    return Reply("notice", {"title": "Besked sendt", "text": f"Beskeden går ud til {result.queued} personer.{missing}", "sender": None})
+
+
+async def _publish(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    if not profile.has_role("admin"):
+        log.warning("refused publish from person %d (not admin)", profile.person_id)
+        return _refusal()
+    summary = await bot.services.learning.publish()
+    return Reply("notice", {"title": "Materialer publiceret", "text": (
+        f"{summary.new} nye, {summary.changed} ændrede, {summary.unchanged} uændrede. "
+        f"{summary.update_notices} deltagere får besked om opdateret materiale."), "sender": None})
+
+
 ROUTES: dict[str, Route] = {
     "help": _help,
     "next": _next,
     "greeting": _welcome,
     "thanks": _thanks,
-    "library": _next,  # until the library exists, show what comes next
+    "library": _library,
+    "broadcast": _broadcast,
+    "publish": _publish,
     "ask": _fallback,
     "empty": _help,
     "unknown": _fallback,
@@ -76,9 +117,16 @@ def is_personal(activity: Activity) -> bool:
 class CompanionBot(TeamsActivityHandler):
     """The bot's reactive side: install, messages and card actions."""
 
-    def __init__(self, directory: Directory, guide: Guide) -> None:
-        self.directory = directory
-        self.guide = guide
+    @staticmethod
+    def _create_invoke_response(body: object = None) -> InvokeResponse:
+        # botbuilder 4.17.1 serialises the invoke body here AND again in CloudAdapter.process,
+        # which fails on the dict; hand the model over unserialised so it is serialised once.
+        return InvokeResponse(status=200, body=body)
+
+    def __init__(self, services: Core) -> None:
+        self.services = services
+        self.directory = services.directory
+        self.guide = services.guide
 
     async def _send(self, ctx: TurnContext, reply: Reply) -> None:
         card = cards.render(reply.card, reply.data)
@@ -121,6 +169,9 @@ class CompanionBot(TeamsActivityHandler):
             person_id = await self.directory.link(await self._identify(ctx, account))
             if person_id is not None and is_personal(ctx.activity):
                 await self._remember_chat(ctx, person_id)
+            if person_id is not None and self.directory.demo_cohort:
+                # a demo newcomer gets the demo cohort's plan at once; the next tick sends what is due
+                await self.services.planner.replan(self.directory.demo_cohort)
         elif is_personal(ctx.activity) and not await self.directory.has_conversation(ctx.activity.conversation.id):
             await self.directory.link(identity)
             await self._remember_chat(ctx, person_id)
@@ -143,6 +194,10 @@ class CompanionBot(TeamsActivityHandler):
         if profile is None or not profile.roles:
             await self._send(turn_context, self.guide.not_rostered(turn_context.activity.from_property.name or ""))
             return
+        value = turn_context.activity.value
+        if isinstance(value, dict) and value.get("verb") and not (turn_context.activity.text or "").strip():
+            await self._submit(turn_context, profile, value)
+            return
         intent = classify(turn_context.activity.text or "")
         route = ROUTES.get(intent.name, _fallback)
         await self._send(turn_context, await route(self, turn_context, profile, intent))
@@ -157,5 +212,59 @@ class CompanionBot(TeamsActivityHandler):
         # In a 1:1 chat the event names the bot and/or the user; greet the user once.
         await self._greet(turn_context)
 
+    async def _act(self, profile: Profile, data: dict[str, Any]) -> dict[str, Any]:
+        """Carry out a card action; the refreshed card to show in its place."""
+        verb = data.get("verb")
+        if verb == "seen":
+            activity_key, topic = data.get("activity"), data.get("topic")
+            if not isinstance(activity_key, str) or not isinstance(topic, str):
+                raise LookupError("seen without activity/topic")
+            result = await self.services.learning.mark_seen(profile.person_id, activity_key, topic)
+            return result.card
+        raise LookupError(f"unknown verb {verb!r}")
+
+    async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> AdaptiveCardInvokeResponse:
+        """Action.Execute: act and answer with the refreshed card (Teams replaces it in place)."""
+        # botbuilder leaves value.action as a plain dict; read the raw payload to be sure.
+        raw = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
+        action = raw.get("action") if isinstance(raw.get("action"), dict) else {}
+        data = dict(action["data"]) if isinstance(action.get("data"), dict) else {}
+        if isinstance(action.get("verb"), str) and "verb" not in data:
+            data["verb"] = action["verb"]
+        person_id = await self._person(turn_context)
+        profile = await self.directory.profile(person_id) if person_id is not None else None
+        if profile is None or not profile.roles:
+            return _card_response(cards.render("not_rostered", {"name": turn_context.activity.from_property.name or ""}))
+        try:
+            card = await self._act(profile, data)
+        except LookupError as exc:
+            log.info("card action rejected: %s", exc)
+            return AdaptiveCardInvokeResponse(
+                status_code=400,
+                type="application/vnd.microsoft.error",
+                value={"code": "BadRequest", "message": "Ukendt handling på kortet."},
+            )
+        return _card_response(card)
+
+    async def _submit(self, ctx: TurnContext, profile: Profile, value: dict[str, Any]) -> None:
+        """Action.Submit fallback (older clients): act, then update the card message in place."""
+        try:
+            card = await self._act(profile, value)
+        except LookupError:
+            await self._send(ctx, self.guide.fallback("(kortets knap)"))
+            return
+        reply = MessageFactory.attachment(Attachment(content_type=cards.CARD_CONTENT_TYPE, content=card))
+        if ctx.activity.reply_to_id:
+            reply.id = ctx.activity.reply_to_id
+            await ctx.update_activity(reply)
+        else:
+            await ctx.send_activity(reply)
+
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         await self.directory.mark_unreachable(turn_context.activity.conversation.id, "app uninstalled")
+
+
+def _card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(
+        status_code=200, type="application/vnd.microsoft.card.adaptive", value=card
+    )

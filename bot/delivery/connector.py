@@ -1,0 +1,153 @@
+"""The Bot Connector REST API for proactive sends: one pooled HTTP client, a cached token."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import aiohttp
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
+
+
+class TokenProvider(Protocol):
+    """Gives the Authorization header value for outbound calls, or None in local mode."""
+
+    async def header(self) -> str | None: ...
+
+
+class NoToken:
+    """Local mode: the Playground's connector wants no token."""
+
+    async def header(self) -> str | None:
+        return None
+
+
+class MsalToken:
+    """Client-credentials token from Entra ID via msal, cached until shortly before it expires."""
+
+    def __init__(self, settings: Settings) -> None:
+        import msal  # imported here: local mode never needs it
+
+        tenant = settings.app_tenant_id if settings.app_type == "SingleTenant" else "botframework.com"
+        self._app = msal.ConfidentialClientApplication(
+            settings.app_id,
+            authority=f"{settings.login_authority.rstrip('/')}/{tenant}",
+            client_credential=settings.app_password.reveal(),
+        )
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+
+    async def header(self) -> str | None:
+        async with self._lock:
+            if self._token is None or time.monotonic() > self._expires - 300:
+                result = await asyncio.to_thread(self._app.acquire_token_for_client, scopes=[BOT_FRAMEWORK_SCOPE])
+                if "access_token" not in result:
+                    # msal's error text names the problem without the secret
+                    raise RuntimeError(f"token request failed: {result.get('error')}")
+                self._token = result["access_token"]
+                self._expires = time.monotonic() + float(result.get("expires_in", 3600))
+            return f"Bearer {self._token}"
+
+
+def token_provider(settings: Settings) -> TokenProvider:
+    """NoToken in local mode, msal otherwise."""
+    return NoToken() if settings.local_mode else MsalToken(settings)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the connector said to one send."""
+
+    status: int  # HTTP status, or 0 for a timeout / connection failure
+    activity_id: str | None = None
+    retry_after: float | None = None
+    error: str | None = None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds (it may be seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+class ConnectorClient:
+    """POSTs and PUTs activities to conversations through one pooled aiohttp session."""
+
+    def __init__(self, tokens: TokenProvider, *, concurrency: int = 32, timeout: float = 15.0) -> None:
+        self._tokens = tokens
+        self._concurrency = concurrency
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._concurrency, keepalive_timeout=60),
+                timeout=self._timeout,
+            )
+        return self._session
+
+    @staticmethod
+    def _url(service_url: str, conversation_id: str, activity_id: str | None = None) -> str:
+        url = f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}/activities"
+        return f"{url}/{quote(activity_id, safe='')}" if activity_id else url
+
+    async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> SendResult:
+        """Post a new message into a conversation."""
+        return await self._call("POST", self._url(service_url, conversation_id), activity)
+
+    async def update(self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> SendResult:
+        """Replace a message the bot sent earlier (a card updated in place)."""
+        body = {**activity, "id": activity_id}
+        return await self._call("PUT", self._url(service_url, conversation_id, activity_id), body)
+
+    async def _call(self, method: str, url: str, body: dict[str, Any]) -> SendResult:
+        headers = {"Content-Type": "application/json"}
+        try:
+            auth = await self._tokens.header()
+        except Exception as exc:
+            return SendResult(0, error=f"token: {exc}")
+        if auth:
+            headers["Authorization"] = auth
+        try:
+            async with self._http().request(method, url, json=body, headers=headers) as resp:
+                text = await resp.text()
+                if 200 <= resp.status < 300:
+                    activity_id = None
+                    if text:
+                        try:
+                            activity_id = (await resp.json(content_type=None) or {}).get("id")
+                        except ValueError:
+                            activity_id = None
+                    return SendResult(resp.status, activity_id=activity_id)
+                return SendResult(
+                    resp.status,
+                    retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+                    error=text[:300],
+                )
+        except asyncio.TimeoutError:
+            return SendResult(0, error="timeout")
+        except aiohttp.ClientError as exc:
+            return SendResult(0, error=f"{type(exc).__name__}")
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()

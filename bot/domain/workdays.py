@@ -1,0 +1,49 @@
+"""Working days in Denmark: weekends and public holidays are not working days."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+# Not official public holidays, but days when public workplaces are closed or nearly so.
+CLOSED_DAYS = ((6, 5), (12, 24), (12, 31))  # grundlovsdag, juleaftensdag, nytårsaftensdag
+
+
+@lru_cache(maxsize=64)
+def _holidays(year: int) -> frozenset[date]:
+    days = set(holidays.Denmark(years=year).keys())
+    days.update(date(year, month, day) for month, day in CLOSED_DAYS)
+    return frozenset(days)
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday and not a Danish public holiday (or closed day)."""
+    return day.weekday() < 5 and day not in _holidays(day.year)
+
+
+def previous_working_day(day: date) -> date:
+    """The day itself if it is a working day, else the nearest working day before it."""
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def next_working_day(day: date) -> date:
+    """The day itself if it is a working day, else the nearest working day after it."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def send_moment(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The aware moment to send on a day, moved back to a working day."""
+    return datetime.combine(previous_working_day(day), at, tz)
+
+
+def next_send_moment(after: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """The first working-hours send moment strictly after `after` (for snoozes and retries)."""
+    local = after.astimezone(tz)
+    day = local.date() if local.time() < at else local.date() + timedelta(days=1)
+    return datetime.combine(next_working_day(day), at, tz)

@@ -1,0 +1,93 @@
+"""LEAD's messages to a whole cohort (or its talents or leaders), through the outbox."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import select
+
+from bot.services.messages import MessageBuilder
+from bot.storage.db import Database
+from bot.storage.models import Broadcast, Cohort, Conversation, Membership, OutboxMessage, Person
+
+log = logging.getLogger(__name__)
+BROADCAST_ROLES = ("talent", "leader", "all")
+MAX_BROADCAST_CHARS = 4000
+
+
+class BroadcastError(ValueError):
+    """The broadcast cannot be sent as asked (Danish message for the admin)."""
+
+
+@dataclass
+class BroadcastResult:
+    """Who the message was queued for, and who cannot be reached yet."""
+
+    broadcast_id: int
+    queued: int
+    unreachable: list[str] = field(default_factory=list)  # emails
+
+
+class Broadcaster:
+    """Queues one outbox message per recipient; the sender paces them."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def broadcast(self, cohort_key: str, text: str, role: str = "all", sender: str = "LEAD") -> BroadcastResult:
+        """Queue LEAD's message for everyone concerned in a cohort, once per person."""
+        text = text.strip()
+        if not text:
+            raise BroadcastError("Beskeden er tom.")
+        if len(text) > MAX_BROADCAST_CHARS:
+            raise BroadcastError(f"Beskeden er for lang ({len(text)} tegn; højst {MAX_BROADCAST_CHARS}).")
+        if role not in BROADCAST_ROLES:
+            raise BroadcastError(f"Ukendt målgruppe {role!r}; brug talent, leader eller all.")
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
+            if cohort is None:
+                raise BroadcastError(f"Der findes intet hold med nøglen {cohort_key!r}.")
+            query = (
+                select(Person.id, Person.email)
+                .join(Membership, Membership.person_id == Person.id)
+                .where(Membership.cohort_id == cohort.id)
+            )
+            if role != "all":
+                query = query.where(Membership.role == role)
+            people = dict((await session.execute(query.distinct())).all())
+            conversations = {
+                c.person_id: c
+                for c in await session.scalars(
+                    select(Conversation).where(
+                        Conversation.person_id.in_(people),
+                        Conversation.kind == "personal",
+                        Conversation.unreachable_at.is_(None),
+                    )
+                )
+            }
+            record = Broadcast(cohort_id=cohort.id, text=text, role=role, sender=sender, created_at=now)
+            session.add(record)
+            await session.flush()
+            payload = MessageBuilder.notice(f"Besked fra LEAD til {cohort.name}", text, sender)
+            unreachable = []
+            for person_id, email in sorted(people.items()):
+                conversation = conversations.get(person_id)
+                if conversation is None:
+                    unreachable.append(email)
+                    continue
+                session.add(
+                    OutboxMessage(
+                        key=f"broadcast/{record.id}/{person_id}",
+                        conversation_id=conversation.id,
+                        broadcast_id=record.id,
+                        payload=payload,
+                        next_attempt_at=now,
+                    )
+                )
+            record.recipients = len(people) - len(unreachable)
+        log.info("broadcast %d queued for %d people; %d without a chat", record.id, record.recipients, len(unreachable))
+        return BroadcastResult(record.id, record.recipients, unreachable)

@@ -1,0 +1,50 @@
+"""The services built once per process (server or command line) from settings and content."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from bot.config import Settings
+from bot.content_loader import load_content
+from bot.domain.materials import Materials
+from bot.domain.programme import Programme
+from bot.services.broadcasts import Broadcaster
+from bot.services.directory import Directory
+from bot.services.guide import Guide
+from bot.services.learning import Learning
+from bot.services.messages import MessageBuilder
+from bot.services.planning import Planner
+from bot.storage.db import Database
+
+
+@dataclass(frozen=True)
+class Core:
+    """Content and the use cases over one database."""
+
+    programme: Programme
+    materials: Materials
+    directory: Directory
+    guide: Guide
+    messages: MessageBuilder
+    planner: Planner
+    learning: Learning
+    broadcaster: Broadcaster
+
+
+def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Core:
+    """Load content/ and wire the services (raises FileErrors on bad content)."""
+    programme, materials = load_content(settings.content_dir)
+    directory = Directory(db, demo_cohort=settings.demo_cohort)
+    messages = MessageBuilder(programme, materials)
+    planner = Planner(db, programme, materials, messages)
+    return Core(
+        programme=programme,
+        materials=materials,
+        directory=directory,
+        guide=Guide(programme, directory, clock),
+        messages=messages,
+        planner=planner,
+        learning=Learning(db, programme, materials, messages, planner, clock),
+        broadcaster=Broadcaster(db, clock),
+    )

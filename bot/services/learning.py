@@ -1,0 +1,254 @@
+"""The digital track's use cases: publishing materials, marking them seen, the library."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.danish import format_date
+from bot.domain.materials import KIND_LABELS_DA, TOPICS, Materials
+from bot.domain.programme import Programme
+from bot.services.messages import MessageBuilder, card_message, seen_label
+from bot.services.planning import Planner
+from bot.storage.db import Database
+from bot.storage.models import (
+    CalendarSession,
+    Cohort,
+    Conversation,
+    Material,
+    Membership,
+    OutboxMessage,
+    PlannedDelivery,
+    Progress,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PublishSummary:
+    """What publishing changed."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    update_notices: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged; {self.update_notices} update notice(s) queued"
+
+
+@dataclass(frozen=True)
+class SeenResult:
+    """The refreshed card after marking a material seen."""
+
+    card: dict[str, Any]
+    first_time: bool
+
+
+class Learning:
+    """Publishing, progress and the library."""
+
+    def __init__(
+        self,
+        db: Database,
+        programme: Programme,
+        materials: Materials,
+        messages: MessageBuilder,
+        planner: Planner,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.programme = programme
+        self.materials = materials
+        self.messages = messages
+        self.planner = planner
+        self.clock = clock
+
+    async def publish(self) -> PublishSummary:
+        """Store the materials from content/, re-plan, and queue one 'opdateret materiale' per changed, already-sent step."""
+        summary = PublishSummary()
+        now = self.clock()
+        changed_steps: list[tuple[str, str, str]] = []
+        async with self.db.sessions() as session, session.begin():
+            existing = {(m.activity_key, m.topic): m for m in await session.scalars(select(Material))}
+            for sequence in self.materials.sequences.values():
+                for step in sequence.steps:
+                    row = existing.get((step.activity_key, step.topic))
+                    fields = dict(kind=step.kind, title=step.title, url=step.url, minutes=step.minutes,
+                                  description=step.description, version=step.version)
+                    if row is None:
+                        session.add(Material(activity_key=step.activity_key, topic=step.topic, published_at=now, **fields))
+                        summary.new += 1
+                    elif row.version != step.version:
+                        for name, value in fields.items():
+                            setattr(row, name, value)
+                        row.published_at = now
+                        summary.changed += 1
+                        changed_steps.append((step.activity_key, step.topic, step.version))
+                    else:
+                        summary.unchanged += 1
+            await session.flush()
+            for activity_key, topic, version in changed_steps:
+                summary.update_notices += await self._queue_updates(session, activity_key, topic, version, now)
+        await self.planner.replan_all()
+        log.info("materials published: %s", summary)
+        return summary
+
+    async def _queue_updates(self, session: AsyncSession, activity_key: str, topic: str, version: str, now: datetime) -> int:
+        """One update message per person who already got an older version of this step."""
+        rows = (
+            await session.execute(
+                select(PlannedDelivery, Cohort.timezone)
+                .join(Cohort, Cohort.id == PlannedDelivery.cohort_id)
+                .where(
+                    PlannedDelivery.kind == "material",
+                    PlannedDelivery.activity_key == activity_key,
+                    PlannedDelivery.topic == topic,
+                    PlannedDelivery.status == "sent",
+                    PlannedDelivery.sent_version != version,
+                )
+            )
+        ).all()
+        queued = 0
+        for row, tz_name in rows:
+            conversation = await session.scalar(
+                select(Conversation).where(
+                    Conversation.person_id == row.person_id,
+                    Conversation.kind == "personal",
+                    Conversation.unreachable_at.is_(None),
+                )
+            )
+            row.sent_version = version
+            if conversation is None:
+                continue
+            card, _ = await self.messages.material_card(
+                session, row.person_id, activity_key, topic, ZoneInfo(tz_name), updated=True
+            )
+            session.add(
+                OutboxMessage(
+                    key=f"{row.key}/updated/{version}",
+                    conversation_id=conversation.id,
+                    plan_id=row.id,
+                    payload=card_message(card, "Opdateret materiale"),
+                    next_attempt_at=now,
+                )
+            )
+            queued += 1
+        return queued
+
+    async def ensure_published(self) -> None:
+        """First start: publish when nothing is published yet."""
+        async with self.db.sessions() as session:
+            count = await session.scalar(select(func.count()).select_from(Material))
+        if not count:
+            await self.publish()
+
+    async def mark_seen(self, person_id: int, activity_key: str, topic: str) -> SeenResult:
+        """Record that a person saw a material (idempotent) and return the refreshed card."""
+        if topic not in TOPICS or activity_key not in self.programme.keys:
+            raise LookupError(f"unknown material {activity_key}/{topic}")
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            existing = await session.scalar(
+                select(Progress).where(
+                    Progress.person_id == person_id, Progress.activity_key == activity_key, Progress.topic == topic
+                )
+            )
+            if existing is None:
+                session.add(Progress(person_id=person_id, activity_key=activity_key, topic=topic, seen_at=now))
+                await session.flush()
+            tz = await self._timezone(session, person_id)
+            card, _ = await self.messages.material_card(session, person_id, activity_key, topic, tz)
+        return SeenResult(card, existing is None)
+
+    async def _timezone(self, session: AsyncSession, person_id: int) -> ZoneInfo:
+        name = await session.scalar(
+            select(Cohort.timezone).join(Membership, Membership.cohort_id == Cohort.id).where(Membership.person_id == person_id)
+        )
+        return ZoneInfo(name or "Europe/Copenhagen")
+
+    async def library(self, person_id: int) -> dict[str, Any]:
+        """The data for the library card: released materials grouped by activity, with what was seen."""
+        now = self.clock()
+        async with self.db.sessions() as session:
+            tz = await self._timezone(session, person_id)
+            closes = await self._library_closes(session, person_id)
+            if closes is not None and now >= closes:
+                return {
+                    "closed": True,
+                    "closed_text": (
+                        "Adgangen til programmets materialer sluttede "
+                        f"{format_date(closes.astimezone(tz).date(), weekday=False)}, et år efter programmets sidste aktivitet. "
+                        "Tak fordi du var med – kontakt LEAD, hvis du har brug for et materiale igen."
+                    ),
+                    "groups": [],
+                }
+            released = (
+                await session.execute(
+                    select(PlannedDelivery.activity_key, PlannedDelivery.topic)
+                    .where(
+                        PlannedDelivery.person_id == person_id,
+                        PlannedDelivery.kind == "material",
+                        PlannedDelivery.due_at <= now,
+                        PlannedDelivery.status != "skipped",
+                    )
+                    .distinct()
+                )
+            ).all()
+            # A step skipped because the activity had started is still part of the library.
+            released += (
+                await session.execute(
+                    select(PlannedDelivery.activity_key, PlannedDelivery.topic)
+                    .where(
+                        PlannedDelivery.person_id == person_id,
+                        PlannedDelivery.kind == "material",
+                        PlannedDelivery.status == "skipped",
+                        PlannedDelivery.status_reason == "activity started",
+                    )
+                    .distinct()
+                )
+            ).all()
+            wanted = {(a, t) for a, t in released}
+            materials = {(m.activity_key, m.topic): m for m in await session.scalars(select(Material))}
+            seen = {
+                (p.activity_key, p.topic): p.seen_at
+                for p in await session.scalars(select(Progress).where(Progress.person_id == person_id))
+            }
+        groups = []
+        for activity in self.programme.activities:
+            items = []
+            for topic in TOPICS:
+                material = materials.get((activity.key, topic))
+                if (activity.key, topic) not in wanted or material is None:
+                    continue
+                items.append(
+                    {
+                        "title": material.title,
+                        "kind_label": KIND_LABELS_DA.get(material.kind, material.kind),
+                        "minutes": material.minutes,
+                        "url": material.url,
+                        "seen": seen_label(seen.get((activity.key, topic)), tz),
+                    }
+                )
+            if items:
+                groups.append(
+                    {"activity": activity.name, "seen": sum(1 for i in items if i["seen"]), "total": len(items), "items": items}
+                )
+        return {"closed": False, "closed_text": "", "groups": groups}
+
+    async def _library_closes(self, session: AsyncSession, person_id: int) -> datetime | None:
+        """One year (configurable) after the last activity of the person's latest cohort."""
+        last = await session.scalar(
+            select(func.max(CalendarSession.ends_at))
+            .join(Membership, Membership.cohort_id == CalendarSession.cohort_id)
+            .where(Membership.person_id == person_id)
+        )
+        if last is None:
+            return None
+        return last + timedelta(days=round(365 * self.programme.library_months_after_end / 12))

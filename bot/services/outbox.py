@@ -1,0 +1,59 @@
+"""What the outbox holds: counts per state, the oldest waiting row, and what failed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.storage.db import Database
+from bot.storage.models import Conversation, OutboxMessage, Person
+
+STATES = ("pending", "sending", "sent", "dead", "unreachable")
+
+
+@dataclass
+class OutboxStatus:
+    """A snapshot for `python -m bot outbox status`."""
+
+    counts: dict[str, int]
+    oldest_pending: datetime | None
+    oldest_pending_key: str | None
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "counts": self.counts,
+            "oldest_pending": self.oldest_pending.isoformat() if self.oldest_pending else None,
+            "oldest_pending_key": self.oldest_pending_key,
+            "problems": self.problems,
+        }
+
+
+async def outbox_status(db: Database, problem_limit: int = 50) -> OutboxStatus:
+    """Counts per state and the oldest row still waiting to go out."""
+    async with db.sessions() as session:
+        counts = {state: 0 for state in STATES}
+        for state, count in await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)):
+            counts[state] = count
+        oldest = (
+            await session.execute(
+                select(OutboxMessage.next_attempt_at, OutboxMessage.key)
+                .where(OutboxMessage.status.in_(("pending", "sending")))
+                .order_by(OutboxMessage.created_at, OutboxMessage.id)
+                .limit(1)
+            )
+        ).first()
+        problems = [
+            {"key": key, "status": status, "error": error, "recipient": email}
+            for key, status, error, email in await session.execute(
+                select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.last_error, Person.email)
+                .join(Conversation, Conversation.id == OutboxMessage.conversation_id)
+                .outerjoin(Person, Person.id == Conversation.person_id)
+                .where(OutboxMessage.status.in_(("dead", "unreachable")))
+                .order_by(OutboxMessage.id.desc())
+                .limit(problem_limit)
+            )
+        ]
+    return OutboxStatus(counts, oldest[0] if oldest else None, oldest[1] if oldest else None, problems)

@@ -1,0 +1,210 @@
+"""Keeping the plan table in step with calendars and rosters, and releasing due rows to the outbox."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, select, update
+
+from bot.domain.calendar import Session
+from bot.domain.materials import Materials
+from bot.domain.plan import Member, PlanItem, plan_materials
+from bot.domain.programme import Programme
+from bot.services.messages import MessageBuilder
+from bot.storage.db import Database
+from bot.storage.models import CalendarSession, Cohort, Conversation, Membership, OutboxMessage, PlannedDelivery
+
+log = logging.getLogger(__name__)
+Planners = Callable[[Cohort, list[Session], list[Member]], list[PlanItem]]
+RELEASE_BATCH = 500
+
+
+@dataclass
+class ReplanSummary:
+    """What a re-plan changed."""
+
+    added: int = 0
+    moved: int = 0
+    dropped: int = 0
+    kept: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.added} added, {self.moved} moved, {self.dropped} dropped, {self.kept} unchanged"
+
+
+class Planner:
+    """Computes each cohort's plan from content and calendar, and releases what is due."""
+
+    def __init__(self, db: Database, programme: Programme, materials: Materials, messages: MessageBuilder) -> None:
+        self.db = db
+        self.programme = programme
+        self.materials = materials
+        self.messages = messages
+        # Later tracks (nudges, surveys) add their own item makers here.
+        self.makers: list[Planners] = [self._material_items]
+
+    def _material_items(self, cohort: Cohort, sessions: list[Session], members: list[Member]) -> list[PlanItem]:
+        timing = self.materials.timing.with_overrides(cohort.plan_settings)
+        return plan_materials(cohort.key, self.programme, self.materials, timing, sessions, members, ZoneInfo(cohort.timezone))
+
+    async def replan(self, cohort_key: str) -> ReplanSummary:
+        """Bring a cohort's plan rows in line: add new, move unsent, drop unsent ones no longer wanted."""
+        summary = ReplanSummary()
+        async with self.db.sessions() as session, session.begin():
+            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
+            if cohort is None:
+                raise KeyError(cohort_key)
+            sessions = [
+                Session(r.activity_key, r.part, r.starts_at, r.ends_at, r.venue)
+                for r in await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id == cohort.id))
+            ]
+            roles: dict[int, list[str]] = {}
+            for person_id, role in await session.execute(
+                select(Membership.person_id, Membership.role).where(Membership.cohort_id == cohort.id)
+            ):
+                roles.setdefault(person_id, []).append(role)
+            members = [Member(pid, tuple(r)) for pid, r in sorted(roles.items())]
+            wanted = {item.key: item for maker in self.makers for item in maker(cohort, sessions, members)}
+            existing = {
+                row.key: row
+                for row in await session.scalars(select(PlannedDelivery).where(PlannedDelivery.cohort_id == cohort.id))
+            }
+            for key, item in wanted.items():
+                row = existing.get(key)
+                if row is None:
+                    session.add(
+                        PlannedDelivery(
+                            key=key,
+                            cohort_id=cohort.id,
+                            person_id=item.person_id,
+                            kind=item.kind,
+                            activity_key=item.activity_key,
+                            topic=item.topic,
+                            seq=item.seq,
+                            due_at=item.due_at,
+                            not_after=item.not_after,
+                            status="planned",
+                        )
+                    )
+                    summary.added += 1
+                elif row.status == "planned" or (row.status == "skipped" and row.status_reason == "no longer planned"):
+                    changed = row.due_at != item.due_at or row.not_after != item.not_after or row.seq != item.seq
+                    if changed or row.status != "planned":
+                        row.due_at, row.not_after, row.seq = item.due_at, item.not_after, item.seq
+                        row.status, row.status_reason = "planned", None
+                        summary.moved += 1
+                    else:
+                        summary.kept += 1
+                else:
+                    summary.kept += 1  # sent rows are never resent
+            managed = {item.kind for item in wanted.values()} | {"material", "reminder"}
+            for key, row in existing.items():
+                if key not in wanted and row.status == "planned" and row.kind in managed:
+                    row.status, row.status_reason = "skipped", "no longer planned"
+                    summary.dropped += 1
+        log.info("plan for %s: %s", cohort_key, summary)
+        return summary
+
+    async def replan_all(self) -> None:
+        """Re-plan every cohort (after content is published)."""
+        async with self.db.sessions() as session:
+            keys = list(await session.scalars(select(Cohort.key).order_by(Cohort.id)))
+        for key in keys:
+            await self.replan(key)
+
+    async def release_due(self, now: datetime) -> int:
+        """Move every due row into the outbox, in order, once; skip rows whose moment has passed."""
+        released = 0
+        async with self.db.sessions() as session, session.begin():
+            expired = await session.execute(
+                update(PlannedDelivery)
+                .where(
+                    PlannedDelivery.status == "planned",
+                    PlannedDelivery.due_at <= now,
+                    PlannedDelivery.not_after.is_not(None),
+                    PlannedDelivery.not_after <= now,
+                )
+                .values(status="skipped", status_reason="activity started", updated_at=now)
+            )
+            if expired.rowcount:
+                log.info("skipped %d plan row(s) whose activity had started", expired.rowcount)
+        while True:
+            async with self.db.sessions() as session, session.begin():
+                reachable = and_(
+                    Conversation.person_id == PlannedDelivery.person_id,
+                    Conversation.kind == "personal",
+                    Conversation.unreachable_at.is_(None),
+                )
+                query = (
+                    select(PlannedDelivery, Conversation)
+                    .join(Conversation, reachable)
+                    .where(PlannedDelivery.status == "planned", PlannedDelivery.due_at <= now)
+                    .order_by(PlannedDelivery.due_at, PlannedDelivery.seq, PlannedDelivery.id)
+                    .limit(RELEASE_BATCH)
+                )
+                if not self.db.is_sqlite:
+                    query = query.with_for_update(of=PlannedDelivery, skip_locked=True)
+                rows = (await session.execute(query)).all()
+                if not rows:
+                    break
+                seen_rows: set[int] = set()
+                for row, conversation in rows:
+                    if row.id in seen_rows:  # a person with two personal chats: send once
+                        continue
+                    seen_rows.add(row.id)
+                    payload, version = await self.messages.for_plan_row(session, row, now)
+                    outbox = OutboxMessage(
+                        key=row.key,
+                        conversation_id=conversation.id,
+                        plan_id=row.id,
+                        payload=payload,
+                        status="pending",
+                        next_attempt_at=now,
+                    )
+                    session.add(outbox)
+                    await session.flush()
+                    row.status, row.released_at, row.sent_version = "sent", now, version
+                    released += 1
+        if released:
+            log.info("released %d plan row(s) to the outbox", released)
+        return released
+
+    async def held_count(self, now: datetime) -> int:
+        """Due rows waiting because their person has no reachable 1:1 chat yet."""
+        async with self.db.sessions() as session:
+            reachable = exists().where(
+                Conversation.person_id == PlannedDelivery.person_id,
+                Conversation.kind == "personal",
+                Conversation.unreachable_at.is_(None),
+            )
+            rows = await session.scalars(
+                select(PlannedDelivery.id).where(
+                    PlannedDelivery.status == "planned", PlannedDelivery.due_at <= now, ~reachable
+                )
+            )
+            return len(rows.all())
+
+
+def plan_row_json(row: PlannedDelivery, email: str, delivery_status: str | None) -> dict[str, Any]:
+    """The plan row as `python -m bot plan --json` prints it."""
+    status = row.status
+    if status == "sent" and delivery_status in ("dead", "unreachable"):
+        status = "failed"
+    return {
+        "key": row.key,
+        "due": row.due_at.isoformat(),
+        "recipient": email,
+        "kind": row.kind,
+        "activity": row.activity_key,
+        "topic": row.topic,
+        "status": status,
+        "reason": row.status_reason,
+    }
+
+
+def order_rows(rows: Iterable[PlannedDelivery]) -> list[PlannedDelivery]:
+    """Plan rows in the order they go out."""
+    return sorted(rows, key=lambda r: (r.due_at, r.seq, r.id))

@@ -1,0 +1,1 @@
+"""APScheduler setup and the job functions (plain async functions, clock injected)."""

@@ -1,0 +1,34 @@
+"""The APScheduler instance: explicit job ids, one run at a time, deliberate misfire handling."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.delivery.sender import Sender
+from bot.services.planning import Planner
+from scheduler import jobs
+
+TICK_JOB_ID = "plan-tick"
+
+
+def create_scheduler(
+    planner: Planner, sender: Sender | None, clock: Callable[[], datetime], tick_seconds: float, timezone: str
+) -> AsyncIOScheduler:
+    """A scheduler with the plan tick. Its state lives in our plan table, so a memory job store is right:
+    a restart recomputes nothing and the first tick catches up whatever fell due while we were down."""
+    scheduler = AsyncIOScheduler(timezone=timezone)
+    scheduler.add_job(
+        jobs.tick,
+        "interval",
+        seconds=tick_seconds,
+        args=(planner, sender, clock),
+        id=TICK_JOB_ID,
+        replace_existing=True,
+        max_instances=1,  # a slow tick is not overlapped by the next
+        coalesce=True,  # missed ticks collapse into one: the tick itself catches up
+        misfire_grace_time=None,  # run late rather than never
+        next_run_time=clock(),  # first tick at start: catch up after downtime
+    )
+    return scheduler
