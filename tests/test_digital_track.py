@@ -172,3 +172,26 @@ async def test_changed_material_after_send_gives_one_update_notice(track: Server
     assert len(updates) == 1 and "(ny version)" in card_text(updates[0])
     async with db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+async def test_moving_a_date_after_a_send_moves_the_rest_and_resends_nothing(
+    track: Server, connector: FakeConnector, db: Database, programme: Any, clock: Clock
+) -> None:
+    from bot.domain.cohort import parse_cohort
+    from bot.services.roster import RosterService
+    from bot.yamlfile import load_yaml_text
+    from tests.test_edge import EXAMPLE_COHORT
+
+    await tick_and_send(track)  # the intro goes out
+    moved = EXAMPLE_COHORT.read_text(encoding="utf-8").replace("2027-01-12T", "2027-01-19T")
+    await RosterService(db).import_cohort(parse_cohort(load_yaml_text(moved, "moved.yaml"), "moved.yaml", programme))
+    summary = await track.app[CORE].planner.replan("hold-2027")
+    assert summary.added == 0 and summary.moved > 0
+    clock.now = datetime(2027, 1, 18, 10, 0, tzinfo=timezone.utc)
+    await tick_and_send(track)
+    topics = [card_text(c).splitlines()[0] for c in connector.cards() if "Kick-off" in card_text(c)]
+    assert topics.count("Forberedelse til Kick-off: 1 af 3") == 1
+    assert "Forberedelse til Kick-off: 2 af 3" in topics and "Forberedelse til Kick-off: 3 af 3" in topics
+    async with db.sessions() as s:
+        keys = list(await s.scalars(select(OutboxMessage.key)))
+    assert len(keys) == len(set(keys))

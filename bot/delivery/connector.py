@@ -34,14 +34,8 @@ class MsalToken:
     """Client-credentials token from Entra ID via msal, cached until shortly before it expires."""
 
     def __init__(self, settings: Settings) -> None:
-        import msal  # imported here: local mode never needs it
-
-        tenant = settings.app_tenant_id if settings.app_type == "SingleTenant" else "botframework.com"
-        self._app = msal.ConfidentialClientApplication(
-            settings.app_id,
-            authority=f"{settings.login_authority.rstrip('/')}/{tenant}",
-            client_credential=settings.app_password.reveal(),
-        )
+        self._settings = settings
+        self._app: object | None = None  # built on first use: msal contacts the authority when created
         self._token: str | None = None
         self._expires = 0.0
         self._lock = asyncio.Lock()
@@ -49,13 +43,27 @@ class MsalToken:
     async def header(self) -> str | None:
         async with self._lock:
             if self._token is None or time.monotonic() > self._expires - 300:
-                result = await asyncio.to_thread(self._app.acquire_token_for_client, scopes=[BOT_FRAMEWORK_SCOPE])
+                result = await asyncio.to_thread(self._acquire)
                 if "access_token" not in result:
                     # msal's error text names the problem without the secret
                     raise RuntimeError(f"token request failed: {result.get('error')}")
                 self._token = result["access_token"]
                 self._expires = time.monotonic() + float(result.get("expires_in", 3600))
             return f"Bearer {self._token}"
+
+
+    def _acquire(self) -> dict:
+        import msal  # imported here: local mode never needs it
+
+        if self._app is None:
+            s = self._settings
+            tenant = s.app_tenant_id if s.app_type == "SingleTenant" else "botframework.com"
+            self._app = msal.ConfidentialClientApplication(
+                s.app_id,
+                authority=f"{s.login_authority.rstrip('/')}/{tenant}",
+                client_credential=s.app_password.reveal(),
+            )
+        return self._app.acquire_token_for_client(scopes=[BOT_FRAMEWORK_SCOPE])  # type: ignore[attr-defined]
 
 
 def token_provider(settings: Settings) -> TokenProvider:
