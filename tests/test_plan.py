@@ -126,7 +126,7 @@ def test_plan_json_ics_and_replanning_without_duplicates(settings: Settings, tmp
     assert _run(["plan", "--cohort", "hold-2027", "--person", "anna.talent@aalborg.example", "--ics", str(ics)], settings).returncode == 0
     text = ics.read_bytes().decode("utf-8")
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.count("BEGIN:VEVENT") == len(rows)
-    assert "DTSTART:20261229T073000Z" in text
+    assert "DTSTART:20270105T073000Z" in text  # the moved kick-off intro, 08:30 Copenhagen
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
 
 
