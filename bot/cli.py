@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.config import ConfigError, Settings
-from bot.content_loader import load_content, load_programme
+from bot.content_loader import load_content, load_nudges, load_programme
 from bot.domain.cohort import parse_cohort
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.ics import plan_to_ics
@@ -23,6 +23,7 @@ from bot.domain.roster import normalise_email, parse_roster
 from bot.logsetup import setup_logging
 from bot.services import demo
 from bot.services.broadcasts import BroadcastError
+from bot.services.buddies import BuddyError
 from bot.services.core import Core, build_core
 from bot.services.outbox import outbox_status
 from bot.services.planning import order_rows, plan_row_json
@@ -186,6 +187,27 @@ async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_core(settings, work)
 
 
+async def cmd_buddies(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(core: Core) -> int:
+        try:
+            if args.action == "suggest":
+                groups = await core.buddies.suggest(args.cohort)
+            elif args.action == "set":
+                groups = await core.buddies.set(args.cohort, [g.split(",") for g in args.groups])
+            else:
+                groups = await core.buddies.show(args.cohort)
+        except BuddyError as exc:
+            raise CliError(str(exc)) from None
+        if getattr(args, "json", False):
+            print_json(groups)
+        else:
+            for number, group in enumerate(groups, start=1):
+                print(f"{number:>3}  {'  +  '.join(group)}")
+        return 0
+
+    return await _with_core(settings, work)
+
+
 async def cmd_outbox_status(args: argparse.Namespace, settings: Settings) -> int:
     async def work(db: Database) -> int:
         status = await outbox_status(db)
@@ -204,6 +226,7 @@ async def cmd_outbox_status(args: argparse.Namespace, settings: Settings) -> int
 
 async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
     programme, materials = load_content(settings.content_dir)
+    load_nudges(settings.content_dir, programme)
     steps = [step for seq in materials.sequences.values() for step in seq.steps]
     placeholders = sum(1 for step in steps if step.is_placeholder)
     print(
@@ -218,6 +241,7 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     async def work(core: Core) -> int:
         key = await demo.setup_demo(core.planner.db, core.programme, settings.timezone)
         await core.planner.replan(key)
+        await core.buddies.suggest(key)
         print(f"demo cohort {key!r} is ready", file=sys.stderr)
         return 0
 
@@ -268,6 +292,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=("talent", "leader", "all"), default="all")
     p.add_argument("--sender", default="LEAD")
     p.set_defaults(func=cmd_broadcast)
+
+    buddies = sub.add_parser("buddies", help="buddy groups").add_subparsers(dest="action", required=True)
+    p = buddies.add_parser("suggest", help="pair talents by level and organisation, store and announce")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_buddies)
+    p = buddies.add_parser("set", help="set the groups yourself: one argument per group, emails joined by commas")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("groups", nargs="+", metavar="EMAIL,EMAIL[,EMAIL]")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_buddies)
+    p = buddies.add_parser("show", help="show the groups")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("--json", action="store_true", help="a JSON array of arrays of emails")
+    p.set_defaults(func=cmd_buddies)
 
     outbox = sub.add_parser("outbox", help="the outbox of messages").add_subparsers(dest="action", required=True)
     p = outbox.add_parser("status", help="counts per state, oldest pending, failures")

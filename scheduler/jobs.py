@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Callable
 
 from bot.delivery.sender import Sender
+from bot.services.nudging import Nudging
 from bot.services.planning import Planner
 
 log = logging.getLogger(__name__)
@@ -17,3 +18,8 @@ async def tick(planner: Planner, sender: Sender | None, clock: Callable[[], date
     if released and sender is not None:
         sender.wake()
     return released
+
+
+async def daily(nudging: Nudging, clock: Callable[[], datetime]) -> int:
+    """Daily housekeeping: one gentle reminder for nudges nobody acted on."""
+    return await nudging.remind_unacted(clock())

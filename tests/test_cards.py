@@ -53,6 +53,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "sessions": [{"label": "Tid", "when": "tirsdag 12. januar 2027 kl. 09.00–12.30", "venue": "Aalborg Kongres & Kultur Center"}],
         "bring": "Tag din udviklingsplan med.",
     },
+    "nudge": {
+        "title": "Buddy-møde 2", "note": "Halvvejs", "text": "Det er tid til et buddy-møde.",
+        "questions": ["Hvor er vi lige nu i din udvikling?"],
+        "people": [{"name": "Bo Madsen", "organisation": "Region Nordjylland", "level": "leder af medarbejdere"}],
+        "book_url": "https://teams.microsoft.com/l/meeting/new?subject=Buddy&attendees=bo%40rn.example",
+        "chat_url": None, "plan_id": 17, "done": None, "can_act": True,
+    },
+    "evaluation": {
+        "title": "Hvordan var Modul 1?", "text": "Tak for i dag.", "plan_id": 9, "rating": "", "expectations": "",
+        "comment": "", "thanks": False,
+    },
     "library": {
         "closed": False, "closed_text": "",
         "groups": [{"activity": "Kick-off", "seen": 1, "total": 2, "items": [
@@ -67,6 +78,9 @@ VARIANTS: dict[str, list[dict[str, Any]]] = {
     "notice": [{"sender": None}],
     "material": [{"seen": "Set ✔ 12. jan", "updated": True, "optional": True}],
     "reminder": [{"bring": ""}],
+    "nudge": [{"done": "Holdt ✔ 12. jan", "book_url": None, "people": [], "questions": []},
+              {"can_act": False, "chat_url": "https://teams.microsoft.com/l/chat/0/0?users=a%40b.dk"}],
+    "evaluation": [{"rating": "4", "expectations": "delvist", "comment": "Godt", "thanks": True}],
     "library": [{"groups": []}, {"closed": True, "closed_text": "Adgangen er slut.", "groups": []}],
 }
 

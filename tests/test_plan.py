@@ -102,7 +102,9 @@ def test_plan_json_ics_and_replanning_without_duplicates(settings: Settings, tmp
     result = _run(["plan", "--cohort", "hold-2027", "--person", "anna.talent@aalborg.example", "--json"], settings)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert len(rows) == 9 * 4  # 9 activities for talents (not the leader workshop) × 3 steps + reminder
+    preparation = [r for r in rows if r["kind"] in ("material", "reminder")]
+    assert len(preparation) == 9 * 4  # 9 activities for talents (not the leader workshop) × 3 steps + reminder
+    assert {r["kind"] for r in rows} == {"material", "reminder", "nudge", "survey"}
     first = rows[0]
     assert set(first) >= {"key", "due", "recipient", "kind", "activity", "topic", "status"}
     assert first["due"] == "2026-12-29T08:30:00+01:00" and first["topic"] == "intro" and first["activity"] == "kickoff"

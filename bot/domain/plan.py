@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import Session
@@ -35,6 +35,7 @@ class PlanItem:
     seq: int
     due_at: datetime  # aware, UTC
     not_after: datetime | None  # the row is pointless from this moment (activity started)
+    data: dict[str, Any] | None = None  # what the card needs beyond the key (occasion number, whom about)
 
 
 def plan_key(cohort_key: str, person_id: int, activity_key: str | None, step: str) -> str:

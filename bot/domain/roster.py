@@ -25,6 +25,7 @@ class RosterRow:
     level: str | None
     leader_email: str | None
     mentor_email: str | None
+    area: str | None = None  # optional column: the unit within the organisation
 
 
 def normalise_email(email: str) -> str:
@@ -94,7 +95,8 @@ def parse_roster(text: str, path: str) -> list[RosterRow]:
         if not problems:
             seen[(email, role)] = line
             names.setdefault(email, (name, line))
-            rows.append(RosterRow(line, email, name, role, get("organisation"), level, leader, mentor))
+            area = fields[header.index("area")].strip() if "area" in header else ""
+            rows.append(RosterRow(line, email, name, role, get("organisation"), level, leader, mentor, area or None))
     if errors:
         raise FileErrors(errors)
     return rows

@@ -6,10 +6,13 @@ from datetime import datetime
 from typing import Callable
 
 from bot.config import Settings
-from bot.content_loader import load_content
+from bot.content_loader import load_content, load_nudges
 from bot.domain.materials import Materials
+from bot.domain.nudges import Nudges
 from bot.domain.programme import Programme
 from bot.services.broadcasts import Broadcaster
+from bot.services.buddies import Buddies
+from bot.services.nudging import Nudging
 from bot.services.directory import Directory
 from bot.services.guide import Guide
 from bot.services.learning import Learning
@@ -24,27 +27,34 @@ class Core:
 
     programme: Programme
     materials: Materials
+    nudges: Nudges
     directory: Directory
     guide: Guide
     messages: MessageBuilder
     planner: Planner
     learning: Learning
     broadcaster: Broadcaster
+    nudging: Nudging
+    buddies: Buddies
 
 
 def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Core:
     """Load content/ and wire the services (raises FileErrors on bad content)."""
     programme, materials = load_content(settings.content_dir)
+    nudges = load_nudges(settings.content_dir, programme)
     directory = Directory(db, demo_cohort=settings.demo_cohort)
-    messages = MessageBuilder(programme, materials)
-    planner = Planner(db, programme, materials, messages)
+    messages = MessageBuilder(programme, materials, nudges)
+    planner = Planner(db, programme, materials, nudges, messages)
     return Core(
         programme=programme,
         materials=materials,
+        nudges=nudges,
         directory=directory,
         guide=Guide(programme, directory, clock),
         messages=messages,
         planner=planner,
         learning=Learning(db, programme, materials, messages, planner, clock),
         broadcaster=Broadcaster(db, clock),
+        nudging=Nudging(db, nudges, materials.timing, messages, clock),
+        buddies=Buddies(db, planner, clock),
     )

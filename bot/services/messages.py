@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -11,8 +12,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from bot.domain.danish import format_date, format_span
 from bot.domain.materials import KIND_LABELS_DA, TOPIC_LABELS_DA, TOPICS, Materials
-from bot.domain.programme import Programme
-from bot.storage.models import CalendarSession, Cohort, Material, PlannedDelivery, Progress
+from bot.domain.nudges import Nudges
+from bot.domain.programme import LEVEL_NAMES_DA, Programme
+from bot.storage.models import (
+    BuddyMember,
+    CalendarSession,
+    Cohort,
+    Evaluation,
+    Material,
+    Membership,
+    Person,
+    PlannedDelivery,
+    Progress,
+)
+
+TEAMS_MEETING_URL = "https://teams.microsoft.com/l/meeting/new"
+TEAMS_CHAT_URL = "https://teams.microsoft.com/l/chat/0/0"
+EXPECTATIONS = {"ja": "Ja", "delvist": "Delvist", "nej": "Nej"}
+
+
+def meeting_link(subject: str, attendees: list[str], content: str = "") -> str:
+    """A Teams deep link that opens a new meeting with attendees and subject filled in."""
+    url = f"{TEAMS_MEETING_URL}?subject={quote(subject)}&attendees={quote(','.join(attendees), safe=',@')}"
+    return url + (f"&content={quote(content)}" if content else "")
+
+
+def chat_link(users: list[str], topic: str = "") -> str:
+    """A Teams deep link that opens a (group) chat with these people."""
+    url = f"{TEAMS_CHAT_URL}?users={quote(','.join(users), safe=',@')}"
+    return url + (f"&topicName={quote(topic)}" if topic and len(users) > 1 else "")
+
+
+def acted_label(row: PlannedDelivery, tz: ZoneInfo) -> str | None:
+    """'Holdt ✔ 12. jan' once someone marked the nudge done."""
+    if row.action == "done" and row.acted_at is not None:
+        return f"Holdt ✔ {format_date(row.acted_at.astimezone(tz).date(), weekday=False, year=False)}"
+    return None
 
 PART_LABELS = {"main": "Tid", "day1": "Dag 1", "day2": "Dag 2"}
 
@@ -33,9 +68,105 @@ def seen_label(seen_at: datetime | None, tz: ZoneInfo) -> str | None:
 class MessageBuilder:
     """Builds cards for material steps, reminders and notices."""
 
-    def __init__(self, programme: Programme, materials: Materials) -> None:
+    def __init__(self, programme: Programme, materials: Materials, nudges: Nudges) -> None:
         self.programme = programme
         self.materials = materials
+        self.nudges = nudges
+
+    async def _person(self, session: AsyncSession, person_id: int | None) -> Person | None:
+        return await session.get(Person, person_id) if person_id is not None else None
+
+    async def nudge_card(self, session: AsyncSession, row: PlannedDelivery, tz: ZoneInfo) -> dict[str, Any]:
+        """A nudge as a card people can act on: book, done, snooze."""
+        definition = self.nudges.definitions[row.topic]
+        data = row.data or {}
+        n = int(data.get("n", 1))
+        recipient = await self._person(session, row.person_id)
+        talent = await self._person(session, data.get("talent")) or recipient
+        assert recipient is not None and talent is not None
+        talent_membership = await session.scalar(
+            select(Membership).where(
+                Membership.cohort_id == row.cohort_id, Membership.person_id == talent.id, Membership.role == "talent"
+            )
+        )
+        others: list[Person] = []
+        to = set(definition.to)
+        if row.topic == "buddy-intro":
+            others = [p for pid in data.get("group", []) if pid != recipient.id if (p := await self._person(session, pid))]
+        elif "buddies" in to:
+            group_no = await session.scalar(
+                select(BuddyMember.group_no).where(BuddyMember.cohort_id == row.cohort_id, BuddyMember.person_id == talent.id)
+            )
+            if group_no is not None:
+                ids = await session.scalars(
+                    select(BuddyMember.person_id).where(
+                        BuddyMember.cohort_id == row.cohort_id, BuddyMember.group_no == group_no, BuddyMember.person_id != recipient.id
+                    )
+                )
+                others = [p for pid in ids if (p := await self._person(session, pid))]
+        else:
+            if recipient.id != talent.id:
+                others.append(talent)
+            if "leader" in to and talent_membership and talent_membership.leader_id not in (None, recipient.id):
+                if (leader := await self._person(session, talent_membership.leader_id)) is not None:
+                    others.append(leader)
+            if "mentor" in to and talent_membership and talent_membership.mentor_id not in (None, recipient.id):
+                if (mentor := await self._person(session, talent_membership.mentor_id)) is not None:
+                    others.append(mentor)
+        levels = {
+            m.person_id: m.level
+            for m in await session.scalars(
+                select(Membership).where(Membership.cohort_id == row.cohort_id, Membership.role == "talent")
+            )
+        }
+        subject = (definition.meeting_subject or definition.title).format(n=n)
+        emails = [p.email for p in others]
+        title = definition.title.format(n=n, activity=self.programme.activity(data["anchor"]).name if data.get("anchor") else "")
+        if recipient.id != talent.id and row.topic not in ("buddy-intro",) and "buddies" not in to:
+            title += f" – {talent.name}"
+        return cards.render(
+            "nudge",
+            {
+                "title": title,
+                "note": data.get("note") or "",
+                "text": definition.text,
+                "questions": list(definition.questions) if recipient.id != talent.id or row.topic == "leader-conversation" else [],
+                "people": [
+                    {"name": p.name, "organisation": p.organisation, "level": LEVEL_NAMES_DA.get(levels.get(p.id) or "", "")}
+                    for p in others
+                ],
+                "book_url": meeting_link(subject, emails) if emails and definition.meeting_subject else None,
+                "chat_url": chat_link(emails, "Buddies – Talent Nord") if row.topic == "buddy-intro" and emails else None,
+                "plan_id": row.id,
+                "done": acted_label(row, tz),
+                "can_act": row.topic != "buddy-intro",
+            },
+        )
+
+    async def evaluation_card(self, session: AsyncSession, row: PlannedDelivery, thanks: bool = False) -> dict[str, Any]:
+        """The short evaluation of one activity, pre-filled with an earlier answer."""
+        assert row.activity_key
+        answer = await session.scalar(
+            select(Evaluation).where(
+                Evaluation.cohort_id == row.cohort_id,
+                Evaluation.person_id == row.person_id,
+                Evaluation.activity_key == row.activity_key,
+            )
+        )
+        definition = self.nudges.definitions.get("evaluation")
+        activity = self.programme.activity(row.activity_key)
+        return cards.render(
+            "evaluation",
+            {
+                "title": (definition.title if definition else "Hvordan var {activity}?").format(activity=activity.name, n=1),
+                "text": definition.text if definition else "",
+                "plan_id": row.id,
+                "rating": str(answer.rating) if answer else "",
+                "expectations": answer.expectations if answer else "",
+                "comment": answer.comment if answer else "",
+                "thanks": thanks,
+            },
+        )
 
     async def material_card(
         self,
@@ -127,6 +258,16 @@ class MessageBuilder:
         if row.kind == "reminder" and row.activity_key:
             card = await self.reminder_card(session, row.cohort_id, row.activity_key, tz)
             return card_message(card, f"Praktisk påmindelse: {self.programme.activity(row.activity_key).name}"), None
+        if row.kind == "nudge" and row.topic in self.nudges.definitions:
+            target = row
+            parent_id = (row.data or {}).get("parent")
+            if parent_id is not None:  # a snooze or reminder shows the original nudge again
+                target = await session.get(PlannedDelivery, parent_id) or row
+            card = await self.nudge_card(session, target, tz)
+            return card_message(card, card["body"][0]["text"]), None
+        if row.kind == "survey" and row.activity_key:
+            card = await self.evaluation_card(session, row)
+            return card_message(card, card["body"][0]["text"]), None
         raise LookupError(f"no message for plan row kind {row.kind!r}")
 
     @staticmethod

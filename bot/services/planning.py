@@ -11,15 +11,40 @@ from sqlalchemy import and_, exists, select, update
 
 from bot.domain.calendar import Session
 from bot.domain.materials import Materials
+from bot.domain.nudges import CohortPeople, Nudges, Talent, buddy_intro_items, plan_nudges
 from bot.domain.plan import Member, PlanItem, plan_materials
 from bot.domain.programme import Programme
+from bot.domain.workdays import next_send_moment
 from bot.services.messages import MessageBuilder
 from bot.storage.db import Database
-from bot.storage.models import CalendarSession, Cohort, Conversation, Membership, OutboxMessage, PlannedDelivery
+from bot.storage.models import (
+    BuddyMember,
+    CalendarSession,
+    Cohort,
+    Conversation,
+    Membership,
+    OutboxMessage,
+    PlannedDelivery,
+)
 
 log = logging.getLogger(__name__)
-Planners = Callable[[Cohort, list[Session], list[Member]], list[PlanItem]]
 RELEASE_BATCH = 500
+MANAGED_KINDS = ("material", "reminder", "nudge", "survey")
+
+
+@dataclass(frozen=True)
+class CohortSnapshot:
+    """What planning reads about one cohort."""
+
+    cohort: Cohort
+    sessions: list[Session]
+    members: list[Member]
+    people: CohortPeople
+    buddy_groups: list[tuple[int, ...]]
+    buddies_set_at: datetime | None
+
+
+Planners = Callable[[CohortSnapshot], list[PlanItem]]
 
 
 @dataclass
@@ -38,17 +63,68 @@ class ReplanSummary:
 class Planner:
     """Computes each cohort's plan from content and calendar, and releases what is due."""
 
-    def __init__(self, db: Database, programme: Programme, materials: Materials, messages: MessageBuilder) -> None:
+    def __init__(
+        self, db: Database, programme: Programme, materials: Materials, nudges: Nudges, messages: MessageBuilder
+    ) -> None:
         self.db = db
         self.programme = programme
         self.materials = materials
+        self.nudges = nudges
         self.messages = messages
-        # Later tracks (nudges, surveys) add their own item makers here.
-        self.makers: list[Planners] = [self._material_items]
+        # Each track contributes its rows; the plan is their union.
+        self.makers: list[Planners] = [self._material_items, self._nudge_items, self._buddy_intro_items]
 
-    def _material_items(self, cohort: Cohort, sessions: list[Session], members: list[Member]) -> list[PlanItem]:
-        timing = self.materials.timing.with_overrides(cohort.plan_settings)
-        return plan_materials(cohort.key, self.programme, self.materials, timing, sessions, members, ZoneInfo(cohort.timezone))
+    def _timing(self, cohort: Cohort) -> Any:
+        return self.materials.timing.with_overrides(cohort.plan_settings)
+
+    def _material_items(self, snap: CohortSnapshot) -> list[PlanItem]:
+        cohort = snap.cohort
+        return plan_materials(
+            cohort.key, self.programme, self.materials, self._timing(cohort), snap.sessions, snap.members, ZoneInfo(cohort.timezone)
+        )
+
+    def _nudge_items(self, snap: CohortSnapshot) -> list[PlanItem]:
+        cohort = snap.cohort
+        return plan_nudges(
+            cohort.key, self.programme, self.nudges, snap.sessions, snap.people, self._timing(cohort).send_time,
+            ZoneInfo(cohort.timezone),
+        )
+
+    def _buddy_intro_items(self, snap: CohortSnapshot) -> list[PlanItem]:
+        if not snap.buddy_groups or snap.buddies_set_at is None or "buddy-intro" not in self.nudges.definitions:
+            return []
+        tz = ZoneInfo(snap.cohort.timezone)
+        due = next_send_moment(snap.buddies_set_at, self._timing(snap.cohort).send_time, tz)
+        # announced at the first working-hours moment after LEAD set the pairs
+        return buddy_intro_items(snap.cohort.key, snap.buddy_groups, due)
+
+    async def snapshot(self, session: Any, cohort: Cohort) -> CohortSnapshot:
+        """Calendar, members, talents with their leader/mentor/buddies."""
+        sessions = [
+            Session(r.activity_key, r.part, r.starts_at, r.ends_at, r.venue)
+            for r in await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id == cohort.id))
+        ]
+        roles: dict[int, list[str]] = {}
+        talent_rows = []
+        for m in await session.scalars(select(Membership).where(Membership.cohort_id == cohort.id)):
+            roles.setdefault(m.person_id, []).append(m.role)
+            if m.role == "talent":
+                talent_rows.append(m)
+        groups: dict[int, list[int]] = {}
+        set_at: datetime | None = None
+        for b in await session.scalars(select(BuddyMember).where(BuddyMember.cohort_id == cohort.id)):
+            groups.setdefault(b.group_no, []).append(b.person_id)
+            set_at = b.created_at if set_at is None or b.created_at > set_at else set_at
+        buddy_of = {pid: tuple(sorted(set(g) - {pid})) for g in groups.values() for pid in g}
+        talents = tuple(
+            Talent(m.person_id, m.leader_id, m.mentor_id, buddy_of.get(m.person_id, ()))
+            for m in sorted(talent_rows, key=lambda m: m.person_id)
+        )
+        members = [Member(pid, tuple(r)) for pid, r in sorted(roles.items())]
+        people = CohortPeople(talents, {pid: tuple(r) for pid, r in roles.items()})
+        return CohortSnapshot(
+            cohort, sessions, members, people, [tuple(sorted(g)) for _, g in sorted(groups.items())], set_at
+        )
 
     async def replan(self, cohort_key: str) -> ReplanSummary:
         """Bring a cohort's plan rows in line: add new, move unsent, drop unsent ones no longer wanted."""
@@ -57,17 +133,8 @@ class Planner:
             cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
             if cohort is None:
                 raise KeyError(cohort_key)
-            sessions = [
-                Session(r.activity_key, r.part, r.starts_at, r.ends_at, r.venue)
-                for r in await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id == cohort.id))
-            ]
-            roles: dict[int, list[str]] = {}
-            for person_id, role in await session.execute(
-                select(Membership.person_id, Membership.role).where(Membership.cohort_id == cohort.id)
-            ):
-                roles.setdefault(person_id, []).append(role)
-            members = [Member(pid, tuple(r)) for pid, r in sorted(roles.items())]
-            wanted = {item.key: item for maker in self.makers for item in maker(cohort, sessions, members)}
+            snap = await self.snapshot(session, cohort)
+            wanted = {item.key: item for maker in self.makers for item in maker(snap)}
             existing = {
                 row.key: row
                 for row in await session.scalars(select(PlannedDelivery).where(PlannedDelivery.cohort_id == cohort.id))
@@ -87,22 +154,26 @@ class Planner:
                             due_at=item.due_at,
                             not_after=item.not_after,
                             status="planned",
+                            data=item.data,
                         )
                     )
                     summary.added += 1
                 elif row.status == "planned" or (row.status == "skipped" and row.status_reason == "no longer planned"):
-                    changed = row.due_at != item.due_at or row.not_after != item.not_after or row.seq != item.seq
+                    changed = (
+                        row.due_at != item.due_at or row.not_after != item.not_after or row.seq != item.seq
+                        or row.data != item.data
+                    )
                     if changed or row.status != "planned":
-                        row.due_at, row.not_after, row.seq = item.due_at, item.not_after, item.seq
+                        row.due_at, row.not_after, row.seq, row.data = item.due_at, item.not_after, item.seq, item.data
                         row.status, row.status_reason = "planned", None
                         summary.moved += 1
                     else:
                         summary.kept += 1
                 else:
                     summary.kept += 1  # sent rows are never resent
-            managed = {item.kind for item in wanted.values()} | {"material", "reminder"}
             for key, row in existing.items():
-                if key not in wanted and row.status == "planned" and row.kind in managed:
+                # snoozes and reminders are children of a sent row, not of the calendar: leave them
+                if key not in wanted and row.status == "planned" and row.kind in MANAGED_KINDS and not (row.data or {}).get("parent"):
                     row.status, row.status_reason = "skipped", "no longer planned"
                     summary.dropped += 1
         log.info("plan for %s: %s", cohort_key, summary)

@@ -147,12 +147,13 @@ class RosterService:
                             person_id=person.id,
                             role=row.role,
                             level=row.level,
+                            area=row.area,
                             leader_id=leader_id,
                             mentor_id=mentor_id,
                         )
                     )
                     summary.created += 1
-                elif _assign(membership, level=row.level, leader_id=leader_id, mentor_id=mentor_id):
+                elif _assign(membership, level=row.level, area=row.area, leader_id=leader_id, mentor_id=mentor_id):
                     summary.updated += 1
                 else:
                     summary.unchanged += 1

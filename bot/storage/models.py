@@ -110,6 +110,7 @@ class Membership(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(16))
     level: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    area: Mapped[str | None] = mapped_column(String(200), nullable=True)  # unit within the organisation
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
     mentor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
 
@@ -177,6 +178,9 @@ class PlannedDelivery(Base):
     status_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     sent_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # "Holdt", snoozed
+    acted_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str | None] = mapped_column(String(16), nullable=True)  # done, snoozed
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -230,3 +234,34 @@ class Progress(Base):
     activity_key: Mapped[str] = mapped_column(String(32))
     topic: Mapped[str] = mapped_column(String(16))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BuddyMember(Base):
+    """A talent's place in a buddy group of their cohort."""
+
+    __tablename__ = "buddy_members"
+    __table_args__ = (UniqueConstraint("cohort_id", "person_id", name="uq_buddy_person"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    group_no: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16))  # suggested, set
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Evaluation(Base):
+    """One person's evaluation of one activity; a second submit updates it."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("cohort_id", "person_id", "activity_key", name="uq_evaluation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    activity_key: Mapped[str] = mapped_column(String(32))
+    rating: Mapped[int] = mapped_column(Integer)  # 1..5
+    expectations: Mapped[str] = mapped_column(String(8))  # ja, delvist, nej
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

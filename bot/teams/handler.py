@@ -16,6 +16,7 @@ from bot.domain.people import Profile, TeamsIdentity
 from bot.services.broadcasts import BroadcastError
 from bot.services.core import Core
 from bot.services.guide import Reply
+from bot.services.nudging import ActionError
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +222,12 @@ class CompanionBot(TeamsActivityHandler):
                 raise LookupError("seen without activity/topic")
             result = await self.services.learning.mark_seen(profile.person_id, activity_key, topic)
             return result.card
+        if verb == "done":
+            return await self.services.nudging.done(profile.person_id, data.get("plan"))
+        if verb == "snooze":
+            return await self.services.nudging.snooze(profile.person_id, data.get("plan"), data.get("days"))
+        if verb == "evaluate":
+            return await self.services.nudging.evaluate(profile.person_id, data.get("plan"), data)
         raise LookupError(f"unknown verb {verb!r}")
 
     async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> AdaptiveCardInvokeResponse:
@@ -237,6 +244,10 @@ class CompanionBot(TeamsActivityHandler):
             return _card_response(cards.render("not_rostered", {"name": turn_context.activity.from_property.name or ""}))
         try:
             card = await self._act(profile, data)
+        except ActionError as exc:
+            return AdaptiveCardInvokeResponse(
+                status_code=400, type="application/vnd.microsoft.error", value={"code": "BadRequest", "message": str(exc)}
+            )
         except LookupError as exc:
             log.info("card action rejected: %s", exc)
             return AdaptiveCardInvokeResponse(
@@ -250,6 +261,9 @@ class CompanionBot(TeamsActivityHandler):
         """Action.Submit fallback (older clients): act, then update the card message in place."""
         try:
             card = await self._act(profile, value)
+        except ActionError as exc:
+            await self._send(ctx, Reply("notice", {"title": "Det gik ikke", "text": str(exc), "sender": None}))
+            return
         except LookupError:
             await self._send(ctx, self.guide.fallback("(kortets knap)"))
             return

@@ -1,0 +1,201 @@
+"""Acting on nudges: done (for the whole buddy group), snooze, one gentle reminder; evaluations."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.danish import format_date
+from bot.domain.materials import Timing
+from bot.domain.nudges import Nudges
+from bot.domain.workdays import next_send_moment
+from bot.services.messages import MessageBuilder
+from bot.storage.db import Database
+from bot.storage.models import BuddyMember, Cohort, Evaluation, PlannedDelivery
+
+log = logging.getLogger(__name__)
+SNOOZE_DAYS = (1, 7)
+RATINGS = ("1", "2", "3", "4", "5")
+EXPECTATIONS = ("ja", "delvist", "nej")
+MAX_COMMENT = 1000
+
+
+class ActionError(LookupError):
+    """A card action that cannot be carried out (wrong person, unknown row, bad input): Danish text."""
+
+
+class Nudging:
+    """The use cases behind the nudge and evaluation cards' buttons."""
+
+    def __init__(self, db: Database, nudges: Nudges, timing: Timing, messages: MessageBuilder, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.nudges = nudges
+        self.timing = timing
+        self.messages = messages
+        self.clock = clock
+
+    async def _own_row(self, session: AsyncSession, person_id: int, plan_id: Any, kinds: tuple[str, ...]) -> PlannedDelivery:
+        """The plan row the card belongs to, resolved to its original, if it is this person's."""
+        if not isinstance(plan_id, int) or isinstance(plan_id, bool):
+            raise ActionError("Kortet mangler sin reference.")
+        row = await session.get(PlannedDelivery, plan_id)
+        if row is None or row.person_id != person_id or row.kind not in kinds:
+            log.warning("card action on plan row %s refused for person %d", plan_id, person_id)
+            raise ActionError("Det kort hører ikke til dig.")
+        parent = (row.data or {}).get("parent")
+        if parent is not None:
+            row = await session.get(PlannedDelivery, parent) or row
+        return row
+
+    async def _tz(self, session: AsyncSession, row: PlannedDelivery) -> ZoneInfo:
+        cohort = await session.get(Cohort, row.cohort_id)
+        return ZoneInfo(cohort.timezone if cohort else "Europe/Copenhagen")
+
+    async def _siblings(self, session: AsyncSession, row: PlannedDelivery) -> list[PlannedDelivery]:
+        """Everyone's row for the same occasion: the buddy group's, or the talent's and their leader's."""
+        data = row.data or {}
+        same = and_(
+            PlannedDelivery.cohort_id == row.cohort_id,
+            PlannedDelivery.topic == row.topic,
+            PlannedDelivery.seq == row.seq,
+            PlannedDelivery.kind == "nudge",
+        )
+        candidates = list(await session.scalars(select(PlannedDelivery).where(same)))
+        definition = self.nudges.definitions.get(row.topic)
+        if definition is not None and "buddies" in definition.to:
+            group_no = await session.scalar(
+                select(BuddyMember.group_no).where(BuddyMember.cohort_id == row.cohort_id, BuddyMember.person_id == row.person_id)
+            )
+            members = set(
+                await session.scalars(
+                    select(BuddyMember.person_id).where(BuddyMember.cohort_id == row.cohort_id, BuddyMember.group_no == group_no)
+                )
+            ) if group_no is not None else {row.person_id}
+            return [c for c in candidates if c.person_id in members and not (c.data or {}).get("parent")]
+        talent = data.get("talent")
+        return [c for c in candidates if (c.data or {}).get("talent") == talent and not (c.data or {}).get("parent")]
+
+    async def done(self, person_id: int, plan_id: Any) -> dict[str, Any]:
+        """'Holdt ✔': mark the occasion done for everyone it concerns; the refreshed card."""
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            row = await self._own_row(session, person_id, plan_id, ("nudge",))
+            for sibling in await self._siblings(session, row):
+                if sibling.action != "done":
+                    sibling.action, sibling.acted_at, sibling.acted_by = "done", now, person_id
+                # a pending snooze or reminder is no longer needed
+                for child in await session.scalars(
+                    select(PlannedDelivery).where(PlannedDelivery.key.like(f"{sibling.key}/%"), PlannedDelivery.status == "planned")
+                ):
+                    child.status, child.status_reason = "skipped", "done"
+            await session.flush()
+            return await self.messages.nudge_card(session, row, await self._tz(session, row))
+
+    async def snooze(self, person_id: int, plan_id: Any, days: Any) -> dict[str, Any]:
+        """'Mind mig senere': the same nudge again tomorrow or next week, in working hours."""
+        if days not in SNOOZE_DAYS:
+            raise ActionError("Vælg i morgen eller næste uge.")
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            row = await self._own_row(session, person_id, plan_id, ("nudge",))
+            tz = await self._tz(session, row)
+            due = next_send_moment(now + timedelta(days=days - 1), self.timing.send_time, tz)
+            count = len(list(await session.scalars(select(PlannedDelivery.id).where(PlannedDelivery.key.like(f"{row.key}/snooze/%")))))
+            session.add(
+                PlannedDelivery(
+                    key=f"{row.key}/snooze/{count + 1}",
+                    cohort_id=row.cohort_id,
+                    person_id=person_id,
+                    kind="nudge",
+                    activity_key=row.activity_key,
+                    topic=row.topic,
+                    seq=row.seq,
+                    due_at=due,
+                    not_after=row.not_after,
+                    data={**(row.data or {}), "parent": row.id},
+                )
+            )
+            row.action, row.acted_at, row.acted_by = "snoozed", now, person_id
+            await session.flush()
+            card = await self.messages.nudge_card(session, row, tz)
+        when = format_date(due.astimezone(tz).date(), year=False)
+        card["body"].append({"type": "TextBlock", "text": f"Jeg minder dig om det igen {when}.", "isSubtle": True, "wrap": True})
+        return card
+
+    async def remind_unacted(self, now: datetime) -> int:
+        """One gentle reminder for nudges nobody acted on after the configured days; never a second."""
+        cutoff = now - timedelta(days=self.nudges.reminder_after_days)
+        created = 0
+        async with self.db.sessions() as session, session.begin():
+            rows = await session.scalars(
+                select(PlannedDelivery).where(
+                    PlannedDelivery.kind == "nudge",
+                    PlannedDelivery.status == "sent",
+                    PlannedDelivery.action.is_(None),
+                    PlannedDelivery.released_at <= cutoff,
+                    PlannedDelivery.topic != "buddy-intro",
+                )
+            )
+            for row in rows:
+                if (row.data or {}).get("parent") or (row.not_after is not None and row.not_after <= now):
+                    continue
+                key = f"{row.key}/reminder"
+                if await session.scalar(select(PlannedDelivery.id).where(PlannedDelivery.key == key)) is not None:
+                    continue
+                tz = await self._tz(session, row)
+                session.add(
+                    PlannedDelivery(
+                        key=key,
+                        cohort_id=row.cohort_id,
+                        person_id=row.person_id,
+                        kind="nudge",
+                        activity_key=row.activity_key,
+                        topic=row.topic,
+                        seq=row.seq,
+                        due_at=next_send_moment(now, self.timing.send_time, tz),
+                        not_after=row.not_after,
+                        data={**(row.data or {}), "parent": row.id, "reminder": True},
+                    )
+                )
+                created += 1
+        if created:
+            log.info("queued %d gentle reminder(s) for nudges nobody acted on", created)
+        return created
+
+    async def evaluate(self, person_id: int, plan_id: Any, answer: dict[str, Any]) -> dict[str, Any]:
+        """Store (or update) an evaluation; the card with thanks, pre-filled."""
+        rating = str(answer.get("rating", "")).strip()
+        expectations = str(answer.get("expectations", "")).strip()
+        comment = str(answer.get("comment", "") or "").strip()
+        if rating not in RATINGS:
+            raise ActionError("Vælg en samlet vurdering fra 1 til 5.")
+        if expectations not in EXPECTATIONS:
+            raise ActionError("Svar ja, delvist eller nej til forventningerne.")
+        if len(comment) > MAX_COMMENT:
+            raise ActionError(f"Kommentaren må højst være {MAX_COMMENT} tegn.")
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            row = await self._own_row(session, person_id, plan_id, ("survey",))
+            existing = await session.scalar(
+                select(Evaluation).where(
+                    Evaluation.cohort_id == row.cohort_id,
+                    Evaluation.person_id == person_id,
+                    Evaluation.activity_key == row.activity_key,
+                )
+            )
+            if existing is None:
+                session.add(
+                    Evaluation(
+                        cohort_id=row.cohort_id, person_id=person_id, activity_key=row.activity_key,
+                        rating=int(rating), expectations=expectations, comment=comment, created_at=now, updated_at=now,
+                    )
+                )
+            else:
+                existing.rating, existing.expectations, existing.comment, existing.updated_at = int(rating), expectations, comment, now
+            row.action, row.acted_at, row.acted_by = "done", now, person_id
+            await session.flush()
+            return await self.messages.evaluation_card(session, row, thanks=True)
