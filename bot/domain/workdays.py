@@ -47,3 +47,14 @@ def next_send_moment(after: datetime, at: time, tz: ZoneInfo) -> datetime:
     local = after.astimezone(tz)
     day = local.date() if local.time() < at else local.date() + timedelta(days=1)
     return datetime.combine(next_working_day(day), at, tz)
+
+
+WORKDAY_ENDS = time(16, 0)
+
+
+def send_soon(moment: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """`moment` itself when it is within working hours (send time to 16:00 on a working day), else the next send moment."""
+    local = moment.astimezone(tz)
+    if is_working_day(local.date()) and at <= local.time() < WORKDAY_ENDS:
+        return moment
+    return next_send_moment(moment, at, tz)

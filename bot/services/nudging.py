@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.danish import format_date
 from bot.domain.materials import Timing
 from bot.domain.nudges import Nudges
-from bot.domain.workdays import next_send_moment
+from bot.domain.workdays import next_send_moment, send_soon
 from bot.services.messages import MessageBuilder
 from bot.storage.db import Database
 from bot.storage.models import BuddyMember, Cohort, Evaluation, PlannedDelivery
@@ -156,7 +156,7 @@ class Nudging:
                         activity_key=row.activity_key,
                         topic=row.topic,
                         seq=row.seq,
-                        due_at=next_send_moment(now, self.timing.send_time, tz),
+                        due_at=send_soon(now, self.timing.send_time, tz),
                         not_after=row.not_after,
                         data={**(row.data or {}), "parent": row.id, "reminder": True},
                     )

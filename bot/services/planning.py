@@ -14,7 +14,7 @@ from bot.domain.materials import Materials
 from bot.domain.nudges import CohortPeople, Nudges, Talent, buddy_intro_items, plan_nudges
 from bot.domain.plan import Member, PlanItem, plan_materials
 from bot.domain.programme import Programme
-from bot.domain.workdays import next_send_moment
+from bot.domain.workdays import send_soon
 from bot.services.messages import MessageBuilder
 from bot.storage.db import Database
 from bot.storage.models import (
@@ -94,7 +94,7 @@ class Planner:
         if not snap.buddy_groups or snap.buddies_set_at is None or "buddy-intro" not in self.nudges.definitions:
             return []
         tz = ZoneInfo(snap.cohort.timezone)
-        due = next_send_moment(snap.buddies_set_at, self._timing(snap.cohort).send_time, tz)
+        due = send_soon(snap.buddies_set_at, self._timing(snap.cohort).send_time, tz)
         # announced at the first working-hours moment after LEAD set the pairs
         return buddy_intro_items(snap.cohort.key, snap.buddy_groups, due)
 
