@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
@@ -132,7 +132,9 @@ async def test_every_nudge_count_and_window_for_a_talent(cohort: Any, db: Databa
     assert all(r.due_at > m6_end for r in after)
     for r in await rows(db, person_id=anna, kind="nudge"):
         local = r.due_at.astimezone(CPH)
-        assert local.weekday() < 5 and (local.hour, local.minute) == (8, 30)
+        assert local.weekday() < 5 and time(8, 30) <= local.time() < time(16, 0)
+        if r.topic != "buddy-intro":  # the intro goes out when LEAD sets the pairs, in working hours
+            assert (local.hour, local.minute) == (8, 30)
 
 
 async def test_leader_gets_conversations_per_talent_and_mentor_only_where_set(cohort: Any, db: Database) -> None:
