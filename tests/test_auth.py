@@ -258,15 +258,9 @@ async def test_authentication_failure_is_401_and_changes_nothing(
     assert await snapshot(azure_db) == before
 
 
-# -- known gaps in botbuilder 4.17.1, kept visible (strict: they fail loudly once fixed) ---
+# -- gaps in botbuilder 4.17.1 that bot/teams/auth.py closes ------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="botbuilder decodes with PyJWT without require=['exp']: a token with no exp (and no nbf) "
-    "is accepted forever. Closing it needs an AuthenticationConfiguration.claims_validator that "
-    "requires exp (and, replacing botbuilder's default, still rejects skill claims).",
-)
 async def test_token_without_expiry_is_rejected(
     azure_server: Server, azure_db: Database, issuer: FakeOpenIdIssuer, connector: FakeConnector
 ) -> None:
@@ -280,12 +274,6 @@ async def test_token_without_expiry_is_rejected(
     assert connector.sent == [] and await snapshot(azure_db) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="With ToBotFromChannelOpenIdMetadataUrl set, botbuilder takes its parameterised path and, "
-    "as bot/teams/auth.py configures it, gets no TO_CHANNEL_FROM_BOT_LOGIN_URL: reply credentials have "
-    "authority None, which MSAL turns into login.microsoftonline.com/common instead of the bot's tenant.",
-)
 async def test_replies_ask_the_bots_own_tenant_for_a_token(
     azure_server: Server, issuer: FakeOpenIdIssuer, connector: FakeConnector, outbound_token: list[dict[str, Any]]
 ) -> None:

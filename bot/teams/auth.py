@@ -9,6 +9,8 @@ from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
+    AuthenticationConfiguration,
+    SkillValidation,
     BotFrameworkAuthentication,
     ClaimsIdentity,
     ConnectorFactory,
@@ -90,12 +92,31 @@ def botbuilder_configuration(settings: Settings) -> SimpleNamespace:
         APP_TENANTID=settings.app_tenant_id,
     )
     if settings.openid_metadata_url:
-        # botbuilder switches to its parameterised path when any override is set; give both.
+        # botbuilder switches to its parameterised path when any override is set, and there every
+        # unset endpoint becomes None: give the inbound pair and the outbound login endpoint together.
         config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
         config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = settings.token_issuer
+        tenant = settings.app_tenant_id if settings.app_type == "SingleTenant" else "botframework.com"
+        config.TO_CHANNEL_FROM_BOT_LOGIN_URL = f"{settings.login_authority.rstrip('/')}/{tenant}"
+        config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = "https://api.botframework.com"
     return config
+
+
+async def validate_claims(claims: Any) -> None:
+    """Stricter than botbuilder: a token must expire, and skill (bot-to-bot) tokens are refused."""
+    # botbuilder passes a list of claim dicts on one path and a bare dict on the other.
+    for item in claims if isinstance(claims, list) else [claims]:
+        if not isinstance(item, dict) or "exp" not in item:
+            raise PermissionError("token has no expiry")
+        if SkillValidation.is_skill_claim(item):
+            raise PermissionError("skill tokens are not accepted")
 
 
 def create_authentication(settings: Settings) -> CachingBotFrameworkAuthentication:
     """The authentication the CloudAdapter uses: validates tokens unless in local mode."""
-    return CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication(botbuilder_configuration(settings)))
+    return CachingBotFrameworkAuthentication(
+        ConfigurationBotFrameworkAuthentication(
+            botbuilder_configuration(settings),
+            auth_configuration=AuthenticationConfiguration(claims_validator=validate_claims),
+        )
+    )
