@@ -12,5 +12,5 @@ def setup_logging(level: str = "INFO") -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("aiohttp.access", "msrest", "msal", "urllib3", "alembic.runtime.migration"):
+    for noisy in ("aiohttp.access", "msrest", "msal", "urllib3", "alembic.runtime.migration", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
