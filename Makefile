@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv package bench clean
+.PHONY: run test venv package bench clean playground e2e
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
@@ -26,6 +26,21 @@ run: $(STAMP)
 ## Set up and run the whole test suite.
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "Node.js 20 and npm are needed for the Agents Playground"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+## Try the bot: bot (local mode, fresh demo SQLite) + Microsoft 365 Agents Playground; prints the URL to open.
+playground: $(STAMP) $(NODE_STAMP)
+	$(PY) -m playground
+
+## End-to-end tests: the Playground driven in headless Chromium (/usr/bin/chromium); screenshots in tests/e2e/screenshots/.
+e2e: $(STAMP) $(NODE_STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider tests/e2e
 
 ## Build the Teams app zip (needs MicrosoftAppId) into dist/.
 package: $(STAMP)

@@ -18,6 +18,7 @@ from bot.delivery.connector import ConnectorClient, token_provider
 from bot.delivery.sender import Sender
 from bot.domain.errors import FileErrors
 from bot.logsetup import setup_logging
+from bot.report_html import render_html
 from bot.storage.db import Database
 from bot.teams.auth import create_authentication
 from bot.teams.endpoint import handle_messages
@@ -35,6 +36,14 @@ CORE = web.AppKey("core", Core)
 SENDER = web.AppKey("sender", Sender)
 
 Clock = Callable[[], datetime]
+# The report page is self-contained: forbid every fetch, keep it out of caches, referrers and search engines.
+REPORT_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def system_clock() -> datetime:
@@ -139,8 +148,22 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
         body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "down", "mode": "local" if settings.local_mode else "azure"}
         return web.json_response(body, status=200 if ok else 503)
 
+    async def report(request: web.Request) -> web.Response:
+        # Admins only: the bot sends admins a signed link that expires; anything else is a plain 403.
+        cohort_key = request.match_info["cohort"]
+        reports = app[CORE].reports
+        if not reports.link_is_valid(cohort_key, request.query.get("exp", ""), request.query.get("sig", "")):
+            log.warning("report for %r refused: bad or expired link", cohort_key[:64])
+            return web.Response(status=403, text="Linket er ugyldigt eller udløbet. Skriv »status« til botten for at få et nyt.")
+        try:
+            page = render_html(await reports.build(cohort_key))
+        except LookupError:
+            return web.Response(status=404, text="Holdet findes ikke.")
+        return web.Response(text=page, content_type="text/html", charset="utf-8", headers=REPORT_HEADERS)
+
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/report/{cohort}", report)
     return app
 
 

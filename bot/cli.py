@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence
@@ -25,6 +26,10 @@ from bot.services import demo
 from bot.services.broadcasts import BroadcastError
 from bot.services.buddies import BuddyError
 from bot.services.core import Core, build_core
+from bot.services.growth import load_growth_content
+from bot.services.report import load_report_settings
+from bot.report_html import render_html
+from bot.services.graph_sync import GraphSyncError, check_settings, sync_roster
 from bot.services.outbox import outbox_status
 from bot.services.planning import order_rows, plan_row_json
 from bot.services.roster import RosterService
@@ -113,6 +118,28 @@ async def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> int
         return 0
 
     return await _with_core(settings, work)
+
+
+async def cmd_roster_sync(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        check_settings(settings)  # before the database: a refusal should touch nothing
+    except GraphSyncError as exc:
+        raise CliError(str(exc)) from None
+
+    async def work(db: Database) -> int:
+        try:
+            result = await sync_roster(db, settings, args.cohort)
+        except GraphSyncError as exc:
+            raise CliError(str(exc)) from None
+        if args.json:
+            print_json(result.as_json())
+        else:
+            for person in result.people:
+                print(f"{person.status:<16} {person.email:<40} {person.name}" + (f"  – {person.reason}" if person.reason else ""))
+        print(f"roster sync {args.cohort}: {result.summary()}", file=sys.stderr)
+        return 0
+
+    return await _with_db(settings, work)
 
 
 async def cmd_content_publish(args: argparse.Namespace, settings: Settings) -> int:
@@ -227,6 +254,8 @@ async def cmd_outbox_status(args: argparse.Namespace, settings: Settings) -> int
 async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
     programme, materials = load_content(settings.content_dir)
     load_nudges(settings.content_dir, programme)
+    load_growth_content(settings.content_dir, programme)  # completion rule and readiness timing
+    load_report_settings(settings.content_dir)
     steps = [step for seq in materials.sequences.values() for step in seq.steps]
     placeholders = sum(1 for step in steps if step.is_placeholder)
     print(
@@ -243,6 +272,66 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         await core.planner.replan(key)
         await core.buddies.suggest(key)
         print(f"demo cohort {key!r} is ready", file=sys.stderr)
+        return 0
+
+    return await _with_core(settings, work)
+
+
+async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    now = parse_instant(args.now) if args.now else utcnow()
+
+    async def work(core: Core) -> int:
+        try:
+            report = await core.reports.build(args.cohort)
+        except LookupError:
+            raise CliError(f"no cohort with key {args.cohort!r}") from None
+        if args.html:
+            Path(args.html).write_text(render_html(report), encoding="utf-8")
+            print(f"wrote the report to {args.html}", file=sys.stderr)
+        if args.csv:
+            Path(args.csv).write_text(core.reports.to_csv(report), encoding="utf-8")
+            print(f"wrote the figures to {args.csv}", file=sys.stderr)
+        if args.link:
+            if not os.environ.get("REPORT_SECRET"):
+                print("note: without REPORT_SECRET the link only works for this process, not for the server", file=sys.stderr)
+            url, expires = core.reports.link(args.cohort)
+            print(url)
+        if not (args.html or args.csv or args.link):
+            data = core.reports.summary(report, None, None)
+            for item in data["headline"]:
+                print(f"{item['value']:>6}  {item['title']}")
+            for fact in data["facts"]:
+                print(f"{fact['title']}: {fact['value']}")
+        return 0
+
+    return await _with_core(settings, work, clock=lambda: now)
+
+
+async def cmd_attendance(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(core: Core) -> int:
+        try:
+            if args.action in ("absent", "present"):
+                changed = await core.growth.set_attendance(
+                    args.cohort, args.person, args.activity, absent=args.action == "absent", note=args.note or "", recorded_by="cli"
+                )
+                print(f"{args.person}: {changed} session(s) marked {args.action}", file=sys.stderr)
+            statuses = await core.growth.attendance_report(args.cohort)
+        except LookupError as exc:
+            raise CliError(str(exc).strip("'\"")) from None
+        if args.action != "show":
+            return 0
+        if args.json:
+            print_json([
+                {"email": t.email, "name": t.name, "status": t.status.state,
+                 "absent": [f"{a}.{p}" for a, p in t.status.missed], "remaining": t.status.remaining}
+                for t in statuses
+            ])
+            return 0
+        for t in statuses:
+            missed = ", ".join(f"{a}.{p}" for a, p in t.status.missed) or "-"
+            print(f"{t.status.state:<14} {t.email:<40} absent: {missed}")
+        rule = core.growth.content.rule
+        print(f"rule: {len(rule.required)} required session(s), {rule.allowed_absences} absence(s) allowed", file=sys.stderr)
         return 0
 
     return await _with_core(settings, work)
@@ -266,6 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--cohort", required=True)
     p.set_defaults(func=cmd_roster_import)
+    p = roster.add_parser("sync", help="reach everyone through Microsoft Graph: install the app, store each 1:1 chat")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.set_defaults(func=cmd_roster_sync)
 
     content = sub.add_parser("content", help="the programme in content/").add_subparsers(dest="action", required=True)
     content.add_parser("check", help="check content/ and report errors with file and line").set_defaults(
@@ -316,6 +409,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="create or refresh the demo cohort (dates relative to today)").set_defaults(
         func=cmd_demo
     )
+
+    p = sub.add_parser("report", help="the steering group's figures for a cohort (text, HTML page, CSV)")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("--html", metavar="FILE", help="write the self-contained HTML report")
+    p.add_argument("--csv", metavar="FILE", help="write every figure as CSV (section,item,value,target,unit)")
+    p.add_argument("--link", action="store_true", help="print a signed link to the report on the server (needs REPORT_SECRET)")
+    p.add_argument("--now", help="ISO 8601 instant to report as of (default: now)")
+    p.set_defaults(func=cmd_report)
+
+    attendance = sub.add_parser("attendance", help="absences and completion").add_subparsers(dest="action", required=True)
+    for action, text in (("absent", "mark a person absent from an activity (m1 = both days, m1.day2 = one day)"),
+                         ("present", "take an absence back")):
+        p = attendance.add_parser(action, help=text)
+        p.add_argument("--cohort", required=True)
+        p.add_argument("--person", required=True, metavar="EMAIL")
+        p.add_argument("--activity", required=True, metavar="ACTIVITY[.PART]")
+        p.add_argument("--note", help="why (kept with the mark)")
+        p.set_defaults(func=cmd_attendance)
+    p = attendance.add_parser("show", help="each talent's absences and completion status")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_attendance)
     return parser
 
 

@@ -3,14 +3,21 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from manifest.package import GUID_RE, resolve_values
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{REPO_ROOT / 'data' / 'talentnord.db'}"
 APP_TYPES = ("SingleTenant", "MultiTenant", "UserAssignedMSI")
+DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
+# Teams' Bot Connector for the EMEA region: the serviceUrl proactive sends use for chats we
+# learned about through Graph rather than from an incoming activity (which carries its own).
+DEFAULT_BOT_SERVICE_URL = "https://smba.trafficmanager.net/emea/"
 
 
 class ConfigError(ValueError):
@@ -78,6 +85,37 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(name, f"expected 1/0, true/false, yes/no; got {raw!r}")
 
 
+def _http_url(env: Mapping[str, str], name: str, default: str) -> str:
+    """An http(s) URL setting, or its default."""
+    raw = env.get(name, "").strip() or default
+    if not raw.startswith(("https://", "http://")):
+        raise ConfigError(name, f"must be an http(s):// URL; got {raw!r}")
+    return raw
+
+
+def _report_secret(env: Mapping[str, str]) -> Secret:
+    """REPORT_SECRET (at least 16 characters), else a random secret for this process."""
+    raw = env.get("REPORT_SECRET", "").strip()
+    if not raw:
+        return Secret(secrets.token_urlsafe(32))
+    if len(raw) < 16:
+        raise ConfigError("REPORT_SECRET", "must be at least 16 characters")
+    return Secret(raw)
+
+
+def _teams_app_id(env: Mapping[str, str], app_id: str) -> str:
+    """TEAMS_APP_ID, else the id manifest/package.py derives from the bot's app id ('' when neither)."""
+    explicit = env.get("TEAMS_APP_ID", "").strip()
+    if explicit:
+        if not GUID_RE.match(explicit):
+            raise ConfigError("TEAMS_APP_ID", f"must be a GUID like 00000000-0000-0000-0000-000000000000; got {explicit!r}")
+        return explicit.lower()
+    if not GUID_RE.match(app_id):
+        return ""  # local mode (or an app id that is no GUID): nothing to derive it from
+    # The packager's own derivation, so the catalog lookup finds exactly the app `make package` built.
+    return resolve_values({"MicrosoftAppId": app_id})["TEAMS_APP_ID"]
+
+
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
@@ -128,6 +166,18 @@ class Settings:
     sender_concurrency: int = 16
     send_max_attempts: int = 6
     log_level: str = "INFO"
+    graph_enabled: bool = False
+    graph_base_url: str = DEFAULT_GRAPH_BASE_URL
+    teams_app_id: str = ""  # the manifest id = externalId of the app in the org catalog
+    bot_service_url: str = DEFAULT_BOT_SERVICE_URL
+    # signs the report links sent to admins; without REPORT_SECRET a random one, so links die on restart
+    report_secret: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(32)))
+    public_url: str = ""  # where people reach the bot's web server (for report links); default http://host:port
+
+    @property
+    def base_url(self) -> str:
+        """The public base URL of the web server, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def local_mode(self) -> bool:
@@ -208,4 +258,10 @@ class Settings:
             sender_concurrency=_int(env, "SENDER_CONCURRENCY", 16, 1, 256),
             send_max_attempts=_int(env, "SEND_MAX_ATTEMPTS", 6, 1, 50),
             log_level=log_level,
+            graph_enabled=_flag(env, "GRAPH_ENABLED"),
+            graph_base_url=_http_url(env, "GRAPH_BASE_URL", DEFAULT_GRAPH_BASE_URL).rstrip("/"),
+            teams_app_id=_teams_app_id(env, app_id),
+            bot_service_url=_http_url(env, "BOT_SERVICE_URL", DEFAULT_BOT_SERVICE_URL),
+            report_secret=_report_secret(env),
+            public_url=_http_url(env, "PUBLIC_URL", "http://unset") if env.get("PUBLIC_URL", "").strip() else "",
         )

@@ -142,9 +142,12 @@ class ConnectorClient:
                     activity_id = None
                     if text:
                         try:
-                            activity_id = (await resp.json(content_type=None) or {}).get("id")
+                            body = await resp.json(content_type=None)
                         except ValueError:
-                            activity_id = None
+                            body = None
+                        # a 2xx is a delivery whatever its body; an odd one must not raise
+                        if isinstance(body, dict) and isinstance(body.get("id"), str):
+                            activity_id = body["id"]
                     return SendResult(resp.status, activity_id=activity_id)
                 return SendResult(
                     resp.status,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 from collections import deque
 from typing import Callable
@@ -24,17 +25,58 @@ class PacedRate:
         self._clock = clock
         self._sleep = sleep
 
-    async def acquire(self) -> None:
-        """Wait for this caller's slot (slots are reserved first come, first served)."""
+    def reserve(self) -> float:
+        """Reserve the next slot without waiting; the seconds until it comes (0 when free now)."""
         now = self._clock()
         slot = max(now, self._next)
         self._next = slot + self.interval
-        if slot > now:
-            await self._sleep(slot - now)
+        return slot - now
+
+    async def acquire(self) -> None:
+        """Wait for this caller's slot (slots are reserved first come, first served)."""
+        delay = self.reserve()
+        if delay > 0:
+            await self._sleep(delay)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._sleep(seconds)
 
     def pause(self, seconds: float) -> None:
         """Hold every later slot back (e.g. after the service said 429 to all of us)."""
         self._next = max(self._next, self._clock() + seconds)
+
+
+class SlidingLimit:
+    """At most `limit` events in any sliding window of `window` seconds, counted when they happen.
+
+    PacedRate spaces the slots; this checks the moments sends really leave. A send that
+    woke late and the next one on time would otherwise go out closer than the spacing, and
+    such bunching is what pushes a one-second window over the limit.
+    """
+
+    def __init__(self, limit: int, window: float = 1.0, *, clock: Clock = time.monotonic, sleep: Callable = asyncio.sleep) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("limit and window must be positive")
+        self.limit = limit
+        self.window = window
+        self._times: deque[float] = deque()
+        self._clock = clock
+        self._sleep = sleep
+
+    def wait_time(self) -> float:
+        """Seconds until one more event fits (0: now)."""
+        now = self._clock()
+        while self._times and self._times[0] <= now - self.window:
+            self._times.popleft()
+        if len(self._times) < self.limit:
+            return 0.0
+        return self._times[-self.limit] + self.window - now
+
+    async def acquire(self) -> None:
+        """Wait until one more event fits, then count it (now)."""
+        while (wait := self.wait_time()) > 0:
+            await self._sleep(wait)
+        self._times.append(self._clock())
 
 
 class ConversationWindows:
@@ -46,9 +88,13 @@ class ConversationWindows:
         *,
         clock: Clock = time.monotonic,
         sleep: Callable = asyncio.sleep,
+        margin: float = 0.0,
     ) -> None:
         self.windows = windows
-        self._longest = max(w for w, _ in windows)
+        # margin: extra seconds every window is held for, so jitter on the way to the service
+        # (an early message delayed, a later one not) cannot squeeze one send too many into it
+        self.margin = margin
+        self._longest = max(w for w, _ in windows) + margin
         self._sent: dict[str, deque[float]] = {}
         self._clock = clock
         self._sleep = sleep
@@ -62,21 +108,43 @@ class ConversationWindows:
             history.popleft()
         moment = now
         for window, limit in self.windows:
+            window += self.margin
             recent = [t for t in history if t > now - window] if len(history) >= limit else []
             if len(recent) >= limit:
                 # the oldest of the last `limit` sends must leave the window first
                 moment = max(moment, recent[-limit] + window)
         return moment
 
+    def wait_time(self, conversation: str) -> float:
+        """Seconds until one more message to this conversation fits every window (0: now)."""
+        now = self._clock()
+        return max(0.0, self.earliest(conversation, now) - now)
+
+    def record(self, conversation: str, delay: float = 0.0) -> None:
+        """Count one message that goes out `delay` seconds from now (its reserved global slot).
+
+        Counting the moment it really leaves, not the moment it was let through, matters: a
+        message that waits for its global slot after passing the window would otherwise be
+        counted too early, and the window would let the next one through too soon.
+        """
+        at = self._clock() + max(0.0, delay)
+        history = self._sent.setdefault(conversation, deque())
+        if history and history[-1] > at:  # keep the history sorted
+            history.insert(bisect.bisect_right(history, at), at)
+        else:
+            history.append(at)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._sleep(seconds)
+
     async def acquire(self, conversation: str) -> None:
         """Wait until one more message fits, then count it."""
         while True:
-            now = self._clock()
-            moment = self.earliest(conversation, now)
-            if moment <= now:
-                self._sent.setdefault(conversation, deque()).append(now)
+            wait = self.wait_time(conversation)
+            if wait <= 0:
+                self.record(conversation)
                 return
-            await self._sleep(moment - now + 0.001)
+            await self._sleep(wait + 0.001)
 
     def forget_idle(self) -> None:
         """Drop conversations with no sends in the longest window (memory stays bounded)."""

@@ -2,23 +2,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import AsyncIterator, Awaitable, Callable, TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Executable, and_, func, or_, select, update
 
 from bot.delivery.connector import ConnectorClient, SendResult
-from bot.delivery.ratelimit import ConversationWindows, PacedRate
+from bot.delivery.ratelimit import ConversationWindows, PacedRate, SlidingLimit
 from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxMessage
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 RETRY_STATUSES = {0, 412, 500, 502, 503, 504}
 GONE_STATUSES = {403, 404}
@@ -55,6 +57,7 @@ class _Claimed:
     conversation_pk: int
     conversation_id: str
     service_url: str
+    unreachable: bool = False
 
 
 class Sender:
@@ -73,33 +76,56 @@ class Sender:
         worker_id: str | None = None,
         rate: PacedRate | None = None,
         windows: ConversationWindows | None = None,
+        max_window_wait: float | None = None,
+        ceiling: SlidingLimit | None = None,
     ) -> None:
         self.db = db
         self.client = client
-        # A small margin under the configured limit keeps jitter from ever crossing it.
-        self.rate = rate or PacedRate(rate_per_second * 0.97)
-        self.windows = windows or ConversationWindows()
+        # Slots spaced a little under the configured limit, and a hard cap on the moments sends
+        # really leave: never more than the limit in any 1.02 s, so neither bunching on our side
+        # nor 20 ms of jitter on the way can put more than the limit into one of Teams' seconds.
+        self.rate = rate or PacedRate(rate_per_second * 0.98)
+        self.ceiling = ceiling or SlidingLimit(max(1, int(rate_per_second)), 1.02)
+        # 50 ms on every conversation window for the same reason (jitter on the way there)
+        self.windows = windows or ConversationWindows(margin=0.05)
         self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.lease = timedelta(seconds=lease_seconds)
         self.clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.batch = max(concurrency * 4, int(rate_per_second * 2))
+        # run() claims the next batch when this few claimed rows still wait for their slot,
+        # so the pace never stalls between batches
+        self.low_water = max(concurrency, int(rate_per_second * 0.5))
+        # A row whose conversation window is full for longer than this goes back to the outbox
+        # (due when the window frees) instead of holding its lease and blocking the batch.
+        self.max_window_wait = max_window_wait if max_window_wait is not None else min(5.0, lease_seconds / 4)
         self.stats = SenderStats()
         self._wake = asyncio.Event()
+        self._gate = asyncio.Semaphore(concurrency)  # requests on the wire
+        self._writes = GroupCommit(db)  # outcomes, committed in groups
+        self._lanes: dict[str, list] = {}  # conversation id -> [lock, users]
+        self._gone: set[int] = set()  # conversations found unreachable by this sender
+        self._queued = 0  # rows run() claimed that have not yet gone out
+        self._room = asyncio.Event()  # set when _queued falls to low_water
 
     def wake(self) -> None:
         """New rows are waiting: skip the poll delay."""
         self._wake.set()
 
-    async def claim(self) -> list[_Claimed]:
-        """Lease a batch of due rows: pending ones, and 'sending' ones whose lease ran out (a crashed sender)."""
-        now = self.clock()
-        due = or_(
+    def _due(self, now: datetime):  # type: ignore[no-untyped-def]
+        return or_(
             and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
             and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
         )
-        pick = select(OutboxMessage.id).where(due).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(self.batch)
+
+    async def claim(self, limit: int | None = None) -> list[_Claimed]:
+        """Lease a batch of due rows: pending ones, and 'sending' ones whose lease ran out (a crashed sender)."""
+        now = self.clock()
+        due = self._due(now)
+        # Oldest message first (by id): a retry that has become due goes out before the rest of
+        # a long backlog, instead of queueing behind every row that was due before it.
+        pick = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit or self.batch)
         if not self.db.is_sqlite:
             pick = pick.with_for_update(skip_locked=True)
         async with self.db.sessions() as session, session.begin():
@@ -117,52 +143,171 @@ class Sender:
                 select(OutboxMessage, Conversation)
                 .join(Conversation, Conversation.id == OutboxMessage.conversation_id)
                 .where(OutboxMessage.id.in_(ids))
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .order_by(OutboxMessage.id)
             )
             return [
-                _Claimed(o.id, o.key, o.payload, o.attempts, c.id, c.conversation_id, c.service_url)
+                _Claimed(o.id, o.key, o.payload, o.attempts, c.id, c.conversation_id, c.service_url,
+                         c.unreachable_at is not None)
                 for o, c in rows.all()
             ]
+
+    async def next_due_in(self) -> float | None:
+        """Seconds until the next row becomes due (a retry's time or an expired lease), None if none."""
+        async with self.db.sessions() as session:
+            pending = await session.scalar(
+                select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+            )
+            leased = await session.scalar(
+                select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == "sending")
+            )
+        moments = [m for m in (pending, leased) if m is not None]
+        if not moments:
+            return None
+        moment = min(moments)
+        if moment.tzinfo is None:  # SQLite's MIN() bypasses the column type
+            moment = moment.replace(tzinfo=timezone.utc)
+        return (moment - self.clock()).total_seconds()
 
     async def drain_once(self) -> int:
         """Claim one batch and send it; the number of rows handled."""
         claimed = await self.claim()
         if not claimed:
             return 0
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def one(row: _Claimed) -> None:
-            async with gate:
-                await self._send(row)
-
-        await asyncio.gather(*(one(row) for row in claimed))
+        await asyncio.gather(*(self._handle(row) for row in claimed))
         self.windows.forget_idle()
         return len(claimed)
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-        """Drain until stopped; sleep between empty polls unless woken."""
+        """Drain until stopped, claiming the next batch before the current one runs dry.
+
+        Rows are sent by their own tasks; a new batch is claimed when few claimed rows are left
+        waiting for their slot, so the pace does not pause between batches. When nothing is due
+        it sleeps until the next row is (a retry, an expired lease), a wake-up or poll_seconds.
+        On stop it finishes the rows it holds; if cancelled (a crash, in effect), the rows it
+        holds keep their lease and are retaken by whoever runs next.
+        """
         log.info("sender %s started", self.worker_id)
-        while not stop.is_set():
-            try:
-                handled = await self.drain_once()
-            except Exception:
-                log.exception("sender loop error; retrying shortly")
-                handled = 0
-            if handled:
-                continue
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+        tasks: set[asyncio.Task[None]] = set()
+
+        def done(task: asyncio.Task[None]) -> None:
+            tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("sending an outbox row failed", exc_info=task.exception())
+
+        try:
+            while not stop.is_set():
+                if self._queued > self.low_water:
+                    self._room.clear()
+                    await _first(self._room.wait(), stop.wait())
+                    continue
+                try:
+                    self._wake.clear()
+                    claimed = await _detached(self.claim())
+                except Exception:
+                    log.exception("sender loop error; retrying shortly")
+                    claimed = []
+                self._queued += len(claimed)
+                for row in claimed:
+                    task = asyncio.create_task(self._handle(row, queued=True))
+                    tasks.add(task)
+                    task.add_done_callback(done)
+                if len(claimed) >= self.batch:
+                    continue  # a full batch: more may be due
+                self.windows.forget_idle()
+                try:
+                    due_in = await _detached(self.next_due_in())
+                except Exception:
+                    log.exception("sender could not read the next due time")
+                    due_in = None
+                timeout = poll_seconds if due_in is None else min(poll_seconds, max(0.01, due_in + 0.01))
+                await _first(self._wake.wait(), stop.wait(), timeout=timeout)
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         log.info("sender %s stopped", self.worker_id)
 
-    async def _send(self, row: _Claimed) -> None:
-        await self.windows.acquire(row.conversation_id)
-        await self.rate.acquire()
-        result = await self.client.send(row.service_url, row.conversation_id, row.payload)
-        self.stats.by_status[result.status] = self.stats.by_status.get(result.status, 0) + 1
-        await self._record(row, result)
+    def _went_out(self, queued: bool) -> None:
+        if queued:
+            self._queued -= 1
+            if self._queued <= self.low_water:
+                self._room.set()
+
+    @contextlib.asynccontextmanager
+    async def _lane(self, conversation: str) -> AsyncIterator[None]:
+        """One row at a time per conversation, in claim order: messages arrive in order, and
+        after a 403/404 nothing more is sent there."""
+        lane = self._lanes.setdefault(conversation, [asyncio.Lock(), 0])
+        lane[1] += 1
+        try:
+            async with lane[0]:
+                yield
+        finally:
+            lane[1] -= 1
+            if lane[1] == 0:
+                del self._lanes[conversation]
+
+    async def _handle(self, row: _Claimed, *, queued: bool = False) -> None:
+        """Pace one claimed row, send it and record the outcome."""
+        deadline = asyncio.get_running_loop().time() + self.lease.total_seconds() / 2
+        async with self._lane(row.conversation_id):
+            result = await self._pace_and_send(row, queued, deadline)
+            if result is not None:
+                self.stats.by_status[result.status] = self.stats.by_status.get(result.status, 0) + 1
+                await self._record(row, result)
+
+    async def _pace_and_send(self, row: _Claimed, queued: bool, deadline: float) -> SendResult | None:
+        """Wait for the conversation's window and a global slot, then send; None if not sent."""
+        out = False
+
+        def went_out() -> None:
+            nonlocal out
+            if not out:
+                out = True
+                self._went_out(queued)
+
+        try:
+            while True:
+                if row.unreachable or row.conversation_pk in self._gone:
+                    went_out()
+                    await self._skip_gone(row)
+                    return None
+                wait = self.windows.wait_time(row.conversation_id)
+                if wait > self.max_window_wait or asyncio.get_running_loop().time() + wait > deadline:
+                    # (also when it waited so long behind its conversation that its lease runs short)
+                    went_out()
+                    await self._postpone(row, wait)
+                    return None
+                if wait > 0:
+                    await self.windows.sleep(wait + 0.001)
+                    continue
+                async with self._gate:
+                    if self.windows.wait_time(row.conversation_id) > 0:
+                        continue  # another row for this conversation took the window meanwhile
+                    # Reserve the global slot and count the window at that slot in one step (no
+                    # await between), so the window holds the moment the message really leaves.
+                    delay = self.rate.reserve()
+                    self.windows.record(row.conversation_id, delay)
+                    if delay > 0:
+                        await self.rate.sleep(delay)
+                    await self.ceiling.acquire()
+                    went_out()
+                    if row.conversation_pk in self._gone:
+                        await self._skip_gone(row)
+                        return None
+                    try:
+                        return await self.client.send(row.service_url, row.conversation_id, row.payload)
+                    except Exception as exc:
+                        # Not an answer from Teams (a bad service URL, a bug): count it as a failed
+                        # attempt, so the row is retried and in the end dead-lettered; left
+                        # 'sending', it would be retaken after every lease, forever.
+                        log.exception("sending outbox %s failed before Teams answered", row.key)
+                        return SendResult(0, error=f"{type(exc).__name__}: {exc}"[:300])
+        finally:
+            went_out()
 
     async def _record(self, row: _Claimed, result: SendResult) -> None:
         now = self.clock()
@@ -203,25 +348,121 @@ class Sender:
                 log.error("outbox %s rejected with %s; dead-lettered", row.key, result.status)
             values = {"status": "dead", "lease_until": None, "last_error": f"{result.status} {result.error or ''}"[:500]}
             self.stats.dead += 1
-        async with self.db.sessions() as session, session.begin():
-            await session.execute(update(OutboxMessage).where(mine).values(**values))
+        await self._writes.write(update(OutboxMessage).where(mine).values(**values))
+
+    async def _postpone(self, row: _Claimed, wait: float) -> None:
+        """The conversation's window is full for a while: give the row back, due when it frees."""
+        await self._writes.write(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id)
+            .values(status="pending", lease_until=None, next_attempt_at=self.clock() + timedelta(seconds=wait))
+        )
+
+    async def _skip_gone(self, row: _Claimed) -> None:
+        """A row for a conversation already known to be unreachable: never sent."""
+        await self._writes.write(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id)
+            .values(status="unreachable", lease_until=None, last_error="conversation unreachable")
+        )
 
     async def _unreachable(self, row: _Claimed, result: SendResult, now: datetime) -> None:
         """403/404: the person removed or blocked the bot. Mark the chat, stop everything queued for it."""
+        self._gone.add(row.conversation_pk)
         self.stats.unreachable += 1
         reason = f"{result.status} from Bot Connector"
         log.warning("conversation %d unreachable (%s); LEAD can see it in `outbox status`", row.conversation_pk, result.status)
+        await self._writes.write(
+            update(Conversation)
+            .where(Conversation.id == row.conversation_pk, Conversation.unreachable_at.is_(None))
+            .values(unreachable_at=now, unreachable_reason=reason),
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.conversation_id == row.conversation_pk,
+                or_(
+                    OutboxMessage.id == row.id,
+                    OutboxMessage.status == "pending",
+                    # rows of this chat this sender holds in the same batch
+                    and_(OutboxMessage.status == "sending", OutboxMessage.claimed_by == self.worker_id),
+                ),
+            )
+            .values(status="unreachable", lease_until=None, last_error=reason),
+        )
+
+
+class GroupCommit:
+    """Writes the outcomes of many sends in one transaction: one writer, one commit per group.
+
+    A commit per row from many concurrent tasks makes SQLite writers queue on its lock (and
+    its busy handler sleeps), so outcomes fall behind the sends — at a few hundred per second
+    far enough for leases to run out and rows to be sent twice. Each caller still waits until
+    its own statements are committed.
+    """
+
+    def __init__(self, db: Database, max_group: int = 500) -> None:
+        self.db = db
+        self.max_group = max_group
+        self._waiting: list[tuple[tuple[Executable, ...], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def write(self, *statements: Executable) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((statements, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            await asyncio.sleep(0)  # let the rows finishing together join this group
+            group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
+            try:
+                await self._commit([statement for statements, _ in group for statement in statements])
+            except asyncio.CancelledError:
+                for _, future in group + self._waiting:
+                    future.cancel()
+                self._waiting = []
+                raise
+            except Exception:
+                # one bad statement must not fail the others: write them one caller at a time
+                for statements, future in group:
+                    try:
+                        await self._commit(list(statements))
+                    except Exception as exc:
+                        _settle(future, exc)
+                    else:
+                        _settle(future, None)
+            else:
+                for _, future in group:
+                    _settle(future, None)
+
+    async def _commit(self, statements: list[Executable]) -> None:
         async with self.db.sessions() as session, session.begin():
-            await session.execute(
-                update(Conversation)
-                .where(Conversation.id == row.conversation_pk, Conversation.unreachable_at.is_(None))
-                .values(unreachable_at=now, unreachable_reason=reason)
-            )
-            await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.conversation_id == row.conversation_pk,
-                    or_(OutboxMessage.id == row.id, OutboxMessage.status == "pending"),
-                )
-                .values(status="unreachable", lease_until=None, last_error=reason)
-            )
+            for statement in statements:
+                await session.execute(statement)
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():  # the caller was cancelled; its write still happened (or failed) here
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
+async def _detached(work: Awaitable[T]) -> T:
+    """Await a database call in its own task: cancelling the caller takes effect at once, and
+    the call itself finishes cleanly in the background. (Cancelled half-way, a SQLite call can
+    take long to unwind while it waits on the lock, and can leave its connection holding it.)"""
+    return await asyncio.shield(asyncio.ensure_future(work))
+
+
+async def _first(*waits: Awaitable[object], timeout: float | None = None) -> None:
+    """Wait until the first of these finishes (or timeout seconds), cancel the rest."""
+    futures = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(futures, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for future in futures:
+            future.cancel()

@@ -34,10 +34,16 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "greeting": ("hej", "hejsa", "hallo", "goddag", "godmorgen", "hi", "hello", "dav"),
     "thanks": ("tak", "mange tak", "tusind tak", "tak for det", "super tak"),
     "publish": ("publicér", "publicer", "publish", "udgiv materialer", "publicér materialer"),
+    "development_plan": (
+        "udviklingsplan", "udviklingsplanen", "min udviklingsplan", "udviklingsplaner", "min plan", "mine mål",
+        "læringsmål", "mine læringsmål",
+    ),
+    "status": ("status", "rapport", "statusrapport", "status for holdet", "succeskriterier"),
 }
 PREFIXES: dict[str, tuple[str, ...]] = {
     "ask": ("spørg ", "spoerg ", "spørgsmål "),
     "broadcast": ("broadcast ", "udsend "),
+    "status": ("status ", "rapport "),
 }
 # Prefix commands whose argument is free text for others to read: keep it as written.
 RAW_ARGUMENT = ("broadcast",)

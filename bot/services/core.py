@@ -14,10 +14,12 @@ from bot.services.broadcasts import Broadcaster
 from bot.services.buddies import Buddies
 from bot.services.nudging import Nudging
 from bot.services.directory import Directory
+from bot.services.growth import Growth, load_growth_content
 from bot.services.guide import Guide
 from bot.services.learning import Learning
 from bot.services.messages import MessageBuilder
 from bot.services.planning import Planner
+from bot.services.report import Reports, load_report_settings
 from bot.storage.db import Database
 
 
@@ -36,6 +38,8 @@ class Core:
     broadcaster: Broadcaster
     nudging: Nudging
     buddies: Buddies
+    growth: Growth
+    reports: Reports
 
 
 def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Core:
@@ -44,7 +48,9 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
     nudges = load_nudges(settings.content_dir, programme)
     directory = Directory(db, demo_cohort=settings.demo_cohort)
     messages = MessageBuilder(programme, materials, nudges)
-    planner = Planner(db, programme, materials, nudges, messages)
+    growth_content = load_growth_content(settings.content_dir, programme)
+    planner = Planner(db, programme, materials, nudges, messages, readiness=growth_content.readiness)
+    growth = Growth(db, programme, growth_content, clock, messages)
     return Core(
         programme=programme,
         materials=materials,
@@ -57,4 +63,9 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         broadcaster=Broadcaster(db, clock),
         nudging=Nudging(db, nudges, materials.timing, messages, clock),
         buddies=Buddies(db, planner, clock),
+        growth=growth,
+        reports=Reports(
+            db, programme, materials, growth, load_report_settings(settings.content_dir), clock,
+            link_secret=settings.report_secret.reveal(), base_url=settings.base_url,
+        ),
     )

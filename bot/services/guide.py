@@ -16,6 +16,7 @@ PART_LABELS = {"main": "Tid", "day1": "Dag 1", "day2": "Dag 2"}
 HELP_COMMANDS = (
     ("næste", "Din næste aktivitet, og hvad du skal forberede"),
     ("materialer", "Dit bibliotek med forberedelsesmaterialer"),
+    ("udviklingsplan", "Din udviklingsplan – eller dine talenters, hvis du er nærmeste leder"),
     ("spørg …", "Stil et spørgsmål til underviserne"),
     ("hjælp", "Denne oversigt"),
 )

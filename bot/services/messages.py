@@ -140,6 +140,8 @@ class MessageBuilder:
                 "plan_id": row.id,
                 "done": acted_label(row, tz),
                 "can_act": row.topic != "buddy-intro",
+                # the leader conversations revise the development plan: link it for the talent and the leader
+                "plan_talent": talent.id if row.topic == "leader-conversation" else None,
             },
         )
 
@@ -264,6 +266,11 @@ class MessageBuilder:
             if parent_id is not None:  # a snooze or reminder shows the original nudge again
                 target = await session.get(PlannedDelivery, parent_id) or row
             card = await self.nudge_card(session, target, tz)
+            return card_message(card, card["body"][0]["text"]), None
+        if row.kind == "survey" and row.topic == "readiness":
+            from bot.services.growth import readiness_form_card  # growth builds on this module
+
+            card = await readiness_form_card(session, row)
             return card_message(card, card["body"][0]["text"]), None
         if row.kind == "survey" and row.activity_key:
             card = await self.evaluation_card(session, row)

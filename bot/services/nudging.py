@@ -180,6 +180,8 @@ class Nudging:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             row = await self._own_row(session, person_id, plan_id, ("survey",))
+            if row.activity_key is None:  # the readiness card is a survey too, but not of an activity
+                raise ActionError("Det kort er ikke en evaluering.")
             existing = await session.scalar(
                 select(Evaluation).where(
                     Evaluation.cohort_id == row.cohort_id,

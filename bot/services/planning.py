@@ -14,6 +14,7 @@ from bot.domain.materials import Materials
 from bot.domain.nudges import CohortPeople, Nudges, Talent, buddy_intro_items, plan_nudges
 from bot.domain.plan import Member, PlanItem, plan_materials
 from bot.domain.programme import Programme
+from bot.domain.readiness import ReadinessTiming, plan_readiness
 from bot.domain.workdays import send_soon
 from bot.services.messages import MessageBuilder
 from bot.storage.db import Database
@@ -64,15 +65,17 @@ class Planner:
     """Computes each cohort's plan from content and calendar, and releases what is due."""
 
     def __init__(
-        self, db: Database, programme: Programme, materials: Materials, nudges: Nudges, messages: MessageBuilder
+        self, db: Database, programme: Programme, materials: Materials, nudges: Nudges, messages: MessageBuilder,
+        *, readiness: ReadinessTiming | None = None,
     ) -> None:
         self.db = db
+        self.readiness = readiness or ReadinessTiming()
         self.programme = programme
         self.materials = materials
         self.nudges = nudges
         self.messages = messages
         # Each track contributes its rows; the plan is their union.
-        self.makers: list[Planners] = [self._material_items, self._nudge_items, self._buddy_intro_items]
+        self.makers: list[Planners] = [self._material_items, self._nudge_items, self._buddy_intro_items, self._readiness_items]
 
     def _timing(self, cohort: Cohort) -> Any:
         return self.materials.timing.with_overrides(cohort.plan_settings)
@@ -97,6 +100,13 @@ class Planner:
         due = send_soon(snap.buddies_set_at, self._timing(snap.cohort).send_time, tz)
         # announced at the first working-hours moment after LEAD set the pairs
         return buddy_intro_items(snap.cohort.key, snap.buddy_groups, due)
+
+    def _readiness_items(self, snap: CohortSnapshot) -> list[PlanItem]:
+        # the readiness card goes to each talent's nearest leader after module 6
+        talents = [(t.person_id, t.leader_id) for t in snap.people.talents]
+        return plan_readiness(
+            snap.cohort.key, self.readiness, snap.sessions, talents, self._timing(snap.cohort).send_time, ZoneInfo(snap.cohort.timezone)
+        )
 
     async def snapshot(self, session: Any, cohort: Cohort) -> CohortSnapshot:
         """Calendar, members, talents with their leader/mentor/buddies."""

@@ -11,7 +11,7 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, Attachment, 
 
 
 import cards
-from bot.domain.commands import Intent, classify
+from bot.domain.commands import Intent, classify, normalise
 from bot.domain.people import Profile, TeamsIdentity
 from bot.services.broadcasts import BroadcastError
 from bot.services.core import Core
@@ -80,8 +80,24 @@ async def _publish(bot: "CompanionBot", ctx: TurnContext, profile: Profile, inte
         f"{summary.update_notices} deltagere får besked om opdateret materiale."), "sender": None})
 
 
+async def _development_plan(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    return await bot.services.growth.plans_reply(profile)
+
+
+async def _status(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    if not profile.has_role("admin"):
+        log.warning("refused status from person %d (not admin)", profile.person_id)
+        return _refusal()
+    # admins see the figures of the cohorts they administer: the one named, else their first
+    own = [r.cohort_key for r in profile.roles if r.role == "admin"]
+    cohort_key = next((key for key in own if intent.arg and normalise(key) == intent.arg), own[0])
+    return Reply("status_summary", await bot.services.reports.status(cohort_key))
+
+
 ROUTES: dict[str, Route] = {
     "help": _help,
+    "development_plan": _development_plan,
+    "status": _status,
     "next": _next,
     "greeting": _welcome,
     "thanks": _thanks,
@@ -228,6 +244,16 @@ class CompanionBot(TeamsActivityHandler):
             return await self.services.nudging.snooze(profile.person_id, data.get("plan"), data.get("days"))
         if verb == "evaluate":
             return await self.services.nudging.evaluate(profile.person_id, data.get("plan"), data)
+        if verb == "plan-save":
+            return await self.services.growth.save_plan(profile.person_id, data)
+        if verb == "plan-edit":
+            return await self.services.growth.plan_form(profile.person_id)
+        if verb == "plan-view":
+            return await self.services.growth.plan_view(profile.person_id, data.get("talent"), data.get("back"))
+        if verb == "nudge-show":
+            return await self.services.growth.nudge_again(profile.person_id, data.get("plan"))
+        if verb == "readiness":
+            return await self.services.growth.assess_readiness(profile.person_id, data.get("plan"), data)
         raise LookupError(f"unknown verb {verb!r}")
 
     async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> AdaptiveCardInvokeResponse:

@@ -1,0 +1,234 @@
+"""Question-index benchmark: build time and answer latency with 10 000 answered questions.
+
+    .venv/bin/python bench/qa.py [--answered 10000 --queries 2000 --seed 7] [--sweep] [--details]
+
+Builds the index over the real content (content/faq.yaml, programme, materials, readiness
+boxes) plus N synthetic questions that instructors "answered" (generated from templates and
+word lists with a fixed seed, so every run indexes the same text), then answers Q queries: a
+mix of the real labelled questions (tests/qa_questions.yaml) and paraphrases of synthetic
+answered questions (synonyms swapped, words dropped, a typo). Prints
+
+  - build time (target < 5 s) and the time of one incremental add();
+  - answer latency p50 / p99 / max (target p99 < 20 ms);
+  - the labelled set on the content-only index (precision of the top answer on in-scope,
+    confident rate on in-scope and out-of-scope; separately for the held-out questions);
+  - the same on the big index, and how often a paraphrased answered question finds its own
+    entry (the instructors' answers must stay findable among 10 000).
+
+--sweep prints the best thresholds on the tuning questions (not the held-out ones).
+Exit status 1 when a target is missed.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.qa.evaluate import evaluate, load_labelled, sweep  # noqa: E402
+from bot.qa.index import Entry, QuestionIndex  # noqa: E402
+from bot.qa.loader import content_entries  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "content"
+LABELLED = ROOT / "tests" / "qa_questions.yaml"
+
+P99_TARGET_MS = 20.0
+BUILD_TARGET_S = 5.0
+
+# ----------------------------------------------------------------------------- word lists
+
+MODELS = [
+    "OKI-modellen", "DAC", "relationel koordinering", "samskabelsestypologien", "growth mindset",
+    "Innovation Pipeline", "Leadership Pipeline", "KPI og KBI", "Public Service Motivation",
+    "Purpose Driven Leadership", "designtænkning", "prototyping", "agile sprint-metoder",
+    "Den Nye Syntese", "distribueret ledelse", "effektive ledergrupper", "visionsledelse",
+    "autentisk lederskab", "datainformeret ledelse", "borgerrejser", "værdiskabelse",
+    "forandringsledelse", "mål- og resultatstyring", "tværgående ledelse", "talentstrategi",
+    "kommunikationsstrategi", "ledelsesgrundlag", "High Impact Learning", "Action Learning",
+]
+SITUATIONS = [
+    "et personalemøde", "en svær samtale med en medarbejder", "en omstrukturering",
+    "et nyt tværgående projekt", "budgetlægningen", "en klage fra en borger", "et udvalgsmøde",
+    "sammenlægningen af to afdelinger", "rekrutteringen af en ny teamleder", "en travl periode",
+    "et samarbejde med en frivillig forening", "implementeringen af et nyt it-system",
+    "en konflikt i ledergruppen", "min første måned som leder af ledere", "et møde med pårørende",
+    "arbejdet med sygefravær i teamet", "en APV-opfølgning", "et borgermøde", "en krisesituation",
+    "en ny strategi fra direktionen", "samarbejdet med regionen", "vores MED-udvalg",
+]
+ACTIVITIES = [
+    "modul 1", "modul 2", "modul 3", "modul 4", "modul 5", "modul 6", "kick-off",
+    "afslutningsseminaret", "alumnedagen", "bootcampen", "lederspejlet", "skyggepraktikken",
+    "buddy-mødet", "samtalen med min leder", "mødet i ledergruppen", "mentorsamtalen",
+]
+ROLES = ["min buddy", "min nærmeste leder", "min mentor", "mine medarbejdere", "min ledergruppe",
+         "den interne konsulent", "underviseren", "min mentee", "teamlederne", "direktionen"]
+MATERIALS = ["artiklen", "podcasten", "videoen", "grundlitteraturen", "slides", "skabelonen",
+             "casen", "opgavebeskrivelsen", "litteraturlisten", "øvelsen", "spørgerammen"]
+VERBS = ["bruge", "forklare", "forberede", "afprøve", "dele", "koble", "forstå", "omsætte",
+         "præsentere", "evaluere", "oversætte", "planlægge"]
+TOPICS = ["min transition", "min udviklingsplan", "mesterlæren", "talentmiljøet i afdelingen",
+          "min kommunikation", "innovation i teamet", "implementeringen", "samskabelse med borgerne",
+          "min lederidentitet", "ledelseskæden", "strategien", "feedbacken fra lederspejlet"]
+PEOPLE = ["Torsten", "Kristian", "Lene", "Jacob", "Rasmus", "Mikkel", "Lotte", "Jens"]
+
+QUESTION_TEMPLATES = [
+    "Hvordan kan jeg {verb} {model} i {situation}?",
+    "Kan du uddybe {model} fra {activity}?",
+    "Hvad mente {person} med {model} på {activity}?",
+    "Hvor finder jeg {material} om {model}?",
+    "Skal {role} være med, når jeg arbejder med {topic}?",
+    "Er det ok at {verb} {material} til {activity} sammen med {role}?",
+    "Hvordan hænger {model} sammen med {topic}?",
+    "Jeg forstod ikke {material} til {activity} – hvad er pointen med {model}?",
+    "Kan jeg bruge {situation} som case på {activity}?",
+    "Hvad gør jeg, hvis {role} ikke har tid til {activity}?",
+    "Hvordan forbereder jeg {role} på {activity}?",
+    "Gælder {model} også for ledere af ledere i {situation}?",
+]
+ANSWER_TEMPLATES = [
+    "{model} handler om at skabe retning og mening. Brug den i {situation} ved at starte med "
+    "formålet og involvere {role} tidligt.",
+    "Ja, det er en god idé. Tag {material} med til {activity}, så kan I arbejde videre med "
+    "{topic} der.",
+    "Du finder {material} på læringsplatformen under {activity}. Læs den med {topic} i tankerne.",
+    "Pointen er at koble {model} til din egen praksis: vælg én konkret situation, fx {situation}, "
+    "og afprøv et greb før næste modul.",
+    "Aftal det med {role} i god tid. Er det ikke muligt, så skriv til os, så finder vi en løsning "
+    "før {activity}.",
+]
+SWAPS = {"leder": "chef", "buddy": "makker", "modul": "undervisningsdag", "Hvordan": "Hvorledes",
+         "kan": "må", "finder": "ser", "forbereder": "klargør"}
+
+
+def _fill(template: str, rng: random.Random) -> str:
+    return template.format(
+        model=rng.choice(MODELS), situation=rng.choice(SITUATIONS), activity=rng.choice(ACTIVITIES),
+        role=rng.choice(ROLES), material=rng.choice(MATERIALS), verb=rng.choice(VERBS),
+        topic=rng.choice(TOPICS), person=rng.choice(PEOPLE),
+    )
+
+
+def synthetic_answered(n: int, seed: int) -> list[Entry]:
+    """N distinct answered questions, deterministic for a seed."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    out: list[Entry] = []
+    while len(out) < n:
+        q = _fill(rng.choice(QUESTION_TEMPLATES), rng)
+        if q in seen:
+            continue
+        seen.add(q)
+        a = _fill(rng.choice(ANSWER_TEMPLATES), rng)
+        out.append(Entry(f"answered:{len(out) + 1}", q, (), a,
+                         f"Svar fra {rng.choice(PEOPLE)} (underviser)", None, "answered"))
+    return out
+
+
+def paraphrase(question: str, rng: random.Random) -> str:
+    """A sloppier version: a synonym or two swapped, a word dropped, maybe a typo."""
+    words = question.rstrip("?").split()
+    words = [SWAPS.get(w, w) if rng.random() < 0.5 else w for w in words]
+    if len(words) > 6:
+        del words[rng.randrange(1, len(words))]
+    if rng.random() < 0.5:
+        i = rng.randrange(len(words))
+        w = words[i]
+        if len(w) > 5:
+            j = rng.randrange(1, len(w) - 1)
+            words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]  # swap two letters
+    text = " ".join(words)
+    return text.lower() if rng.random() < 0.5 else text
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answered", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sweep", action="store_true", help="print the best thresholds on the tuning questions")
+    parser.add_argument("--details", action="store_true", help="list misses and false confidences")
+    args = parser.parse_args(argv)
+
+    labelled = load_labelled(LABELLED)
+    tuning = [x for x in labelled if not x.holdout]
+    held = [x for x in labelled if x.holdout]
+    content = content_entries(CONTENT)
+    answered = synthetic_answered(args.answered, args.seed)
+
+    small = QuestionIndex().build(content)
+    print(f"content: {len(content)} entries "
+          f"({', '.join(f'{k} {sum(e.kind == k for e in content)}' for k in ('faq', 'programme', 'material'))})")
+    for name, subset in (("tuning", tuning), ("held-out", held)):
+        if subset:
+            report = evaluate(small, subset)
+            print(f"[content only, {name}] {report.summary()}".replace("\n", "\n    "))
+            if args.details:
+                print(report.details())
+    if args.sweep:
+        print("best thresholds on the tuning questions (score = confident right - 2 x confident wrong):")
+        for score, t in sweep(small, tuning)[:10]:
+            print(f"  {score:4d}  {t}")
+
+    t0 = time.perf_counter()
+    big = QuestionIndex().build([*content, *answered])
+    build_s = time.perf_counter() - t0
+    extra = Entry("answered:bench-add", "Må jeg tage min hund med på internatet?", (),
+                  "Nej, desværre. Dyr kan ikke være med på internatet.", "Svar fra underviser", None, "answered")
+    t0 = time.perf_counter()
+    big.add(extra)
+    add_ms = (time.perf_counter() - t0) * 1000
+    found = big.answer("kan jeg have min hund med på bootcampen").entry
+    print(f"\nindex: {len(big)} entries built in {build_s:.2f} s (target < {BUILD_TARGET_S:.0f} s); "
+          f"add() {add_ms:.2f} ms; the added answer is found at once: {found is not None and found.id == extra.id}")
+
+    rng = random.Random(args.seed + 1)
+    sample = rng.sample(answered, min(len(answered), args.queries))
+    queries: list[tuple[str, str | None]] = []
+    for i in range(args.queries):
+        if i % 2 == 0:
+            item = labelled[(i // 2) % len(labelled)]
+            queries.append((item.question, None))
+        else:
+            entry = sample[(i // 2) % len(sample)]
+            queries.append((paraphrase(entry.question, rng), entry.id))
+    for q, _ in queries[:20]:  # warm caches like a running bot
+        big.answer(q)
+    times: list[float] = []
+    own = own_total = 0
+    for q, expected in queries:
+        t0 = time.perf_counter()
+        m = big.answer(q)
+        times.append((time.perf_counter() - t0) * 1000)
+        if expected:
+            own_total += 1
+            own += m.entry is not None and m.entry.id == expected
+    p50, p99 = statistics.median(times), percentile(times, 99)
+    print(f"answer latency over {len(times)} queries: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {max(times):.2f} ms "
+          f"(target p99 < {P99_TARGET_MS:.0f} ms)")
+    print(f"paraphrased answered questions that find their own entry: {own}/{own_total} = {own / max(1, own_total):.1%}")
+    for name, subset in (("tuning", tuning), ("held-out", held)):
+        if subset:
+            report = evaluate(big, subset)
+            print(f"[with {args.answered} answered, {name}] {report.summary()}".replace("\n", "\n    "))
+            if args.details:
+                print(report.details())
+
+    ok = p99 < P99_TARGET_MS and build_s < BUILD_TARGET_S and found is not None and found.id == extra.id
+    print(f"\ntargets: p99 {p99:.2f} ms < {P99_TARGET_MS:.0f} ms: {'OK' if p99 < P99_TARGET_MS else 'MISSED'}; "
+          f"build {build_s:.2f} s < {BUILD_TARGET_S:.0f} s: {'OK' if build_s < BUILD_TARGET_S else 'MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

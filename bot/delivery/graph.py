@@ -1,0 +1,240 @@
+"""Microsoft Graph over HTTP: an app-only token from msal and a client that rides out throttling."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Mapping, Protocol
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+from yarl import URL
+
+from bot.config import Secret, is_loopback
+from bot.delivery.connector import parse_retry_after
+from bot.delivery.sender import backoff
+
+log = logging.getLogger(__name__)
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+RETRY_STATUSES = {0, 500, 502, 503, 504}  # 0 = timeout or connection failure
+MAX_RETRY_AFTER = 600.0  # a Retry-After beyond this is a broken header, not advice to sleep for hours
+# Characters an OData query value may keep literally; everything else (space above all) is %-encoded,
+# because Graph reads a '+' in $filter as a plus sign, not as the space yarl would make it.
+_ODATA_SAFE = "'/(),:@$"
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def graph_scope(base_url: str) -> str:
+    """The app-only scope for the Graph at base_url: its own host in a national cloud, else the global one."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if not host or is_loopback(host) or host == "graph.microsoft.com":
+        return GRAPH_SCOPE
+    return f"https://{host}/.default"
+
+
+def segment(value: str) -> str:
+    """One path segment, %-encoded (a B2B UPN has '#', an installation id may have '/' or '+')."""
+    return quote(value, safe="@=")
+
+
+def odata_string(value: str) -> str:
+    """A string literal for $filter: single quotes doubled, as OData wants."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _kind(path: str) -> str:
+    """The first segment of a Graph path (users, appCatalogs)."""
+    return path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
+
+
+class GraphTokenError(Exception):
+    """Entra ID refused to give a Graph token, or could not be reached."""
+
+
+class GraphToken:
+    """An app-only (client credentials) Graph token from msal, which caches it until shortly before expiry."""
+
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        secret: Secret,
+        authority: str,
+        tenant: str,
+        scope: str = GRAPH_SCOPE,
+        verify: bool | str = True,
+    ) -> None:
+        self._app_id = app_id
+        self._secret = secret
+        self._authority = f"{authority.rstrip('/')}/{tenant}"
+        self._scope = scope
+        self._verify = verify
+        self._app: Any = None  # built on first use: msal contacts the authority when created
+        self._lock = asyncio.Lock()
+
+    async def header(self) -> str:
+        """The Authorization header value; GraphTokenError when Entra ID says no."""
+        async with self._lock:
+            try:
+                result = await asyncio.to_thread(self._acquire)
+            except Exception as exc:  # msal raises ValueError for a bad authority, requests errors for no network
+                raise GraphTokenError(f"{type(exc).__name__}: {str(exc)[:300]}") from None
+        if "access_token" not in result:
+            # The first line of Entra's description names the problem (e.g. AADSTS7000215 wrong secret), never the secret.
+            description = str(result.get("error_description") or "").splitlines()[0:1]
+            raise GraphTokenError(": ".join([str(result.get("error")), *description]))
+        return f"Bearer {result['access_token']}"
+
+    def _acquire(self) -> dict[str, Any]:
+        import msal  # imported here: nothing else in a local-mode bot needs it
+
+        if self._app is None:
+            host = urlsplit(self._authority).hostname or ""
+            extra: dict[str, Any] = {}
+            if self._verify is not True:
+                import requests
+
+                # requests lets REQUESTS_CA_BUNDLE override a session's own `verify` (msal's `verify=`
+                # sets exactly that), so a custom CA bundle has to be given on every request instead.
+                session = requests.Session()
+                session.request = functools.partial(session.request, verify=self._verify)  # type: ignore[method-assign]
+                extra["http_client"] = session
+            self._app = msal.ConfidentialClientApplication(
+                self._app_id,
+                authority=self._authority,
+                client_credential=self._secret.reveal(),
+                **extra,
+                # msal checks an authority it does not know against login.microsoftonline.com. A loopback
+                # authority (the tests' fake) cannot be known there; a real authority is never loopback,
+                # so production keeps msal's validation exactly as it is.
+                instance_discovery=False if is_loopback(host) else None,
+            )
+        return self._app.acquire_token_for_client(scopes=[self._scope])
+
+
+class TokenSource(Protocol):
+    """Anything that gives the Authorization header for Graph (GraphToken, or a stub)."""
+
+    async def header(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class GraphResponse:
+    """Graph's last answer to one request, after any retries."""
+
+    status: int  # HTTP status, or 0 for a timeout / connection failure
+    body: Any
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def error_code(self) -> str:
+        """Graph's error code from {"error": {"code": …}}, or ''."""
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return str(error.get("code") or "") if isinstance(error, dict) else ""
+
+    @property
+    def error_message(self) -> str:
+        """Graph's error message, or ''."""
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return str(error.get("message") or "") if isinstance(error, dict) else ""
+
+    def values(self) -> list[dict[str, Any]]:
+        """The OData collection in `value` (empty when there is none)."""
+        items = self.body.get("value") if isinstance(self.body, dict) else None
+        return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+class GraphClient:
+    """Calls Graph through one pooled session; 429 waits for Retry-After, 5xx and timeouts back off with jitter."""
+
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenSource,
+        *,
+        max_attempts: int = 6,
+        timeout: float = 30.0,
+        sleep: Sleep = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        base_delay: float = 1.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._tokens = tokens
+        self._max_attempts = max(1, max_attempts)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._sleep = sleep
+        self._rand = rand
+        self._base_delay = base_delay
+        self._session: aiohttp.ClientSession | None = None
+
+    def url(self, path: str, query: Mapping[str, str] | None = None) -> str:
+        """The full URL for a path under the base URL, query values encoded for OData."""
+        url = self.base_url + path
+        if query:
+            url += "?" + "&".join(f"{name}={quote(value, safe=_ODATA_SAFE)}" for name, value in query.items())
+        return url
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def get(self, path: str, query: Mapping[str, str] | None = None) -> GraphResponse:
+        """GET a path (with OData query options)."""
+        return await self.request("GET", path, query=query)
+
+    async def post(self, path: str, body: dict[str, Any]) -> GraphResponse:
+        """POST a JSON body to a path."""
+        return await self.request("POST", path, body=body)
+
+    async def request(
+        self, method: str, path: str, *, query: Mapping[str, str] | None = None, body: dict[str, Any] | None = None
+    ) -> GraphResponse:
+        """One Graph call with retries; GraphTokenError when no token can be had."""
+        url = URL(self.url(path, query), encoded=True)  # encoded=True: keep our %20s, yarl would write '+'
+        status, payload = 0, None
+        for attempt in range(1, self._max_attempts + 1):
+            headers = {"Authorization": await self._tokens.header(), "Accept": "application/json"}
+            status, payload, retry_after = await self._once(method, url, headers, body)
+            if status != 429 and status not in RETRY_STATUSES:
+                return GraphResponse(status, payload, attempt)
+            if attempt == self._max_attempts:
+                break
+            if retry_after is not None:
+                delay = min(retry_after, MAX_RETRY_AFTER)
+            else:
+                delay = backoff(attempt, base=self._base_delay, cap=60.0, rand=self._rand)
+            # Only the resource kind is logged: the rest of the path can be someone's email address.
+            log.info("graph %s /%s… answered %s; retry %d in %.1fs", method, _kind(path), status or "timeout", attempt, delay)
+            await self._sleep(delay)
+        log.warning("graph %s /%s… still failing after %d attempts (%s)", method, _kind(path), self._max_attempts, status or "timeout")
+        return GraphResponse(status, payload, self._max_attempts)
+
+    async def _once(
+        self, method: str, url: URL, headers: dict[str, str], body: dict[str, Any] | None
+    ) -> tuple[int, Any, float | None]:
+        try:
+            async with self._http().request(method, url, json=body, headers=headers) as resp:
+                text = await resp.text()
+                try:
+                    payload = await resp.json(content_type=None) if text else None
+                except ValueError:
+                    payload = {"error": {"code": "NotJson", "message": text[:200]}}
+                return resp.status, payload, parse_retry_after(resp.headers.get("Retry-After"))
+        except asyncio.TimeoutError:
+            return 0, {"error": {"code": "Timeout", "message": "no answer in time"}}, None
+        except aiohttp.ClientError as exc:
+            return 0, {"error": {"code": type(exc).__name__, "message": str(exc)[:200]}}, None
+
+    async def close(self) -> None:
+        """Close the pooled session."""
+        if self._session is not None:
+            await self._session.close()

@@ -1,0 +1,534 @@
+"""The talent's growth: development plan with history, readiness placement, attendance and completion."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import cards
+from bot.domain.calendar import Session
+from bot.domain.completion import CompletionRule, CompletionStatus, assess, expand_required
+from bot.domain.danish import format_date
+from bot.domain.errors import FileError, FileErrors
+from bot.domain.people import Profile
+from bot.domain.programme import Programme
+from bot.domain.readiness import (
+    AIM_NAMES_DA,
+    AIMS,
+    Placement,
+    ReadinessError,
+    ReadinessTiming,
+    place,
+)
+from bot.domain.roster import normalise_email
+from bot.services.guide import Reply
+from bot.services.messages import MessageBuilder, card_message
+from bot.services.nudging import ActionError
+from bot.storage.db import Database
+from bot.storage.models import (
+    Attendance,
+    CalendarSession,
+    Cohort,
+    Conversation,
+    DevelopmentPlan,
+    DevelopmentPlanRevision,
+    Membership,
+    OutboxMessage,
+    Person,
+    PlannedDelivery,
+    ReadinessAssessment,
+)
+from bot.yamlfile import LineDict, load_yaml_file
+
+log = logging.getLogger(__name__)
+COMPLETION_FILE = "completion.yaml"
+PLAN_FIELDS = ("individual", "team", "organisation", "notes")
+FIELD_NAMES_DA = {
+    "aim": "formål",
+    "individual": "mål for individ",
+    "team": "mål for team",
+    "organisation": "mål for organisation",
+    "notes": "noter",
+}
+MAX_PLAN_TEXT = 2000
+HISTORY_SHOWN = 5
+DEFAULT_RULE_ITEMS = ("kickoff", "m1", "m2", "m3", "m4", "m5", "m6", "closing")
+
+
+@dataclass(frozen=True)
+class GrowthContent:
+    """The completion rule and the readiness timing from content/completion.yaml."""
+
+    rule: CompletionRule
+    readiness: ReadinessTiming = field(default_factory=ReadinessTiming)
+
+
+def parse_growth_content(data: Any, path: str, programme: Programme) -> GrowthContent:
+    """Build the rule from parsed YAML; FileErrors with lines for every problem."""
+    errors: list[FileError] = []
+
+    def line(node: Any, key: str) -> int:
+        return node.line_of(key) if isinstance(node, LineDict) else 0
+
+    if not isinstance(data, dict):
+        raise FileErrors([FileError(path, 1, "expected a mapping with 'completion' and 'readiness'")])
+    block = data.get("completion")
+    if not isinstance(block, dict):
+        errors.append(FileError(path, line(data, "completion"), "'completion' must be a mapping with required and allowed_absences"))
+        block = {}
+    items = block.get("required", list(DEFAULT_RULE_ITEMS))
+    if not isinstance(items, list) or not items:
+        errors.append(FileError(path, line(block, "required"), "completion.required must be a non-empty list of activities"))
+        items = []
+    required, problems = expand_required(items, programme)
+    errors += [FileError(path, line(block, "required"), f"completion.required: {p}") for p in problems]
+    allowed = block.get("allowed_absences", 0)
+    if isinstance(allowed, bool) or not isinstance(allowed, int) or allowed < 0:
+        errors.append(FileError(path, line(block, "allowed_absences"), "completion.allowed_absences must be a whole number ≥ 0"))
+        allowed = 0
+    timing = ReadinessTiming()
+    ready = data.get("readiness")
+    if ready is not None:
+        if not isinstance(ready, dict):
+            errors.append(FileError(path, line(data, "readiness"), "'readiness' must be a mapping with after and days"))
+        else:
+            after = str(ready.get("after", timing.after))
+            _, anchor_problems = expand_required([after], programme)
+            if anchor_problems:
+                errors.append(FileError(path, line(ready, "after"), f"readiness.after: {anchor_problems[0]}"))
+            days = ready.get("days", timing.days)
+            if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 90:
+                errors.append(FileError(path, line(ready, "days"), "readiness.days must be a whole number of days from 0 to 90"))
+                days = timing.days
+            timing = ReadinessTiming(after, days)
+    if errors:
+        raise FileErrors(errors)
+    return GrowthContent(CompletionRule(required, allowed), timing)
+
+
+def load_growth_content(content_dir: Path, programme: Programme) -> GrowthContent:
+    """content/completion.yaml, or the defaults (all modules, kick-off and closing; no absences) without it."""
+    path = content_dir / COMPLETION_FILE
+    if not path.exists():
+        required, _ = expand_required(DEFAULT_RULE_ITEMS, programme)
+        return GrowthContent(CompletionRule(required, 0))
+    return parse_growth_content(load_yaml_file(path), str(path), programme)
+
+
+@dataclass(frozen=True)
+class TalentStatus:
+    """One talent's completion status, for the attendance command and the report."""
+
+    person_id: int
+    email: str
+    name: str
+    status: CompletionStatus
+
+
+def _placement_data(placement: Placement) -> dict[str, Any]:
+    return {
+        "box": placement.box,
+        "aim": placement.aim_da,
+        "tasks": placement.tasks_da,
+        "performance": placement.performance_da,
+        "description": placement.description,
+        "recommendation": placement.recommendation,
+    }
+
+
+def readiness_placement(row: ReadinessAssessment | None) -> Placement | None:
+    """The stored assessment as a placement (None when not assessed)."""
+    return place(row.aim, row.tasks, row.performance) if row is not None else None
+
+
+def _changed(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    if old is None:
+        return "oprettet"
+    names = [FIELD_NAMES_DA[k] for k in ("aim", *PLAN_FIELDS) if (old.get(k) or "") != (new.get(k) or "")]
+    return ", ".join(names) if names else "uændret"
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    return {"aim": obj.aim or "", **{k: getattr(obj, k) or "" for k in PLAN_FIELDS}}
+
+
+async def readiness_form_card(session: AsyncSession, row: PlannedDelivery, thanks: bool = False) -> dict[str, Any]:
+    """The readiness card for the nearest leader, pre-filled with an earlier answer."""
+    talent_id = (row.data or {}).get("talent")
+    talent = await session.get(Person, talent_id) if isinstance(talent_id, int) else None
+    assessment = await session.scalar(
+        select(ReadinessAssessment).where(ReadinessAssessment.cohort_id == row.cohort_id, ReadinessAssessment.person_id == talent_id)
+    )
+    plan_aim = await session.scalar(
+        select(DevelopmentPlan.aim).where(DevelopmentPlan.cohort_id == row.cohort_id, DevelopmentPlan.person_id == talent_id)
+    )
+    placement = readiness_placement(assessment)
+    name = talent.name if talent else "dit talent"
+    return cards.render(
+        "readiness_form",
+        {
+            "talent": name,
+            "plan_id": row.id,
+            "talent_id": talent_id if isinstance(talent_id, int) else 0,
+            "aim": assessment.aim if assessment else (plan_aim or ""),
+            "tasks": assessment.tasks if assessment else "",
+            "performance": assessment.performance if assessment else "",
+            "result": _placement_data(placement) if placement else None,
+            "thanks": thanks,
+        },
+    )
+
+
+class Growth:
+    """Development plans, readiness and attendance."""
+
+    def __init__(
+        self, db: Database, programme: Programme, content: GrowthContent, clock: Callable[[], datetime], messages: MessageBuilder
+    ) -> None:
+        self.db = db
+        self.programme = programme
+        self.content = content
+        self.clock = clock
+        self.messages = messages
+
+    # ---- access -------------------------------------------------------------------------------
+
+    async def _talent_membership(self, session: AsyncSession, person_id: int) -> Membership | None:
+        """The person's latest talent membership."""
+        return await session.scalar(
+            select(Membership)
+            .where(Membership.person_id == person_id, Membership.role == "talent")
+            .order_by(Membership.cohort_id.desc())
+            .limit(1)
+        )
+
+    async def _may_view(self, session: AsyncSession, viewer_id: int, talent_id: Any) -> Membership:
+        """The talent's membership if the viewer is that talent or their nearest leader; else ActionError."""
+        if not isinstance(talent_id, int) or isinstance(talent_id, bool):
+            raise ActionError("Kortet mangler sin reference.")
+        membership = await self._talent_membership(session, talent_id)
+        if membership is None or viewer_id not in (talent_id, membership.leader_id):
+            log.warning("development plan of person %s refused for person %d", talent_id, viewer_id)
+            raise ActionError("Du kan kun se din egen udviklingsplan eller dine egne talenters.")
+        return membership
+
+    async def _tz(self, session: AsyncSession, cohort_id: int) -> ZoneInfo:
+        cohort = await session.get(Cohort, cohort_id)
+        return ZoneInfo(cohort.timezone if cohort else "Europe/Copenhagen")
+
+    # ---- development plan ---------------------------------------------------------------------
+
+    async def _plan(self, session: AsyncSession, membership: Membership) -> DevelopmentPlan | None:
+        return await session.scalar(
+            select(DevelopmentPlan).where(
+                DevelopmentPlan.cohort_id == membership.cohort_id, DevelopmentPlan.person_id == membership.person_id
+            )
+        )
+
+    async def history(self, session: AsyncSession, plan: DevelopmentPlan | None, tz: ZoneInfo) -> list[dict[str, str]]:
+        """The plan's revisions, newest first: when, by whom, what changed."""
+        if plan is None:
+            return []
+        revisions = list(
+            await session.scalars(
+                select(DevelopmentPlanRevision)
+                .where(DevelopmentPlanRevision.plan_id == plan.id)
+                .order_by(DevelopmentPlanRevision.version)
+            )
+        )
+        out = []
+        previous: dict[str, Any] | None = None
+        for revision in revisions:
+            current = _snapshot(revision)
+            editor = await session.get(Person, revision.edited_by) if revision.edited_by else None
+            out.append(
+                {
+                    "when": format_date(revision.created_at.astimezone(tz).date(), weekday=False),
+                    "who": editor.name if editor else "",
+                    "what": _changed(previous, current),
+                }
+            )
+            previous = current
+        return list(reversed(out))
+
+    async def _plan_data(self, session: AsyncSession, membership: Membership) -> dict[str, Any]:
+        tz = await self._tz(session, membership.cohort_id)
+        plan = await self._plan(session, membership)
+        talent = await session.get(Person, membership.person_id)
+        assessment = await session.scalar(
+            select(ReadinessAssessment).where(
+                ReadinessAssessment.cohort_id == membership.cohort_id, ReadinessAssessment.person_id == membership.person_id
+            )
+        )
+        placement = readiness_placement(assessment)
+        history = await self.history(session, plan, tz)
+        updated = ""
+        if plan is not None and plan.version:
+            updated = f"Senest gemt {format_date(plan.updated_at.astimezone(tz).date(), weekday=False)} (version {plan.version})"
+        return {
+            "talent": talent.name if talent else "",
+            "aim_value": (plan.aim if plan else "") or "",
+            "aim": AIM_NAMES_DA.get((plan.aim if plan else "") or "", "Ikke valgt endnu"),
+            **{k: (getattr(plan, k) if plan else "") or "" for k in PLAN_FIELDS},
+            "updated": updated,
+            "history": history[:HISTORY_SHOWN],
+            "readiness": _placement_data(placement) if placement else None,
+        }
+
+    async def plan_form(self, person_id: int, thanks: bool = False) -> dict[str, Any]:
+        """The talent's own plan as an editable card."""
+        async with self.db.sessions() as session:
+            membership = await self._talent_membership(session, person_id)
+            if membership is None:
+                raise ActionError("Kun talenter har en udviklingsplan.")
+            data = await self._plan_data(session, membership)
+        return cards.render("development_plan_form", {**data, "thanks": thanks})
+
+    async def save_plan(self, person_id: int, answer: dict[str, Any]) -> dict[str, Any]:
+        """Store the talent's plan; a changed plan gets a new dated revision. The form again, with thanks."""
+        aim = str(answer.get("aim", "") or "").strip()
+        if aim and aim not in AIMS:
+            raise ActionError("Vælg vertikal eller horisontal ledelsesudvikling.")
+        values = {k: str(answer.get(k, "") or "").strip() for k in PLAN_FIELDS}
+        for name, value in values.items():
+            if len(value) > MAX_PLAN_TEXT:
+                raise ActionError(f"Feltet {FIELD_NAMES_DA[name]} må højst være {MAX_PLAN_TEXT} tegn.")
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            membership = await self._talent_membership(session, person_id)
+            if membership is None:
+                raise ActionError("Kun talenter har en udviklingsplan.")
+            plan = await self._plan(session, membership)
+            if plan is None:
+                plan = DevelopmentPlan(cohort_id=membership.cohort_id, person_id=person_id, version=0, created_at=now, updated_at=now)
+                session.add(plan)
+                await session.flush()
+            new = {"aim": aim, **values}
+            if plan.version == 0 or _snapshot(plan) != new:
+                plan.aim = aim or None
+                for name, value in values.items():
+                    setattr(plan, name, value)
+                plan.version += 1
+                plan.updated_at, plan.updated_by = now, person_id
+                session.add(
+                    DevelopmentPlanRevision(
+                        plan_id=plan.id, version=plan.version, aim=aim or None, edited_by=person_id, created_at=now, **values
+                    )
+                )
+                log.info("development plan %d saved as version %d", plan.id, plan.version)
+        return await self.plan_form(person_id, thanks=True)
+
+    async def plan_view(self, viewer_id: int, talent_id: Any, back: Any = None) -> dict[str, Any]:
+        """One talent's plan, read-only, for the talent or their nearest leader."""
+        async with self.db.sessions() as session:
+            membership = await self._may_view(session, viewer_id, talent_id)
+            plan = await self._plan_data(session, membership)
+        return cards.render(
+            "development_plan",
+            {
+                "plans": [plan],
+                "can_edit": viewer_id == talent_id,
+                "back_plan": back if isinstance(back, int) and not isinstance(back, bool) else None,
+            },
+        )
+
+    async def nudge_again(self, person_id: int, plan_id: Any) -> dict[str, Any]:
+        """'Tilbage': the person's own nudge (or readiness) card as it stands now."""
+        if not isinstance(plan_id, int) or isinstance(plan_id, bool):
+            raise ActionError("Kortet mangler sin reference.")
+        async with self.db.sessions() as session:
+            row = await session.get(PlannedDelivery, plan_id)
+            if row is None or row.person_id != person_id or not (row.kind == "nudge" or row.topic == "readiness"):
+                raise ActionError("Det kort hører ikke til dig.")
+            if row.topic == "readiness":
+                return await readiness_form_card(session, row)
+            parent = (row.data or {}).get("parent")
+            if parent is not None:
+                row = await session.get(PlannedDelivery, parent) or row
+            return await self.messages.nudge_card(session, row, await self._tz(session, row.cohort_id))
+
+    async def plans_reply(self, profile: Profile) -> Reply:
+        """`udviklingsplan`: the talent's own form; a leader's talents' plans read-only; others a kind no."""
+        async with self.db.sessions() as session:
+            own = await self._talent_membership(session, profile.person_id)
+            if own is not None:
+                return Reply("development_plan_form", {**await self._plan_data(session, own), "thanks": False})
+            talents = list(
+                await session.scalars(
+                    select(Membership)
+                    .join(Person, Person.id == Membership.person_id)
+                    .where(Membership.role == "talent", Membership.leader_id == profile.person_id)
+                    .order_by(Person.name)
+                )
+            )
+            if talents:
+                plans = [await self._plan_data(session, m) for m in talents]
+                return Reply("development_plan", {"plans": plans, "can_edit": False, "back_plan": None})
+        return Reply(
+            "notice",
+            {
+                "title": "Ingen udviklingsplan",
+                "text": "Udviklingsplanen hører til talenterne. Som nærmeste leder kan du se dine talenters planer her.",
+                "sender": None,
+            },
+        )
+
+    # ---- readiness ----------------------------------------------------------------------------
+
+    async def assess_readiness(self, leader_id: int, plan_id: Any, answer: dict[str, Any]) -> dict[str, Any]:
+        """The nearest leader places their talent; the talent is told; the refreshed card."""
+        if not isinstance(plan_id, int) or isinstance(plan_id, bool):
+            raise ActionError("Kortet mangler sin reference.")
+        aim = str(answer.get("aim", "") or "").strip()
+        tasks = str(answer.get("tasks", "") or "").strip()
+        performance = str(answer.get("performance", "") or "").strip()
+        try:
+            placement = place(aim, tasks, performance)
+        except ReadinessError as exc:
+            raise ActionError(str(exc)) from None
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            row = await session.get(PlannedDelivery, plan_id)
+            if row is None or row.person_id != leader_id or row.topic != "readiness":
+                log.warning("readiness on plan row %s refused for person %d", plan_id, leader_id)
+                raise ActionError("Det kort hører ikke til dig.")
+            talent_id = (row.data or {}).get("talent")
+            membership = await self._talent_membership(session, talent_id) if isinstance(talent_id, int) else None
+            if membership is None or membership.leader_id != leader_id:
+                raise ActionError("Du er ikke længere registreret som nærmeste leder for talentet.")
+            existing = await session.scalar(
+                select(ReadinessAssessment).where(
+                    ReadinessAssessment.cohort_id == row.cohort_id, ReadinessAssessment.person_id == talent_id
+                )
+            )
+            if existing is None:
+                existing = ReadinessAssessment(cohort_id=row.cohort_id, person_id=talent_id, created_at=now)
+                session.add(existing)
+            changed = (existing.aim, existing.tasks, existing.performance) != (aim, tasks, performance)
+            existing.aim, existing.tasks, existing.performance, existing.box = aim, tasks, performance, placement.box
+            existing.assessed_by, existing.updated_at = leader_id, now
+            row.action, row.acted_at, row.acted_by = "done", now, leader_id
+            await session.flush()
+            if changed:  # a second click on the same answer tells the talent nothing new
+                await self._tell_talent(session, row.cohort_id, talent_id, leader_id, placement, existing.id, now)
+            card = await readiness_form_card(session, row, thanks=True)
+        log.info("readiness of person %d set to box %d by their leader", talent_id, placement.box)
+        return card
+
+    async def _tell_talent(
+        self, session: AsyncSession, cohort_id: int, talent_id: int, leader_id: int, placement: Placement, assessment_id: int, now: datetime
+    ) -> None:
+        """Queue the result card for the talent's 1:1 chat (they also see it in `udviklingsplan`)."""
+        conversation = await session.scalar(
+            select(Conversation).where(
+                Conversation.person_id == talent_id, Conversation.kind == "personal", Conversation.unreachable_at.is_(None)
+            )
+        )
+        if conversation is None:
+            return
+        leader = await session.get(Person, leader_id)
+        card = cards.render("readiness_result", {**_placement_data(placement), "leader": leader.name if leader else ""})
+        stamp = f"{placement.aim}-{placement.tasks}-{placement.performance}"
+        key = f"readiness/{assessment_id}/{stamp}/{now.timestamp()}"
+        if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
+            return
+        session.add(
+            OutboxMessage(
+                key=key,
+                conversation_id=conversation.id,
+                payload=card_message(card, "Din placering i parathedskriterierne"),
+                next_attempt_at=now,
+            )
+        )
+
+    # ---- attendance and completion ------------------------------------------------------------
+
+    def _parts(self, spec: str) -> list[tuple[str, str]]:
+        """'m1' -> both days, 'm1.day2' -> day 2, 'kickoff' -> main; LookupError on unknown."""
+        parts, problems = expand_required([spec], self.programme)
+        if problems:
+            raise LookupError(problems[0])
+        return list(parts)
+
+    async def _cohort(self, session: AsyncSession, cohort_key: str) -> Cohort:
+        cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
+        if cohort is None:
+            raise LookupError(f"no cohort with key {cohort_key!r}")
+        return cohort
+
+    async def set_attendance(
+        self, cohort_key: str, email: str, spec: str, absent: bool, note: str = "", recorded_by: str = "LEAD"
+    ) -> int:
+        """Mark a person absent from (or, after all, present at) the sessions an activity spec names."""
+        parts = self._parts(spec)
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            cohort = await self._cohort(session, cohort_key)
+            person = await session.scalar(select(Person).where(Person.email == normalise_email(email)))
+            member = person is not None and await session.scalar(
+                select(Membership.id).where(Membership.cohort_id == cohort.id, Membership.person_id == person.id)
+            )
+            if person is None or not member:
+                raise LookupError(f"{email} is not in cohort {cohort_key}")
+            changed = 0
+            for activity_key, part in parts:
+                row = await session.scalar(
+                    select(Attendance).where(
+                        Attendance.cohort_id == cohort.id,
+                        Attendance.person_id == person.id,
+                        Attendance.activity_key == activity_key,
+                        Attendance.part == part,
+                    )
+                )
+                status = "absent" if absent else "present"
+                if row is None:
+                    if not absent:
+                        continue  # present is the default: nothing to take back
+                    row = Attendance(cohort_id=cohort.id, person_id=person.id, activity_key=activity_key, part=part)
+                    session.add(row)
+                elif row.status == status and row.note == note:
+                    continue
+                row.status, row.note, row.recorded_by, row.recorded_at = status, note, recorded_by, now
+                changed += 1
+        return changed
+
+    async def absences(self, session: AsyncSession, cohort_id: int) -> dict[int, set[tuple[str, str]]]:
+        """Each person's recorded absences in a cohort."""
+        out: dict[int, set[tuple[str, str]]] = {}
+        for row in await session.scalars(
+            select(Attendance).where(Attendance.cohort_id == cohort_id, Attendance.status == "absent")
+        ):
+            out.setdefault(row.person_id, set()).add((row.activity_key, row.part))
+        return out
+
+    async def completion(self, session: AsyncSession, cohort_id: int, now: datetime) -> list[TalentStatus]:
+        """Every talent of a cohort against the completion rule, by name."""
+        sessions = [
+            Session(r.activity_key, r.part, r.starts_at, r.ends_at, r.venue)
+            for r in await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id == cohort_id))
+        ]
+        absences = await self.absences(session, cohort_id)
+        talents = (
+            await session.execute(
+                select(Person)
+                .join(Membership, Membership.person_id == Person.id)
+                .where(Membership.cohort_id == cohort_id, Membership.role == "talent")
+                .order_by(Person.name)
+            )
+        ).scalars()
+        return [
+            TalentStatus(p.id, p.email, p.name, assess(self.content.rule, sessions, absences.get(p.id, set()), now))
+            for p in talents
+        ]
+
+    async def attendance_report(self, cohort_key: str) -> list[TalentStatus]:
+        """The cohort's talents with their absences and completion status, now."""
+        async with self.db.sessions() as session:
+            cohort = await self._cohort(session, cohort_key)
+            return await self.completion(session, cohort.id, self.clock())

@@ -1,0 +1,247 @@
+"""The question index (bot/qa): FAQ loading, Danish text handling, incremental adds, and the
+labelled set that says how often the bot answers right and how often it answers when it should not."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import REPO_ROOT
+from bot.domain.errors import FileErrors
+from bot.domain.programme import ACTIVITY_KEYS
+from bot.qa.evaluate import evaluate, load_labelled
+from bot.qa.index import Entry, QuestionIndex
+from bot.qa.loader import content_entries, load_faq, parse_faq
+from bot.qa.text import analyse, normalise, term, terms
+from bot.yamlfile import load_yaml_text
+
+CONTENT = REPO_ROOT / "content"
+LABELLED = REPO_ROOT / "tests" / "qa_questions.yaml"
+
+
+@pytest.fixture(scope="module")
+def index() -> QuestionIndex:
+    return QuestionIndex().build(content_entries(CONTENT))
+
+
+def _faq(text: str) -> list[Entry]:
+    return parse_faq(load_yaml_text(text, "faq.yaml"), "faq.yaml")
+
+
+GOOD = """\
+entries:
+  - id: buddy-moeder
+    q: Hvor mange buddy-møder er der?
+    alt:
+      - Hvor tit ser jeg min makker?
+      - Hvor lange er buddy-møderne?
+    a: Fire i programmet og to efter.
+    source: Gruppesporet – buddy-møder
+    activity: buddy-meeting
+"""
+
+
+# ------------------------------------------------------------------ the FAQ file
+
+
+def test_the_real_faq_loads_and_is_big_enough() -> None:
+    entries = load_faq(CONTENT)
+    assert len(entries) >= 80
+    assert len({e.id for e in entries}) == len(entries)
+    for e in entries:
+        assert 2 <= len(e.alternatives) <= 5, e.id
+        assert e.source and e.answer.endswith((".", "?", "!")), e.id
+        assert e.kind == "faq"
+    # Danish, and the numbers people ask about are there.
+    text = " ".join(e.answer for e in entries)
+    for fact in ("20,76 dage", "95 %", "80 %", "et år efter", "2 timer pr. aktivitet", "8 samtaler",
+                 "mindst 3 møder", "4 buddy-møder", "seks bokse"):
+        assert fact in text, fact
+
+
+def test_a_good_entry_parses() -> None:
+    [entry] = _faq(GOOD)
+    assert entry.id == "buddy-moeder"
+    assert entry.alternatives == ("Hvor tit ser jeg min makker?", "Hvor lange er buddy-møderne?")
+    assert entry.activity == "buddy-meeting"
+
+
+def test_faq_errors_are_reported_together_with_their_lines() -> None:
+    text = """\
+entries:
+  - id: ok-entry
+    q: Hvad er et lederspejl?
+    alt: ["Hvad går lederspejlet ud på", "Hvorfor lederspejl"]
+    a: Et spejl.
+    source: Lederspejl
+  - id: ok-entry
+    q: Hvad er skyggepraktik?
+    alt: ["Kun én omformulering"]
+    a: Skygge.
+    source: Skyggepraktik
+    activity: modul-9
+  - id: Bad Id
+    q: ""
+    alt: ["a", "b"]
+    a: Svar.
+    source: Kilde
+    colour: blue
+"""
+    with pytest.raises(FileErrors) as caught:
+        _faq(text)
+    errors = caught.value.errors
+    messages = str(caught.value)
+    assert "faq.yaml:7: entry 'ok-entry': id used twice (first at line 2)" in messages
+    assert any(e.line == 9 and "'alt' must be a list of 2–5" in e.message for e in errors)
+    assert any(e.line == 12 and "unknown activity 'modul-9'" in e.message for e in errors)
+    assert any(e.line == 13 and "id must be lower-case" in e.message for e in errors)
+    assert any(e.line == 14 and "'q' must be non-empty text" in e.message for e in errors)
+    assert any(e.line == 18 and "unknown field 'colour'" in e.message for e in errors)
+    assert len(errors) == 6
+
+
+def test_a_missing_answer_and_a_repeated_alternative_are_errors() -> None:
+    text = GOOD.replace("    a: Fire i programmet og to efter.\n", "").replace(
+        "Hvor lange er buddy-møderne?", "hvor mange buddy-møder er der?")
+    with pytest.raises(FileErrors) as caught:
+        _faq(text)
+    messages = [str(e) for e in caught.value.errors]
+    assert any(m.startswith("faq.yaml:2: ") and "'a' mangler" in m for m in messages), messages
+    assert any(m.startswith("faq.yaml:4: ") and "'alt' repeats" in m for m in messages), messages
+    assert len(messages) == 2
+
+
+def test_yaml_syntax_errors_and_a_missing_entries_list_have_lines() -> None:
+    with pytest.raises(FileErrors) as caught:
+        _faq("entries:\n  - id: x\n    q: [unclosed\n")
+    assert caught.value.errors[0].line >= 3
+    with pytest.raises(FileErrors) as caught:
+        _faq("faq:\n  - id: x\n")
+    assert "'entries' must be a non-empty list" in str(caught.value)
+
+
+# ------------------------------------------------------------------ Danish text
+
+
+def test_normalise_keeps_the_danish_letters_and_flattens_other_accents() -> None:
+    assert normalise("Ærø, Østerå og ÅRHUS") == "ærø, østerå og århus"
+    assert normalise("Idé – café") == "ide - cafe"
+    assert normalise("Møde i Malmö") == "møde i malmø"
+    assert normalise("a\u030arhus") == "århus"  # decomposed å stays å
+
+
+def test_stemming_groups_inflections() -> None:
+    assert term("samtale") == term("samtalen") == term("samtaler")
+    assert term("modulet") == term("moduler") == term("modul")
+    assert term("boks") == term("boksen") == term("bokse")
+    assert term("forberede") == term("forberedelse") == term("forbereder")
+
+
+def test_synonyms_map_everyday_words_to_the_programmes_words() -> None:
+    assert term("chef") == term("chefen") == term("leder")
+    assert term("makker") == term("makkeren") == term("buddy")
+    assert term("undervisningsdag") == term("kursusdag") == term("modul")
+    assert term("mentee") == term("mesterlære")
+    assert set(terms("Hvor lang tid varer det?")) == set(terms("Hvad er varigheden?"))
+    assert terms("kickoff") == terms("kick-off") == terms("kick off") == terms("opstart")
+    assert terms("modul3") == terms("m3") == terms("modul 3") == terms("tredje modul")[::-1]
+
+
+def test_stopwords_go_and_hyphenated_words_keep_their_parts() -> None:
+    assert terms("Hvad er det egentlig, jeg skal?") == []
+    [token] = analyse("buddy-møder")
+    assert token.parts == (term("buddy"), term("møder"))
+
+
+def test_typos_and_split_compounds_still_find_the_entry(index: QuestionIndex) -> None:
+    assert index.answer("hvad er skygepraktik").entry.id == "skyggepraktik"
+    assert index.answer("hvornår skal lederspjelet laves").entry.id == "lederspejl-hvornaar"
+    # "mentorsamtalerne" is in no text; it is split into mentor + samtale
+    assert index.answer("hvor mange mentorsamtalerne er der").entry.id == "mentor-samtaler"
+
+
+# ------------------------------------------------------------------ the index
+
+
+def test_generated_entries_cover_every_activity_and_the_readiness_boxes(index: QuestionIndex) -> None:
+    for key in ACTIVITY_KEYS:
+        for aspect in ("purpose", "participants", "duration", "content", "outcome"):
+            assert f"{key}:{aspect}" in index, (key, aspect)
+    for box in ("box1:vertical", "box1:horizontal", "box3:horizontal", "box4", "box6"):
+        assert f"readiness:{box}" in index
+    entry = index.get("m3:duration")
+    assert entry is not None and entry.kind == "programme" and entry.activity == "m3"
+    assert "2 dage" in entry.answer and entry.source.startswith("Modul 3 – Talentledelse")
+
+
+def test_a_confident_answer_names_its_source(index: QuestionIndex) -> None:
+    m = index.answer("hvor mange buddymøder er der")
+    assert m.confident and m.entry.id == "buddy-moeder"
+    assert m.reply.endswith("\n\nFra: Gruppesporet – buddy-møder")
+    assert 0 < m.runner_up_score < m.score and 0.0 <= m.coverage <= 1.0
+
+
+def test_nonsense_and_empty_questions_are_handed_off(index: QuestionIndex) -> None:
+    for question in ("", "???", "og i det er", "Hvordan søger jeg barsel?"):
+        m = index.answer(question)
+        assert not m.confident and m.reply == ""
+
+
+def test_add_makes_an_answered_question_findable_at_once_and_a_paraphrase_matches() -> None:
+    idx = QuestionIndex().build(content_entries(CONTENT))
+    question = "Må jeg tage min hund med på internatet?"
+    assert not idx.answer(question).confident
+    before = len(idx)
+    idx.add(Entry("answered:1", question, (), "Nej, desværre. Dyr kan ikke være med på internatet.",
+                  "Svar fra underviser", None, "answered"))
+    assert len(idx) == before + 1
+    m = idx.answer(question)
+    assert m.entry.id == "answered:1" and m.confident
+    paraphrase = idx.answer("kan jeg have min hund med til bootcampen")  # bootcamp ~ internat
+    assert paraphrase.entry.id == "answered:1" and paraphrase.confident
+    assert paraphrase.reply.endswith("Fra: Svar fra underviser")
+    # The same id replaces the answer; remove() withdraws it.
+    idx.add(Entry("answered:1", question, (), "Ja, hvis den er rolig.", "Svar fra underviser", None, "answered"))
+    assert idx.answer(question).entry.answer == "Ja, hvis den er rolig." and len(idx) == before + 1
+    assert idx.remove("answered:1") and not idx.remove("answered:1")
+    assert idx.answer(question).entry is None or idx.answer(question).entry.id != "answered:1"
+
+
+def test_an_added_answer_does_not_take_over_unrelated_questions() -> None:
+    idx = QuestionIndex().build(content_entries(CONTENT))
+    idx.add(Entry("answered:2", "Hvornår åbner tilmeldingen til næste hold?", (), "I august.", "Svar fra LEAD",
+                  None, "answered"))
+    assert idx.answer("Hvor mange samtaler har jeg med min chef?").entry.id == "leder-samtaler"
+
+
+def test_an_entry_must_have_a_known_kind() -> None:
+    with pytest.raises(ValueError):
+        Entry("x", "q", (), "a", "s", None, "guess")
+    with pytest.raises(ValueError):
+        QuestionIndex().build([Entry("x", "q"), Entry("x", "q2")])
+
+
+# ------------------------------------------------------------------ the labelled set
+
+
+def test_labelled_set_meets_the_aims(index: QuestionIndex) -> None:
+    labelled = load_labelled(LABELLED)
+    in_scope = [x for x in labelled if x.in_scope]
+    out_scope = [x for x in labelled if not x.in_scope]
+    assert len(in_scope) >= 40 and len(out_scope) >= 15
+    known = {e.id for e in index.entries}
+    for item in in_scope:
+        assert set(item.expect) <= known, (item.question, set(item.expect) - known)
+
+    report = evaluate(index, labelled)
+    print("\n[question index, labelled set]\n" + report.summary())
+    for name, subset in (("tuning", [x for x in labelled if not x.holdout]),
+                         ("held-out", [x for x in labelled if x.holdout])):
+        part = evaluate(index, subset)
+        print(f"  {name}: top right {part.precision:.1%} of {part.in_total}, confident in-scope "
+              f"{part.in_confident_rate:.1%}, confident out-of-scope {part.out_confident_rate:.1%} of {part.out_total}")
+    print(report.details())
+    assert report.precision >= 0.85, report.summary()
+    assert report.out_confident_rate <= 0.05, report.summary()
+    # A confident answer should almost always be a right one.
+    assert report.confident_wrong <= 0.05 * report.in_total, report.summary()
