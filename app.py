@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from datetime import datetime, timezone
@@ -161,6 +162,13 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
             return web.Response(status=404, text="Holdet findes ikke.")
         return web.Response(text=page, content_type="text/html", charset="utf-8", headers=REPORT_HEADERS)
 
+    async def freeze_heap(app: web.Application) -> None:
+        # Everything loaded at start lives for the process; moving it out of the GC's reach keeps
+        # full collections short (they showed as p99 spikes under load).
+        gc.collect()
+        gc.freeze()
+
+    app.on_startup.append(freeze_heap)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/report/{cohort}", report)

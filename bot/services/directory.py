@@ -5,7 +5,8 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -17,6 +18,33 @@ from bot.storage.models import CalendarSession, Cohort, Conversation, Membership
 
 log = logging.getLogger(__name__)
 DEMO_LEADER_EMAIL = "demo.leder@talentnord.example"
+
+
+_LEADER, _MENTOR = aliased(Person), aliased(Person)
+# Built once: constructing aliases and the statement per call was a visible share of a turn's CPU.
+_PROFILE_QUERY = (
+    select(
+        Person.id, Person.email, Person.name, Person.organisation, Cohort.id, Cohort.key, Cohort.name,
+        Cohort.timezone, Membership.role, Membership.level, _LEADER.name, _MENTOR.name,
+    )
+    .select_from(Person)
+    .outerjoin(Membership, Membership.person_id == Person.id)
+    .outerjoin(Cohort, Membership.cohort_id == Cohort.id)
+    .outerjoin(_LEADER, Membership.leader_id == _LEADER.id)
+    .outerjoin(_MENTOR, Membership.mentor_id == _MENTOR.id)
+    .where(Person.id == bindparam("person_id"))
+    .order_by(Cohort.id, Membership.role)
+)
+
+
+_SESSIONS_QUERY = select(
+    CalendarSession.cohort_id, CalendarSession.activity_key, CalendarSession.part,
+    CalendarSession.starts_at, CalendarSession.ends_at, CalendarSession.venue,
+).where(CalendarSession.cohort_id.in_(bindparam("ids", expanding=True)))
+_KNOWN_QUERY = select(
+    Person.id,
+    exists().where(Conversation.conversation_id == bindparam("cid"), Conversation.unreachable_at.is_(None)),
+).where(Person.aad_object_id == bindparam("aad"))
 
 
 class Directory:
@@ -100,6 +128,24 @@ class Directory:
         person_id: int | None,
     ) -> None:
         """Remember where to write to someone (or a channel); a new install makes it reachable again."""
+        fields = dict(conversation_id=conversation_id, kind=kind, service_url=service_url, tenant_id=tenant_id,
+                      reference=reference, person_id=person_id)
+        try:
+            await self._save_conversation(**fields)
+        except IntegrityError:
+            # two turns of a new chat raced (install event + first message): the row exists now
+            await self._save_conversation(**fields)
+
+    async def _save_conversation(
+        self,
+        *,
+        conversation_id: str,
+        kind: str,
+        service_url: str,
+        tenant_id: str | None,
+        reference: dict[str, Any],
+        person_id: int | None,
+    ) -> None:
         async with self.db.sessions() as session, session.begin():
             row = await session.scalar(select(Conversation).where(Conversation.conversation_id == conversation_id))
             if row is None:
@@ -131,34 +177,18 @@ class Directory:
             return found is not None
 
     async def profile(self, person_id: int) -> Profile | None:
-        """The person with all their roles, names of leader and mentor included."""
+        """The person with all their roles, names of leader and mentor included (one query)."""
         async with self.db.sessions() as session:
-            person = await session.get(Person, person_id)
-            if person is None:
-                return None
-            leader, mentor = aliased(Person), aliased(Person)
-            result = await session.execute(
-                select(Membership, Cohort, leader.name, mentor.name)
-                .join(Cohort, Membership.cohort_id == Cohort.id)
-                .outerjoin(leader, Membership.leader_id == leader.id)
-                .outerjoin(mentor, Membership.mentor_id == mentor.id)
-                .where(Membership.person_id == person_id)
-                .order_by(Cohort.id, Membership.role)
-            )
-            roles = tuple(
-                RoleInCohort(
-                    cohort_id=cohort.id,
-                    cohort_key=cohort.key,
-                    cohort_name=cohort.name,
-                    timezone=cohort.timezone,
-                    role=m.role,
-                    level=m.level,
-                    leader_name=leader_name,
-                    mentor_name=mentor_name,
-                )
-                for m, cohort, leader_name, mentor_name in result.all()
-            )
-            return Profile(person.id, person.email, person.name, person.organisation, roles)
+            rows = (await session.execute(_PROFILE_QUERY, {"person_id": person_id})).all()
+        if not rows:
+            return None
+        pid, email, name, organisation = rows[0][:4]
+        roles = tuple(
+            RoleInCohort(cid, key, cname, tz, role, level, lname, mname)
+            for _p, _e, _n, _o, cid, key, cname, tz, role, level, lname, mname in rows
+            if cid is not None
+        )
+        return Profile(pid, email, name, organisation, roles)
 
     async def sessions(self, cohort_ids: tuple[int, ...]) -> dict[int, list[Session]]:
         """The calendar of each cohort."""
@@ -166,12 +196,17 @@ class Directory:
         if not cohort_ids:
             return out
         async with self.db.sessions() as session:
-            rows = await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id.in_(cohort_ids)))
-            for row in rows:
-                out[row.cohort_id].append(
-                    Session(row.activity_key, row.part, row.starts_at, row.ends_at, row.venue)
-                )
+            for cid, key, part, starts, ends, venue in await session.execute(_SESSIONS_QUERY, {"ids": list(cohort_ids)}):
+                out[cid].append(Session(key, part, starts, ends, venue))
         return out
+
+    async def find_known(self, identity: TeamsIdentity, conversation_id: str) -> tuple[int | None, bool | None]:
+        """The sender's person id and whether this chat is stored, in one query; (None, None) when unknown."""
+        if not identity.aad_object_id:
+            return None, None
+        async with self.db.sessions() as session:
+            row = (await session.execute(_KNOWN_QUERY, {"aad": identity.aad_object_id, "cid": conversation_id})).first()
+        return (row[0], bool(row[1])) if row is not None else (None, None)
 
     async def mark_unreachable(self, conversation_id: str, reason: str) -> None:
         """The bot can no longer write here (uninstalled, blocked, removed)."""

@@ -10,6 +10,7 @@ from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     AuthenticationConfiguration,
+    AuthenticationConstants,
     SkillValidation,
     BotFrameworkAuthentication,
     ClaimsIdentity,
@@ -47,6 +48,7 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
     def __init__(self, inner: BotFrameworkAuthentication) -> None:
         self._inner = inner
         self._clients: dict[tuple[str, str | None], ConnectorClient] = {}
+        self._token_clients: dict[str | None, UserTokenClient] = {}
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
@@ -61,7 +63,15 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
         return CachingConnectorFactory(self._inner.create_connector_factory(claims_identity), self._clients)
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        return await self._inner.create_user_token_client(claims_identity)
+        # CloudAdapter asks for one every turn and botbuilder builds a fresh TokenApiClient (msrest's
+        # costly retry policy among it); it holds only the app id and credentials, so share it per app.
+        app_id = claims_identity.get_claim_value(AuthenticationConstants.AUDIENCE_CLAIM)
+        if app_id is None:
+            app_id = claims_identity.get_claim_value(AuthenticationConstants.APP_ID_CLAIM)
+        client = self._token_clients.get(app_id)
+        if client is None:
+            client = self._token_clients[app_id] = await self._inner.create_user_token_client(claims_identity)
+        return client
 
     def create_bot_framework_client(self) -> Any:
         return self._inner.create_bot_framework_client()

@@ -181,6 +181,11 @@ class CompanionBot(TeamsActivityHandler):
     async def _person(self, ctx: TurnContext, account: ChannelAccount | None = None) -> int | None:
         """Find (and link) the sender; store their 1:1 chat the first time we see it."""
         identity = identity_of(ctx.activity, account)
+        if account is None and is_personal(ctx.activity):
+            # the everyday case, a known person in a stored chat, costs one query
+            known, has_chat = await self.directory.find_known(identity, ctx.activity.conversation.id)
+            if known is not None and has_chat:
+                return known
         person_id = await self.directory.find(identity)
         if person_id is None:
             person_id = await self.directory.link(await self._identify(ctx, account))
