@@ -53,6 +53,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "sessions": [{"label": "Tid", "when": "tirsdag 12. januar 2027 kl. 09.00–12.30", "venue": "Aalborg Kongres & Kultur Center"}],
         "bring": "Tag din udviklingsplan med.",
     },
+    "answer": {"question": "Hvor mange buddy-møder er der?", "answer": "Fire under programmet og to efter.",
+               "source": "Gruppesporet – buddy-møder"},
     "nudge": {
         "title": "Buddy-møde 2", "note": "Halvvejs", "text": "Det er tid til et buddy-møde.",
         "questions": ["Hvor er vi lige nu i din udvikling?"],

@@ -205,3 +205,20 @@ async def test_healthz_is_503_when_database_is_gone(tmp_path: Path, settings: An
         assert status == 503 and body["database"] == "down"
     finally:
         await srv.close()
+
+
+async def test_a_known_question_is_answered_with_its_source(seeded: Database, server: Server, connector: FakeConnector) -> None:
+    activity = personal_message("Hvor mange buddy-møder skal jeg holde?", connector)
+    connector.members[activity["from"]["id"]] = as_member(activity, ANNA)
+    await server.post(activity)
+    text = connector.texts()[-1]
+    assert "Fra:" in text and "forstod jeg ikke" not in text
+
+
+async def test_an_out_of_scope_question_is_not_answered_with_false_confidence(
+    seeded: Database, server: Server, connector: FakeConnector
+) -> None:
+    activity = personal_message("Hvordan søger jeg barsel?", connector)
+    connector.members[activity["from"]["id"]] = as_member(activity, ANNA)
+    await server.post(activity)
+    assert "Fra:" not in connector.texts()[-1]

@@ -10,6 +10,7 @@ from bot.content_loader import load_content, load_nudges
 from bot.domain.materials import Materials
 from bot.domain.nudges import Nudges
 from bot.domain.programme import Programme
+from bot.qa import QuestionIndex, load_index
 from bot.services.broadcasts import Broadcaster
 from bot.services.buddies import Buddies
 from bot.services.nudging import Nudging
@@ -38,6 +39,7 @@ class Core:
     broadcaster: Broadcaster
     nudging: Nudging
     buddies: Buddies
+    questions: QuestionIndex
     growth: Growth
     reports: Reports
 
@@ -63,6 +65,7 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         broadcaster=Broadcaster(db, clock),
         nudging=Nudging(db, nudges, materials.timing, messages, clock),
         buddies=Buddies(db, planner, clock),
+        questions=load_index(settings.content_dir),
         growth=growth,
         reports=Reports(
             db, programme, materials, growth, load_report_settings(settings.content_dir), clock,

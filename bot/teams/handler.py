@@ -46,6 +46,16 @@ async def _fallback(bot: "CompanionBot", ctx: TurnContext, profile: Profile, int
     return bot.guide.fallback(ctx.activity.text or "")
 
 
+async def _question(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    """Answer from the question index when confident; otherwise say so kindly."""
+    text = (ctx.activity.text or "").strip()
+    question = intent.arg if intent.name == "ask" and intent.arg else text
+    match = bot.services.questions.answer(question)
+    if match.confident and match.entry is not None:
+        return Reply("answer", {"question": question, "answer": match.entry.answer, "source": match.entry.source})
+    return bot.guide.fallback(text)
+
+
 async def _library(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
     return Reply("library", await bot.services.learning.library(profile.person_id))
 
@@ -104,9 +114,9 @@ ROUTES: dict[str, Route] = {
     "library": _library,
     "broadcast": _broadcast,
     "publish": _publish,
-    "ask": _fallback,
+    "ask": _question,
     "empty": _help,
-    "unknown": _fallback,
+    "unknown": _question,
 }
 
 
