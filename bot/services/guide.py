@@ -112,7 +112,8 @@ class Guide:
         is_talent = profile.has_role("talent")
         later = [
             {
-                "when": format_date(other.starts_at.astimezone(other_tz).date(), weekday=False),
+                # a no-break space after "28." keeps Teams' Markdown from reading the date as a numbered list
+                "when": format_date(other.starts_at.astimezone(other_tz).date(), weekday=False).replace(". ", ".\u00a0", 1),
                 "name": other.activity.name,
             }
             for other, other_tz in items[1:4]
