@@ -14,7 +14,7 @@ from bot.yamlfile import LineDict, load_yaml_file
 PROGRAMME_FILE = "programme.yaml"
 
 
-class _Checker:
+class FieldChecker:
     """Collects errors while reading fields from LineDicts."""
 
     def __init__(self, path: str) -> None:
@@ -39,7 +39,7 @@ class _Checker:
 
 def parse_programme(data: Any, path: str) -> Programme:
     """Build a Programme from parsed YAML; raise FileErrors listing every problem."""
-    check = _Checker(path)
+    check = FieldChecker(path)
     if not isinstance(data, LineDict):
         raise FileErrors([FileError(path, 1, "expected a mapping with 'programme' and 'activities'")])
     head = data.get("programme")
@@ -134,7 +134,7 @@ MATERIALS_FILE = "materials.yaml"
 
 def parse_materials(data: Any, path: str, programme: Programme) -> Materials:
     """Build Materials from parsed YAML; raise FileErrors listing every problem."""
-    check = _Checker(path)
+    check = FieldChecker(path)
     if not isinstance(data, LineDict):
         raise FileErrors([FileError(path, 1, "expected a mapping with 'defaults' and 'activities'")])
     timing = _parse_timing(data.get("defaults"), data, check)
@@ -202,7 +202,7 @@ def parse_materials(data: Any, path: str, programme: Programme) -> Materials:
     return Materials(timing, ordered)
 
 
-def _parse_timing(raw: Any, parent: LineDict, check: _Checker) -> Timing:
+def _parse_timing(raw: Any, parent: LineDict, check: FieldChecker) -> Timing:
     if raw is None:
         return Timing()
     if not isinstance(raw, LineDict):
@@ -211,7 +211,7 @@ def _parse_timing(raw: Any, parent: LineDict, check: _Checker) -> Timing:
     return parse_timing(raw, check) or Timing()
 
 
-def parse_timing(raw: LineDict, check: _Checker, base: Timing | None = None) -> Timing | None:
+def parse_timing(raw: LineDict, check: FieldChecker, base: Timing | None = None) -> Timing | None:
     """send_time and offsets_days from a mapping (programme defaults or a cohort's overrides)."""
     base = base or Timing()
     ok = True
@@ -258,7 +258,7 @@ NUDGES_FILE = "nudges.yaml"
 
 def parse_nudges(data: Any, path: str, programme: Programme) -> Nudges:
     """Build Nudges from parsed YAML; raise FileErrors listing every problem."""
-    check = _Checker(path)
+    check = FieldChecker(path)
     if not isinstance(data, LineDict):
         raise FileErrors([FileError(path, 1, "expected a mapping with 'defaults' and 'nudges'")])
     defaults = data.get("defaults") or LineDict()
@@ -320,7 +320,7 @@ def parse_nudges(data: Any, path: str, programme: Programme) -> Nudges:
     return Nudges(definitions, reminder_after_days=reminder_days, skyggepraktik_module=shadow)
 
 
-def _parse_occasion(occ: LineDict, where: str, check: _Checker, programme: Programme, shadow: str) -> Occasion | None:
+def _parse_occasion(occ: LineDict, where: str, check: FieldChecker, programme: Programme, shadow: str) -> Occasion | None:
     allowed = {"after", "before", "days", "months", "until", "note", "after_each_activity"}
     for extra in sorted(set(map(str, occ)) - allowed):
         check.error(occ, extra, f"{where}: unknown field {extra!r}")
@@ -352,7 +352,7 @@ def _parse_occasion(occ: LineDict, where: str, check: _Checker, programme: Progr
     return Occasion(anchor, direction, numbers["days"], numbers["months"], str(until) if until else None, note)
 
 
-def _check_anchor(occ: LineDict, field_name: str, anchor: str, where: str, check: _Checker, programme: Programme, shadow: str) -> bool:
+def _check_anchor(occ: LineDict, field_name: str, anchor: str, where: str, check: FieldChecker, programme: Programme, shadow: str) -> bool:
     match = ANCHOR_RE.match(anchor.replace("{skyggepraktik_module}", shadow))
     if not match or match["activity"] not in programme.keys:
         check.error(occ, field_name, f"{where}: {field_name} {anchor!r} must be an activity key, optionally .main/.day1/.day2")

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
+from bot.content_loader import FieldChecker
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.materials import KIND_LABELS_DA, Materials
 from bot.domain.programme import ACTIVITY_KEYS, Activity, Programme
@@ -32,27 +33,11 @@ MIN_ALT, MAX_ALT = 2, 5
 MAX_ANSWER_CHARS = 900
 
 
-class _Checker:
-    """Collects errors while reading fields from LineDicts (as bot/content_loader.py does)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.errors: list[FileError] = []
-
-    def error(self, node: Any, key: Any, message: str) -> None:
-        line = node.line_of(key) if isinstance(node, LineDict) else 0
-        self.errors.append(FileError(self.path, line, message))
+class _Checker(FieldChecker):
+    """The content checker, with FAQ texts' whitespace collapsed (folded YAML keeps line breaks)."""
 
     def text(self, node: LineDict, key: str, where: str, required: bool = True) -> str:
-        value = node.get(key)
-        if value is None:
-            if required:
-                self.error(node, key, f"{where}: '{key}' mangler (missing)")
-            return ""
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.error(node, key, f"{where}: '{key}' must be non-empty text")
-            return ""
-        return " ".join(value.split())
+        return " ".join(super().text(node, key, where, required).split())
 
 
 def parse_faq(data: Any, path: str) -> list[Entry]:
