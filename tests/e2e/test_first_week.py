@@ -115,7 +115,6 @@ def test_4_material_card_mark_seen_updates_in_place_and_library_shows_it(chat: C
     expect(library).to_contain_text("✔")
 
 
-@pytest.mark.xfail(strict=False, reason="question answering lands with issue 5")
 def test_5_a_question_the_bot_knows_is_answered_with_its_source(chat: Chat) -> None:
     expect(chat.cards.filter(has_text="Fra:")).to_have_count(0)
     try:
