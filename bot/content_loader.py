@@ -46,7 +46,6 @@ def parse_programme(data: Any, path: str) -> Programme:
     if not isinstance(head, LineDict):
         check.error(data, "programme", "'programme' must be a mapping with key and name")
         head = LineDict()
-        head.key_lines = {}
     key = check.text(head, "key", "programme")
     name = check.text(head, "name", "programme")
     months = head.get("library_months_after_end", 12)
@@ -143,7 +142,6 @@ def parse_materials(data: Any, path: str, programme: Programme) -> Materials:
     if not isinstance(raw, LineDict):
         check.error(data, "activities", "'activities' must map activity keys to their sequences")
         raw = LineDict()
-        raw.key_lines = {}
     for akey, block in raw.items():
         where = f"activities.{akey}"
         if akey not in programme.keys:
@@ -276,7 +274,6 @@ def parse_nudges(data: Any, path: str, programme: Programme) -> Nudges:
     if not isinstance(raw, LineDict):
         check.error(data, "nudges", "'nudges' must map nudge topics to their definitions")
         raw = LineDict()
-        raw.key_lines = {}
     for topic, block in raw.items():
         where = f"nudges.{topic}"
         if topic not in NUDGE_TOPICS:

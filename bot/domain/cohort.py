@@ -106,11 +106,9 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
     activities = data.get("activities")
     if activities is None:
         activities = LineDict()
-        activities.key_lines = {}
     if not isinstance(activities, LineDict):
         err(data, "activities", "activities must map each activity key to its dates")
         activities = LineDict()
-        activities.key_lines = {}
     for akey, value in activities.items():
         try:
             activity = programme.activity(str(akey))

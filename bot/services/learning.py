@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
@@ -189,6 +189,7 @@ class Learning:
                     ),
                     "groups": [],
                 }
+            # A step skipped because the activity had started (always already due) stays in the library.
             released = (
                 await session.execute(
                     select(PlannedDelivery.activity_key, PlannedDelivery.topic)
@@ -196,20 +197,7 @@ class Learning:
                         PlannedDelivery.person_id == person_id,
                         PlannedDelivery.kind == "material",
                         PlannedDelivery.due_at <= now,
-                        PlannedDelivery.status != "skipped",
-                    )
-                    .distinct()
-                )
-            ).all()
-            # A step skipped because the activity had started is still part of the library.
-            released += (
-                await session.execute(
-                    select(PlannedDelivery.activity_key, PlannedDelivery.topic)
-                    .where(
-                        PlannedDelivery.person_id == person_id,
-                        PlannedDelivery.kind == "material",
-                        PlannedDelivery.status == "skipped",
-                        PlannedDelivery.status_reason == "activity started",
+                        or_(PlannedDelivery.status != "skipped", PlannedDelivery.status_reason == "activity started"),
                     )
                     .distinct()
                 )
