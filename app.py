@@ -99,9 +99,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
             return
         stop = asyncio.Event()
         sender_task = asyncio.create_task(app[SENDER].run(stop), name="outbox-sender")
-        scheduler = create_scheduler(
-            app[CORE].planner, app[SENDER], app[CORE].nudging, clock, settings.tick_seconds, settings.timezone
-        )
+        scheduler = create_scheduler(app[CORE], app[SENDER], clock, settings.tick_seconds, settings.timezone)
         scheduler.start()
         yield
         scheduler.shutdown(wait=False)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Callable
 
 from bot.delivery.sender import Sender
-from bot.services.nudging import Nudging
+from bot.services.core import Core
 from bot.services.planning import Planner
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,13 @@ async def tick(planner: Planner, sender: Sender | None, clock: Callable[[], date
     return released
 
 
-async def daily(nudging: Nudging, clock: Callable[[], datetime]) -> int:
-    """Daily housekeeping: one gentle reminder for nudges nobody acted on."""
-    return await nudging.remind_unacted(clock())
+async def daily(core: Core, sender: Sender | None, clock: Callable[[], datetime]) -> dict[str, int]:
+    """Daily housekeeping, one step per concern; each step is idempotent for the day it runs on."""
+    now = clock()
+    done: dict[str, int] = {}
+    # One gentle reminder for nudges nobody acted on.
+    done["nudge_reminders"] = await core.nudging.remind_unacted(now)
+    if any(done.values()) and sender is not None:
+        sender.wake()
+    log.info("daily housekeeping: %s", ", ".join(f"{k}={v}" for k, v in done.items()))
+    return done

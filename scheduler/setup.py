@@ -7,8 +7,7 @@ from typing import Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery.sender import Sender
-from bot.services.nudging import Nudging
-from bot.services.planning import Planner
+from bot.services.core import Core
 from scheduler import jobs
 
 TICK_JOB_ID = "plan-tick"
@@ -16,9 +15,8 @@ DAILY_JOB_ID = "daily-housekeeping"
 
 
 def create_scheduler(
-    planner: Planner,
+    core: Core,
     sender: Sender | None,
-    nudging: Nudging,
     clock: Callable[[], datetime],
     tick_seconds: float,
     timezone: str,
@@ -30,7 +28,7 @@ def create_scheduler(
         jobs.tick,
         "interval",
         seconds=tick_seconds,
-        args=(planner, sender, clock),
+        args=(core.planner, sender, clock),
         id=TICK_JOB_ID,
         replace_existing=True,
         max_instances=1,  # a slow tick is not overlapped by the next
@@ -43,7 +41,7 @@ def create_scheduler(
         "cron",
         hour=7,
         minute=45,
-        args=(nudging, clock),
+        args=(core, sender, clock),
         id=DAILY_JOB_ID,
         replace_existing=True,
         max_instances=1,

@@ -282,8 +282,8 @@ async def test_manual_override_rejects_bad_groups_and_replans(cohort: Any, db: D
 async def test_scheduler_jobs_have_fixed_ids_and_survive_reregistration(cohort: Any) -> None:
     server, _ = cohort
     core = server.app[CORE]
-    scheduler = create_scheduler(core.planner, server.app[SENDER], core.nudging, lambda: NOW, 5, "Europe/Copenhagen")
-    again = create_scheduler(core.planner, server.app[SENDER], core.nudging, lambda: NOW, 5, "Europe/Copenhagen")
+    scheduler = create_scheduler(core, server.app[SENDER], lambda: NOW, 5, "Europe/Copenhagen")
+    again = create_scheduler(core, server.app[SENDER], lambda: NOW, 5, "Europe/Copenhagen")
     assert {j.id for j in scheduler.get_jobs()} == {TICK_JOB_ID, DAILY_JOB_ID} == {j.id for j in again.get_jobs()}
 
 
