@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv package bench clean playground e2e
+.PHONY: run test test-pg venv package bench clean playground e2e
+PYTEST_ARGS ?=
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
@@ -23,9 +24,13 @@ run: $(STAMP)
 	$(PY) -m bot demo
 	DEMO_COHORT=$${DEMO_COHORT:-demo} $(PY) app.py
 
-## Set up and run the whole test suite.
+## Set up and run the whole test suite (SQLite; tests marked `postgres` skip).
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+## The whole suite again on a throwaway PostgreSQL cluster (Debian's postgresql), stopped at exit.
+test-pg: $(STAMP)
+	scripts/test-pg.sh $(PY) $(PYTEST_ARGS)
 
 NODE_STAMP := node_modules/.installed
 

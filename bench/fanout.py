@@ -1,6 +1,8 @@
 """Fan-out benchmark: one LEAD broadcast to N talents through the outbox and the sender.
 
     .venv/bin/python bench/fanout.py [--talents 10000 --rate 50 --seed 1]
+    .venv/bin/python bench/fanout.py --replicas 1,2,3 --database postgresql://… [--talents 3000]
+        (N real replicas on one PostgreSQL; see bench/replicas.py)
 
 A temp SQLite database gets a cohort with N talents, each with a personal Conversation whose
 service_url is a loopback fake Bot Connector that enforces Teams' limits (global `--rate`
@@ -163,10 +165,21 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--client-timeout", type=float, default=15.0)
     parser.add_argument("--timeout", type=float, default=None, help="bound on the drain, seconds (default: 3× the ideal time + 60)")
+    parser.add_argument("--replicas", default="", help="e.g. 1,2,3: real app.py replicas on --database (bench/replicas.py)")
+    parser.add_argument("--database", default="", help="postgresql://… cluster for --replicas (fresh databases are made and dropped)")
+    parser.add_argument("--inbound-messages", type=int, default=2000, help="with --replicas: inbound turns per measurement")
+    parser.add_argument("--inbound-concurrency", type=int, default=20)
+    parser.add_argument("--no-inbound", action="store_true", help="with --replicas: skip the inbound comparison")
     args = parser.parse_args()
     if args.timeout is None:
         args.timeout = 3 * args.talents / args.rate + 60
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    if args.replicas:
+        if not args.database.startswith(("postgresql", "postgres:")):
+            parser.error("--replicas needs --database postgresql://… (replicas share one PostgreSQL)")
+        from bench import replicas
+
+        return asyncio.run(replicas.main(args))
     return asyncio.run(bench(args))
 
 

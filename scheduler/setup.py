@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery.sender import Sender
 from bot.services.core import Core
+from bot.services.job_runs import JobRuns
+from bot.storage.db import Database
 from scheduler import jobs
 
 TICK_JOB_ID = "plan-tick"
@@ -20,6 +23,9 @@ def create_scheduler(
     clock: Callable[[], datetime],
     tick_seconds: float,
     timezone: str,
+    *,
+    db: Database | None = None,
+    worker_id: str | None = None,
 ) -> AsyncIOScheduler:
     """A scheduler with the plan tick. Its state lives in our plan table, so a memory job store is right:
     a restart recomputes nothing and the first tick catches up whatever fell due while we were down."""
@@ -36,12 +42,13 @@ def create_scheduler(
         misfire_grace_time=None,  # run late rather than never
         next_run_time=clock(),  # first tick at start: catch up after downtime
     )
+    runs = JobRuns(db or core.planner.db, worker_id or (sender.worker_id if sender is not None else "scheduler"))
     scheduler.add_job(
-        jobs.daily,
+        daily_once,
         "cron",
         hour=7,
         minute=45,
-        args=(core, sender, clock),
+        args=(runs, core, sender, clock, ZoneInfo(timezone)),
         id=DAILY_JOB_ID,
         replace_existing=True,
         max_instances=1,
@@ -50,3 +57,12 @@ def create_scheduler(
         next_run_time=clock(),
     )
     return scheduler
+
+
+async def daily_once(
+    runs: JobRuns, core: Core, sender: Sender | None, clock: Callable[[], datetime], tz: ZoneInfo
+) -> dict[str, int] | None:
+    """The daily housekeeping, run by the one replica that claims today's date (every replica calls this)."""
+    now = clock()
+    return await runs.run_once(DAILY_JOB_ID, now.astimezone(tz).date().isoformat(), now,
+                               lambda: jobs.daily(core, sender, clock))

@@ -7,7 +7,7 @@ import os
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Iterator
 
 import aiohttp
 import pytest
@@ -18,6 +18,7 @@ from bot.config import REPO_ROOT, Settings
 from bot.content_loader import load_programme
 from bot.domain.programme import Programme
 from bot.storage.db import Database
+from tests import pgdb
 from tests.fakes.connector import FakeConnector
 
 SHARED = REPO_ROOT.parent / "shared"
@@ -50,9 +51,33 @@ def programme() -> Programme:
     return load_programme(REPO_ROOT / "content")
 
 
+_pg_databases: dict[Path, str] = {}
+
+
 def database_url(tmp_path: Path) -> str:
-    """TEST_DATABASE_URL when set (PostgreSQL runs), else a fresh SQLite file."""
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    """A fresh migrated database per test: on TEST_DATABASE_URL's PostgreSQL cluster, else a SQLite file."""
+    base = pgdb.pg_url()
+    if base is None:
+        return os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    if tmp_path not in _pg_databases:  # the same database for every call within one test
+        _pg_databases[tmp_path] = pgdb.fresh_database(base)
+    return _pg_databases[tmp_path]
+
+
+@pytest.fixture(autouse=True)
+def _drop_pg_databases() -> Iterator[None]:
+    """On PostgreSQL, drop the databases this test made (each test starts from an empty copy)."""
+    yield
+    base = pgdb.pg_url()
+    if base is not None:
+        _pg_databases.clear()
+        pgdb.drop_created(base)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    base = pgdb.pg_url()
+    if base is not None:
+        pgdb.drop_template(base)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from bot.report_html import render_html
 from bot.services.report import sign
 from bot.services.roster import RosterService
 from bot.storage.db import Database
-from bot.storage.models import Person, PlannedDelivery, Progress
+from bot.storage.models import Cohort, Person, PlannedDelivery, Progress, Question
 from bot.yamlfile import load_yaml_file
 from tests.conftest import NOW, Server, start_server
 from tests.fakes.connector import FakeConnector, card_text
@@ -226,7 +226,7 @@ async def test_figures_match_an_independent_count(world: Any, db: Database) -> N
     expected = Counter(truth.readiness.values())
     assert {k: v for k, v in report.readiness.items() if v} == dict(expected)
     assert report.not_assessed == 5
-    assert not report.questions.available
+    assert report.questions.available and (report.questions.open, report.questions.answered) == (0, 0)
 
     # time spent, per person, averaged per role
     def talent_days(email: str) -> float:
@@ -261,7 +261,7 @@ async def test_csv_and_html_carry_the_same_figures(world: Any) -> None:
     assert float(rows[("completion", "rate")]["value"]) == pytest.approx(report.completion_rate, abs=1e-4)
     assert rows[("completion", "rate")]["target"] == "0.95"
     assert int(rows[("leader-conversation", "held")]["value"]) == next(m.held for m in report.meetings if m.topic == "leader-conversation")
-    assert rows[("questions", "open")]["value"] == ""  # no questions table yet
+    assert rows[("questions", "open")]["value"] == "0"  # nobody has asked the instructors anything
     page = render_html(report)
     assert f"{round(report.completion_rate * 100)} %" in page
     assert page.count("<svg") >= 8 and "<script" not in page.lower()
@@ -270,18 +270,21 @@ async def test_csv_and_html_carry_the_same_figures(world: Any) -> None:
     assert "https://" not in page
 
 
-async def test_question_figures_appear_once_the_table_exists(db: Database, settings: Any, programme: Any) -> None:
+async def test_question_figures_count_open_and_answered_questions_of_the_cohort(
+    db: Database, settings: Any, programme: Any
+) -> None:
     server = await start_server(settings)
     await RosterService(db).import_cohort(parse_cohort(load_yaml_file(EXAMPLE_COHORT), str(EXAMPLE_COHORT), programme))
-    assert not (await server.app[CORE].reports.build(KEY)).questions.available
-    async with db.engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE questions (id INTEGER PRIMARY KEY, cohort_id INTEGER, created_at TIMESTAMP, answered_at TIMESTAMP)"))
-        cohort_id = (await conn.execute(text("SELECT id FROM cohorts WHERE key = :k"), {"k": KEY})).scalar()
-        for created, answered in (("2027-03-01 10:00:00", "2027-03-01 12:00:00"), ("2027-03-02 10:00:00", "2027-03-02 16:00:00"),
-                                  ("2027-03-03 10:00:00", "2027-03-04 10:00:00"), ("2027-03-05 10:00:00", None)):
-            await conn.execute(text("INSERT INTO questions (cohort_id, created_at, answered_at) VALUES (:c, :a, :b)"),
-                               {"c": cohort_id, "a": created, "b": answered})
-        await conn.execute(text("INSERT INTO questions (cohort_id, created_at, answered_at) VALUES (999, '2027-03-05', NULL)"))
+    async with db.sessions() as session, session.begin():
+        session.add(Cohort(key="hold-2028", name="Hold 2028"))  # its questions must not count
+        await session.flush()
+        cohort_id, other_id = [(await session.scalar(select(Cohort.id).where(Cohort.key == k))) for k in (KEY, "hold-2028")]
+        for created, answered in ((datetime(2027, 3, 1, 10), datetime(2027, 3, 1, 12)), (datetime(2027, 3, 2, 10), datetime(2027, 3, 2, 16)),
+                                  (datetime(2027, 3, 3, 10), datetime(2027, 3, 4, 10)), (datetime(2027, 3, 5, 10), None)):
+            session.add(Question(cohort_id=cohort_id, text="?", status="answered" if answered else "open",
+                                 created_at=created.replace(tzinfo=timezone.utc),
+                                 answered_at=answered and answered.replace(tzinfo=timezone.utc)))
+        session.add(Question(cohort_id=other_id, text="?", status="open", created_at=datetime(2027, 3, 5, tzinfo=timezone.utc)))
     questions = (await server.app[CORE].reports.build(KEY)).questions
     assert questions.available and questions.open == 1 and questions.answered == 3
     assert questions.median_hours == pytest.approx(6.0)

@@ -14,7 +14,9 @@ from typing import AsyncIterator, Awaitable, Callable, TypeVar
 from sqlalchemy import Executable, and_, func, or_, select, update
 
 from bot.delivery.connector import ConnectorClient, SendResult
+from bot.delivery.updates import deliver
 from bot.delivery.ratelimit import ConversationWindows, PacedRate, SlidingLimit
+from bot.delivery.shared_rate import SharedRate
 from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxMessage
 
@@ -74,7 +76,7 @@ class Sender:
         lease_seconds: float = 60.0,
         clock: Clock = utcnow,
         worker_id: str | None = None,
-        rate: PacedRate | None = None,
+        rate: PacedRate | SharedRate | None = None,
         windows: ConversationWindows | None = None,
         max_window_wait: float | None = None,
         ceiling: SlidingLimit | None = None,
@@ -84,7 +86,8 @@ class Sender:
         # Slots spaced a little under the configured limit, and a hard cap on the moments sends
         # really leave: never more than the limit in any 1.02 s, so neither bunching on our side
         # nor 20 ms of jitter on the way can put more than the limit into one of Teams' seconds.
-        self.rate = rate or PacedRate(rate_per_second * 0.98)
+        # On PostgreSQL the slots come from the database, shared by every replica (shared_rate.py).
+        self.rate = rate or (PacedRate(rate_per_second * 0.98) if db.is_sqlite else SharedRate(db, rate_per_second))
         self.ceiling = ceiling or SlidingLimit(max(1, int(rate_per_second)), 1.02)
         # 50 ms on every conversation window for the same reason (jitter on the way there)
         self.windows = windows or ConversationWindows(margin=0.05)
@@ -97,6 +100,11 @@ class Sender:
         # run() claims the next batch when this few claimed rows still wait for their slot,
         # so the pace never stalls between batches
         self.low_water = max(concurrency, int(rate_per_second * 0.5))
+        if isinstance(self.rate, SharedRate):
+            # Replicas split the shared rate, so a batch sized for the whole rate would outlast the
+            # lease here: hold about an eighth of a lease's worth of sends at the full rate.
+            self.batch = min(self.batch, max(concurrency, int(rate_per_second * lease_seconds / 8)))
+            self.low_water = min(self.low_water, self.batch // 2)
         # A row whose conversation window is full for longer than this goes back to the outbox
         # (due when the window frees) instead of holding its lease and blocking the batch.
         self.max_window_wait = max_window_wait if max_window_wait is not None else min(5.0, lease_seconds / 4)
@@ -287,19 +295,30 @@ class Sender:
                 async with self._gate:
                     if self.windows.wait_time(row.conversation_id) > 0:
                         continue  # another row for this conversation took the window meanwhile
-                    # Reserve the global slot and count the window at that slot in one step (no
-                    # await between), so the window holds the moment the message really leaves.
-                    delay = self.rate.reserve()
-                    self.windows.record(row.conversation_id, delay)
-                    if delay > 0:
-                        await self.rate.sleep(delay)
+                    if isinstance(self.rate, SharedRate):
+                        # Other replicas share the pace, so this row may have queued at the gate for
+                        # long: past half its lease it goes back rather than risk a second sender.
+                        if asyncio.get_running_loop().time() > deadline:
+                            went_out()
+                            await self._postpone(row, 0.0)
+                            return None
+                        # the slot needs database round trips; the lane keeps this chat's other rows out
+                        await self.rate.acquire()
+                        self.windows.record(row.conversation_id)
+                    else:
+                        # Reserve the global slot and count the window at that slot in one step (no
+                        # await between), so the window holds the moment the message really leaves.
+                        delay = self.rate.reserve()
+                        self.windows.record(row.conversation_id, delay)
+                        if delay > 0:
+                            await self.rate.sleep(delay)
                     await self.ceiling.acquire()
                     went_out()
                     if row.conversation_pk in self._gone:
                         await self._skip_gone(row)
                         return None
                     try:
-                        return await self.client.send(row.service_url, row.conversation_id, row.payload)
+                        return await deliver(self.client, row.service_url, row.conversation_id, row.payload)
                     except Exception as exc:
                         # Not an answer from Teams (a bad service URL, a bug): count it as a failed
                         # attempt, so the row is retried and in the end dead-lettered; left

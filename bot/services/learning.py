@@ -8,6 +8,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
@@ -147,7 +148,13 @@ class Learning:
         async with self.db.sessions() as session:
             count = await session.scalar(select(func.count()).select_from(Material))
         if not count:
-            await self.publish()
+            try:
+                await self.publish()
+            except IntegrityError:
+                # Replicas starting together on an empty database race here; one wins, that is enough.
+                async with self.db.sessions() as session:
+                    if not await session.scalar(select(func.count()).select_from(Material)):
+                        raise
 
     async def mark_seen(self, person_id: int, activity_key: str, topic: str) -> SeenResult:
         """Record that a person saw a material (idempotent) and return the refreshed card."""

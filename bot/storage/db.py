@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x74616C656E74  # the advisory lock key migrations hold on PostgreSQL ("talent")
 
 
 class Database:
@@ -35,8 +36,13 @@ class Database:
         )
 
     async def upgrade(self) -> None:
-        """Bring the schema up to the newest migration."""
+        """Bring the schema up to the newest migration (one replica at a time on PostgreSQL)."""
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                # Replicas starting together queue here; the lock goes with the transaction, so the
+                # next one starts only after the first committed, finds the schema at head and does
+                # nothing. (SQLite serves one machine: its file lock already serialises writers.)
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             await conn.run_sync(_upgrade_sync)
 
     async def ping(self) -> bool:

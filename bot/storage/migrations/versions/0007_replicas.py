@@ -17,8 +17,23 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'job_runs',
+        sa.Column('job', sa.String(length=64), nullable=False),
+        sa.Column('period', sa.String(length=32), nullable=False),
+        sa.Column('claimed_by', sa.String(length=100), nullable=False),
+        sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint('job', 'period'),
+    )
+    op.create_table(
+        'rate_slots',
+        sa.Column('name', sa.String(length=100), nullable=False),
+        sa.Column('next_at', sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint('name'),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('rate_slots')
+    op.drop_table('job_runs')

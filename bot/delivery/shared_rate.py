@@ -1,0 +1,113 @@
+"""The global Teams rate shared by every replica through PostgreSQL: time slots handed out by one row.
+
+Design. Teams limits requests per second per bot and tenant, whatever the number of replicas,
+so the pace must be one pace. PacedRate (one process) spaces slots 1/rate apart from an
+in-memory `next` moment; SharedRate keeps that moment in the database instead, in the row
+`rate_slots(name)` holding `next_at` in epoch seconds **on the database's clock**.
+
+* A replica that needs slots reserves k consecutive ones in one statement:
+  `INSERT … ON CONFLICT (name) DO UPDATE SET next_at = GREATEST(next_at, now) + k·interval
+  RETURNING next_at, now`. The upsert takes the row lock for the length of that one statement,
+  so reservations from all replicas are serialised and never overlap; there is no lock held
+  across a network send and no coordinator process.
+* Slots are returned relative to the database's `clock_timestamp()` (slot − db_now), and turned
+  into the replica's own monotonic time on arrival; clocks of different machines never meet,
+  and the round trip only ever makes a slot later, never earlier.
+* k is about 0.1 s of slots (rate/10, at least 1): at 50/s that is one round trip per 5 sends
+  per replica, ~10 small updates per second in all. Slots a replica reserved but did not use
+  in time (it ran out of rows, or its loop woke late) are dropped, never used late: a wasted
+  slot lowers throughput a little, a late one could put one send too many into a second.
+* The slots are spaced at `pace`·rate (0.94 by default) to leave room for the jitter between a
+  slot and the moment the request reaches Teams, which no replica can see for the others.
+
+SQLite serves one machine and one process, so there the sender keeps the in-process PacedRate.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from typing import Callable
+
+from sqlalchemy import text
+
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], float]
+
+RESERVE = text(
+    "INSERT INTO rate_slots (name, next_at) "
+    "VALUES (:name, extract(epoch from clock_timestamp())::float8 + :span) "
+    "ON CONFLICT (name) DO UPDATE "
+    "SET next_at = GREATEST(rate_slots.next_at, extract(epoch from clock_timestamp())::float8) + :span "
+    "RETURNING next_at, extract(epoch from clock_timestamp())::float8"
+)
+
+
+class SharedRate:
+    """Send slots spaced 1/(pace·rate) apart across every replica on one PostgreSQL database."""
+
+    def __init__(
+        self,
+        db: Database,
+        per_second: float,
+        *,
+        name: str = "teams",
+        pace: float = 0.94,
+        batch: int | None = None,
+        late: float = 0.01,
+        clock: Clock = time.monotonic,
+        sleep: Callable = asyncio.sleep,
+    ) -> None:
+        if per_second <= 0:
+            raise ValueError("rate must be positive")
+        if db.is_sqlite:
+            raise ValueError("a shared rate needs PostgreSQL; on SQLite use PacedRate")
+        self.db = db
+        self.name = name
+        self.interval = 1.0 / (per_second * pace)
+        self.batch = batch or max(1, int(per_second / 10))
+        self.late = late  # a slot missed by more than this is dropped
+        self._clock = clock
+        self._sleep = sleep
+        self._slots: deque[float] = deque()  # reserved slots in our monotonic time
+        self._lock = asyncio.Lock()
+        self.round_trips = 0
+        self.dropped = 0
+
+    async def reserve(self) -> float:
+        """Reserve the next slot; the seconds until it comes (0 when it is now)."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                while self._slots and self._slots[0] < now - self.late:
+                    self._slots.popleft()
+                    self.dropped += 1
+                if self._slots:
+                    return max(0.0, self._slots.popleft() - now)
+                await self._fetch()
+
+    async def acquire(self) -> None:
+        """Wait for this caller's slot; a slot our loop woke too late for is dropped for the next one."""
+        while True:
+            delay = await self.reserve()
+            target = self._clock() + delay
+            if delay > 0:
+                await self._sleep(delay)
+            if self._clock() - target <= self.late:
+                return
+            self.dropped += 1
+
+    async def sleep(self, seconds: float) -> None:
+        await self._sleep(seconds)
+
+    async def _fetch(self) -> None:
+        span = self.batch * self.interval
+        async with self.db.engine.begin() as conn:
+            end, db_now = (await conn.execute(RESERVE, {"name": self.name, "span": span})).one()
+        here = self._clock()
+        self.round_trips += 1
+        first = end - span - db_now  # seconds from the database's now to our first slot
+        self._slots.extend(here + first + i * self.interval for i in range(self.batch))
