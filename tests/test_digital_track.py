@@ -77,6 +77,7 @@ async def test_mark_seen_by_action_execute_updates_card_and_library(
     invoke = teams_activity("invoke-adaptiveCard-action-personal", serviceUrl=connector.url)
     hello = personal_message("x", connector)
     invoke["from"], invoke["conversation"] = hello["from"], hello["conversation"]
+    invoke["channelData"]["tenant"] = hello["channelData"]["tenant"]  # the same person writes from one tenant
     invoke["value"]["action"]["data"] = {"verb": "seen", "activity": "kickoff", "topic": "intro"}
     async with track.http.post(track.url + "/api/messages", json=invoke) as resp:
         assert resp.status == 200
@@ -97,6 +98,7 @@ async def test_unknown_verb_is_a_400_invoke_not_a_crash(track: Server, connector
     invoke = teams_activity("invoke-adaptiveCard-action-personal", serviceUrl=connector.url)
     hello = personal_message("x", connector)
     invoke["from"], invoke["conversation"] = hello["from"], hello["conversation"]
+    invoke["channelData"]["tenant"] = hello["channelData"]["tenant"]  # the same person writes from one tenant
     async with track.http.post(track.url + "/api/messages", json=invoke) as resp:
         assert resp.status == 200
         body = await resp.json()

@@ -374,6 +374,7 @@ async def _invoke(server: Any, connector: FakeConnector, email: str, n: int, dat
     invoke = teams_activity("invoke-adaptiveCard-action-personal", serviceUrl=connector.url)
     hello = message_from(email, "x", connector, n)
     invoke["from"], invoke["conversation"] = hello["from"], hello["conversation"]
+    invoke["channelData"]["tenant"] = hello["channelData"]["tenant"]  # the same person writes from one tenant
     invoke["value"]["action"]["data"] = data
     async with server.http.post(server.url + "/api/messages", json=invoke) as resp:
         assert resp.status == 200

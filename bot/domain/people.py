@@ -29,6 +29,7 @@ class RoleInCohort:
     level: str | None = None
     leader_name: str | None = None
     mentor_name: str | None = None
+    tenant_id: str | None = None  # the cohort's tenant; None serves any tenant
 
     @property
     def role_da(self) -> str:

@@ -5,7 +5,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import ColumnElement, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -25,7 +25,7 @@ _LEADER, _MENTOR = aliased(Person), aliased(Person)
 _PROFILE_QUERY = (
     select(
         Person.id, Person.email, Person.name, Person.organisation, Cohort.id, Cohort.key, Cohort.name,
-        Cohort.timezone, Membership.role, Membership.level, _LEADER.name, _MENTOR.name,
+        Cohort.timezone, Membership.role, Membership.level, _LEADER.name, _MENTOR.name, Cohort.tenant_id,
     )
     .select_from(Person)
     .outerjoin(Membership, Membership.person_id == Person.id)
@@ -41,10 +41,26 @@ _SESSIONS_QUERY = select(
     CalendarSession.cohort_id, CalendarSession.activity_key, CalendarSession.part,
     CalendarSession.starts_at, CalendarSession.ends_at, CalendarSession.venue,
 ).where(CalendarSession.cohort_id.in_(bindparam("ids", expanding=True)))
+
+
+def _in_tenant(tenant: object) -> ColumnElement[bool]:
+    """A person the activity's tenant may act as: unbound, or bound to that tenant (bot.domain.access.person_in_tenant)."""
+    return or_(Person.tenant_id.is_(None), Person.tenant_id == tenant)
+
+
+def _member_in_tenant(tenant: str | None) -> ColumnElement[bool]:
+    """The person has a role in a cohort the tenant may see (bot.domain.access.visible_in_tenant)."""
+    return exists().where(
+        Membership.person_id == Person.id,
+        Membership.cohort_id == Cohort.id,
+        or_(Cohort.tenant_id.is_(None), Cohort.tenant_id == tenant),
+    )
+
+
 _KNOWN_QUERY = select(
     Person.id,
     exists().where(Conversation.conversation_id == bindparam("cid"), Conversation.unreachable_at.is_(None)),
-).where(Person.aad_object_id == bindparam("aad"))
+).where(Person.aad_object_id == bindparam("aad"), _in_tenant(bindparam("tenant")))
 
 
 class Directory:
@@ -55,17 +71,10 @@ class Directory:
         self.demo_cohort = demo_cohort
 
     async def find(self, identity: TeamsIdentity) -> int | None:
-        """The person id for a Teams identity, by AAD object id, else by email."""
+        """The person id for a Teams identity, by AAD object id, else by email; only within the identity's tenant."""
         async with self.db.sessions() as session:
-            if identity.aad_object_id:
-                person_id = await session.scalar(
-                    select(Person.id).where(Person.aad_object_id == identity.aad_object_id)
-                )
-                if person_id is not None:
-                    return person_id
-            if identity.email:
-                return await session.scalar(select(Person.id).where(Person.email == normalise_email(identity.email)))
-        return None
+            person = await self._lookup(session, identity)
+            return person.id if person is not None else None
 
     async def link(self, identity: TeamsIdentity) -> int | None:
         """Find the person and store their Teams ids; in the demo, enrol strangers as talents."""
@@ -85,12 +94,20 @@ class Directory:
             return person.id
 
     async def _lookup(self, session: AsyncSession, identity: TeamsIdentity) -> Person | None:
+        # Tenant isolation: an AAD id or email from another tenant never finds (or links) this tenant's people.
+        tenant = identity.tenant_id
         if identity.aad_object_id:
-            person = await session.scalar(select(Person).where(Person.aad_object_id == identity.aad_object_id))
+            person = await session.scalar(
+                select(Person).where(Person.aad_object_id == identity.aad_object_id, _in_tenant(tenant))
+            )
             if person is not None:
                 return person
         if identity.email:
-            return await session.scalar(select(Person).where(Person.email == normalise_email(identity.email)))
+            return await session.scalar(
+                select(Person).where(
+                    Person.email == normalise_email(identity.email), _in_tenant(tenant), _member_in_tenant(tenant)
+                )
+            )
         return None
 
     async def _join_demo(self, session: AsyncSession, identity: TeamsIdentity) -> Person | None:
@@ -98,8 +115,15 @@ class Directory:
         if cohort is None:
             log.warning("demo cohort %r not found; stranger not enrolled", self.demo_cohort)
             return None
+        if cohort.tenant_id is not None and cohort.tenant_id != identity.tenant_id:
+            return None  # the demo cohort belongs to another tenant
         email = normalise_email(identity.email or f"{identity.aad_object_id or identity.user_id}@demo.invalid")
         person = await session.scalar(select(Person).where(Person.email == email))
+        if person is not None and (
+            person.tenant_id not in (None, identity.tenant_id)
+            or await session.scalar(select(Membership.id).where(Membership.person_id == person.id).limit(1)) is not None
+        ):
+            return None  # that email is on a roster this tenant cannot see: never hand their row to a stranger
         if person is None:
             person = Person(email=email, name=identity.name or "Demo-talent", organisation="Demo Kommune")
             session.add(person)
@@ -184,8 +208,8 @@ class Directory:
             return None
         pid, email, name, organisation = rows[0][:4]
         roles = tuple(
-            RoleInCohort(cid, key, cname, tz, role, level, lname, mname)
-            for _p, _e, _n, _o, cid, key, cname, tz, role, level, lname, mname in rows
+            RoleInCohort(cid, key, cname, tz, role, level, lname, mname, tenant)
+            for _p, _e, _n, _o, cid, key, cname, tz, role, level, lname, mname, tenant in rows
             if cid is not None
         )
         return Profile(pid, email, name, organisation, roles)
@@ -205,7 +229,9 @@ class Directory:
         if not identity.aad_object_id:
             return None, None
         async with self.db.sessions() as session:
-            row = (await session.execute(_KNOWN_QUERY, {"aad": identity.aad_object_id, "cid": conversation_id})).first()
+            row = (await session.execute(
+                _KNOWN_QUERY, {"aad": identity.aad_object_id, "cid": conversation_id, "tenant": identity.tenant_id}
+            )).first()
         return (row[0], bool(row[1])) if row is not None else (None, None)
 
     async def mark_unreachable(self, conversation_id: str, reason: str) -> None:

@@ -29,7 +29,8 @@ from bot.domain.readiness import (
 from bot.domain.roster import normalise_email
 from bot.services.guide import Reply
 from bot.services.messages import MessageBuilder, card_message
-from bot.services.nudging import ActionError
+from bot.domain.access import can_assess_readiness, can_view_plan
+from bot.services.errors import ActionError, Refused
 from bot.storage.db import Database
 from bot.storage.models import (
     Attendance,
@@ -213,9 +214,9 @@ class Growth:
         if not isinstance(talent_id, int) or isinstance(talent_id, bool):
             raise ActionError("Kortet mangler sin reference.")
         membership = await self._talent_membership(session, talent_id)
-        if membership is None or viewer_id not in (talent_id, membership.leader_id):
+        if membership is None or not can_view_plan(viewer_id, talent_id, membership.leader_id):
             log.warning("development plan of person %s refused for person %d", talent_id, viewer_id)
-            raise ActionError("Du kan kun se din egen udviklingsplan eller dine egne talenters.")
+            raise Refused("Du kan kun se din egen udviklingsplan eller dine egne talenters.", target=f"plan of person {talent_id}")
         return membership
 
     async def _tz(self, session: AsyncSession, cohort_id: int) -> ZoneInfo:
@@ -345,7 +346,8 @@ class Growth:
         async with self.db.sessions() as session:
             row = await session.get(PlannedDelivery, plan_id)
             if row is None or row.person_id != person_id or not (row.kind == "nudge" or row.topic == "readiness"):
-                raise ActionError("Det kort hører ikke til dig.")
+                log.warning("card on plan row %s refused for person %d", plan_id, person_id)
+                raise Refused("Det kort hører ikke til dig.", target=f"plan row {plan_id}")
             if row.topic == "readiness":
                 return await readiness_form_card(session, row)
             parent = (row.data or {}).get("parent")
@@ -356,14 +358,16 @@ class Growth:
     async def plans_reply(self, profile: Profile) -> Reply:
         """`udviklingsplan`: the talent's own form; a leader's talents' plans read-only; others a kind no."""
         async with self.db.sessions() as session:
+            # only cohorts the profile shows: it is scoped to the tenant the message came from
             own = await self._talent_membership(session, profile.person_id)
-            if own is not None:
+            if own is not None and own.cohort_id in profile.cohort_ids:
                 return Reply("development_plan_form", {**await self._plan_data(session, own), "thanks": False})
             talents = list(
                 await session.scalars(
                     select(Membership)
                     .join(Person, Person.id == Membership.person_id)
                     .where(Membership.role == "talent", Membership.leader_id == profile.person_id)
+                    .where(Membership.cohort_id.in_(profile.cohort_ids))
                     .order_by(Person.name)
                 )
             )
@@ -397,11 +401,11 @@ class Growth:
             row = await session.get(PlannedDelivery, plan_id)
             if row is None or row.person_id != leader_id or row.topic != "readiness":
                 log.warning("readiness on plan row %s refused for person %d", plan_id, leader_id)
-                raise ActionError("Det kort hører ikke til dig.")
+                raise Refused("Det kort hører ikke til dig.", target=f"plan row {plan_id}")
             talent_id = (row.data or {}).get("talent")
             membership = await self._talent_membership(session, talent_id) if isinstance(talent_id, int) else None
-            if membership is None or membership.leader_id != leader_id:
-                raise ActionError("Du er ikke længere registreret som nærmeste leder for talentet.")
+            if membership is None or not can_assess_readiness(leader_id, membership.leader_id):
+                raise Refused("Du er ikke længere registreret som nærmeste leder for talentet.", target=f"readiness of person {talent_id}")
             existing = await session.scalar(
                 select(ReadinessAssessment).where(
                     ReadinessAssessment.cohort_id == row.cohort_id, ReadinessAssessment.person_id == talent_id

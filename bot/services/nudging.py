@@ -14,6 +14,7 @@ from bot.domain.materials import Timing
 from bot.domain.nudges import Nudges
 from bot.domain.workdays import next_send_moment, send_soon
 from bot.services.messages import MessageBuilder
+from bot.services.errors import ActionError, Refused
 from bot.storage.db import Database
 from bot.storage.models import BuddyMember, Cohort, Evaluation, PlannedDelivery
 
@@ -24,8 +25,7 @@ EXPECTATIONS = ("ja", "delvist", "nej")
 MAX_COMMENT = 1000
 
 
-class ActionError(LookupError):
-    """A card action that cannot be carried out (wrong person, unknown row, bad input): Danish text."""
+__all__ = ["ActionError", "Nudging"]  # ActionError lives in bot.services.errors; kept importable from here
 
 
 class Nudging:
@@ -45,7 +45,7 @@ class Nudging:
         row = await session.get(PlannedDelivery, plan_id)
         if row is None or row.person_id != person_id or row.kind not in kinds:
             log.warning("card action on plan row %s refused for person %d", plan_id, person_id)
-            raise ActionError("Det kort hører ikke til dig.")
+            raise Refused("Det kort hører ikke til dig.", target=f"plan row {plan_id}")
         parent = (row.data or {}).get("parent")
         if parent is not None:
             row = await session.get(PlannedDelivery, parent) or row

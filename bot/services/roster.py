@@ -12,6 +12,7 @@ from bot.domain.cohort import CohortSpec
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.roster import RosterRow
 from bot.storage.db import Database
+from bot.services.tenancy import bind_to_tenant
 from bot.storage.models import CalendarSession, Cohort, Membership, Person
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,13 @@ class RosterService:
                 if key not in wanted:
                     cohort.sessions.remove(row)
                     summary.removed += 1
+            if cohort.id is not None and cohort.tenant_id is not None:  # a tenant given later binds the members too
+                members = await session.scalars(
+                    select(Person).join(Membership, Membership.person_id == Person.id).where(Membership.cohort_id == cohort.id)
+                )
+                errors = await bind_to_tenant(session, cohort, set(members), f"cohort {spec.key}")
+                if errors:
+                    raise FileErrors(errors)
         log.info("cohort %s imported: %s", spec.key, summary)
         return summary
 
@@ -130,6 +138,10 @@ class RosterService:
                 elif _assign(person, name=row.name, organisation=row.organisation or person.organisation):
                     summary.updated += 1
             await session.flush()
+            lines = {row.email: row.line for row in rows}
+            errors = await bind_to_tenant(session, cohort, {people[r.email] for r in rows}, path, lines)
+            if errors:
+                raise FileErrors(errors)
 
             memberships = {
                 (m.person_id, m.role): m
