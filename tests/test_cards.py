@@ -54,7 +54,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "bring": "Tag din udviklingsplan med.",
     },
     "answer": {"question": "Hvor mange buddy-møder er der?", "answer": "Fire under programmet og to efter.",
-               "source": "Gruppesporet – buddy-møder"},
+               "source_line": "Fra: Gruppesporet – buddy-møder", "entry_id": "faq:buddy-count", "note": None, "can_act": True},
+    "question_channel": {
+        "question_id": 12, "question": "Må jeg tage min hund med på internatet?", "asker": "Anna Jensen",
+        "organisation": "Aalborg Kommune", "level": "leder af medarbejdere", "cohort": "Talent Nord 2.0 – hold 2027",
+        "activity": "Modul 3: Talentledelse", "asked": "4. januar kl. 10.00", "others": 0, "answered": None,
+    },
+    "ask_form": {"activities": [{"key": "kickoff", "name": "Kick-off"}, {"key": "m3", "name": "Modul 3: Talentledelse"}],
+                 "question": "", "activity": "", "error": None},
+    "instructor_answer": {"instructor": "Lars Holm", "question": "Må jeg tage min hund med?", "answer": "Nej, desværre.",
+                          "when": "4. januar kl. 14.05"},
     "nudge": {
         "title": "Buddy-møde 2", "note": "Halvvejs", "text": "Det er tid til et buddy-møde.",
         "questions": ["Hvor er vi lige nu i din udvikling?"],
@@ -133,6 +142,10 @@ VARIANTS: dict[str, list[dict[str, Any]]] = {
               {"plan_talent": 5, "done": "Holdt ✔ 12. jan"}],
     "evaluation": [{"rating": "4", "expectations": "delvist", "comment": "Godt", "thanks": True}],
     "library": [{"groups": []}, {"closed": True, "closed_text": "Adgangen er slut.", "groups": []}],
+    "answer": [{"note": "Tak for din tilbagemelding – godt, at det hjalp!", "can_act": False}],
+    "question_channel": [{"others": 2, "activity": "", "level": "",
+                          "answered": {"by_line": "Besvaret af Lars Holm 4. januar kl. 14.05", "answer": "Nej, desværre."}}],
+    "ask_form": [{"question": "Hvad med barsel?", "activity": "m3", "error": "Dit spørgsmål er for langt."}],
 }
 
 

@@ -179,8 +179,9 @@ def test_bot_scopes_and_personal_commands(built: Built) -> None:
     assert bot["scopes"] == ["personal", "team"]
     assert bot["supportsFiles"] is False
     assert bot["isNotificationOnly"] is False
-    (commands,) = bot["commandLists"]
+    commands, team = bot["commandLists"]
     assert commands["scopes"] == ["personal"]
+    assert team["scopes"] == ["team"] and [c["title"] for c in team["commands"]] == ["underviserkanal"]
     assert [c["title"] for c in commands["commands"]] == ["hjælp", "næste", "materialer", "spørg"]
     assert all(c["description"].strip() for c in commands["commands"])
 

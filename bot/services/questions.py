@@ -1,0 +1,539 @@
+"""The instructors' loop: questions the bot cannot answer go to their channel; their answers come back."""
+from __future__ import annotations
+
+import logging
+import time as monotonic
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import cards
+from bot.delivery.updates import replacing
+from bot.domain.access import can_answer_questions
+from bot.domain.danish import format_date, format_time
+from bot.domain.people import Profile
+from bot.domain.programme import LEVEL_NAMES_DA, Programme
+from bot.domain.questions import (
+    ANSWER_PROMISE,
+    MAX_ANSWER_CHARS,
+    MAX_QUESTION_CHARS,
+    looks_like_question,
+    question_text,
+    same_question,
+    thread_conversation_id,
+    thread_of,
+    working_hours_between,
+)
+from bot.qa import Entry, QuestionIndex
+from bot.qa.text import terms
+from bot.services.guide import Reply
+from bot.services.messages import card_message
+from bot.storage.db import Database
+from bot.storage.models import (
+    AnswerFeedback,
+    Cohort,
+    Conversation,
+    InstructorChannel,
+    Membership,
+    OutboxMessage,
+    Person,
+    Question,
+    QuestionAsker,
+)
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 30.0  # how stale this process's view of other processes' answers may get
+OPEN_SCAN_LIMIT = 500  # open questions compared when looking for the same question
+# The card verbs of a talent's question cards, carried out by QuestionDesk.act.
+QUESTION_VERBS = ("ask-form", "ask", "answer-helped", "ask-instructor")
+# The instructors' "Svar" on the channel card.
+ANSWER_VERB = "question-answer"
+NOT_ALLOWED = (
+    "Tak for dit svar! Kun underviserne og LEAD kan besvare spørgsmål her, så jeg har ikke sendt det videre. "
+    "En underviser svarer talentet."
+)
+
+
+@dataclass(frozen=True)
+class ChannelPlace:
+    """Where a Teams channel is: what the bot needs to post there on its own."""
+
+    channel_id: str  # 19:…@thread.tacv2, without ;messageid=
+    service_url: str
+    tenant_id: str | None
+    team_id: str | None
+    reference: dict[str, Any]  # a ConversationReference pointing at the channel itself
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came of an instructor's answer: a short Danish text for them and the card as it now is."""
+
+    ok: bool
+    text: str
+    card: dict[str, Any] | None = None
+    refused: bool = False  # the sender may not answer (for the audit log)
+
+
+def _when(moment: datetime, tz: ZoneInfo) -> str:
+    """'4. januar kl. 10.00' in the cohort's time zone."""
+    local = moment.astimezone(tz)
+    return f"{format_date(local.date(), weekday=False, year=False)} {format_time(local)}"
+
+
+def answered_source(moment: datetime, tz: ZoneInfo) -> str:
+    """The source line of an instructor's reusable answer: 'Besvaret af en underviser 12. januar'."""
+    return f"Besvaret af en underviser {format_date(moment.astimezone(tz).date(), weekday=False, year=False)}"
+
+
+def reuse_flag(value: Any) -> bool:
+    """The card's "Tilføj til FAQ" toggle ("true"/"false", or missing = on)."""
+    if value is None:
+        return True
+    return str(value).strip().lower() not in ("false", "0", "no", "off", "")
+
+
+class QuestionDesk:
+    """Answers from the index, hands the rest to the instructors' channel, relays their answers."""
+
+    def __init__(
+        self,
+        db: Database,
+        index: QuestionIndex,
+        programme: Programme,
+        clock: Callable[[], datetime],
+        *,
+        reminder_hours: int = 24,
+        timezone: str = "Europe/Copenhagen",
+    ) -> None:
+        self.db = db
+        self.index = index
+        self.programme = programme
+        self.clock = clock
+        self.reminder_hours = reminder_hours
+        self.tz = ZoneInfo(timezone)
+        self._watermark: datetime | None = None  # answered_at of the newest answer in the index
+        self._refreshed = 0.0
+
+    # ---- the index -------------------------------------------------------------------------
+
+    def _entry(self, q: Question) -> Entry:
+        activity = self._activity_name(q.activity_key)
+        assert q.answered_at is not None and q.answer is not None
+        return Entry(f"answered:{q.id}", q.text, (), q.answer, answered_source(q.answered_at, self.tz),
+                     q.activity_key if q.activity_key in self.programme.keys else None, "answered", context=activity)
+
+    async def load_answered(self) -> int:
+        """Add every reusable answered question not yet in the index (all of them at start)."""
+        query = select(Question).where(Question.status == "answered", Question.reuse.is_(True))
+        if self._watermark is not None:
+            query = query.where(Question.answered_at > self._watermark)
+        async with self.db.sessions() as session:
+            rows = list(await session.scalars(query.order_by(Question.answered_at)))
+        for q in rows:
+            self.index.add(self._entry(q))
+            if self._watermark is None or (q.answered_at and q.answered_at > self._watermark):
+                self._watermark = q.answered_at
+        self._refreshed = monotonic.monotonic()
+        if rows:
+            log.info("question index: %d answered question(s) added", len(rows))
+        return len(rows)
+
+    async def _refresh(self) -> None:
+        # Another replica may have taken an answer: pick new ones up, at most every REFRESH_SECONDS.
+        if monotonic.monotonic() - self._refreshed >= REFRESH_SECONDS:
+            await self.load_answered()
+
+    # ---- the talent's side -----------------------------------------------------------------
+
+    def answer_reply(self, question: str, entry: Entry, *, note: str | None = None, can_act: bool = True) -> Reply:
+        """The answer card for an index entry, with its source and the two buttons."""
+        source = entry.source if entry.kind == "answered" else f"Fra: {entry.source}"
+        return Reply("answer", {"question": question, "answer": entry.answer, "source_line": source,
+                                "entry_id": entry.id, "note": note, "can_act": can_act})
+
+    def ask_form(self, question: str = "", activity: str = "", error: str | None = None) -> Reply:
+        """The "Stil et spørgsmål" card."""
+        activities = [{"key": a.key, "name": a.name} for a in self.programme.activities]
+        return Reply("ask_form", {"activities": activities, "question": question,
+                                  "activity": activity if activity in self.programme.keys else "", "error": error})
+
+    async def ask_text(self, profile: Profile, text: str, *, explicit: bool) -> Reply:
+        """A chat message that may be a question: the index's answer, a hand-off, or the fallback."""
+        question, wants_person = question_text(text)
+        if not question:
+            return self.ask_form()
+        if len(question) > MAX_QUESTION_CHARS:
+            return self.ask_form(error=f"Dit spørgsmål er for langt ({len(question)} tegn; højst {MAX_QUESTION_CHARS}). "
+                                       "Skriv det gerne lidt kortere.")
+        if not wants_person:
+            await self._refresh()
+            match = self.index.answer(question)
+            if match.confident and match.entry is not None:
+                return self.answer_reply(question, match.entry)
+            if not explicit and not looks_like_question(question):
+                return Reply("fallback", {"text": text})
+        return await self.hand_off(profile, question)
+
+    async def ask(self, profile: Profile, question: str, activity_key: str | None = None) -> Reply:
+        """A question from the "Stil et spørgsmål" card: answered at once if known, else handed off."""
+        question = question_text(question or "")[0]
+        activity_key = activity_key if activity_key in self.programme.keys else None
+        if not question:
+            return self.ask_form(activity=activity_key or "", error="Skriv dit spørgsmål i feltet, før du sender.")
+        if len(question) > MAX_QUESTION_CHARS:
+            return self.ask_form(question[:MAX_QUESTION_CHARS], activity_key or "",
+                                 error=f"Dit spørgsmål er for langt ({len(question)} tegn; højst {MAX_QUESTION_CHARS}).")
+        await self._refresh()
+        query = f"{question} {self._activity_name(activity_key)}" if activity_key else question
+        match = self.index.answer(query)
+        if match.confident and match.entry is not None:
+            return self.answer_reply(question, match.entry)
+        return await self.hand_off(profile, question, activity_key)
+
+    async def feedback(self, profile: Profile, entry_id: str, question: str, helpful: bool) -> None:
+        """Record what a person said about an answer the bot gave."""
+        async with self.db.sessions() as session, session.begin():
+            session.add(AnswerFeedback(person_id=profile.person_id, entry_id=str(entry_id)[:200],
+                                       question=(question or "")[:MAX_QUESTION_CHARS], helpful=helpful,
+                                       created_at=self.clock()))
+
+    async def act(self, profile: Profile, data: dict[str, Any]) -> dict[str, Any]:
+        """A talent's button on a question card (see QUESTION_VERBS): the card to show in its place."""
+        verb = data.get("verb")
+        question = str(data.get("question") or "")[: MAX_QUESTION_CHARS * 2]
+        if verb == "ask-form":
+            reply = self.ask_form()
+        elif verb == "ask":
+            reply = await self.ask(profile, question, str(data.get("activity") or "") or None)
+        elif verb in ("answer-helped", "ask-instructor"):
+            entry = self.index.get(str(data.get("entry"))) if data.get("entry") else None
+            if entry is not None:
+                await self.feedback(profile, entry.id, question, verb == "answer-helped")
+            if verb == "answer-helped":
+                reply = (self.answer_reply(question, entry, note="Tak for din tilbagemelding – godt, at det hjalp!", can_act=False)
+                         if entry is not None else
+                         Reply("notice", {"title": "Tak for din tilbagemelding", "text": "Godt, at det hjalp!", "sender": None}))
+            else:
+                asked = question_text(question)[0]
+                if not asked:
+                    reply = self.ask_form(error="Skriv dit spørgsmål i feltet, så sender jeg det til underviserne.")
+                else:
+                    handed = await self.hand_off(profile, asked[:MAX_QUESTION_CHARS])
+                    reply = (self.answer_reply(asked, entry, note=f"{handed.data['title']}. {handed.data['text']}", can_act=False)
+                             if entry is not None else handed)
+        else:
+            raise LookupError(f"unknown question verb {verb!r}")
+        return cards.render(reply.card, reply.data)
+
+    def _cohort_of(self, profile: Profile) -> int | None:
+        talent = [r.cohort_id for r in profile.roles if r.role == "talent"]
+        return talent[0] if talent else (profile.roles[0].cohort_id if profile.roles else None)
+
+    def _activity_name(self, key: str | None) -> str:
+        try:
+            return self.programme.activity(key).name if key else ""
+        except KeyError:
+            return ""
+
+    async def hand_off(self, profile: Profile, question: str, activity_key: str | None = None) -> Reply:
+        """Give the question to the instructors (or attach the person to the same open question)."""
+        cohort_id = self._cohort_of(profile)
+        if cohort_id is None:
+            return Reply("notice", {"title": "Spørgsmålet kunne ikke sendes", "sender": None,
+                                    "text": "Du er ikke tilknyttet et hold endnu, så jeg ved ikke, hvilke undervisere jeg skal spørge."})
+        question = question[:MAX_QUESTION_CHARS]
+        now = self.clock()
+        wanted = set(terms(question))
+        async with self.db.sessions() as session, session.begin():
+            open_questions = await session.execute(
+                select(Question.id, Question.text)
+                .where(Question.cohort_id == cohort_id, Question.status == "open")
+                .order_by(Question.id.desc())
+                .limit(OPEN_SCAN_LIMIT)
+            )
+            for question_id, text in open_questions.all():
+                if same_question(wanted, set(terms(text))):
+                    return await self._attach(session, question_id, profile.person_id, now)
+            q = Question(cohort_id=cohort_id, asker_id=profile.person_id, text=question, activity_key=activity_key,
+                         status="open", reuse=True, created_at=now)
+            session.add(q)
+            await session.flush()
+            session.add(QuestionAsker(question_id=q.id, person_id=profile.person_id, created_at=now))
+            posted = await self._post_card(session, q)
+        if not posted:
+            return Reply("notice", {"title": "Dit spørgsmål er gemt", "sender": None, "text": (
+                "Underviserne har endnu ikke en kanal i Teams til spørgsmål, så jeg kan ikke sende det videre lige nu. "
+                "LEAD har fået besked, og du får svaret her i chatten, så snart en underviser har svaret.")})
+        return Reply("notice", {"title": "Dit spørgsmål er sendt til underviserne", "sender": None,
+                                "text": f"Du får svaret her i chatten – {ANSWER_PROMISE}."})
+
+    async def _attach(self, session: AsyncSession, question_id: int, person_id: int, now: datetime) -> Reply:
+        """A second person asks an open question: they get the same answer when it comes."""
+        known = await session.scalar(select(QuestionAsker.id).where(
+            QuestionAsker.question_id == question_id, QuestionAsker.person_id == person_id))
+        if known is None:
+            session.add(QuestionAsker(question_id=question_id, person_id=person_id, created_at=now))
+            log.info("person %d attached to open question %d", person_id, question_id)
+            text = (f"Det samme spørgsmål er allerede sendt til underviserne, og du får svaret her i chatten, "
+                    f"så snart det kommer – {ANSWER_PROMISE}.")
+        else:
+            text = f"Du har allerede stillet det spørgsmål. Du får svaret her i chatten – {ANSWER_PROMISE}."
+        return Reply("notice", {"title": "Dit spørgsmål er sendt til underviserne", "text": text, "sender": None})
+
+    # ---- the channel card ------------------------------------------------------------------
+
+    async def _card(self, session: AsyncSession, q: Question) -> dict[str, Any]:
+        """The question's card in the instructors' channel, as it is now."""
+        cohort = await session.get(Cohort, q.cohort_id)
+        asker = await session.get(Person, q.asker_id) if q.asker_id is not None else None
+        level = await session.scalar(select(Membership.level).where(
+            Membership.cohort_id == q.cohort_id, Membership.person_id == q.asker_id, Membership.level.is_not(None)))
+        askers = await session.scalar(select(func.count(QuestionAsker.id)).where(QuestionAsker.question_id == q.id)) or 1
+        tz = ZoneInfo(cohort.timezone) if cohort else self.tz
+        answered = None
+        if q.status == "answered" and q.answered_at is not None:
+            by = await session.get(Person, q.answered_by) if q.answered_by is not None else None
+            answered = {"by_line": f"Besvaret af {by.name if by else 'en underviser'} {_when(q.answered_at, tz)}",
+                        "answer": q.answer or ""}
+        return cards.render("question_channel", {
+            "question_id": q.id, "question": q.text,
+            "asker": asker.name if asker else "(slettet)", "organisation": asker.organisation if asker else "",
+            "level": LEVEL_NAMES_DA.get(level or "", ""), "cohort": cohort.name if cohort else "",
+            "activity": self._activity_name(q.activity_key), "asked": _when(q.created_at, tz),
+            "others": max(0, askers - 1), "answered": answered,
+        })
+
+    async def _post_card(self, session: AsyncSession, q: Question) -> bool:
+        """Queue the question's card for its cohort's instructors' channel; False when there is none."""
+        channel = await session.scalar(select(InstructorChannel).where(InstructorChannel.cohort_id == q.cohort_id))
+        if channel is None:
+            cohort_key = await session.scalar(select(Cohort.key).where(Cohort.id == q.cohort_id))
+            log.warning("question %d waits: cohort %s has no instructors' channel (an admin writes 'underviserkanal' "
+                        "in the channel, or run `python -m bot channel instructors`)", q.id, cohort_key)
+            return False
+        q.channel_id = channel.conversation_id
+        q.card_key = f"question/{q.id}/card"
+        card = await self._card(session, q)
+        session.add(OutboxMessage(key=q.card_key, conversation_id=channel.conversation_id,
+                                  payload=card_message(card, "Nyt spørgsmål fra et talent"), next_attempt_at=self.clock()))
+        log.info("question %d queued for the instructors' channel", q.id)
+        return True
+
+    async def _card_activity_id(self, session: AsyncSession, q: Question) -> str | None:
+        """The posted card's message id (the thread's root), once the sender has posted it."""
+        if q.card_activity_id is None and q.card_key is not None:
+            activity_id = await session.scalar(select(OutboxMessage.activity_id).where(
+                OutboxMessage.key == q.card_key, OutboxMessage.status == "sent"))
+            channel = await session.get(Conversation, q.channel_id) if q.channel_id is not None else None
+            if activity_id and channel is not None:
+                q.card_activity_id = activity_id
+                q.thread_conversation_id = thread_conversation_id(channel.conversation_id, activity_id)
+        return q.card_activity_id
+
+    async def _update_card(self, session: AsyncSession, q: Question, card: dict[str, Any], stamp: str) -> None:
+        """Replace the channel card in place (through the outbox), or the card itself if not posted yet."""
+        if q.channel_id is None or q.card_key is None:
+            return
+        payload = card_message(card, "Spørgsmål fra et talent")
+        activity_id = await self._card_activity_id(session, q)
+        if activity_id is not None:
+            session.add(OutboxMessage(key=f"question/{q.id}/card/{stamp}", conversation_id=q.channel_id,
+                                      payload=replacing(payload, activity_id), next_attempt_at=self.clock()))
+            return
+        posting = await session.scalar(select(OutboxMessage).where(OutboxMessage.key == q.card_key))
+        if posting is not None and posting.status == "pending":
+            posting.payload = payload  # not out yet: it goes out as it is now
+        else:
+            log.warning("question %d: card not updated (its post is %s)", q.id, posting.status if posting else "missing")
+
+    # ---- the instructors' side -------------------------------------------------------------
+
+    async def question_of_thread(self, conversation_id: str) -> int | None:
+        """The question whose card starts this channel thread, if any."""
+        thread = thread_of(conversation_id)
+        if thread is None:
+            return None
+        channel_id, root = thread
+        async with self.db.sessions() as session:
+            found = await session.scalar(
+                select(Question.id)
+                .join(Conversation, Conversation.id == Question.channel_id)
+                .where(Question.card_activity_id == root, Conversation.conversation_id == channel_id)
+            )
+            if found is None:  # the card's id is still only on its outbox row
+                found = await session.scalar(
+                    select(Question.id)
+                    .join(OutboxMessage, OutboxMessage.key == Question.card_key)
+                    .join(Conversation, Conversation.id == Question.channel_id)
+                    .where(OutboxMessage.activity_id == root, Conversation.conversation_id == channel_id)
+                )
+        return found
+
+    async def answer(self, question_id: Any, profile: Profile | None, text: str, reuse: bool = True) -> Outcome:
+        """An instructor's answer: to every asker's chat, onto the channel card and (if allowed) into the index.
+
+        `profile` is the sender as the edge sees them (roles scoped to the activity's tenant); only an
+        instructor or admin of the question's cohort may answer."""
+        person_id = profile.person_id if profile is not None else None
+        if not isinstance(question_id, int) or isinstance(question_id, bool):
+            try:
+                question_id = int(str(question_id))
+            except ValueError:
+                return Outcome(False, "Jeg kan ikke finde spørgsmålet til det svar.")
+        text = (text or "").strip()
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            q = await session.get(Question, question_id)
+            if q is None:
+                return Outcome(False, "Jeg kan ikke finde spørgsmålet til det svar.")
+            cohort_key = await session.scalar(select(Cohort.key).where(Cohort.id == q.cohort_id))
+            if profile is None or not can_answer_questions(profile, cohort_key):
+                log.info("answer to question %d refused: sender is not an instructor or admin of its cohort", q.id)
+                return Outcome(False, NOT_ALLOWED, refused=True)
+            if q.status != "open":
+                return Outcome(False, await self._already(session, q), await self._card(session, q))
+            if not text:
+                return Outcome(False, "Svaret er tomt. Skriv dit svar i feltet (eller her i tråden), så sender jeg det.")
+            if len(text) > MAX_ANSWER_CHARS:
+                return Outcome(False, f"Svaret er for langt ({len(text)} tegn; højst {MAX_ANSWER_CHARS}). Del det gerne op.")
+            taken = await session.execute(
+                update(Question)
+                .where(Question.id == q.id, Question.status == "open")
+                .values(status="answered", answer=text, answered_by=person_id, answered_at=now, reuse=reuse)
+            )
+            if taken.rowcount != 1:  # another instructor answered a moment ago
+                await session.refresh(q)
+                return Outcome(False, await self._already(session, q), await self._card(session, q))
+            await session.refresh(q)
+            sent = await self._send_answer(session, q, now)
+            card = await self._card(session, q)
+            await self._update_card(session, q, card, "answered")
+        if reuse:
+            self.index.add(self._entry(q))
+        log.info("question %d answered by person %d; %d asker(s) told; reuse=%s", q.id, person_id, sent, reuse)
+        who = "talent" if sent == 1 else "talenter"
+        faq = " og føjet til FAQ, så jeg selv kan svare næste gang" if reuse else ""
+        return Outcome(True, f"Tak! Svaret er sendt til {sent} {who}{faq}.", card)
+
+    async def _already(self, session: AsyncSession, q: Question) -> str:
+        by = await session.get(Person, q.answered_by) if q.answered_by is not None else None
+        when = _when(q.answered_at, self.tz) if q.answered_at else ""
+        return (f"Spørgsmålet er allerede besvaret af {by.name if by else 'en underviser'} {when}. "
+                "Dit svar er ikke sendt videre, så talentet ikke får to svar.")
+
+    async def _send_answer(self, session: AsyncSession, q: Question, now: datetime) -> int:
+        """Queue the answer for every asker's 1:1 chat; the number queued."""
+        instructor = await session.get(Person, q.answered_by) if q.answered_by is not None else None
+        name = instructor.name if instructor else "en underviser"
+        card = cards.render("instructor_answer", {"instructor": name, "question": q.text, "answer": q.answer or "",
+                                                  "when": _when(now, self.tz)})
+        payload = card_message(card, f"Svar fra {name}")
+        askers = list(await session.scalars(select(QuestionAsker.person_id).where(QuestionAsker.question_id == q.id)))
+        chats = {
+            c.person_id: c.id for c in await session.scalars(select(Conversation).where(
+                Conversation.person_id.in_(askers), Conversation.kind == "personal", Conversation.unreachable_at.is_(None)))
+        }
+        for person_id in askers:
+            if person_id not in chats:
+                log.warning("question %d: asker %d has no chat the bot can write to; answer not delivered", q.id, person_id)
+                continue
+            session.add(OutboxMessage(key=f"question/{q.id}/answer/{person_id}", conversation_id=chats[person_id],
+                                      payload=payload, next_attempt_at=now))
+        return sum(1 for p in askers if p in chats)
+
+    # ---- the admins' side ------------------------------------------------------------------
+
+    async def make_channel(self, cohort_key: str, place: ChannelPlace, set_by: int | None) -> str:
+        """`underviserkanal` from an admin of the cohort: make this the channel; the Danish confirmation."""
+        pending = await self.set_channel_for(cohort_key, place, set_by=set_by)
+        async with self.db.sessions() as session:
+            name = await session.scalar(select(Cohort.name).where(Cohort.key == cohort_key)) or cohort_key
+        waiting = f" {pending} spørgsmål, der ventede på en kanal, er lagt her nu." if pending else ""
+        return (f"Denne kanal er nu underviserkanal for {name}. Spørgsmål, som jeg ikke selv kan besvare, lægger jeg "
+                "her som kort. Svar på kortet eller i kortets tråd, så sender jeg svaret til talentet." + waiting)
+
+    async def set_channel_for(self, cohort_key: str, place: ChannelPlace, set_by: int | None = None) -> int:
+        """Make a channel the cohort's instructors' channel; post the open questions that waited. LookupError if no cohort."""
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
+            if cohort is None:
+                raise LookupError(f"no cohort with key {cohort_key!r}")
+            conversation = await session.scalar(
+                select(Conversation).where(Conversation.conversation_id == place.channel_id))
+            if conversation is None:
+                conversation = Conversation(conversation_id=place.channel_id, kind="channel", person_id=None,
+                                            service_url=place.service_url, tenant_id=place.tenant_id,
+                                            reference=place.reference)
+                session.add(conversation)
+                await session.flush()
+            else:
+                conversation.service_url, conversation.reference = place.service_url, place.reference
+                conversation.unreachable_at, conversation.unreachable_reason = None, None
+            channel = await session.scalar(select(InstructorChannel).where(InstructorChannel.cohort_id == cohort.id))
+            if channel is None:
+                channel = InstructorChannel(cohort_id=cohort.id)
+                session.add(channel)
+            channel.conversation_id, channel.tenant_id, channel.team_id = conversation.id, place.tenant_id, place.team_id
+            channel.set_by, channel.set_at = set_by, now
+            await session.flush()
+            waiting = list(await session.scalars(select(Question).where(
+                Question.cohort_id == cohort.id, Question.status == "open", Question.card_key.is_(None)).order_by(Question.id)))
+            for q in waiting:
+                await self._post_card(session, q)
+        log.info("instructors' channel set for cohort %s; %d waiting question(s) posted", cohort_key, len(waiting))
+        return len(waiting)
+
+    # ---- reminders -------------------------------------------------------------------------
+
+    async def remind_overdue(self, now: datetime | None = None) -> int:
+        """One reminder in the card's thread for each open question older than the working-hours limit."""
+        now = now or self.clock()
+        hours = self.reminder_hours
+        reminded = 0
+        async with self.db.sessions() as session, session.begin():
+            # working hours never exceed clock hours, so the clock-hours cut is a cheap first filter
+            rows = (await session.execute(
+                select(Question, Cohort.timezone)
+                .join(Cohort, Cohort.id == Question.cohort_id)
+                .where(Question.status == "open", Question.reminded_at.is_(None), Question.channel_id.is_not(None),
+                       Question.created_at <= now - timedelta(hours=hours))
+                .order_by(Question.id)
+            )).all()
+            for q, tz in rows:
+                if working_hours_between(q.created_at, now, ZoneInfo(tz)) < hours:
+                    continue
+                root = await self._card_activity_id(session, q)
+                channel = await session.get(Conversation, q.channel_id)
+                if root is None or channel is None or q.thread_conversation_id is None:
+                    continue  # the card is not out yet: nothing to remind in
+                claimed = await session.execute(update(Question).where(Question.id == q.id, Question.reminded_at.is_(None))
+                                                .values(reminded_at=now))
+                if claimed.rowcount != 1:
+                    continue
+                thread = await self._thread(session, channel, q.thread_conversation_id)
+                text = (f"Påmindelse: Dette spørgsmål har ventet på svar i mere end {hours} arbejdstimer. "
+                        "Svar på kortet eller her i tråden, så sender jeg svaret til talentet.")
+                session.add(OutboxMessage(key=f"question/{q.id}/reminder", conversation_id=thread.id,
+                                          payload={"type": "message", "text": text}, next_attempt_at=now))
+                reminded += 1
+        if reminded:
+            log.info("reminded the instructors of %d open question(s)", reminded)
+        return reminded
+
+    async def _thread(self, session: AsyncSession, channel: Conversation, thread_id: str) -> Conversation:
+        """The conversation row that posts into one thread of a channel (made on first use)."""
+        row = await session.scalar(select(Conversation).where(Conversation.conversation_id == thread_id))
+        if row is None:
+            reference = dict(channel.reference or {})
+            reference["conversation"] = {**(reference.get("conversation") or {}), "id": thread_id}
+            row = Conversation(conversation_id=thread_id, kind="channel", person_id=None, service_url=channel.service_url,
+                               tenant_id=channel.tenant_id, reference=reference)
+            session.add(row)
+            await session.flush()
+        return row
