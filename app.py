@@ -24,6 +24,7 @@ from bot.storage.db import Database
 from bot.teams.auth import create_authentication
 from bot.teams.endpoint import handle_messages
 from bot.teams.handler import CompanionBot
+from bot.teams.replies import DirectReplies
 from scheduler.setup import create_scheduler
 
 log = logging.getLogger("talentnord")
@@ -35,6 +36,7 @@ ADAPTER = web.AppKey("adapter", CloudAdapter)
 IN_FLIGHT = web.AppKey("in_flight", set)
 CORE = web.AppKey("core", Core)
 SENDER = web.AppKey("sender", Sender)
+CONNECTOR = web.AppKey("connector", ConnectorClient)
 
 Clock = Callable[[], datetime]
 # The report page is self-contained: forbid every fetch, keep it out of caches, referrers and search engines.
@@ -80,14 +82,17 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
         db = app[DATABASE]
         core = build_core(db, settings, clock)
         await core.learning.ensure_published()
+        await core.desk.load_answered()  # instructors' reusable answers survive a restart
         app[CORE] = core
         client = ConnectorClient(token_provider(settings), concurrency=settings.sender_concurrency)
+        app[CONNECTOR] = client  # the outbox's sends and the turns' replies share one pool and token
         app[SENDER] = Sender(
             db,
             client,
             rate_per_second=settings.global_rate_per_second,
             concurrency=settings.sender_concurrency,
             max_attempts=settings.send_max_attempts,
+            lease_seconds=settings.send_lease_seconds,
             clock=clock,
         )
         yield
@@ -99,7 +104,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
             return
         stop = asyncio.Event()
         sender_task = asyncio.create_task(app[SENDER].run(stop), name="outbox-sender")
-        scheduler = create_scheduler(app[CORE], app[SENDER], clock, settings.tick_seconds, settings.timezone)
+        scheduler = create_scheduler(app[CORE], app[SENDER], clock, settings.tick_seconds, settings.timezone, db=app[DATABASE])
         scheduler.start()
         yield
         scheduler.shutdown(wait=False)
@@ -112,7 +117,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
         adapter = CloudAdapter(auth)
         adapter.on_turn_error = _on_turn_error
         app[ADAPTER] = adapter
-        app[BOT] = CompanionBot(app[CORE])
+        app[BOT] = CompanionBot(app[CORE], DirectReplies(app[CONNECTOR]))
         if settings.local_mode:
             log.warning(
                 "LOCAL MODE: no MicrosoftAppId set, requests are accepted WITHOUT authentication "

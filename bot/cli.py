@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence
 
@@ -15,6 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.cli_audit import add_audit_parser, run_audited
+from bot.cli_privacy import add_privacy_parser
+from bot.cli_questions import add_channel_parser
 from bot.config import ConfigError, Settings
 from bot.content_loader import load_content, load_nudges, load_programme
 from bot.domain.cohort import parse_cohort
@@ -98,6 +102,8 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int:
     programme = load_programme(settings.content_dir)
     spec = parse_cohort(load_yaml_file(Path(args.file)), args.file, programme)
+    if args.tenant:
+        spec = replace(spec, tenant=args.tenant.strip())  # the flag wins over the file's `tenant:`
 
     async def work(core: Core) -> int:
         summary = await RosterService(core.planner.db).import_cohort(spec)
@@ -348,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     cohort = sub.add_parser("cohort", help="cohorts and their calendars").add_subparsers(dest="action", required=True)
     p = cohort.add_parser("import", help="create or update a cohort from YAML")
     p.add_argument("file")
+    p.add_argument("--tenant", help="the Entra tenant id the cohort belongs to (overrides `tenant:` in the file)")
     p.set_defaults(func=cmd_cohort_import)
 
     roster = sub.add_parser("roster", help="people and roles").add_subparsers(dest="action", required=True)
@@ -431,6 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cohort", required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_attendance)
+    add_audit_parser(sub)
+    add_privacy_parser(sub)
+    add_channel_parser(sub)
     return parser
 
 
@@ -444,7 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     setup_logging(settings.log_level)
     try:
-        return asyncio.run(args.func(args, settings))
+        return asyncio.run(run_audited(args, settings, args.func))
     except FileErrors as exc:
         print(f"{len(exc.errors)} error(s); nothing was written:", file=sys.stderr)
         for error in exc.errors:

@@ -165,6 +165,7 @@ class Settings:
     login_authority: str = "https://login.microsoftonline.com"
     sender_concurrency: int = 16
     send_max_attempts: int = 6
+    send_lease_seconds: float = 60.0  # a claimed outbox row is retaken by any replica after this
     log_level: str = "INFO"
     graph_enabled: bool = False
     graph_base_url: str = DEFAULT_GRAPH_BASE_URL
@@ -173,6 +174,8 @@ class Settings:
     # signs the report links sent to admins; without REPORT_SECRET a random one, so links die on restart
     report_secret: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(32)))
     public_url: str = ""  # where people reach the bot's web server (for report links); default http://host:port
+    question_reminder_working_hours: int = 24  # an open question older than this gets one reminder in the channel
+    retention_days: int = 365  # a cohort's personal data is erased this long after its last activity; 0 = never
 
     @property
     def base_url(self) -> str:
@@ -257,11 +260,14 @@ class Settings:
             login_authority=env.get("LOGIN_AUTHORITY", "").strip() or "https://login.microsoftonline.com",
             sender_concurrency=_int(env, "SENDER_CONCURRENCY", 16, 1, 256),
             send_max_attempts=_int(env, "SEND_MAX_ATTEMPTS", 6, 1, 50),
+            send_lease_seconds=_float(env, "SEND_LEASE_SECONDS", 60.0, 2.0, 3600.0),
             log_level=log_level,
             graph_enabled=_flag(env, "GRAPH_ENABLED"),
             graph_base_url=_http_url(env, "GRAPH_BASE_URL", DEFAULT_GRAPH_BASE_URL).rstrip("/"),
             teams_app_id=_teams_app_id(env, app_id),
             bot_service_url=_http_url(env, "BOT_SERVICE_URL", DEFAULT_BOT_SERVICE_URL),
             report_secret=_report_secret(env),
+            question_reminder_working_hours=_int(env, "QUESTION_REMINDER_WORKING_HOURS", 24, 1, 24 * 30),
+            retention_days=_int(env, "RETENTION_DAYS", 365, 0, 3650),
             public_url=_http_url(env, "PUBLIC_URL", "http://unset") if env.get("PUBLIC_URL", "").strip() else "",
         )

@@ -44,6 +44,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=False,
+    auto_reload=False,  # templates ship with the code: no stat() of the file on every render
 )
 _env.filters["raw"] = _raw
 

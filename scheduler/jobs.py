@@ -26,6 +26,10 @@ async def daily(core: Core, sender: Sender | None, clock: Callable[[], datetime]
     done: dict[str, int] = {}
     # One gentle reminder for nudges nobody acted on.
     done["nudge_reminders"] = await core.nudging.remind_unacted(now)
+    # One reminder in the instructors' channel for questions open longer than the working-hours limit.
+    done["question_reminders"] = await core.desk.remind_overdue(now)
+    # Erase the personal data of cohorts whose last activity is RETENTION_DAYS ago (logged per cohort).
+    done["retention_people"] = sum(r.people_erased for r in await core.privacy.apply_retention(now))
     if any(done.values()) and sender is not None:
         sender.wake()
     log.info("daily housekeeping: %s", ", ".join(f"{k}={v}" for k, v in done.items()))

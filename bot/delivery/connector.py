@@ -122,6 +122,10 @@ class ConnectorClient:
         """Post a new message into a conversation."""
         return await self._call("POST", self._url(service_url, conversation_id), activity)
 
+    async def reply(self, service_url: str, conversation_id: str, reply_to_id: str, activity: dict[str, Any]) -> SendResult:
+        """Answer a message within a turn (threads the answer under it where the channel threads)."""
+        return await self._call("POST", self._url(service_url, conversation_id, reply_to_id), activity)
+
     async def update(self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> SendResult:
         """Replace a message the bot sent earlier (a card updated in place)."""
         body = {**activity, "id": activity_id}

@@ -39,6 +39,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "læringsmål", "mine læringsmål",
     ),
     "status": ("status", "rapport", "statusrapport", "status for holdet", "succeskriterier"),
+    "instructors_channel": ("underviserkanal",),
 }
 PREFIXES: dict[str, tuple[str, ...]] = {
     "ask": ("spørg ", "spoerg ", "spørgsmål "),

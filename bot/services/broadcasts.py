@@ -14,6 +14,9 @@ from bot.storage.models import Broadcast, Cohort, Conversation, Membership, Outb
 
 log = logging.getLogger(__name__)
 BROADCAST_ROLES = ("talent", "leader", "all")
+# The words an admin may write in Teams for each audience (Danish first; the CLI's English names too).
+ROLE_WORDS = {"talenter": "talent", "talent": "talent", "ledere": "leader", "leder": "leader",
+              "leader": "leader", "alle": "all", "all": "all"}
 MAX_BROADCAST_CHARS = 4000
 
 

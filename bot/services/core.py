@@ -11,6 +11,7 @@ from bot.domain.materials import Materials
 from bot.domain.nudges import Nudges
 from bot.domain.programme import Programme
 from bot.qa import QuestionIndex, load_index
+from bot.services.access import Access
 from bot.services.broadcasts import Broadcaster
 from bot.services.buddies import Buddies
 from bot.services.nudging import Nudging
@@ -20,6 +21,8 @@ from bot.services.guide import Guide
 from bot.services.learning import Learning
 from bot.services.messages import MessageBuilder
 from bot.services.planning import Planner
+from bot.services.privacy import Privacy
+from bot.services.questions import QuestionDesk
 from bot.services.report import Reports, load_report_settings
 from bot.storage.db import Database
 
@@ -40,8 +43,11 @@ class Core:
     nudging: Nudging
     buddies: Buddies
     questions: QuestionIndex
+    desk: QuestionDesk  # the instructors' loop over the same index
     growth: Growth
     reports: Reports
+    access: Access
+    privacy: Privacy
 
 
 def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Core:
@@ -53,6 +59,7 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
     growth_content = load_growth_content(settings.content_dir, programme)
     planner = Planner(db, programme, materials, nudges, messages, readiness=growth_content.readiness)
     growth = Growth(db, programme, growth_content, clock, messages)
+    questions = load_index(settings.content_dir)
     return Core(
         programme=programme,
         materials=materials,
@@ -65,10 +72,14 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         broadcaster=Broadcaster(db, clock),
         nudging=Nudging(db, nudges, materials.timing, messages, clock),
         buddies=Buddies(db, planner, clock),
-        questions=load_index(settings.content_dir),
+        questions=questions,
+        desk=QuestionDesk(db, questions, programme, clock, reminder_hours=settings.question_reminder_working_hours,
+                          timezone=settings.timezone),
         growth=growth,
         reports=Reports(
             db, programme, materials, growth, load_report_settings(settings.content_dir), clock,
             link_secret=settings.report_secret.reveal(), base_url=settings.base_url,
         ),
+        access=Access(db, clock),
+        privacy=Privacy(db, clock, retention_days=settings.retention_days),
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -338,3 +339,104 @@ class Attendance(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[str] = mapped_column(String(200), default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InstructorChannel(Base):
+    """The Teams channel where a cohort's instructors get the questions the bot cannot answer."""
+
+    __tablename__ = "instructor_channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), unique=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))  # the channel
+    team_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Question(Base):
+    """A question handed off to the instructors: its card in their channel, and the answer."""
+
+    __tablename__ = "questions"
+    __table_args__ = (Index("ix_questions_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    asker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    activity_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, answered
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"), nullable=True)
+    card_key: Mapped[str | None] = mapped_column(String(300), nullable=True)  # the outbox row that posts the card
+    card_activity_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)  # the thread's root
+    thread_conversation_id: Mapped[str | None] = mapped_column(String(600), nullable=True)  # channel;messageid=root
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reuse: Mapped[bool] = mapped_column(Boolean, default=True)  # "Tilføj til FAQ": the bot may answer with it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class QuestionAsker(Base):
+    """Someone waiting for the answer to a question (the first asker and everyone who asked the same)."""
+
+    __tablename__ = "question_askers"
+    __table_args__ = (UniqueConstraint("question_id", "person_id", name="uq_question_asker"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AnswerFeedback(Base):
+    """A person's "Det hjalp" (or "Spørg en underviser alligevel") on an answer the bot gave."""
+
+    __tablename__ = "answer_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[str] = mapped_column(String(200))  # the question index entry that answered
+    question: Mapped[str] = mapped_column(Text)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditEntry(Base):
+    """One admin action or refused attempt: who, what, when, on which cohort; never message contents."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_cohort_at", "cohort_key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))  # "person:17" or "cli:<os user>"
+    actor_person_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # no FK: the log outlives people
+    tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cohort_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    action: Mapped[str] = mapped_column(String(64))  # e.g. broadcast, content.publish, privacy.delete
+    target: Mapped[str] = mapped_column(String(300), default="")  # what it touched, described without contents
+    outcome: Mapped[str] = mapped_column(String(16))  # allowed, refused, failed
+
+
+class JobRun(Base):
+    """One run of a once-per-period job (the daily housekeeping of one date), claimed by one replica."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)  # e.g. the local date 2027-01-04
+    claimed_by: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RateSlots(Base):
+    """The next free send slot of a rate limit every replica shares (epoch seconds on the database's clock)."""
+
+    __tablename__ = "rate_slots"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)

@@ -8,7 +8,10 @@ from typing import Any
 from aiohttp import web
 from botbuilder.core import Bot, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.integration.aiohttp.cloud_adapter import serializer_helper
 from botbuilder.schema import Activity
+
+from bot.teams.shape import activity_problem
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +39,20 @@ async def handle_messages(request: web.Request, adapter: CloudAdapter, bot: Bot,
     if "application/json" not in request.headers.get("Content-Type", ""):
         return _problem(415, "expected Content-Type: application/json")
     try:
-        body = await request.read()  # the app's client_max_size caps this; botbuilder re-reads the cache
+        body = await request.read()  # the app's client_max_size caps this
     except web.HTTPRequestEntityTooLarge:
         return _problem(413, f"body larger than {max_body} bytes")
     if len(body) > max_body:
         return _problem(413, f"body larger than {max_body} bytes")
     try:
         payload: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         return _problem(400, "body is not valid JSON")
     if not isinstance(payload, dict):
         return _problem(400, "body must be a JSON object (an Activity)")
+    problem = activity_problem(payload)
+    if problem is not None:
+        return _problem(400, f"body is not a valid Activity: {problem}")
     try:
         activity = Activity().deserialize(payload)
     except Exception:  # msrest raises several types for wrong field types
@@ -58,8 +64,9 @@ async def handle_messages(request: web.Request, adapter: CloudAdapter, bot: Bot,
 
     marker = _TurnMarker(bot)
     try:
-        response = await adapter.process(request, marker)
-    except web.HTTPUnauthorized:
+        # What CloudAdapter.process does, minus its second read, parse and msrest deserialize of the body.
+        invoke = await adapter.process_activity(request.headers.get("Authorization", ""), activity, marker.on_turn)
+    except (PermissionError, web.HTTPUnauthorized):
         log.warning("request rejected: not authorised")
         return _problem(401, "unauthorized")
     except web.HTTPException:
@@ -72,4 +79,6 @@ async def handle_messages(request: web.Request, adapter: CloudAdapter, bot: Bot,
             return _problem(401, "unauthorized")
         log.exception("turn failed after it started")
         return _problem(500, "internal error")
-    return response if response is not None else web.Response(status=201)
+    if invoke is not None:
+        return web.json_response(data=serializer_helper(invoke.body), status=invoke.status)
+    return web.Response(status=201)

@@ -11,12 +11,17 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, Attachment, 
 
 
 import cards
-from bot.domain.commands import Intent, classify, normalise
+from bot.domain.access import scope_to_tenant
+from bot.domain.commands import Intent, classify
 from bot.domain.people import Profile, TeamsIdentity
-from bot.services.broadcasts import BroadcastError
+from bot.services.broadcasts import ROLE_WORDS, BroadcastError
 from bot.services.core import Core
 from bot.services.guide import Reply
-from bot.services.nudging import ActionError
+from bot.services.questions import QUESTION_VERBS
+from bot.teams.channel import NOT_HERE_DA, on_channel_invoke, on_channel_message
+from bot.teams.replies import DirectReplies
+from bot.services.access import ADMIN_ONLY_DA
+from bot.services.errors import ActionError, Refused
 
 log = logging.getLogger(__name__)
 
@@ -47,44 +52,61 @@ async def _fallback(bot: "CompanionBot", ctx: TurnContext, profile: Profile, int
 
 
 async def _question(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
-    """Answer from the question index when confident; otherwise say so kindly."""
-    text = (ctx.activity.text or "").strip()
-    question = intent.arg if intent.name == "ask" and intent.arg else text
-    match = bot.services.questions.answer(question)
-    if match.confident and match.entry is not None:
-        return Reply("answer", {"question": question, "answer": match.entry.answer, "source": match.entry.source})
-    return bot.guide.fallback(text)
+    """Answer from the question index when confident; otherwise hand the question to the instructors."""
+    return await bot.services.desk.ask_text(profile, ctx.activity.text or "", explicit=intent.name == "ask")
+
+
+async def _instructors_channel_here(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
+    return Reply("notice", {"title": "Underviserkanal", "text": NOT_HERE_DA, "sender": None})
 
 
 async def _library(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
     return Reply("library", await bot.services.learning.library(profile.person_id))
 
 
-def _refusal() -> Reply:
-    return Reply("notice", {"title": "Det kan kun LEAD", "text": "Den kommando er forbeholdt programmets administratorer hos LEAD.", "sender": None})
+def _refusal(text: str = ADMIN_ONLY_DA) -> Reply:
+    title = "Det kan kun LEAD" if text == ADMIN_ONLY_DA else "Ikke dit hold"
+    return Reply("notice", {"title": title, "text": text, "sender": None})
+
+
+def _tenant(ctx: TurnContext) -> str | None:
+    return identity_of(ctx.activity).tenant_id
 
 
 async def _broadcast(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
-    if not profile.has_role("admin"):
-        log.warning("refused broadcast from person %d (not admin)", profile.person_id)
-        return _refusal()
-    role, _, text = intent.arg.partition(" ")
-    if role not in ("talent", "leader", "all"):
-        role, text = "all", intent.arg
-    cohort_key = next(r.cohort_key for r in profile.roles if r.role == "admin")
+    """`udsend [hold] [talenter|ledere|alle] <tekst>`: only for admins of that hold (their only one when not named)."""
+    access = bot.services.access
+    first, _, rest = intent.arg.partition(" ")
+    named = await access.cohort_named(first) if first else None
+    arg = rest.strip() if named else intent.arg
+    try:
+        cohort_key = await access.admin_cohort(profile, "broadcast", tenant_id=_tenant(ctx), named=named, only_one=True)
+    except Refused as exc:
+        return _refusal(str(exc))
+    except ActionError as exc:
+        return Reply("notice", {"title": "Hvilket hold?", "text": str(exc), "sender": None})
+    word, _, text = arg.partition(" ")
+    role = ROLE_WORDS.get(word.lower())
+    if role is None:
+        role, text = "all", arg
     try:
         result = await bot.services.broadcaster.broadcast(cohort_key, text, role, sender=profile.name)
     except BroadcastError as exc:
         return Reply("notice", {"title": "Beskeden blev ikke sendt", "text": str(exc), "sender": None})
+    await access.allowed(profile, "broadcast", cohort_key=cohort_key, tenant_id=_tenant(ctx),
+                         target=f"role {role}, {result.queued} recipient(s)")
     missing = f" {len(result.unreachable)} har endnu ikke åbnet chatten med mig og får den ikke." if result.unreachable else ""
     return Reply("notice", {"title": "Besked sendt", "text": f"Beskeden går ud til {result.queued} personer.{missing}", "sender": None})
 
 
 async def _publish(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
-    if not profile.has_role("admin"):
-        log.warning("refused publish from person %d (not admin)", profile.person_id)
-        return _refusal()
+    # materials are shared by every cohort: any admin may publish them
+    try:
+        await bot.services.access.require_admin(profile, None, "content.publish", tenant_id=_tenant(ctx))
+    except Refused as exc:
+        return _refusal(str(exc))
     summary = await bot.services.learning.publish()
+    await bot.services.access.allowed(profile, "content.publish", cohort_key=None, tenant_id=_tenant(ctx), target=str(summary))
     return Reply("notice", {"title": "Materialer publiceret", "text": (
         f"{summary.new} nye, {summary.changed} ændrede, {summary.unchanged} uændrede. "
         f"{summary.update_notices} deltagere får besked om opdateret materiale."), "sender": None})
@@ -95,13 +117,16 @@ async def _development_plan(bot: "CompanionBot", ctx: TurnContext, profile: Prof
 
 
 async def _status(bot: "CompanionBot", ctx: TurnContext, profile: Profile, intent: Intent) -> Reply:
-    if not profile.has_role("admin"):
-        log.warning("refused status from person %d (not admin)", profile.person_id)
-        return _refusal()
     # admins see the figures of the cohorts they administer: the one named, else their first
-    own = [r.cohort_key for r in profile.roles if r.role == "admin"]
-    cohort_key = next((key for key in own if intent.arg and normalise(key) == intent.arg), own[0])
-    return Reply("status_summary", await bot.services.reports.status(cohort_key))
+    access = bot.services.access
+    named = await access.cohort_named(intent.arg) if intent.arg else None
+    try:
+        cohort_key = await access.admin_cohort(profile, "report.status", tenant_id=_tenant(ctx), named=named)
+    except Refused as exc:
+        return _refusal(str(exc))
+    reply = Reply("status_summary", await bot.services.reports.status(cohort_key))
+    await access.allowed(profile, "report.status", cohort_key=cohort_key, tenant_id=_tenant(ctx))
+    return reply
 
 
 ROUTES: dict[str, Route] = {
@@ -117,6 +142,7 @@ ROUTES: dict[str, Route] = {
     "ask": _question,
     "empty": _help,
     "unknown": _question,
+    "instructors_channel": _instructors_channel_here,
 }
 
 
@@ -150,13 +176,33 @@ class CompanionBot(TeamsActivityHandler):
         # which fails on the dict; hand the model over unserialised so it is serialised once.
         return InvokeResponse(status=200, body=body)
 
-    def __init__(self, services: Core) -> None:
+    def _create_adaptive_card_invoke_error_response(self, status_code: Any, code: str, message: str) -> AdaptiveCardInvokeResponse:
+        # botbuilder puts an Exception in `value`, which it then cannot serialise (a 500 for a bad
+        # card action); give Teams the error object it documents instead.
+        return AdaptiveCardInvokeResponse(
+            status_code=int(status_code), type="application/vnd.microsoft.error", value={"code": code, "message": message}
+        )
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        # botbuilder answers an invoke it has no handler for with 501; it is an invoke this app never
+        # offered (a client's mistake, not ours), so say 400 and keep 5xx for real failures.
+        response = await super().on_invoke_activity(turn_context)
+        if response is not None and response.status == 501:
+            log.info("unsupported invoke %r answered 400", (turn_context.activity.name or "")[:64])
+            return InvokeResponse(status=400)
+        return response
+
+    def __init__(self, services: Core, replies: DirectReplies | None = None) -> None:
         self.services = services
         self.directory = services.directory
         self.guide = services.guide
+        self.replies = replies  # None: replies go through botbuilder's TurnContext.send_activity
 
     async def _send(self, ctx: TurnContext, reply: Reply) -> None:
         card = cards.render(reply.card, reply.data)
+        if self.replies is not None and ctx.activity.id:
+            await self.replies.send(ctx, {"contentType": cards.CARD_CONTENT_TYPE, "content": card})
+            return
         await ctx.send_activity(
             MessageFactory.attachment(Attachment(content_type=cards.CARD_CONTENT_TYPE, content=card))
         )
@@ -209,9 +255,14 @@ class CompanionBot(TeamsActivityHandler):
             await self._remember_chat(ctx, person_id)
         return person_id
 
+    async def _profile(self, ctx: TurnContext, person_id: int | None) -> Profile | None:
+        """The sender's profile with only the roles their activity's tenant may see."""
+        profile = await self.directory.profile(person_id) if person_id is not None else None
+        return scope_to_tenant(profile, identity_of(ctx.activity).tenant_id) if profile is not None else None
+
     async def _greet(self, ctx: TurnContext, account: ChannelAccount | None = None) -> None:
         person_id = await self._person(ctx, account)
-        profile = await self.directory.profile(person_id) if person_id is not None else None
+        profile = await self._profile(ctx, person_id)
         if profile is None or not profile.roles:
             await self._send(ctx, self.guide.not_rostered(identity_of(ctx.activity, account).name))
             return
@@ -219,10 +270,10 @@ class CompanionBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         if not is_personal(turn_context.activity):
-            log.info("message in a %s conversation ignored for now", turn_context.activity.conversation.conversation_type)
+            await on_channel_message(self, turn_context)
             return
         person_id = await self._person(turn_context)
-        profile = await self.directory.profile(person_id) if person_id is not None else None
+        profile = await self._profile(turn_context, person_id)
         if profile is None or not profile.roles:
             await self._send(turn_context, self.guide.not_rostered(turn_context.activity.from_property.name or ""))
             return
@@ -259,6 +310,9 @@ class CompanionBot(TeamsActivityHandler):
             return await self.services.nudging.snooze(profile.person_id, data.get("plan"), data.get("days"))
         if verb == "evaluate":
             return await self.services.nudging.evaluate(profile.person_id, data.get("plan"), data)
+        if verb in ("plan-save", "plan-edit") and data.get("talent", profile.person_id) != profile.person_id:
+            # the form only ever edits the sender's own plan; a card naming someone else is crafted
+            raise Refused("Du kan kun redigere din egen udviklingsplan.", target=f"plan of person {data.get('talent')!r:.40}")
         if verb == "plan-save":
             return await self.services.growth.save_plan(profile.person_id, data)
         if verb == "plan-edit":
@@ -269,7 +323,19 @@ class CompanionBot(TeamsActivityHandler):
             return await self.services.growth.nudge_again(profile.person_id, data.get("plan"))
         if verb == "readiness":
             return await self.services.growth.assess_readiness(profile.person_id, data.get("plan"), data)
+        if verb in QUESTION_VERBS:
+            return await self.services.desk.act(profile, data)
         raise LookupError(f"unknown verb {verb!r}")
+
+    async def _act_recorded(self, ctx: TurnContext, profile: Profile, data: dict[str, Any]) -> dict[str, Any]:
+        """_act, with every refused attempt logged and audited before it is answered."""
+        try:
+            return await self._act(profile, data)
+        except Refused as exc:
+            await self.services.access.refused(
+                profile.person_id, f"card.{str(data.get('verb'))[:40]}", tenant_id=_tenant(ctx), target=exc.target
+            )
+            raise
 
     async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> AdaptiveCardInvokeResponse:
         """Action.Execute: act and answer with the refreshed card (Teams replaces it in place)."""
@@ -279,12 +345,14 @@ class CompanionBot(TeamsActivityHandler):
         data = dict(action["data"]) if isinstance(action.get("data"), dict) else {}
         if isinstance(action.get("verb"), str) and "verb" not in data:
             data["verb"] = action["verb"]
+        if not is_personal(turn_context.activity):
+            return await on_channel_invoke(self, turn_context, data)
         person_id = await self._person(turn_context)
-        profile = await self.directory.profile(person_id) if person_id is not None else None
+        profile = await self._profile(turn_context, person_id)
         if profile is None or not profile.roles:
             return _card_response(cards.render("not_rostered", {"name": turn_context.activity.from_property.name or ""}))
         try:
-            card = await self._act(profile, data)
+            card = await self._act_recorded(turn_context, profile, data)
         except ActionError as exc:
             return AdaptiveCardInvokeResponse(
                 status_code=400, type="application/vnd.microsoft.error", value={"code": "BadRequest", "message": str(exc)}
@@ -301,7 +369,7 @@ class CompanionBot(TeamsActivityHandler):
     async def _submit(self, ctx: TurnContext, profile: Profile, value: dict[str, Any]) -> None:
         """Action.Submit fallback (older clients): act, then update the card message in place."""
         try:
-            card = await self._act(profile, value)
+            card = await self._act_recorded(ctx, profile, value)
         except ActionError as exc:
             await self._send(ctx, Reply("notice", {"title": "Det gik ikke", "text": str(exc), "sender": None}))
             return
