@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.config import REPO_ROOT
+from tests.fakes.limited_connector import max_in_window  # noqa: F401 (re-exported for the replica tests)
 
 
 def free_port() -> int:
@@ -68,12 +69,3 @@ class Replica:
         self._out.close()
 
 
-def max_in_window(times: list[float], seconds: float = 1.0) -> int:
-    """Most events in any sliding window of `seconds`."""
-    times = sorted(times)
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - seconds:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best

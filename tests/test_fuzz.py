@@ -17,6 +17,7 @@ from bot.storage.db import Database
 from bot.storage.models import Conversation, Membership, Person
 from tests.conftest import ACTIVITIES, Server, require_shared, start_server
 from tests.fakes.connector import FakeConnector
+from tests.test_cards import _strings
 from tests.test_edge import seed
 
 ANNA = "anna.talent@aalborg.example"
@@ -195,16 +196,6 @@ def test_malformed_activities_never_get_a_5xx_or_a_stack_trace(settings: Setting
 # (tags in a message are Teams' HTML and the command parser drops them, so <at> rides in the name)
 HOSTILE_TEXT = 'Husk "}]} **fed** {{ 1 }} \\ {% raw %}\nny linje æøå'
 HOSTILE_NAME = 'Lars "}], {"type": "x"} <at>Lars</at>'
-
-
-def _strings(node: Any) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [s for v in node.values() for s in _strings(v)]
-    if isinstance(node, list):
-        return [s for v in node for s in _strings(v)]
-    return []
 
 
 async def test_user_text_in_a_broadcast_reaches_others_as_valid_cards_verbatim(

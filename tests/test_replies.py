@@ -10,7 +10,7 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity
 
 from bot.delivery.connector import ConnectorClient, NoToken
-from bot.teams.replies import DirectReplies, ReplyFailed
+from bot.teams.replies import DirectReplies, ReplyFailed, reply_body
 from tests.conftest import Server, teams_activity
 from tests.fakes.connector import FakeConnector
 from tests.test_edge import as_member, personal_message, seeded  # noqa: F401 (fixture)
@@ -75,8 +75,24 @@ async def test_reply_is_addressed_like_botbuilders_and_marks_the_turn_responded(
     assert body["replyToId"] == incoming.id
     assert body["recipient"]["id"] == incoming.from_property.id and body["from"]["id"] == incoming.recipient.id
     assert body["conversation"]["id"] == incoming.conversation.id
-    assert body["conversation"]["tenantId"] == incoming.conversation.tenant_id
+    assert body["conversation"].get("tenantId") == incoming.conversation.tenant_id
     assert body["attachments"] == [CARD]
+    assert "locale" not in body or body["locale"] is not None
+
+
+def test_reply_body_leaves_out_unknown_fields_instead_of_sending_nulls() -> None:
+    # The Agents Playground answers 400 "Invalid input" to a null locale (msrest drops None fields).
+    activity = Activity().deserialize(teams_activity("message-personal-chat-recorded"))
+    activity.locale = None
+    activity.from_property.name = None
+    body = reply_body(activity, CARD)
+
+    def nulls(node: Any, path: str = "") -> list[str]:
+        if isinstance(node, dict):
+            return [p for k, v in node.items() for p in nulls(v, f"{path}.{k}")]
+        return [path] if node is None else []
+
+    assert nulls(body) == [] and "locale" not in body and "name" not in body["recipient"]
 
 
 async def test_429_and_5xx_are_retried_and_the_reply_goes_out_once(

@@ -26,10 +26,17 @@ class ReplyFailed(RuntimeError):
     """Teams did not take the reply after the allowed attempts."""
 
 
+def _without_nulls(value: Any) -> Any:
+    """Drop None fields (as msrest does): clients such as the Agents Playground reject a null locale."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
 def reply_body(incoming: Activity, attachment: dict[str, Any]) -> dict[str, Any]:
     """The reply activity as botbuilder's apply_conversation_reference would address it."""
     conversation = incoming.conversation
-    return {
+    return _without_nulls({
         "type": "message",
         "attachments": [attachment],
         "from": {"id": incoming.recipient.id, "name": incoming.recipient.name},
@@ -45,7 +52,7 @@ def reply_body(incoming: Activity, attachment: dict[str, Any]) -> dict[str, Any]
         "replyToId": incoming.id,
         "locale": incoming.locale,
         "inputHint": "acceptingInput",
-    }
+    })
 
 
 def _wait_before_retry(result: SendResult, attempt: int) -> float | None:

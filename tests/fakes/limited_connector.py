@@ -237,14 +237,9 @@ class LimitedConnector:
 
     def max_in_window(self, seconds: float = 1.0, *, requests: bool = False) -> int:
         """Most accepted messages (or counted requests) in any sliding window of `seconds`."""
-        times = sorted(a.at for a in self.answers if a.reason not in ("pacing-global", "pacing-conversation")) if requests \
-            else sorted(a.at for a in self.accepted)
-        best, lo = 0, 0
-        for hi, t in enumerate(times):
-            while times[lo] <= t - seconds:
-                lo += 1
-            best = max(best, hi - lo + 1)
-        return best
+        times = [a.at for a in self.answers if a.reason not in ("pacing-global", "pacing-conversation")] if requests \
+            else [a.at for a in self.accepted]
+        return max_in_window(times, seconds)
 
     def max_per_second(self) -> int:
         """Most accepted messages in any one-second window."""
@@ -318,3 +313,14 @@ def _serve(fake: LimitedConnector, pipe: Any) -> None:
         pipe.send({name: getattr(fake, name) for name in RECORDED})
 
     asyncio.run(main())
+
+
+def max_in_window(times: list[float], seconds: float = 1.0) -> int:
+    """Most events in any sliding window of `seconds`."""
+    times = sorted(times)
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while times[lo] <= t - seconds:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
