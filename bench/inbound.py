@@ -1,22 +1,27 @@
-"""Inbound benchmark: this bot against a bare botbuilder echo bot, same process, same load.
+"""Inbound benchmark: this bot against a bare botbuilder echo bot under the same load.
 
-    .venv/bin/python bench/inbound.py [--messages 2000 --concurrency 20] [--rounds 4]
+    .venv/bin/python bench/inbound.py [--messages 2000 --concurrency 20] [--rounds 4] [--one-process]
                                       [--profile DIR] [--patch NAME ...] [--strict] [--timeout 300]
 
-Starts on 127.0.0.1, in one process and one event loop:
-  * a loopback fake Bot Connector (tests/fakes/connector.FakeConnector) that both bots reply to;
-  * a bare botbuilder echo bot (CloudAdapter + ConfigurationBotFrameworkAuthentication, anonymous);
-  * this bot, create_app(settings) on a temp SQLite file with the example cohort and roster, a fixed
-    clock before the kick-off (so "næste" gets the next-activity card) and no background tasks.
+Starts on 127.0.0.1:
+  * in this process and one event loop, a bare botbuilder echo bot (CloudAdapter +
+    ConfigurationBotFrameworkAuthentication, anonymous) and this bot (create_app(settings) on a temp
+    SQLite file with the example cohort and roster, a fixed clock before the kick-off, so "næste"
+    gets the next-activity card, and no background tasks);
+  * in a driver child process, the load and a loopback fake Bot Connector
+    (tests/fakes/connector.FakeConnector) that both bots reply to. In production the bot's process
+    serves only the bot; the load generator and the Bot Connector live elsewhere, so their CPU must
+    not queue behind the bot's turns (with --one-process they share this process, as they did
+    before: both bots then look slower, the echo bot less so, being slower to begin with).
 Each bot gets one turn alone (it links the talent via the member lookup) and 50 concurrent warm-up
 turns; then --messages POSTs of the recorded Teams personal-chat message (text "næste", from the
 rostered talent) at --concurrency through one aiohttp ClientSession (connection limit = concurrency),
 split into --rounds interleaved rounds (echo, bot, bot, echo, ...) so load from elsewhere on the
-machine falls on both alike. Prints turns/s, p50/p99/max latency, process CPU ms per turn, and
-the ratio this/echo. Every reply is checked (echo text / next-activity card) and ERROR log records
-are counted. Exit 1 when a request is not 2xx, a reply is missing or wrong, or an error was logged;
-2 when the reference payload is missing or the global --timeout hits; with --strict also 1 when a
-target is missed (ratio >= 1.5x, p99 < 250 ms).
+machine falls on both alike. Prints turns/s, p50/p99/max latency, the bots' process CPU ms per turn,
+and the ratio this/echo. Every reply is checked (echo text / next-activity card) and ERROR log
+records are counted. Exit 1 when a request is not 2xx, a reply is missing or wrong, or an error was
+logged; 2 when the reference payload is missing or the global --timeout hits; with --strict also 1
+when a target is missed (ratio >= 1.5x, p99 < 250 ms).
 --profile DIR: cProfile of the measured rounds (DIR/echo.prof, DIR/bot.prof), top functions and own
 time per package; figures measured under the profiler are slower.
 --patch NAME: apply an experiment from bench/inbound_patches.py (a private monkeypatch of the bot;
@@ -232,10 +237,10 @@ def top_functions(profile: cProfile.Profile, limit: int = 18) -> str:
 
 
 class Target:
-    """One bot under load: its URL, the reply check and what the rounds measured."""
+    """One bot under load: its URL and what the rounds measured."""
 
-    def __init__(self, name: str, url: str, check: Callable[[FakeConnector], str | None], profile: bool) -> None:
-        self.name, self.url, self.check = name, url, check
+    def __init__(self, name: str, url: str, profile: bool) -> None:
+        self.name, self.url = name, url
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
         self.errors = 0
@@ -244,14 +249,14 @@ class Target:
         self.replies = 0
         self.profiler = cProfile.Profile() if profile else None
 
-    def add(self, run: Run, cpu: float, replies: int) -> None:
-        self.latencies += run.latencies
-        for status, n in run.statuses.items():
-            self.statuses[status] = self.statuses.get(status, 0) + n
-        self.errors += run.errors
-        self.wall += run.wall
+    def add(self, run: dict[str, Any], cpu: float) -> None:
+        self.latencies += run["latencies"]
+        for status, n in run["statuses"].items():
+            self.statuses[int(status)] = self.statuses.get(int(status), 0) + n
+        self.errors += run["errors"]
+        self.wall += run["wall"]
         self.cpu += cpu
-        self.replies += replies
+        self.replies += run["replies"]
 
     @property
     def ok(self) -> int:
@@ -260,50 +265,6 @@ class Target:
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.wall if self.wall else 0.0
-
-
-async def warm_up(target: Target, http: aiohttp.ClientSession, connector: FakeConnector,
-                  template: dict[str, Any], concurrency: int) -> list[str]:
-    """One turn alone (it links the talent through the member lookup), then WARMUP concurrent ones."""
-    problems = []
-    connector.clear()
-    ERRORS.take()
-    first = await drive(http, target.url, bodies(template, connector.url, 1, f"{target.name}-first"), 1)
-    warm = await drive(http, target.url, bodies(template, connector.url, WARMUP, f"{target.name}-warm"), concurrency)
-    for part in (first, warm):
-        if part.errors or any(not 200 <= s < 300 for s in part.statuses):
-            problems.append(f"{target.name}: warm-up failed (statuses {part.statuses}, errors {part.errors})")
-    if len(connector.sent) != WARMUP + 1:
-        problems.append(f"{target.name} warm-up: {len(connector.sent)} replies for {WARMUP + 1} messages")
-    if (why := target.check(connector)) is not None:
-        problems.append(f"{target.name} warm-up: {why}")
-    if errors := ERRORS.take():
-        problems.append(f"{target.name} warm-up: {len(errors)} errors logged, e.g. {errors[0]}")
-    connector.clear()
-    return problems
-
-
-async def measured_round(target: Target, http: aiohttp.ClientSession, connector: FakeConnector,
-                         payloads: list[bytes], concurrency: int) -> list[str]:
-    problems = []
-    connector.clear()
-    cpu0 = time.process_time()
-    if target.profiler:
-        target.profiler.enable()
-    run = await drive(http, target.url, payloads, concurrency)
-    if target.profiler:
-        target.profiler.disable()
-    cpu = time.process_time() - cpu0
-    target.add(run, cpu, len(connector.sent))
-    non2xx = sum(n for s, n in run.statuses.items() if not 200 <= s < 300)
-    if run.errors or non2xx:
-        problems.append(f"{target.name}: {non2xx} non-2xx responses {run.statuses}, {run.errors} transport errors")
-    if (why := target.check(connector)) is not None:
-        problems.append(f"{target.name}: {why}")
-    if errors := ERRORS.take():
-        problems.append(f"{target.name}: {len(errors)} errors logged, e.g. {errors[0]}")
-    connector.clear()
-    return problems
 
 
 def check_echo(connector: FakeConnector) -> str | None:
@@ -316,13 +277,133 @@ def check_bot(connector: FakeConnector) -> str | None:
     return f"{len(wrong)} replies are not the next-activity card, e.g. {wrong[0][:120]!r}" if wrong else None
 
 
+CHECKS: dict[str, Callable[[FakeConnector], str | None]] = {"echo": check_echo, "bot": check_bot}
+
+
+class Driver:
+    """The load and the fake Bot Connector: runs a round against a bot and checks its replies."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.concurrency = concurrency
+        self.template = json.loads(PAYLOAD.read_text(encoding="utf-8"))
+        self.connector = FakeConnector()
+        self.http: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        await self.connector.start()
+        who = self.template["from"]
+        self.connector.members[who["id"]] = {"id": who["id"], "name": who.get("name"),
+                                             "aadObjectId": who.get("aadObjectId"),
+                                             "email": ANNA, "userPrincipalName": ANNA}
+        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.concurrency),
+                                          timeout=aiohttp.ClientTimeout(total=30))
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+        await self.connector.stop()
+
+    async def round(self, name: str, url: str, size: int, tag: str, concurrency: int) -> dict[str, Any]:
+        """POST `size` messages to `url`; latencies, statuses, replies received and what was wrong."""
+        assert self.http is not None
+        self.connector.clear()
+        run = await drive(self.http, url, bodies(self.template, self.connector.url, size, tag), concurrency)
+        result = {"latencies": run.latencies, "statuses": run.statuses, "errors": run.errors, "wall": run.wall,
+                  "replies": len(self.connector.sent), "wrong": CHECKS[name](self.connector)}
+        self.connector.clear()
+        return result
+
+
+class ChildDriver:
+    """A Driver in a child process (`inbound.py --driver`), spoken to in JSON lines over its pipes."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.concurrency = concurrency
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(Path(__file__).resolve()), "--driver", "--concurrency", str(self.concurrency),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**24)
+        await self._call({"op": "ping"})
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            await self.proc.wait()
+
+    async def round(self, name: str, url: str, size: int, tag: str, concurrency: int) -> dict[str, Any]:
+        return await self._call({"op": "round", "name": name, "url": url, "size": size, "tag": tag,
+                                 "concurrency": concurrency})
+
+    async def _call(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+        await self.proc.stdin.drain()
+        line = await self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the driver process ended (exit {await self.proc.wait()})")
+        return json.loads(line)
+
+
+async def driver_main(concurrency: int) -> int:
+    """The child's side of ChildDriver: one JSON request per stdin line, one JSON answer per line."""
+    driver = Driver(concurrency)
+    await driver.start()
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=2**20)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    try:
+        while line := await reader.readline():
+            request = json.loads(line)
+            answer = {} if request["op"] == "ping" else await driver.round(
+                request["name"], request["url"], request["size"], request["tag"], request["concurrency"])
+            sys.stdout.write(json.dumps(answer) + "\n")
+            sys.stdout.flush()
+    finally:
+        await driver.stop()
+    return 0
+
+
+def problems_of(name: str, what: str, run: dict[str, Any], expected: int) -> list[str]:
+    """What went wrong in one round: non-2xx, transport errors, missing or wrong replies, logged errors."""
+    problems = []
+    non2xx = sum(n for s, n in run["statuses"].items() if not 200 <= int(s) < 300)
+    if run["errors"] or non2xx:
+        problems.append(f"{name} {what}: {non2xx} non-2xx responses {run['statuses']}, {run['errors']} transport errors")
+    if run["replies"] != expected:
+        problems.append(f"{name} {what}: {run['replies']} replies for {expected} messages")
+    if run["wrong"] is not None:
+        problems.append(f"{name} {what}: {run['wrong']}")
+    if errors := ERRORS.take():
+        problems.append(f"{name} {what}: {len(errors)} errors logged, e.g. {errors[0]}")
+    return problems
+
+
+async def warm_up(target: Target, driver: Driver | ChildDriver, concurrency: int) -> list[str]:
+    """One turn alone (it links the talent through the member lookup), then WARMUP concurrent ones."""
+    ERRORS.take()
+    first = await driver.round(target.name, target.url, 1, f"{target.name}-first", 1)
+    warm = await driver.round(target.name, target.url, WARMUP, f"{target.name}-warm", concurrency)
+    return problems_of(target.name, "first turn", first, 1) + problems_of(target.name, "warm-up", warm, WARMUP)
+
+
+async def measured_round(target: Target, driver: Driver | ChildDriver, size: int, tag: str,
+                         concurrency: int) -> list[str]:
+    cpu0 = time.process_time()
+    if target.profiler:
+        target.profiler.enable()
+    run = await driver.round(target.name, target.url, size, tag, concurrency)
+    if target.profiler:
+        target.profiler.disable()
+    target.add(run, time.process_time() - cpu0)
+    return problems_of(target.name, tag, run, size)
+
+
 async def main(args: argparse.Namespace) -> int:
-    template = json.loads(PAYLOAD.read_text(encoding="utf-8"))
-    connector = FakeConnector()
-    await connector.start()
-    who = template["from"]
-    connector.members[who["id"]] = {"id": who["id"], "name": who.get("name"), "aadObjectId": who.get("aadObjectId"),
-                                    "email": ANNA, "userPrincipalName": ANNA}
+    driver: Driver | ChildDriver = Driver(args.concurrency) if args.one_process else ChildDriver(args.concurrency)
+    await driver.start()
     runners: list[web.AppRunner] = []
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="inbound-bench-") as tmp:
@@ -337,27 +418,26 @@ async def main(args: argparse.Namespace) -> int:
                 inbound_patches.apply(name)
             bot_runner, bot_url = await serve(bot_app(database_url))
             runners.append(bot_runner)
-            limit = aiohttp.TCPConnector(limit=args.concurrency)
-            async with aiohttp.ClientSession(connector=limit, timeout=aiohttp.ClientTimeout(total=30)) as http:
-                echo = Target("echo", echo_url, check_echo, bool(args.profile))
-                bot = Target("bot", bot_url, check_bot, bool(args.profile))
-                for target in (echo, bot):
-                    problems += await warm_up(target, http, connector, template, args.concurrency)
-                # Interleaved rounds (echo, bot, bot, echo, ...) so that load from elsewhere on the
-                # machine falls on both alike; the ratio comes from the summed wall times.
-                sizes = [args.messages // args.rounds + (1 if r < args.messages % args.rounds else 0)
-                         for r in range(args.rounds)]
-                for r, size in enumerate(sizes):
-                    for target in ((echo, bot) if r % 2 == 0 else (bot, echo)):
-                        payloads = bodies(template, connector.url, size, f"{target.name}-{r}")
-                        problems += await measured_round(target, http, connector, payloads, args.concurrency)
+            echo = Target("echo", echo_url, bool(args.profile))
+            bot = Target("bot", bot_url, bool(args.profile))
+            for target in (echo, bot):
+                problems += await warm_up(target, driver, args.concurrency)
+            # Interleaved rounds (echo, bot, bot, echo, ...) so that load from elsewhere on the
+            # machine falls on both alike; the ratio comes from the summed wall times.
+            sizes = [args.messages // args.rounds + (1 if r < args.messages % args.rounds else 0)
+                     for r in range(args.rounds)]
+            for r, size in enumerate(sizes):
+                for target in ((echo, bot) if r % 2 == 0 else (bot, echo)):
+                    problems += await measured_round(target, driver, size, f"{target.name}-{r}", args.concurrency)
         finally:
             for runner in reversed(runners):
                 await runner.cleanup()
-            await connector.stop()
+            await driver.stop()
 
     print(f"\n{args.messages} messages at concurrency {args.concurrency} in {args.rounds} interleaved rounds "
-          f"(after {WARMUP + 1} warm-up each){', patches: ' + ', '.join(args.patch) if args.patch else ''}"
+          f"(after {WARMUP + 1} warm-up each), load and fake connector "
+          f"{'IN THIS PROCESS' if args.one_process else 'in a driver process'}"
+          f"{', patches: ' + ', '.join(args.patch) if args.patch else ''}"
           f"{', UNDER cProfile' if args.profile else ''}")
     print(f"{'bot':<6}{'turns/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'cpu ms/turn':>12}{'wall s':>8}"
           f"{'2xx':>7}{'replies':>9}")
@@ -395,9 +475,12 @@ def cli() -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=4, help="interleaved measuring rounds per bot")
     parser.add_argument("--timeout", type=float, default=300.0, help="global limit in seconds")
+    parser.add_argument("--one-process", action="store_true",
+                        help="run the load and the fake connector in the bots' process (the old way)")
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR")
     parser.add_argument("--patch", action="append", default=[], metavar="NAME")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--driver", action="store_true", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.messages < 1 or args.concurrency < 1 or not 1 <= args.rounds <= args.messages:
         parser.error("--messages, --concurrency and --rounds must be at least 1 (rounds <= messages)")
@@ -405,6 +488,10 @@ def cli() -> int:
         print(f"error: the recorded Teams payload is missing: {PAYLOAD}\n"
               "(it lives in ../shared/reference beside the repo)", file=sys.stderr)
         return 2
+    if args.driver:
+        return asyncio.run(driver_main(args.concurrency))
+    if args.profile is not None and args.profile.exists() and not args.profile.is_dir():
+        parser.error(f"--profile {args.profile}: exists and is not a directory")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     logging.getLogger().addHandler(ERRORS)  # counted and summarised, not printed
     logging.getLogger().setLevel(logging.ERROR)  # the app's LOCAL MODE warning is expected

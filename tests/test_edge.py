@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from bot.config import REPO_ROOT
 from bot.domain.cohort import parse_cohort
@@ -83,6 +84,39 @@ async def test_second_message_is_recognised_by_aad_id_without_member_lookup(
     texts = connector.texts()
     assert "Det kan jeg hjælpe med" in texts[0]
     assert "Kick-off" in texts[1]
+
+
+async def test_everyday_turn_costs_two_statements_and_a_new_chat_is_still_stored(
+    seeded: Database, server: Server, connector: FakeConnector
+) -> None:
+    first = personal_message("hjælp", connector)
+    connector.members[first["from"]["id"]] = as_member(first, ANNA)
+    await server.post(first)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        await server.post(personal_message("næste", connector))
+        everyday = list(statements)
+        statements.clear()
+        # the same person in a chat the bot has not stored (e.g. after reinstalling the app)
+        again = personal_message("næste", connector)
+        again["conversation"] = {**again["conversation"], "id": "a:reinstalled-chat"}
+        await server.post(again)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+    assert len(everyday) == 2, everyday  # the sender with the chat check, then what they asked
+    assert not any(s.lstrip().upper().startswith(("INSERT", "UPDATE")) for s in everyday)
+    assert any(s.lstrip().upper().startswith(("INSERT", "UPDATE")) for s in statements)
+    assert "Kick-off" in connector.texts()[-1]
+    async with seeded.sessions() as s:
+        anna = await s.scalar(select(Person).where(Person.email == ANNA))
+        chats = (await s.scalars(select(Conversation.conversation_id).where(Conversation.person_id == anna.id))).all()
+    assert "a:reinstalled-chat" in chats
 
 
 async def test_help_lists_the_commands(seeded: Database, server: Server, connector: FakeConnector) -> None:

@@ -22,19 +22,26 @@ DEMO_LEADER_EMAIL = "demo.leder@talentnord.example"
 
 _LEADER, _MENTOR = aliased(Person), aliased(Person)
 # Built once: constructing aliases and the statement per call was a visible share of a turn's CPU.
-_PROFILE_QUERY = (
-    select(
-        Person.id, Person.email, Person.name, Person.organisation, Cohort.id, Cohort.key, Cohort.name,
-        Cohort.timezone, Membership.role, Membership.level, _LEADER.name, _MENTOR.name, Cohort.tenant_id,
-    )
-    .select_from(Person)
-    .outerjoin(Membership, Membership.person_id == Person.id)
-    .outerjoin(Cohort, Membership.cohort_id == Cohort.id)
-    .outerjoin(_LEADER, Membership.leader_id == _LEADER.id)
-    .outerjoin(_MENTOR, Membership.mentor_id == _MENTOR.id)
-    .where(Person.id == bindparam("person_id"))
-    .order_by(Cohort.id, Membership.role)
+_PROFILE_COLUMNS = (
+    Person.id, Person.email, Person.name, Person.organisation, Cohort.id, Cohort.key, Cohort.name,
+    Cohort.timezone, Membership.role, Membership.level, _LEADER.name, _MENTOR.name, Cohort.tenant_id,
 )
+
+
+def _profile_select(*extra: Any) -> Any:
+    """A person's rows, one per role (or one with empty role columns), with `extra` columns after."""
+    return (
+        select(*_PROFILE_COLUMNS, *extra)
+        .select_from(Person)
+        .outerjoin(Membership, Membership.person_id == Person.id)
+        .outerjoin(Cohort, Membership.cohort_id == Cohort.id)
+        .outerjoin(_LEADER, Membership.leader_id == _LEADER.id)
+        .outerjoin(_MENTOR, Membership.mentor_id == _MENTOR.id)
+        .order_by(Cohort.id, Membership.role)
+    )
+
+
+_PROFILE_QUERY = _profile_select().where(Person.id == bindparam("person_id"))
 
 
 _SESSIONS_QUERY = select(
@@ -57,10 +64,23 @@ def _member_in_tenant(tenant: str | None) -> ColumnElement[bool]:
     )
 
 
-_KNOWN_QUERY = select(
-    Person.id,
+# The everyday turn: the sender by AAD id within the tenant, their roles, and whether this chat is stored.
+_KNOWN_PROFILE_QUERY = _profile_select(
     exists().where(Conversation.conversation_id == bindparam("cid"), Conversation.unreachable_at.is_(None)),
 ).where(Person.aad_object_id == bindparam("aad"), _in_tenant(bindparam("tenant")))
+
+
+def _profile_of(rows: Any) -> Profile | None:
+    """A Profile from the rows of a _profile_select (extra columns ignored)."""
+    if not rows:
+        return None
+    pid, email, name, organisation = rows[0][:4]
+    roles = tuple(
+        RoleInCohort(cid, key, cname, tz, role, level, lname, mname, tenant)
+        for _p, _e, _n, _o, cid, key, cname, tz, role, level, lname, mname, tenant, *_extra in rows
+        if cid is not None
+    )
+    return Profile(pid, email, name, organisation, roles)
 
 
 class Directory:
@@ -203,16 +223,7 @@ class Directory:
     async def profile(self, person_id: int) -> Profile | None:
         """The person with all their roles, names of leader and mentor included (one query)."""
         async with self.db.sessions() as session:
-            rows = (await session.execute(_PROFILE_QUERY, {"person_id": person_id})).all()
-        if not rows:
-            return None
-        pid, email, name, organisation = rows[0][:4]
-        roles = tuple(
-            RoleInCohort(cid, key, cname, tz, role, level, lname, mname, tenant)
-            for _p, _e, _n, _o, cid, key, cname, tz, role, level, lname, mname, tenant in rows
-            if cid is not None
-        )
-        return Profile(pid, email, name, organisation, roles)
+            return _profile_of((await session.execute(_PROFILE_QUERY, {"person_id": person_id})).all())
 
     async def sessions(self, cohort_ids: tuple[int, ...]) -> dict[int, list[Session]]:
         """The calendar of each cohort."""
@@ -224,15 +235,15 @@ class Directory:
                 out[cid].append(Session(key, part, starts, ends, venue))
         return out
 
-    async def find_known(self, identity: TeamsIdentity, conversation_id: str) -> tuple[int | None, bool | None]:
-        """The sender's person id and whether this chat is stored, in one query; (None, None) when unknown."""
+    async def known_profile(self, identity: TeamsIdentity, conversation_id: str) -> tuple[Profile | None, bool]:
+        """The sender's profile by AAD id and whether this chat is stored, in one query; (None, False) when unknown."""
         if not identity.aad_object_id:
-            return None, None
+            return None, False
         async with self.db.sessions() as session:
-            row = (await session.execute(
-                _KNOWN_QUERY, {"aad": identity.aad_object_id, "cid": conversation_id, "tenant": identity.tenant_id}
-            )).first()
-        return (row[0], bool(row[1])) if row is not None else (None, None)
+            rows = (await session.execute(
+                _KNOWN_PROFILE_QUERY, {"aad": identity.aad_object_id, "cid": conversation_id, "tenant": identity.tenant_id}
+            )).all()
+        return _profile_of(rows), bool(rows and rows[0][-1])
 
     async def mark_unreachable(self, conversation_id: str, reason: str) -> None:
         """The bot can no longer write here (uninstalled, blocked, removed)."""

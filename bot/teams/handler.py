@@ -237,11 +237,6 @@ class CompanionBot(TeamsActivityHandler):
     async def _person(self, ctx: TurnContext, account: ChannelAccount | None = None) -> int | None:
         """Find (and link) the sender; store their 1:1 chat the first time we see it."""
         identity = identity_of(ctx.activity, account)
-        if account is None and is_personal(ctx.activity):
-            # the everyday case, a known person in a stored chat, costs one query
-            known, has_chat = await self.directory.find_known(identity, ctx.activity.conversation.id)
-            if known is not None and has_chat:
-                return known
         person_id = await self.directory.find(identity)
         if person_id is None:
             person_id = await self.directory.link(await self._identify(ctx, account))
@@ -260,9 +255,18 @@ class CompanionBot(TeamsActivityHandler):
         profile = await self.directory.profile(person_id) if person_id is not None else None
         return scope_to_tenant(profile, identity_of(ctx.activity).tenant_id) if profile is not None else None
 
+    async def _sender(self, ctx: TurnContext, account: ChannelAccount | None = None) -> Profile | None:
+        """The sender's tenant-scoped profile, found (and linked, their chat stored) as _person does."""
+        if account is None and is_personal(ctx.activity):
+            # the everyday case, a known person in a stored chat, costs one query
+            identity = identity_of(ctx.activity)
+            profile, has_chat = await self.directory.known_profile(identity, ctx.activity.conversation.id)
+            if profile is not None and has_chat:
+                return scope_to_tenant(profile, identity.tenant_id)
+        return await self._profile(ctx, await self._person(ctx, account))
+
     async def _greet(self, ctx: TurnContext, account: ChannelAccount | None = None) -> None:
-        person_id = await self._person(ctx, account)
-        profile = await self._profile(ctx, person_id)
+        profile = await self._sender(ctx, account)
         if profile is None or not profile.roles:
             await self._send(ctx, self.guide.not_rostered(identity_of(ctx.activity, account).name))
             return
@@ -272,8 +276,7 @@ class CompanionBot(TeamsActivityHandler):
         if not is_personal(turn_context.activity):
             await on_channel_message(self, turn_context)
             return
-        person_id = await self._person(turn_context)
-        profile = await self._profile(turn_context, person_id)
+        profile = await self._sender(turn_context)
         if profile is None or not profile.roles:
             await self._send(turn_context, self.guide.not_rostered(turn_context.activity.from_property.name or ""))
             return
@@ -347,8 +350,7 @@ class CompanionBot(TeamsActivityHandler):
             data["verb"] = action["verb"]
         if not is_personal(turn_context.activity):
             return await on_channel_invoke(self, turn_context, data)
-        person_id = await self._person(turn_context)
-        profile = await self._profile(turn_context, person_id)
+        profile = await self._sender(turn_context)
         if profile is None or not profile.roles:
             return _card_response(cards.render("not_rostered", {"name": turn_context.activity.from_property.name or ""}))
         try:
