@@ -12,12 +12,14 @@ from typing import Any, AsyncIterator, Callable, Iterator
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy import select
 
 from app import create_app
 from bot.config import REPO_ROOT, Settings
 from bot.content_loader import load_programme
 from bot.domain.programme import Programme
 from bot.storage.db import Database
+from bot.storage.models import Conversation, Person
 from tests import pgdb
 from tests.fakes.connector import FakeConnector
 
@@ -44,6 +46,20 @@ def teams_activity(name: str, **overrides: Any) -> dict[str, Any]:
     activity = copy.deepcopy(activity)
     activity.update(overrides)
     return activity
+
+
+def personal_chat(person_id: int, service_url: str) -> Conversation:
+    """A stored 1:1 chat `a:<person id>` with the bot, as an install or the Graph sync leaves it."""
+    cid = f"a:{person_id}"
+    return Conversation(conversation_id=cid, kind="personal", person_id=person_id, service_url=service_url,
+                        reference={"conversation": {"id": cid}})
+
+
+async def store_chats(db: Database, service_url: str) -> None:
+    """Everyone on the roster has opened the chat with the bot."""
+    async with db.sessions() as s, s.begin():
+        for person in await s.scalars(select(Person)):
+            s.add(personal_chat(person.id, service_url))
 
 
 @pytest.fixture

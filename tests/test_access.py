@@ -31,7 +31,7 @@ from bot.storage.models import (
     Progress,
     ReadinessAssessment,
 )
-from tests.conftest import NOW, start_server, teams_activity
+from tests.conftest import NOW, start_server, store_chats, teams_activity
 from tests.fakes.connector import FakeConnector, card_text
 from tests.test_digital_track import Clock
 from tests.test_edge import EXAMPLE_COHORT, seed
@@ -59,10 +59,7 @@ async def world(db: Database, programme: Any, settings: Settings, connector: Fak
     await RosterService(db).import_roster("hold-2028", parse_roster(roster, "r.csv"), "r.csv")
     server = await start_server(settings, Clock(NOW))
     await server.app[CORE].planner.replan("hold-2027")
-    async with db.sessions() as s, s.begin():
-        for person in await s.scalars(select(Person)):
-            s.add(Conversation(conversation_id=f"a:{person.id}", kind="personal", person_id=person.id,
-                               service_url=connector.url, reference={"conversation": {"id": f"a:{person.id}"}}))
+    await store_chats(db, connector.url)
     yield server
     await server.close()
 

@@ -15,7 +15,7 @@ from bot.config import REPO_ROOT, Settings
 from bot.content_loader import load_programme
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Membership, Person
-from tests.conftest import ACTIVITIES, Server, require_shared, start_server
+from tests.conftest import ACTIVITIES, Server, personal_chat, require_shared, start_server
 from tests.fakes.connector import FakeConnector
 from tests.test_cards import _strings
 from tests.test_edge import seed
@@ -216,8 +216,7 @@ async def test_user_text_in_a_broadcast_reaches_others_as_valid_cards_verbatim(
             if person.email == "lars.admin@lead.example":
                 person.name = HOSTILE_NAME  # the admin's own name is user text too
             else:
-                s.add(Conversation(conversation_id=f"a:{person.id}", kind="personal", person_id=person.id,
-                                   service_url=connector.url, reference={"conversation": {"id": f"a:{person.id}"}}))
+                s.add(personal_chat(person.id, connector.url))
 
     response = await server.post(message_from("lars.admin@lead.example", f"udsend all {HOSTILE_TEXT}", connector, 7))
 

@@ -27,7 +27,7 @@ from bot.storage.models import (
     ReadinessAssessment,
 )
 from bot.yamlfile import load_yaml_text
-from tests.conftest import NOW, SHARED, require_shared, start_server
+from tests.conftest import NOW, SHARED, require_shared, start_server, store_chats
 from tests.fakes.connector import FakeConnector, card_text
 from tests.test_digital_track import Clock
 from tests.test_edge import seed
@@ -156,10 +156,7 @@ async def world(db: Database, programme: Any, settings: Any, clock: Clock, conne
     await seed(db, programme)
     server = await start_server(settings, clock)
     await server.app[CORE].planner.replan("hold-2027")
-    async with db.sessions() as s, s.begin():
-        for person in await s.scalars(select(Person)):
-            s.add(Conversation(conversation_id=f"a:{person.id}", kind="personal", person_id=person.id,
-                               service_url=connector.url, reference={"conversation": {"id": f"a:{person.id}"}}))
+    await store_chats(db, connector.url)
     yield server
     await server.close()
 

@@ -114,6 +114,14 @@ async def only_question(db: Database) -> Question:
         return q
 
 
+async def handed_off(loop: Server, connector: FakeConnector, db: Database) -> tuple[Question, str]:
+    """Anna's QUESTION handed off: the question and the id of its card in the channel."""
+    await loop.post(chat("anna", QUESTION, connector))
+    await drain(loop)
+    q = await only_question(db)
+    return q, await card_root(db, q.id)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(NOW)
@@ -181,10 +189,7 @@ async def test_unknown_question_goes_to_the_channel_and_the_answer_comes_back_an
 async def test_a_reply_without_mention_answers_and_a_second_answer_is_not_sent(
     loop: Server, connector: FakeConnector, db: Database
 ) -> None:
-    await loop.post(chat("anna", QUESTION, connector))
-    await drain(loop)
-    q = await only_question(db)
-    root = await card_root(db, q.id)
+    q, root = await handed_off(loop, connector, db)
     await loop.post(in_channel("sofie", ANSWER, connector, root=root, entities=[]))
     await drain(loop)
     await loop.post(in_channel("lars", "Ja, hvis den er rolig.", connector, root=root))
@@ -198,10 +203,7 @@ async def test_a_reply_without_mention_answers_and_a_second_answer_is_not_sent(
 async def test_someone_who_is_not_an_instructor_is_refused_politely_and_nothing_changes(
     loop: Server, connector: FakeConnector, db: Database
 ) -> None:
-    await loop.post(chat("anna", QUESTION, connector))
-    await drain(loop)
-    q = await only_question(db)
-    root = await card_root(db, q.id)
+    q, root = await handed_off(loop, connector, db)
     async with db.sessions() as s:
         before = await s.scalar(select(func.count()).select_from(OutboxMessage))
     for key in ("bo", "stranger"):
@@ -224,10 +226,7 @@ async def test_posts_in_other_threads_of_the_team_are_ignored(loop: Server, conn
 async def test_card_answer_with_faq_unticked_is_relayed_but_not_reused(
     loop: Server, connector: FakeConnector, db: Database
 ) -> None:
-    await loop.post(chat("anna", QUESTION, connector))
-    await drain(loop)
-    q = await only_question(db)
-    root = await card_root(db, q.id)
+    q, root = await handed_off(loop, connector, db)
     thread = {"id": f"{CHANNEL};messageid={root}", "conversationType": "channel", "isGroup": True, "tenantId": TENANT}
     data = {"verb": "question-answer", "question": q.id, "answer": ANSWER, "faq": "false"}
 
@@ -249,10 +248,7 @@ async def test_card_answer_with_faq_unticked_is_relayed_but_not_reused(
 
 
 async def test_action_submit_fallback_in_the_channel_answers_too(loop: Server, connector: FakeConnector, db: Database) -> None:
-    await loop.post(chat("anna", QUESTION, connector))
-    await drain(loop)
-    q = await only_question(db)
-    root = await card_root(db, q.id)
+    q, root = await handed_off(loop, connector, db)
     submit = teams_activity("message-action-submit-value-channel", serviceUrl=connector.url)
     submit["from"] = _who("sofie", connector)
     submit["conversation"] = {**submit["conversation"], "id": f"{CHANNEL};messageid={root}", "tenantId": TENANT}
@@ -294,10 +290,7 @@ async def test_one_reminder_after_24_working_hours_in_the_thread(
     loop: Server, connector: FakeConnector, db: Database, clock: Clock
 ) -> None:
     clock.now = datetime(2027, 1, 8, 10, 0, tzinfo=TZ)  # a Friday morning
-    await loop.post(chat("anna", QUESTION, connector))
-    await drain(loop)
-    q = await only_question(db)
-    root = await card_root(db, q.id)
+    q, root = await handed_off(loop, connector, db)
     core, sender = loop.app[CORE], loop.app[SENDER]
 
     clock.now = datetime(2027, 1, 11, 9, 0, tzinfo=TZ)  # Monday: 14 + 9 working hours, the weekend does not count

@@ -15,9 +15,9 @@ from bot.domain.buddies import Candidate, check_groups, suggest_groups
 from bot.services.buddies import BuddyError
 from bot.services.nudging import ActionError
 from bot.storage.db import Database
-from bot.storage.models import Conversation, Person, PlannedDelivery
+from bot.storage.models import Person, PlannedDelivery
 from scheduler.setup import DAILY_JOB_ID, TICK_JOB_ID, create_scheduler
-from tests.conftest import NOW, Server, start_server
+from tests.conftest import NOW, Server, start_server, store_chats
 from tests.fakes.connector import FakeConnector, card_text
 from tests.test_digital_track import Clock
 from tests.test_edge import seed
@@ -80,10 +80,7 @@ async def cohort(db: Database, programme: Any, settings: Any, clock: Clock, conn
     await core.planner.replan("hold-2027")
     groups = await core.buddies.suggest("hold-2027")
     # everyone has opened the chat with the bot (the Graph sync will do this in production)
-    async with db.sessions() as s, s.begin():
-        for person in await s.scalars(select(Person)):
-            s.add(Conversation(conversation_id=f"a:{person.id}", kind="personal", person_id=person.id,
-                               service_url=connector.url, reference={"conversation": {"id": f"a:{person.id}"}}))
+    await store_chats(db, connector.url)
     yield server, groups
     await server.close()
 
