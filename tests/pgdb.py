@@ -72,19 +72,20 @@ def _ensure_template(base_url: str) -> str:
 
 def fresh_database(base_url: str) -> str:
     """The URL of a new, migrated, empty database on the same cluster as base_url."""
-    with _lock:
-        template = _ensure_template(base_url)
-        name = f"{_prefix(base_url)}_{next(_numbers)}"
-        _run(lambda: _execute(base_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        _created.append(name)
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    return _new_database(base_url, migrated=True)
 
 
 def empty_database(base_url: str) -> str:
     """The URL of a new database with no schema at all (for migration tests)."""
+    return _new_database(base_url, migrated=False)
+
+
+def _new_database(base_url: str, *, migrated: bool) -> str:
+    """Create a database (a copy of the migrated template, or bare) and remember it for dropping."""
     with _lock:
+        template = f' TEMPLATE "{_ensure_template(base_url)}"' if migrated else ""
         name = f"{_prefix(base_url)}_{next(_numbers)}"
-        _run(lambda: _execute(base_url, f'CREATE DATABASE "{name}"'))
+        _run(lambda: _execute(base_url, f'CREATE DATABASE "{name}"{template}'))
         _created.append(name)
     return make_url(base_url).set(database=name).render_as_string(hide_password=False)
 
