@@ -20,14 +20,20 @@ async def tick(planner: Planner, sender: Sender | None, clock: Callable[[], date
     return released
 
 
+async def question_sla(core: Core, sender: Sender | None, clock: Callable[[], datetime]) -> int:
+    """One reminder in the instructors' channel for each question open longer than the working-hours limit."""
+    reminded = await core.desk.remind_overdue(clock())
+    if reminded and sender is not None:
+        sender.wake()
+    return reminded
+
+
 async def daily(core: Core, sender: Sender | None, clock: Callable[[], datetime]) -> dict[str, int]:
     """Daily housekeeping, one step per concern; each step is idempotent for the day it runs on."""
     now = clock()
     done: dict[str, int] = {}
     # One gentle reminder for nudges nobody acted on.
     done["nudge_reminders"] = await core.nudging.remind_unacted(now)
-    # One reminder in the instructors' channel for questions open longer than the working-hours limit.
-    done["question_reminders"] = await core.desk.remind_overdue(now)
     # Erase the personal data of cohorts whose last activity is RETENTION_DAYS ago (logged per cohort).
     done["retention_people"] = sum(r.people_erased for r in await core.privacy.apply_retention(now))
     if any(done.values()) and sender is not None:

@@ -15,6 +15,10 @@ from scheduler import jobs
 
 TICK_JOB_ID = "plan-tick"
 DAILY_JOB_ID = "daily-housekeeping"
+QUESTION_SLA_JOB_ID = "question-sla"
+# Working hours only grow in working hours, so a question falls due then; checked this often, the
+# reminder reaches the instructors within minutes of its deadline instead of at the next daily run.
+QUESTION_SLA_MINUTES = 15
 
 
 def create_scheduler(
@@ -41,6 +45,19 @@ def create_scheduler(
         coalesce=True,  # missed ticks collapse into one: the tick itself catches up
         misfire_grace_time=None,  # run late rather than never
         next_run_time=clock(),  # first tick at start: catch up after downtime
+    )
+    scheduler.add_job(
+        jobs.question_sla,
+        "interval",
+        minutes=QUESTION_SLA_MINUTES,
+        args=(core, sender, clock),
+        id=QUESTION_SLA_JOB_ID,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,  # a late check is still right: the deadline is in the data, not the run time
+        # Every replica runs it: each reminder is claimed on its question row (reminded_at, set by a
+        # conditional UPDATE) and keyed in the outbox, so two replicas never remind twice.
     )
     runs = JobRuns(db or core.planner.db, worker_id or (sender.worker_id if sender is not None else "scheduler"))
     scheduler.add_job(
