@@ -291,10 +291,7 @@ class Driver:
 
     async def start(self) -> None:
         await self.connector.start()
-        who = self.template["from"]
-        self.connector.members[who["id"]] = {"id": who["id"], "name": who.get("name"),
-                                             "aadObjectId": who.get("aadObjectId"),
-                                             "email": ANNA, "userPrincipalName": ANNA}
+        self.connector.know(self.template["from"], ANNA)
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.concurrency),
                                           timeout=aiohttp.ClientTimeout(total=30))
 

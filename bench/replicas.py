@@ -116,9 +116,7 @@ async def inbound(n: int, args: argparse.Namespace, dbs: Databases, logs: Path) 
     template = json.loads(load.PAYLOAD.read_text(encoding="utf-8"))
     connector = FakeConnector()
     await connector.start()
-    who = template["from"]
-    connector.members[who["id"]] = {"id": who["id"], "name": who.get("name"), "aadObjectId": who.get("aadObjectId"),
-                                    "email": load.ANNA, "userPrincipalName": load.ANNA}
+    connector.know(template["from"], load.ANNA)
     url = await dbs.fresh(f"inbound{n}")
     await load.seed(url)
     replicas = [Replica(url, logs / f"inbound{n}-{i}.log") for i in range(n)]

@@ -127,11 +127,7 @@ async def azure_server(
 def message(connector: FakeConnector, **over: Any) -> dict[str, Any]:
     """The recorded personal-chat message from the rostered talent, aimed at the fake connector."""
     activity = teams_activity("message-personal-chat-recorded", text="næste", serviceUrl=connector.url, **over)
-    who = activity["from"]
-    connector.members[who["id"]] = {
-        "id": who["id"], "name": who.get("name"), "aadObjectId": who.get("aadObjectId"),
-        "email": ANNA, "userPrincipalName": ANNA,
-    }
+    connector.know(activity["from"], ANNA)
     return activity
 
 

@@ -12,7 +12,7 @@ from bot.storage.db import Database
 from bot.storage.models import OutboxMessage, PlannedDelivery, Progress
 from tests.conftest import NOW, Server, start_server, teams_activity
 from tests.fakes.connector import FakeConnector, card_text
-from tests.test_edge import ANNA, as_member, personal_message, seed
+from tests.test_edge import ANNA, personal_message, seed
 
 
 class Clock:
@@ -37,7 +37,7 @@ async def track(db: Database, programme: Any, settings: Any, connector: FakeConn
     core = server.app[CORE]
     await core.planner.replan("hold-2027")
     hello = personal_message("hej", connector)
-    connector.members[hello["from"]["id"]] = as_member(hello, ANNA)
+    connector.know(hello["from"], ANNA)
     await server.post(hello)
     connector.clear()
     yield server

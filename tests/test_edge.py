@@ -37,13 +37,6 @@ def personal_message(text: str, connector: FakeConnector, **over: Any) -> dict[s
     return activity
 
 
-def as_member(activity: dict[str, Any], email: str) -> dict[str, Any]:
-    """The member-lookup answer Teams gives for the sender of an activity."""
-    who = activity["from"]
-    return {"id": who["id"], "name": who.get("name"), "aadObjectId": who.get("aadObjectId"), "email": email,
-            "userPrincipalName": email}
-
-
 @pytest.fixture
 async def seeded(db: Database, programme: Any) -> Database:
     await seed(db, programme)
@@ -54,7 +47,7 @@ async def test_message_from_rostered_talent_links_them_and_answers_next(
     seeded: Database, server: Server, connector: FakeConnector
 ) -> None:
     activity = personal_message("næste", connector)
-    connector.members[activity["from"]["id"]] = as_member(activity, "Anna.Talent@aalborg.example")
+    connector.know(activity["from"], "Anna.Talent@aalborg.example")
 
     response = await server.post(activity)
 
@@ -76,7 +69,7 @@ async def test_second_message_is_recognised_by_aad_id_without_member_lookup(
     seeded: Database, server: Server, connector: FakeConnector
 ) -> None:
     activity = personal_message("hjælp", connector)
-    connector.members[activity["from"]["id"]] = as_member(activity, ANNA)
+    connector.know(activity["from"], ANNA)
     await server.post(activity)
     connector.members.clear()  # a second lookup would now fail
     await server.post(personal_message("hvad skal jeg nu?", connector))
@@ -90,7 +83,7 @@ async def test_everyday_turn_costs_two_statements_and_a_new_chat_is_still_stored
     seeded: Database, server: Server, connector: FakeConnector
 ) -> None:
     first = personal_message("hjælp", connector)
-    connector.members[first["from"]["id"]] = as_member(first, ANNA)
+    connector.know(first["from"], ANNA)
     await server.post(first)
     statements: list[str] = []
 
@@ -121,7 +114,7 @@ async def test_everyday_turn_costs_two_statements_and_a_new_chat_is_still_stored
 
 async def test_help_lists_the_commands(seeded: Database, server: Server, connector: FakeConnector) -> None:
     activity = personal_message("Hjælp", connector)
-    connector.members[activity["from"]["id"]] = as_member(activity, ANNA)
+    connector.know(activity["from"], ANNA)
     await server.post(activity)
     text = connector.texts()[-1]
     for command in ("næste", "materialer", "spørg", "hjælp"):
@@ -130,7 +123,7 @@ async def test_help_lists_the_commands(seeded: Database, server: Server, connect
 
 async def test_unknown_text_gets_a_helpful_answer(seeded: Database, server: Server, connector: FakeConnector) -> None:
     activity = personal_message("blå bananer {{ \"", connector)
-    connector.members[activity["from"]["id"]] = as_member(activity, ANNA)
+    connector.know(activity["from"], ANNA)
     response = await server.post(activity)
     assert response.status in (200, 201)
     text = connector.texts()[-1]
@@ -142,7 +135,7 @@ async def test_stranger_gets_polite_card_and_nothing_is_stored(
     seeded: Database, server: Server, connector: FakeConnector
 ) -> None:
     activity = personal_message("næste", connector)
-    connector.members[activity["from"]["id"]] = as_member(activity, "stranger@elsewhere.example")
+    connector.know(activity["from"], "stranger@elsewhere.example")
     await server.post(activity)
     assert "kan ikke finde dig på deltagerlisten" in connector.texts()[-1]
     async with seeded.sessions() as s:
@@ -156,10 +149,10 @@ async def test_personal_install_welcomes_with_name_role_and_next_activity(
     activity = teams_activity("conversationUpdate-membersAdded-personal-install", serviceUrl=connector.url)
     activity["conversation"]["id"] = "a:install-chat-1"
     activity["from"]["aadObjectId"] = "aad-bo-1"
-    connector.members[activity["from"]["id"]] = as_member(activity, "bo.talent@rn.example")
+    connector.know(activity["from"], "bo.talent@rn.example")
     # botbuilder looks up every added member; the doc payload spells the user id differently there.
     for member in activity["membersAdded"]:
-        connector.members[member["id"]] = {**as_member(activity, "bo.talent@rn.example"), "id": member["id"]}
+        connector.know({**activity["from"], "id": member["id"]}, "bo.talent@rn.example")
 
     response = await server.post(activity)
 
@@ -243,7 +236,7 @@ async def test_healthz_is_503_when_database_is_gone(tmp_path: Path, settings: An
 
 async def test_a_known_question_is_answered_with_its_source(seeded: Database, server: Server, connector: FakeConnector) -> None:
     activity = personal_message("Hvor mange buddy-møder skal jeg holde?", connector)
-    connector.members[activity["from"]["id"]] = as_member(activity, ANNA)
+    connector.know(activity["from"], ANNA)
     await server.post(activity)
     text = connector.texts()[-1]
     assert "Fra:" in text and "forstod jeg ikke" not in text
@@ -253,6 +246,6 @@ async def test_an_out_of_scope_question_is_not_answered_with_false_confidence(
     seeded: Database, server: Server, connector: FakeConnector
 ) -> None:
     activity = personal_message("Hvordan søger jeg barsel?", connector)
-    connector.members[activity["from"]["id"]] = as_member(activity, ANNA)
+    connector.know(activity["from"], ANNA)
     await server.post(activity)
     assert "Fra:" not in connector.texts()[-1]

@@ -50,7 +50,7 @@ class Clock:
 def _who(key: str, connector: FakeConnector) -> dict[str, Any]:
     email, name = PEOPLE[key]
     who = {"id": f"29:user-{key}", "name": name, "aadObjectId": f"aad-{key}"}
-    connector.members[who["id"]] = {**who, "email": email, "userPrincipalName": email}
+    connector.know(who, email)
     return who
 
 

@@ -13,7 +13,7 @@ from bot.delivery.connector import ConnectorClient, NoToken
 from bot.teams.replies import DirectReplies, ReplyFailed, reply_body
 from tests.conftest import Server, teams_activity
 from tests.fakes.connector import FakeConnector
-from tests.test_edge import as_member, personal_message, seeded  # noqa: F401 (fixture)
+from tests.test_edge import personal_message, seeded  # noqa: F401 (fixture)
 
 CARD = {"contentType": "application/vnd.microsoft.card.adaptive", "content": {"type": "AdaptiveCard", "version": "1.5"}}
 
@@ -125,7 +125,7 @@ async def test_the_server_replies_directly_to_the_incoming_message(
     seeded: Any, server: Server, connector: FakeConnector  # noqa: F811
 ) -> None:
     activity = personal_message("næste", connector)
-    connector.members[activity["from"]["id"]] = as_member(activity, "anna.talent@aalborg.example")
+    connector.know(activity["from"], "anna.talent@aalborg.example")
     response = await server.post(activity)
     assert response.status in (200, 201)
     reply = connector.sent[-1]

@@ -26,7 +26,7 @@ from bot.yamlfile import load_yaml_file
 from tests.conftest import NOW, Server, start_server
 from tests.fakes.connector import FakeConnector, card_text
 from tests.test_digital_track import Clock
-from tests.test_edge import as_member, personal_message
+from tests.test_edge import personal_message
 
 EXAMPLE_COHORT = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
 KEY = "hold-2027"
@@ -312,7 +312,7 @@ def message_from(email: str, text_: str, connector: FakeConnector, n: int) -> di
     activity = personal_message(text_, connector)
     activity["from"] = {"id": f"29:user-{n}", "name": email, "aadObjectId": f"00000000-0000-0000-0000-{n:012d}"}
     activity["conversation"] = {**activity["conversation"], "id": f"a:conversation-{n}"}
-    connector.members[activity["from"]["id"]] = as_member(activity, email)
+    connector.know(activity["from"], email)
     return activity
 
 

@@ -22,7 +22,7 @@ from bot.yamlfile import load_yaml_text
 from tests.conftest import NOW, start_server, teams_activity
 from tests.fakes.connector import FakeConnector, card_text
 from tests.test_digital_track import Clock
-from tests.test_edge import EXAMPLE_COHORT, as_member, personal_message
+from tests.test_edge import EXAMPLE_COHORT, personal_message
 
 TA, TB = "11111111-aaaa-4aaa-8aaa-000000000001", "22222222-bbbb-4bbb-8bbb-000000000002"
 HEADER = "email,name,role,organisation,level,leader_email,mentor_email\n"
@@ -59,7 +59,7 @@ def message(text: str, connector: FakeConnector, *, n: int, tenant: str | None, 
         activity["conversation"]["tenantId"] = tenant
         activity["channelData"] = {"tenant": {"id": tenant}}
     if email:
-        connector.members[activity["from"]["id"]] = as_member(activity, email)
+        connector.know(activity["from"], email)
     return activity
 
 

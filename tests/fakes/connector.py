@@ -31,6 +31,12 @@ class FakeConnector:
     url: str = ""
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
+    def know(self, account: dict[str, Any], email: str) -> None:
+        """Answer Teams' member lookup for `account` (an activity's `from`) with `email` as mail and UPN."""
+        self.members[account["id"]] = {"id": account["id"], "name": account.get("name"),
+                                       "aadObjectId": account.get("aadObjectId"), "email": email,
+                                       "userPrincipalName": email}
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v3/conversations/{cid}/activities", self._post)
