@@ -13,13 +13,13 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.config import ConfigError, Settings
-from bot.content_loader import load_content
+from bot.content.materials import load_content
 from bot.services.core import Core, build_core
 from bot.delivery.connector import ConnectorClient, token_provider
 from bot.delivery.sender import Sender
 from bot.domain.errors import FileErrors
 from bot.logsetup import setup_logging
-from bot.report_html import render_html
+from bot.report.html import render_html
 from bot.storage.db import Database
 from bot.teams.auth import create_authentication
 from bot.teams.endpoint import handle_messages

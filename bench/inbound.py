@@ -92,12 +92,12 @@ def echo_app() -> web.Application:
 
 async def seed(database_url: str) -> None:
     """The example cohort (kick-off 12 Jan 2027) with the demo roster, as tests/test_edge.seed."""
-    from bot.content_loader import load_programme
-    from bot.domain.cohort import parse_cohort
+    from bot.content.programme import load_programme
+    from bot.content.cohort import parse_cohort
     from bot.domain.roster import parse_roster
     from bot.services.roster import RosterService
     from bot.storage.db import Database
-    from bot.yamlfile import load_yaml_file
+    from bot.content.yamlfile import load_yaml_file
 
     programme = load_programme(REPO_ROOT / "content")
     db = Database(database_url)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app import create_app
 from bot.config import REPO_ROOT, Settings
-from bot.content_loader import load_programme
+from bot.content.programme import load_programme
 from bot.domain.programme import Programme
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Person

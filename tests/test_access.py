@@ -49,8 +49,8 @@ async def world(db: Database, programme: Any, settings: Settings, connector: Fak
     await seed(db, programme)
     # a second cohort with its own admin, in the same (tenant-less) deployment
     text = EXAMPLE_COHORT.read_text(encoding="utf-8").replace("key: hold-2027", "key: hold-2028")
-    from bot.domain.cohort import parse_cohort
-    from bot.yamlfile import load_yaml_text
+    from bot.content.cohort import parse_cohort
+    from bot.content.yamlfile import load_yaml_text
 
     await RosterService(db).import_cohort(parse_cohort(load_yaml_text(text, "c.yaml"), "c.yaml", programme))
     roster = "email,name,role,organisation,level,leader_email,mentor_email\n" \

@@ -25,12 +25,12 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
 from bot.config import REPO_ROOT, Settings
-from bot.domain.cohort import parse_cohort
+from bot.content.cohort import parse_cohort
 from bot.domain.roster import parse_roster
 from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Person
-from bot.yamlfile import load_yaml_file
+from bot.content.yamlfile import load_yaml_file
 from botframework.connector.auth import MicrosoftAppCredentials
 from tests.conftest import Server, database_url, start_server, teams_activity
 from tests.fakes.connector import FakeConnector
@@ -74,7 +74,7 @@ def azure_settings(tmp_path: Path, issuer: FakeOpenIdIssuer) -> Settings:
 
 async def seed(db: Database) -> None:
     """The example cohort with the demo roster (Anna is on it, not yet linked to Teams)."""
-    from bot.content_loader import load_programme
+    from bot.content.programme import load_programme
 
     programme = load_programme(REPO_ROOT / "content")
     service = RosterService(db)

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import REPO_ROOT
-from bot.content_loader import load_programme, parse_programme
+from bot.content.programme import load_programme, parse_programme
 from bot.domain.errors import FileErrors
 from bot.domain.programme import ACTIVITY_KEYS, Programme
-from bot.yamlfile import load_yaml_text
+from bot.content.yamlfile import load_yaml_text
 
 PROGRAMME_TEXT = (REPO_ROOT / "content" / "programme.yaml").read_text(encoding="utf-8")
 

@@ -179,9 +179,9 @@ async def test_changed_material_after_send_gives_one_update_notice(track: Server
 async def test_moving_a_date_after_a_send_moves_the_rest_and_resends_nothing(
     track: Server, connector: FakeConnector, db: Database, programme: Any, clock: Clock
 ) -> None:
-    from bot.domain.cohort import parse_cohort
+    from bot.content.cohort import parse_cohort
     from bot.services.roster import RosterService
-    from bot.yamlfile import load_yaml_text
+    from bot.content.yamlfile import load_yaml_text
     from tests.test_edge import EXAMPLE_COHORT
 
     await tick_and_send(track)  # the intro goes out

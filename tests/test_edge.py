@@ -9,12 +9,12 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from bot.config import REPO_ROOT
-from bot.domain.cohort import parse_cohort
+from bot.content.cohort import parse_cohort
 from bot.domain.roster import parse_roster
 from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Person
-from bot.yamlfile import load_yaml_file
+from bot.content.yamlfile import load_yaml_file
 from tests.conftest import Server, start_server, teams_activity
 from tests.fakes.connector import FakeConnector
 

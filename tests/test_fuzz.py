@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from app import DATABASE
 from bot.config import REPO_ROOT, Settings
-from bot.content_loader import load_programme
+from bot.content.programme import load_programme
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Membership, Person
 from tests.conftest import ACTIVITIES, Server, personal_chat, require_shared, start_server

@@ -15,7 +15,7 @@ from bot.domain.calendar import Session
 from bot.domain.completion import CompletionRule, assess, expand_required
 from bot.domain.errors import FileErrors
 from bot.domain.readiness import ReadinessError, place, recommendation
-from bot.services.growth import load_growth_content, parse_growth_content
+from bot.content.growth import load_growth_content, parse_growth_content
 from bot.services.nudging import ActionError
 from bot.storage.db import Database
 from bot.storage.models import (
@@ -26,7 +26,7 @@ from bot.storage.models import (
     PlannedDelivery,
     ReadinessAssessment,
 )
-from bot.yamlfile import load_yaml_text
+from bot.content.yamlfile import load_yaml_text
 from tests.conftest import NOW, SHARED, require_shared, start_server, store_chats
 from tests.fakes.connector import FakeConnector, card_text
 from tests.test_digital_track import Clock

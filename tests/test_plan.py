@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.config import REPO_ROOT, Settings
-from bot.content_loader import load_content
+from bot.content.materials import load_content
 from bot.domain.calendar import Session
 from bot.domain.materials import Timing
 from bot.domain.plan import Member, plan_materials

@@ -13,7 +13,7 @@ from bot.qa.evaluate import evaluate, load_labelled
 from bot.qa.index import Entry, QuestionIndex
 from bot.qa.loader import content_entries, load_faq, parse_faq
 from bot.qa.text import analyse, normalise, term, terms
-from bot.yamlfile import load_yaml_text
+from bot.content.yamlfile import load_yaml_text
 
 CONTENT = REPO_ROOT / "content"
 LABELLED = REPO_ROOT / "tests" / "qa_questions.yaml"

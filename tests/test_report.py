@@ -15,14 +15,14 @@ from sqlalchemy import select, text
 
 from app import CORE
 from bot.config import REPO_ROOT
-from bot.domain.cohort import parse_cohort
+from bot.content.cohort import parse_cohort
 from bot.domain.roster import parse_roster
-from bot.report_html import render_html
-from bot.services.report import sign
+from bot.report.html import render_html
+from bot.report.links import sign
 from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import Cohort, Person, PlannedDelivery, Progress, Question
-from bot.yamlfile import load_yaml_file
+from bot.content.yamlfile import load_yaml_file
 from tests.conftest import NOW, Server, start_server
 from tests.fakes.connector import FakeConnector, card_text
 from tests.test_digital_track import Clock
@@ -377,8 +377,8 @@ async def test_cli_report_writes_html_and_csv_and_attendance_marks(settings: Any
 
 def test_report_settings_follow_the_programme_and_bad_numbers_name_their_line() -> None:
     from bot.domain.errors import FileErrors
-    from bot.services.report import load_report_settings, parse_report_settings
-    from bot.yamlfile import load_yaml_text
+    from bot.content.report import load_report_settings, parse_report_settings
+    from bot.content.yamlfile import load_yaml_text
 
     shipped = load_report_settings(REPO_ROOT / "content")
     assert (shipped.completion_target, shipped.expectations_target) == (0.95, 0.80)

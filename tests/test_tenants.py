@@ -11,14 +11,14 @@ from app import CORE
 from bot.cli import main
 from bot.config import Settings
 from bot.domain.access import scope_to_tenant, visible_in_tenant
-from bot.domain.cohort import parse_cohort
+from bot.content.cohort import parse_cohort
 from bot.domain.errors import FileErrors
 from bot.domain.people import Profile, RoleInCohort
 from bot.domain.roster import parse_roster
 from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import AuditEntry, Base, Broadcast, Cohort, Conversation, OutboxMessage, Person
-from bot.yamlfile import load_yaml_text
+from bot.content.yamlfile import load_yaml_text
 from tests.conftest import NOW, start_server, teams_activity
 from tests.fakes.connector import FakeConnector, card_text
 from tests.test_digital_track import Clock

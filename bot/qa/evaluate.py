@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.domain.errors import FileError, FileErrors
 from bot.qa.index import Match, QuestionIndex, Thresholds
-from bot.yamlfile import LineDict, load_yaml_file
+from bot.content.yamlfile import LineDict, load_yaml_file
 
 
 @dataclass(frozen=True)

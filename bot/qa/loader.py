@@ -13,12 +13,12 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from bot.content_loader import FieldChecker
+from bot.content.fields import FieldChecker
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.materials import KIND_LABELS_DA, Materials
 from bot.domain.programme import ACTIVITY_KEYS, Activity, Programme
 from bot.qa.index import Entry, QuestionIndex, Thresholds
-from bot.yamlfile import LineDict, load_yaml_file
+from bot.content.yamlfile import LineDict, load_yaml_file
 
 FAQ_FILE = "faq.yaml"
 FAQ_FIELDS = ("id", "q", "alt", "a", "source", "activity")
@@ -229,7 +229,7 @@ def readiness_entries() -> list[Entry]:
 
 def content_entries(content_dir: Path) -> list[Entry]:
     """FAQ + programme + materials + readiness: everything the content/ folder answers."""
-    from bot.content_loader import load_content
+    from bot.content.materials import load_content
 
     programme, materials = load_content(content_dir)
     return [*load_faq(content_dir), *programme_entries(programme), *material_entries(materials, programme),

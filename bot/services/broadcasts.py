@@ -9,8 +9,9 @@ from typing import Callable
 from sqlalchemy import select
 
 from bot.services.messages import MessageBuilder
+from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
-from bot.storage.models import Broadcast, Cohort, Conversation, Membership, OutboxMessage, Person
+from bot.storage.models import Broadcast, Conversation, Membership, OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 BROADCAST_ROLES = ("talent", "leader", "all")
@@ -51,9 +52,7 @@ class Broadcaster:
             raise BroadcastError(f"Ukendt målgruppe {role!r}; brug talent, leader eller all.")
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
-            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
-            if cohort is None:
-                raise BroadcastError(f"Der findes intet hold med nøglen {cohort_key!r}.")
+            cohort = await get_cohort(session, cohort_key)
             query = (
                 select(Person.id, Person.email)
                 .join(Membership, Membership.person_id == Person.id)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from bot.domain.buddies import Candidate, check_groups, suggest_groups
 from bot.services.planning import Planner
+from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
 from bot.storage.models import BuddyMember, Cohort, Membership, Person
 
@@ -28,10 +29,7 @@ class Buddies:
         self.clock = clock
 
     async def _cohort(self, session: object, key: str) -> Cohort:
-        cohort = await session.scalar(select(Cohort).where(Cohort.key == key))  # type: ignore[attr-defined]
-        if cohort is None:
-            raise BuddyError(f"no cohort with key {key!r}")
-        return cohort
+        return await get_cohort(session, key)  # type: ignore[arg-type]
 
     async def _talents(self, session: object, cohort_id: int) -> list[tuple[Membership, Person]]:
         result = await session.execute(  # type: ignore[attr-defined]

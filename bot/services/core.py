@@ -6,31 +6,36 @@ from datetime import datetime
 from typing import Callable
 
 from bot.config import Settings
-from bot.content_loader import load_content, load_nudges
+from bot.content.growth import load_growth_content
+from bot.content.materials import load_content
+from bot.content.nudges import load_nudges
+from bot.content.report import load_report_settings
 from bot.domain.materials import Materials
 from bot.domain.nudges import Nudges
 from bot.domain.programme import Programme
 from bot.qa import QuestionIndex, load_index
+from bot.report.reports import Reports
 from bot.services.access import Access
 from bot.services.broadcasts import Broadcaster
 from bot.services.buddies import Buddies
 from bot.services.nudging import Nudging
 from bot.services.directory import Directory
-from bot.services.growth import Growth, load_growth_content
+from bot.services.growth import Growth
 from bot.services.guide import Guide
 from bot.services.learning import Learning
 from bot.services.messages import MessageBuilder
 from bot.services.planning import Planner
 from bot.services.privacy import Privacy
 from bot.services.questions import QuestionDesk
-from bot.services.report import Reports, load_report_settings
+from bot.services.roster import RosterService
 from bot.storage.db import Database
 
 
 @dataclass(frozen=True)
 class Core:
-    """Content and the use cases over one database."""
+    """Content and the use cases over one database (db is the handle they share)."""
 
+    db: Database
     programme: Programme
     materials: Materials
     nudges: Nudges
@@ -48,6 +53,7 @@ class Core:
     reports: Reports
     access: Access
     privacy: Privacy
+    roster: RosterService
 
 
 def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Core:
@@ -61,6 +67,7 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
     growth = Growth(db, programme, growth_content, clock, messages)
     questions = load_index(settings.content_dir)
     return Core(
+        db=db,
         programme=programme,
         materials=materials,
         nudges=nudges,
@@ -82,4 +89,5 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         ),
         access=Access(db, clock),
         privacy=Privacy(db, clock, retention_days=settings.retention_days),
+        roster=RosterService(db),
     )

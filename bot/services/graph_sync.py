@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery.graph import (
@@ -20,6 +21,7 @@ from bot.delivery.graph import (
     segment,
 )
 from bot.services.directory import Directory
+from bot.services.cohorts import UnknownCohort, get_cohort
 from bot.storage.db import Database
 from bot.storage.models import Cohort, Conversation, Membership, Person
 
@@ -218,9 +220,7 @@ class GraphRosterSync:
 
     async def _members(self, cohort_key: str) -> list[_Member]:
         async with self.db.sessions() as session:
-            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
-            if cohort is None:
-                raise GraphSyncError(f"no cohort with key {cohort_key!r}")
+            cohort = await _cohort(session, cohort_key)
             people = (
                 await session.scalars(
                     select(Person)
@@ -367,10 +367,15 @@ class GraphRosterSync:
 async def cohort_tenant(db: Database, cohort_key: str) -> str | None:
     """The cohort's tenant from its YAML, if it has one."""
     async with db.sessions() as session:
-        cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
-        if cohort is None:
-            raise GraphSyncError(f"no cohort with key {cohort_key!r}")
-        return cohort.tenant_id
+        return (await _cohort(session, cohort_key)).tenant_id
+
+
+async def _cohort(session: AsyncSession, cohort_key: str) -> Cohort:
+    # an unknown cohort stops the whole sync like any other GraphSyncError (the command reports those)
+    try:
+        return await get_cohort(session, cohort_key)
+    except UnknownCohort as exc:
+        raise GraphSyncError(exc.operator_text) from None
 
 
 async def sync_roster(

@@ -17,6 +17,7 @@ from bot.domain.programme import Programme
 from bot.domain.readiness import ReadinessTiming, plan_readiness
 from bot.domain.workdays import send_soon
 from bot.services.messages import MessageBuilder
+from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
 from bot.storage.models import (
     BuddyMember,
@@ -140,9 +141,7 @@ class Planner:
         """Bring a cohort's plan rows in line: add new, move unsent, drop unsent ones no longer wanted."""
         summary = ReplanSummary()
         async with self.db.sessions() as session, session.begin():
-            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
-            if cohort is None:
-                raise KeyError(cohort_key)
+            cohort = await get_cohort(session, cohort_key)
             snap = await self.snapshot(session, cohort)
             wanted = {item.key: item for maker in self.makers for item in maker(snap)}
             existing = {

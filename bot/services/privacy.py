@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.roster import normalise_email
 from bot.services.audit import record_audit
+from bot.services.cohorts import UnknownCohort, get_cohort
 from bot.storage.db import Database
 from bot.storage.models import (
     AnswerFeedback,
@@ -390,8 +391,9 @@ class Privacy:
     async def erase_cohort(self, cohort_key: str) -> RetentionResult | None:
         """Erase one cohort's personal data in one transaction; None when there was nothing left."""
         async with self.db.sessions() as session, session.begin():
-            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
-            if cohort is None:
+            try:
+                cohort = await get_cohort(session, cohort_key)
+            except UnknownCohort:  # erased already (or never imported): nothing left to do
                 return None
             cid = cohort.id
             members = set(await session.scalars(select(Membership.person_id).where(Membership.cohort_id == cid)))

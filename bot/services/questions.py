@@ -32,6 +32,7 @@ from bot.qa import Entry, QuestionIndex
 from bot.qa.text import terms
 from bot.services.guide import Reply
 from bot.services.messages import card_message
+from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
 from bot.storage.models import (
     AnswerFeedback,
@@ -458,12 +459,10 @@ class QuestionDesk:
                 "her som kort. Svar på kortet eller i kortets tråd, så sender jeg svaret til talentet." + waiting)
 
     async def set_channel_for(self, cohort_key: str, place: ChannelPlace, set_by: int | None = None) -> int:
-        """Make a channel the cohort's instructors' channel; post the open questions that waited. LookupError if no cohort."""
+        """Make a channel the cohort's instructors' channel; post the open questions that waited. UnknownCohort if no cohort."""
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
-            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
-            if cohort is None:
-                raise LookupError(f"no cohort with key {cohort_key!r}")
+            cohort = await get_cohort(session, cohort_key)
             conversation = await session.scalar(
                 select(Conversation).where(Conversation.conversation_id == place.channel_id))
             if conversation is None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from bot.domain.cohort import CohortSpec
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.roster import RosterRow
+from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
 from bot.services.tenancy import bind_to_tenant
 from bot.storage.models import CalendarSession, Cohort, Membership, Person
@@ -113,9 +114,7 @@ class RosterService:
         """Create or update people and their roles in a cohort; any bad row writes nothing."""
         summary = ImportSummary()
         async with self.db.sessions() as session, session.begin():
-            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
-            if cohort is None:
-                raise FileErrors([FileError(path, 0, f"no cohort with key {cohort_key!r}; import its YAML first")])
+            cohort = await get_cohort(session, cohort_key)
             emails = {r.email for r in rows} | {r.leader_email for r in rows if r.leader_email} | {
                 r.mentor_email for r in rows if r.mentor_email
             }

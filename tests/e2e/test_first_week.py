@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import REPO_ROOT
-from bot.content_loader import load_programme
+from bot.content.programme import load_programme
 from bot.domain.danish import format_date
 from bot.services.demo import demo_spec
 from tests.e2e.client import TIMEOUT_MS, Chat

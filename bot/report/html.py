@@ -10,9 +10,9 @@ from markupsafe import Markup, escape
 
 from bot.domain.danish import format_date, format_time
 from bot.domain.readiness import AIM_NAMES_DA, BOXES, PERFORMANCE_NAMES_DA, PERFORMANCES
-from bot.services.report import TRACK_NAMES_DA, CohortReport, num, pct
+from bot.report.figures import TRACK_NAMES_DA, CohortReport, num, pct
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "report"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 GOOD, WARN, BAD = "#1b7f3b", "#c25e00", "#b3261e"
 INK, MUTED, TRACK_BG, ACCENT = "#1a1a1a", "#555555", "#e6e6e6", "#1f4e9c"
 # The answer colours work for the common colour-vision deficiencies and in greyscale.

@@ -1,11 +1,13 @@
-"""The questions side of `python -m bot`: `channel instructors` sets a cohort's instructors' channel."""
+"""`python -m bot channel instructors`: set a cohort's instructors' channel (the questions go there)."""
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from typing import Any
 
+from bot.cli.common import CliError, with_core
 from bot.config import Settings
+from bot.services.core import Core
 from bot.services.questions import ChannelPlace
 from bot.domain.questions import thread_of
 
@@ -33,26 +35,21 @@ def channel_place(conversation_id: str, service_url: str, tenant_id: str | None,
 
 async def cmd_channel_instructors(args: argparse.Namespace, settings: Settings) -> int:
     """Make a channel the cohort's instructors' channel; open questions that waited are posted there."""
-    from bot.cli import CliError, _with_core  # the CLI's own helpers (imported here: cli imports this module)
-
     try:
         place = channel_place(args.conversation_id, args.service_url or settings.bot_service_url,
                               args.tenant or None, args.team_id or None)
     except ChannelError as exc:
         raise CliError(str(exc)) from None
 
-    async def work(core) -> int:  # type: ignore[no-untyped-def]
-        try:
-            pending = await core.desk.set_channel_for(args.cohort, place)
-        except LookupError:
-            raise CliError(f"no cohort with key {args.cohort!r}") from None
+    async def work(core: Core) -> int:
+        pending = await core.desk.set_channel_for(args.cohort, place)
         print(f"instructors' channel for {args.cohort} set; {pending} waiting question(s) queued for it", file=sys.stderr)
         return 0
 
-    return await _with_core(settings, work, clock=lambda: datetime.now(timezone.utc))
+    return await with_core(settings, work)
 
 
-def add_channel_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: Any) -> None:
     """`channel instructors --cohort KEY --conversation-id 19:…@thread.tacv2 [--service-url URL]`."""
     channel = sub.add_parser("channel", help="Teams channels the bot posts to").add_subparsers(dest="action", required=True)
     p = channel.add_parser("instructors", help="make a channel the cohort's instructors' channel (questions go there)")

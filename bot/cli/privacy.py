@@ -7,22 +7,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli.common import CliError, print_json, with_core
 from bot.config import Settings
 from bot.services.audit import cli_actor
-from bot.services.privacy import PersonNotFound, Privacy
-from bot.storage.db import Database
+from bot.services.core import Core
+from bot.services.privacy import PersonNotFound
 
 
 def _unknown(email: str, what: str) -> str:
+    """The message for an email nobody has."""
     return f"no person with email {email!r}; {what}"
 
 
 async def cmd_privacy_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import CliError, _with_db, print_json, utcnow
+    """Everything stored about a person as JSON, to stdout or --out."""
 
-    async def work(db: Database) -> int:
+    async def work(core: Core) -> int:
         try:
-            data = await Privacy(db, utcnow, settings.retention_days).export(args.email, actor=cli_actor())
+            data = await core.privacy.export(args.email, actor=cli_actor())
         except PersonNotFound:
             raise CliError(_unknown(args.email, "nothing exported")) from None
         rows = sum(len(v) for v in data["tables"].values())
@@ -33,7 +35,7 @@ async def cmd_privacy_export(args: argparse.Namespace, settings: Settings) -> in
             print_json(data)
         return 0
 
-    return await _with_db(settings, work)
+    return await with_core(settings, work, publish=False)  # nothing to publish for this
 
 
 def _confirmed(email: str, counts: dict[str, Any]) -> bool:
@@ -47,10 +49,10 @@ def _confirmed(email: str, counts: dict[str, Any]) -> bool:
 
 
 async def cmd_privacy_delete(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import CliError, _with_db, print_json, utcnow
+    """Erase a person in one transaction, after confirmation on the terminal or --yes."""
 
-    async def work(db: Database) -> int:
-        privacy = Privacy(db, utcnow, settings.retention_days)
+    async def work(core: Core) -> int:
+        privacy = core.privacy
         try:
             if not args.yes:
                 if not _confirmed(args.email, await privacy.preview(args.email)):
@@ -63,10 +65,10 @@ async def cmd_privacy_delete(args: argparse.Namespace, settings: Settings) -> in
         print(f"erased person {result.person_id}: {result.summary()}", file=sys.stderr)
         return 0
 
-    return await _with_db(settings, work)
+    return await with_core(settings, work, publish=False)  # nothing to publish for this
 
 
-def add_privacy_parser(sub: Any) -> None:
+def add_parser(sub: Any) -> None:
     """The `privacy` command group."""
     privacy = sub.add_parser("privacy", help="a person's personal data: export or erase").add_subparsers(
         dest="action", required=True

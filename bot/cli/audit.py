@@ -4,11 +4,13 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import select
 
+from bot.cli.common import Command, print_json, with_db
 from bot.config import Settings
+from bot.content.yamlfile import load_yaml_file
 from bot.domain.roster import normalise_email
 from bot.services.audit import cli_actor, read_audit, record_audit
 from bot.storage.db import Database
@@ -47,8 +49,6 @@ async def _person_ref(db: Database, email: str | None) -> str:
 
 def _cohort_in_file(path: str) -> str | None:
     """The key a cohort YAML file declares, if it can be read."""
-    from bot.yamlfile import load_yaml_file
-
     try:
         data = load_yaml_file(Path(path))
     except Exception:  # a broken file is reported by the command itself
@@ -97,9 +97,7 @@ async def record_cli(args: argparse.Namespace, settings: Settings, outcome: str)
         await db.dispose()
 
 
-async def run_audited(
-    args: argparse.Namespace, settings: Settings, run: Callable[[argparse.Namespace, Settings], Awaitable[int]]
-) -> int:
+async def run_audited(args: argparse.Namespace, settings: Settings, run: Command) -> int:
     """Run one command and record it: allowed when it succeeded, failed when it did not."""
     key = (args.command, getattr(args, "action", None))
     if key in NOT_AUDITED or args.command in RECORDS_ITSELF:
@@ -115,14 +113,7 @@ async def run_audited(
 
 async def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     """`audit --cohort KEY [--json]`: the cohort's audit log, oldest first."""
-    from bot.cli import print_json  # the CLI's one way to write JSON
-
-    db = Database(settings.database_url)
-    try:
-        await db.upgrade()
-        rows = await read_audit(db, args.cohort, limit=args.limit)
-    finally:
-        await db.dispose()
+    rows = await with_db(settings, lambda db: read_audit(db, args.cohort, limit=args.limit))
     if args.json:
         print_json([row.as_json() for row in rows])
         return 0
@@ -131,7 +122,7 @@ async def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def add_audit_parser(sub: Any) -> None:
+def add_parser(sub: Any) -> None:
     """Register `audit` on the command tree."""
     p = sub.add_parser("audit", help="who did which admin action when, for a cohort (never message contents)")
     p.add_argument("--cohort", required=True)

@@ -1,0 +1,38 @@
+"""`python -m bot cohort import FILE [--tenant T]`: create or update a cohort and its calendar from YAML."""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.cli.common import with_core
+from bot.config import Settings
+from bot.content.cohort import load_cohort
+from bot.content.programme import load_programme
+from bot.services.core import Core
+
+
+async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import the file (every error listed, nothing written on any) and replan the cohort."""
+    spec = load_cohort(Path(args.file), load_programme(settings.content_dir))
+    if args.tenant:
+        spec = replace(spec, tenant=args.tenant.strip())  # the flag wins over the file's `tenant:`
+
+    async def work(core: Core) -> int:
+        summary = await core.roster.import_cohort(spec)
+        plan = await core.planner.replan(spec.key)
+        print(f"cohort {spec.key}: {summary}; plan: {plan}", file=sys.stderr)
+        return 0
+
+    return await with_core(settings, work)
+
+
+def add_parser(sub: Any) -> None:
+    """Register `cohort import`."""
+    cohort = sub.add_parser("cohort", help="cohorts and their calendars").add_subparsers(dest="action", required=True)
+    p = cohort.add_parser("import", help="create or update a cohort from YAML")
+    p.add_argument("file")
+    p.add_argument("--tenant", help="the Entra tenant id the cohort belongs to (overrides `tenant:` in the file)")
+    p.set_defaults(func=cmd_cohort_import)

@@ -1,0 +1,80 @@
+"""What every `python -m bot` command shares: the error to report, JSON output, the clock, and the wiring."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Awaitable, Callable, TypeVar
+
+from bot.config import Settings
+from bot.domain.errors import FileError, FileErrors
+from bot.services.core import Core, build_core
+from bot.storage.db import Database
+
+T = TypeVar("T")
+# A command: parsed arguments and settings in, exit code out.
+Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+
+
+class CliError(Exception):
+    """A problem to report to the operator with a non-zero exit."""
+
+
+def utcnow() -> datetime:
+    """The real clock (commands with --now pass their own)."""
+    return datetime.now(timezone.utc)
+
+
+def print_json(data: Any) -> None:
+    """Data for machines: JSON on stdout, nothing else."""
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def parse_instant(value: str) -> datetime:
+    """An ISO 8601 instant; without an offset it is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--now must be an ISO 8601 date-time like 2027-01-04T08:30:00+01:00; got {value!r}") from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def read_text(path: str) -> str:
+    """A UTF-8 file's text; FileErrors naming the file when it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FileErrors([FileError(path, 0, f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise FileErrors([FileError(path, 0, "is not UTF-8 text")]) from None
+
+
+async def with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run with the database alone, its schema brought up to date first (for commands that need no content)."""
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        return await work(db)
+    finally:
+        await db.dispose()
+
+
+async def with_core(
+    settings: Settings,
+    work: Callable[[Core], Awaitable[int]],
+    clock: Callable[[], datetime] = utcnow,
+    *,
+    publish: bool = True,
+) -> int:
+    """Run with the services wired as in the server; materials published on first use unless publish is False."""
+
+    async def inner(db: Database) -> int:
+        core = build_core(db, settings, clock)
+        if publish:
+            await core.learning.ensure_published()
+        return await work(core)
+
+    return await with_db(settings, inner)

@@ -1,0 +1,82 @@
+"""`python -m bot plan|tick`: a cohort's plan of deliveries (text, JSON, iCalendar), and releasing what is due."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.cli.common import parse_instant, print_json, utcnow, with_core
+from bot.config import Settings
+from bot.domain.ics import plan_to_ics
+from bot.domain.roster import normalise_email
+from bot.services.cohorts import get_cohort
+from bot.services.core import Core
+from bot.services.planning import order_rows, plan_row_json
+from bot.storage.models import OutboxMessage, Person, PlannedDelivery
+
+
+async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
+    """Print (or write as .ics) the cohort's plan rows, due times in the cohort's time zone."""
+
+    async def work(core: Core) -> int:
+        async with core.db.sessions() as session:
+            cohort = await get_cohort(session, args.cohort)
+            query = (
+                select(PlannedDelivery, Person.email, OutboxMessage.status)
+                .join(Person, Person.id == PlannedDelivery.person_id)
+                .outerjoin(OutboxMessage, OutboxMessage.key == PlannedDelivery.key)
+                .where(PlannedDelivery.cohort_id == cohort.id)
+            )
+            if args.person:
+                query = query.where(Person.email == normalise_email(args.person))
+            found = (await session.execute(query)).all()
+        tz = ZoneInfo(cohort.timezone)
+        delivery = {row.id: (email, status) for row, email, status in found}
+        rows = order_rows(row for row, _, _ in found)
+        items = []
+        for row in rows:
+            item = plan_row_json(row, *delivery[row.id])
+            item["due"] = row.due_at.astimezone(tz).isoformat()
+            items.append(item)
+        if args.ics:
+            Path(args.ics).write_text(plan_to_ics(items, core.programme, cohort.name), encoding="utf-8")
+            print(f"wrote {len(items)} event(s) to {args.ics}", file=sys.stderr)
+        if args.json:
+            print_json(items)
+        elif not args.ics:
+            for item in items:
+                print(f"{item['due']}  {item['status']:<8} {item['kind']:<9} {item['activity'] or '-':<9} {item['topic']:<20} {item['recipient']}")
+        return 0
+
+    return await with_core(settings, work)
+
+
+async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
+    """Move every plan row due by --now (default now) into the outbox."""
+    now = parse_instant(args.now) if args.now else utcnow()
+
+    async def work(core: Core) -> int:
+        released = await core.planner.release_due(now)
+        held = await core.planner.held_count(now)
+        print(f"released {released} row(s) due by {now.isoformat()} into the outbox; {held} waiting for a chat", file=sys.stderr)
+        return 0
+
+    return await with_core(settings, work, clock=lambda: now)
+
+
+def add_parser(sub: Any) -> None:
+    """Register `plan` and `tick`."""
+    p = sub.add_parser("plan", help="show a cohort's plan of deliveries")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("--person", help="only this person's rows (email)")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+    p.add_argument("--ics", metavar="FILE", help="write an iCalendar file")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("tick", help="release everything due up to --now into the outbox")
+    p.add_argument("--now", help="ISO 8601 instant (default: now)")
+    p.set_defaults(func=cmd_tick)

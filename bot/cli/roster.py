@@ -1,0 +1,66 @@
+"""`python -m bot roster import|sync`: people and roles from CSV, and reaching them through Microsoft Graph."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bot.cli.common import CliError, print_json, read_text, with_core, with_db
+from bot.config import Settings
+from bot.domain.roster import parse_roster
+from bot.services.cohorts import UnknownCohort
+from bot.services.core import Core
+from bot.services.graph_sync import GraphSyncError, check_settings, sync_roster
+from bot.storage.db import Database
+
+
+async def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import the CSV into an existing cohort (any bad row writes nothing) and replan it."""
+    rows = parse_roster(read_text(args.file), args.file)
+
+    async def work(core: Core) -> int:
+        try:
+            summary = await core.roster.import_roster(args.cohort, rows, args.file)
+        except UnknownCohort as exc:  # the operator's next step, as before
+            raise CliError(f"{exc.operator_text}; import its YAML first") from None
+        plan = await core.planner.replan(args.cohort)
+        print(f"roster {args.cohort}: {summary}; plan: {plan}", file=sys.stderr)
+        return 0
+
+    return await with_core(settings, work)
+
+
+async def cmd_roster_sync(args: argparse.Namespace, settings: Settings) -> int:
+    """Install the app for everyone through Graph and store their chats; one line (or JSON) per person."""
+    try:
+        check_settings(settings)  # before the database: a refusal should touch nothing
+    except GraphSyncError as exc:
+        raise CliError(str(exc)) from None
+
+    async def work(db: Database) -> int:
+        try:
+            result = await sync_roster(db, settings, args.cohort)
+        except GraphSyncError as exc:
+            raise CliError(str(exc)) from None
+        if args.json:
+            print_json(result.as_json())
+        else:
+            for person in result.people:
+                print(f"{person.status:<16} {person.email:<40} {person.name}" + (f"  – {person.reason}" if person.reason else ""))
+        print(f"roster sync {args.cohort}: {result.summary()}", file=sys.stderr)
+        return 0
+
+    return await with_db(settings, work)
+
+
+def add_parser(sub: Any) -> None:
+    """Register `roster import` and `roster sync`."""
+    roster = sub.add_parser("roster", help="people and roles").add_subparsers(dest="action", required=True)
+    p = roster.add_parser("import", help="import people from CSV (email,name,role,organisation,level,leader_email,mentor_email)")
+    p.add_argument("file")
+    p.add_argument("--cohort", required=True)
+    p.set_defaults(func=cmd_roster_import)
+    p = roster.add_parser("sync", help="reach everyone through Microsoft Graph: install the app, store each 1:1 chat")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.set_defaults(func=cmd_roster_sync)

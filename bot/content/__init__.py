@@ -1,0 +1,1 @@
+"""content/ as domain objects: every file LEAD edits is read and checked here, errors with file:line."""

@@ -1,0 +1,146 @@
+"""A cohort file (key, name, time zone, tenant, calendar, plan overrides), read and checked against the programme."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.content.yamlfile import LineDict, load_yaml_file
+from bot.domain.cohort import COHORT_KEY_RE, CohortSpec, SessionSpec
+from bot.domain.errors import FileError, FileErrors
+from bot.domain.materials import STEP_OFFSETS
+from bot.domain.programme import Programme
+
+
+def _parse_local(value: Any, tz: ZoneInfo) -> datetime | None:
+    """A local ISO date-time (or one with an offset) as an aware datetime."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
+    """Check a parsed cohort YAML document; raise FileErrors listing every problem."""
+    errors: list[FileError] = []
+
+    def err(node: Any, key: Any, message: str) -> None:
+        errors.append(FileError(path, node.line_of(key) if isinstance(node, LineDict) else 0, message))
+
+    if not isinstance(data, LineDict):
+        raise FileErrors([FileError(path, 1, "expected a mapping with key, name, timezone and activities")])
+    key = data.get("key")
+    if not isinstance(key, str) or not COHORT_KEY_RE.match(key):
+        err(data, "key", "key must be lower-case letters, digits and dashes (e.g. hold-2027)")
+        key = ""
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        err(data, "name", "name must be non-empty text")
+        name = ""
+    tz_name = data.get("timezone", "Europe/Copenhagen")
+    try:
+        tz = ZoneInfo(str(tz_name))
+    except (ZoneInfoNotFoundError, ValueError):
+        err(data, "timezone", f"unknown time zone {tz_name!r}")
+        tz = ZoneInfo("Europe/Copenhagen")
+    tenant = data.get("tenant")
+    if tenant is not None and (not isinstance(tenant, str) or not tenant.strip()):
+        err(data, "tenant", "tenant must be the tenant id as text")
+        tenant = None
+
+    plan_settings: dict[str, Any] = {}
+    if "send_time" in data:
+        raw_time = str(data["send_time"])
+        if not re.match(r"^(0[7-9]|1[0-5]):[0-5][0-9]$", raw_time):
+            err(data, "send_time", "send_time must be a working-hours time like \"08:30\" (07:00–15:59)")
+        else:
+            plan_settings["send_time"] = raw_time
+    if "offsets_days" in data:
+        offsets = data["offsets_days"]
+        if not isinstance(offsets, LineDict):
+            err(data, "offsets_days", "offsets_days must map intro/article/literature/reminder to days before")
+        else:
+            good = {}
+            for step, days in offsets.items():
+                if step not in STEP_OFFSETS:
+                    err(offsets, step, f"offsets_days: unknown step {step!r}; expected {', '.join(STEP_OFFSETS)}")
+                elif isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 90:
+                    err(offsets, step, f"offsets_days.{step} must be a whole number of days from 0 to 90")
+                else:
+                    good[step] = days
+            plan_settings["offsets_days"] = good
+    unknown_top = set(data) - {"key", "name", "timezone", "tenant", "activities", "send_time", "offsets_days"}
+    for extra in sorted(map(str, unknown_top)):
+        err(data, extra, f"unknown field {extra!r}")
+
+    sessions: list[SessionSpec] = []
+    activities = data.get("activities")
+    if activities is None:
+        activities = LineDict()
+    if not isinstance(activities, LineDict):
+        err(data, "activities", "activities must map each activity key to its dates")
+        activities = LineDict()
+    for akey, value in activities.items():
+        try:
+            activity = programme.activity(str(akey))
+        except KeyError:
+            err(activities, akey, f"unknown activity {akey!r}; expected one of {', '.join(programme.keys)}")
+            continue
+        parts: dict[str, Any]
+        if activity.is_module:
+            if not isinstance(value, LineDict) or set(value) != {"day1", "day2"}:
+                err(activities, akey, f"{akey}: a module needs exactly day1 and day2, each with start, end, venue")
+                continue
+            parts = {"day1": value["day1"], "day2": value["day2"]}
+            holder = value
+        else:
+            parts = {"main": value}
+            holder = activities
+        for part, block in parts.items():
+            label = akey if part == "main" else f"{akey}.{part}"
+            anchor = akey if part == "main" else part
+            if not isinstance(block, LineDict):
+                err(holder, anchor, f"{label}: expected start, end and venue")
+                continue
+            unknown = set(block) - {"start", "end", "venue"}
+            if unknown:
+                err(block, sorted(unknown)[0], f"{label}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+            start = _parse_local(block.get("start"), tz)
+            end = _parse_local(block.get("end"), tz)
+            if start is None:
+                err(block, "start", f"{label}: start must be a date-time like 2027-01-14T09:00")
+            if end is None:
+                err(block, "end", f"{label}: end must be a date-time like 2027-01-14T16:00")
+            if start and end and end <= start:
+                err(block, "end", f"{label}: end must be after start")
+            venue = block.get("venue", "")
+            if not isinstance(venue, str):
+                err(block, "venue", f"{label}: venue must be text")
+                venue = ""
+            if start and end:
+                sessions.append(SessionSpec(str(akey), part, start, end, venue.strip()))
+        if activity.is_module and isinstance(value, LineDict):
+            days = {s.part: s for s in sessions if s.activity_key == akey}
+            if "day1" in days and "day2" in days and days["day2"].starts_at <= days["day1"].ends_at:
+                err(value, "day2", f"{akey}: day2 must come after day1")
+    if errors:
+        raise FileErrors(errors)
+    sessions.sort(key=lambda s: s.starts_at)
+    return CohortSpec(
+        key=key,
+        name=name.strip(),
+        timezone=tz.key,
+        tenant=tenant,
+        sessions=tuple(sessions),
+        plan_settings=plan_settings or None,
+    )
+
+
+def load_cohort(path: Path, programme: Programme) -> CohortSpec:
+    """Read and check a cohort YAML file; FileErrors listing every problem."""
+    return parse_cohort(load_yaml_file(path), str(path), programme)
