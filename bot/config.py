@@ -18,6 +18,9 @@ DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
 # Teams' Bot Connector for the EMEA region: the serviceUrl proactive sends use for chats we
 # learned about through Graph rather than from an incoming activity (which carries its own).
 DEFAULT_BOT_SERVICE_URL = "https://smba.trafficmanager.net/emea/"
+# An open question to the instructors older than this many working hours gets one reminder in its channel.
+DEFAULT_QUESTION_REMINDER_WORKING_HOURS = 24
+DEFAULT_TIMEZONE = "Europe/Copenhagen"  # BOT_TIMEZONE: the services' time zone where a cohort has none
 
 
 class ConfigError(ValueError):
@@ -154,7 +157,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 3978
     content_dir: Path = REPO_ROOT / "content"
-    timezone: str = "Europe/Copenhagen"
+    timezone: str = DEFAULT_TIMEZONE
     allow_anonymous: bool = False
     demo_cohort: str = ""
     openid_metadata_url: str = ""
@@ -174,7 +177,7 @@ class Settings:
     # signs the report links sent to admins; without REPORT_SECRET a random one, so links die on restart
     report_secret: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(32)))
     public_url: str = ""  # where people reach the bot's web server (for report links); default http://host:port
-    question_reminder_working_hours: int = 24  # an open question older than this gets one reminder in the channel
+    question_reminder_working_hours: int = DEFAULT_QUESTION_REMINDER_WORKING_HOURS
     retention_days: int = 365  # a cohort's personal data is erased this long after its last activity; 0 = never
 
     @property
@@ -224,7 +227,7 @@ class Settings:
         if not content_dir.is_dir():
             raise ConfigError("CONTENT_DIR", f"{content_dir} is not a directory")
 
-        timezone = env.get("BOT_TIMEZONE", "").strip() or "Europe/Copenhagen"
+        timezone = env.get("BOT_TIMEZONE", "").strip() or DEFAULT_TIMEZONE
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -267,7 +270,7 @@ class Settings:
             teams_app_id=_teams_app_id(env, app_id),
             bot_service_url=_http_url(env, "BOT_SERVICE_URL", DEFAULT_BOT_SERVICE_URL),
             report_secret=_report_secret(env),
-            question_reminder_working_hours=_int(env, "QUESTION_REMINDER_WORKING_HOURS", 24, 1, 24 * 30),
+            question_reminder_working_hours=_int(env, "QUESTION_REMINDER_WORKING_HOURS", DEFAULT_QUESTION_REMINDER_WORKING_HOURS, 1, 24 * 30),
             retention_days=_int(env, "RETENTION_DAYS", 365, 0, 3650),
             public_url=_http_url(env, "PUBLIC_URL", "http://unset") if env.get("PUBLIC_URL", "").strip() else "",
         )

@@ -9,7 +9,6 @@ from bot.domain.calendar import Session
 from bot.domain.programme import Programme
 
 STATES = ("completed", "on-track", "not-completed")
-STATE_NAMES_DA = {"completed": "Gennemført", "on-track": "På vej", "not-completed": "Ikke gennemført"}
 
 SessionKey = tuple[str, str]  # (activity key, part)
 
@@ -29,10 +28,6 @@ class CompletionStatus:
     state: str  # completed, on-track, not-completed
     missed: tuple[SessionKey, ...]  # required sessions they were absent from
     remaining: int  # required sessions not held yet
-
-    @property
-    def state_da(self) -> str:
-        return STATE_NAMES_DA[self.state]
 
 
 def expand_required(items: Iterable[str], programme: Programme) -> tuple[tuple[SessionKey, ...], list[str]]:

@@ -11,8 +11,6 @@ from bot.domain.materials import Materials, Timing
 from bot.domain.programme import Programme
 from bot.domain.workdays import send_moment
 
-PLAN_KINDS = ("material", "reminder", "nudge", "survey")
-PLAN_STATUSES = ("planned", "sent", "skipped", "failed")
 
 
 @dataclass(frozen=True)

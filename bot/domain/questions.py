@@ -10,7 +10,6 @@ from bot.domain.workdays import is_working_day
 
 MAX_QUESTION_CHARS = 2000
 MAX_ANSWER_CHARS = 4000
-DEFAULT_REMINDER_WORKING_HOURS = 24
 # What the talent is told about when to expect a person's answer.
 ANSWER_PROMISE = "normalt inden for et døgn på hverdage"
 

@@ -64,7 +64,7 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
     messages = MessageBuilder(programme, materials, nudges)
     growth_content = load_growth_content(settings.content_dir, programme)
     planner = Planner(db, programme, materials, nudges, messages, readiness=growth_content.readiness)
-    growth = Growth(db, programme, growth_content, clock, messages)
+    growth = Growth(db, programme, growth_content, clock, messages, timezone=settings.timezone)
     questions = load_index(settings.content_dir)
     return Core(
         db=db,
@@ -75,9 +75,9 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         guide=Guide(programme, directory, clock),
         messages=messages,
         planner=planner,
-        learning=Learning(db, programme, materials, messages, planner, clock),
+        learning=Learning(db, programme, materials, messages, planner, clock, timezone=settings.timezone),
         broadcaster=Broadcaster(db, clock),
-        nudging=Nudging(db, nudges, materials.timing, messages, clock),
+        nudging=Nudging(db, nudges, materials.timing, messages, clock, timezone=settings.timezone),
         buddies=Buddies(db, planner, clock),
         questions=questions,
         desk=QuestionDesk(db, questions, programme, clock, reminder_hours=settings.question_reminder_working_hours,

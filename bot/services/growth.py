@@ -126,9 +126,11 @@ class Growth:
     """Development plans, readiness and attendance."""
 
     def __init__(
-        self, db: Database, programme: Programme, content: GrowthContent, clock: Callable[[], datetime], messages: MessageBuilder
+        self, db: Database, programme: Programme, content: GrowthContent, clock: Callable[[], datetime], messages: MessageBuilder,
+        *, timezone: str,
     ) -> None:
         self.db = db
+        self.timezone = timezone  # settings.timezone, for a cohort row that is gone
         self.programme = programme
         self.content = content
         self.clock = clock
@@ -157,7 +159,7 @@ class Growth:
 
     async def _tz(self, session: AsyncSession, cohort_id: int) -> ZoneInfo:
         cohort = await session.get(Cohort, cohort_id)
-        return ZoneInfo(cohort.timezone if cohort else "Europe/Copenhagen")
+        return ZoneInfo(cohort.timezone if cohort else self.timezone)
 
     # ---- development plan ---------------------------------------------------------------------
 

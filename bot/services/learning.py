@@ -63,8 +63,11 @@ class Learning:
         messages: MessageBuilder,
         planner: Planner,
         clock: Callable[[], datetime],
+        *,
+        timezone: str,
     ) -> None:
         self.db = db
+        self.timezone = timezone  # settings.timezone, for someone in no cohort
         self.programme = programme
         self.materials = materials
         self.messages = messages
@@ -178,7 +181,7 @@ class Learning:
         name = await session.scalar(
             select(Cohort.timezone).join(Membership, Membership.cohort_id == Cohort.id).where(Membership.person_id == person_id)
         )
-        return ZoneInfo(name or "Europe/Copenhagen")
+        return ZoneInfo(name or self.timezone)
 
     async def library(self, person_id: int) -> dict[str, Any]:
         """The data for the library card: released materials grouped by activity, with what was seen."""

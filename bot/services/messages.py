@@ -28,7 +28,6 @@ from bot.storage.models import (
 
 TEAMS_MEETING_URL = "https://teams.microsoft.com/l/meeting/new"
 TEAMS_CHAT_URL = "https://teams.microsoft.com/l/chat/0/0"
-EXPECTATIONS = {"ja": "Ja", "delvist": "Delvist", "nej": "Nej"}
 
 
 def meeting_link(subject: str, attendees: list[str], content: str = "") -> str:

@@ -31,8 +31,11 @@ __all__ = ["ActionError", "Nudging"]  # ActionError lives in bot.services.errors
 class Nudging:
     """The use cases behind the nudge and evaluation cards' buttons."""
 
-    def __init__(self, db: Database, nudges: Nudges, timing: Timing, messages: MessageBuilder, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, db: Database, nudges: Nudges, timing: Timing, messages: MessageBuilder, clock: Callable[[], datetime], *, timezone: str
+    ) -> None:
         self.db = db
+        self.timezone = timezone  # settings.timezone, for a cohort row that is gone
         self.nudges = nudges
         self.timing = timing
         self.messages = messages
@@ -53,7 +56,7 @@ class Nudging:
 
     async def _tz(self, session: AsyncSession, row: PlannedDelivery) -> ZoneInfo:
         cohort = await session.get(Cohort, row.cohort_id)
-        return ZoneInfo(cohort.timezone if cohort else "Europe/Copenhagen")
+        return ZoneInfo(cohort.timezone if cohort else self.timezone)
 
     async def _siblings(self, session: AsyncSession, row: PlannedDelivery) -> list[PlannedDelivery]:
         """Everyone's row for the same occasion: the buddy group's, or the talent's and their leader's."""

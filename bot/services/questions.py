@@ -108,8 +108,8 @@ class QuestionDesk:
         programme: Programme,
         clock: Callable[[], datetime],
         *,
-        reminder_hours: int = 24,
-        timezone: str = "Europe/Copenhagen",
+        reminder_hours: int,
+        timezone: str,
     ) -> None:
         self.db = db
         self.index = index
