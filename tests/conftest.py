@@ -14,10 +14,12 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
+import cards
 from app import create_app
 from bot.config import REPO_ROOT, Settings
 from bot.content.programme import load_programme
 from bot.domain.programme import Programme
+from bot.services.reply import Reply
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Person
 from tests import pgdb
@@ -37,6 +39,11 @@ def require_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"needs {path} (the shared reference data beside the repo); not present here")
     return path
+
+
+def rendered(reply: Reply) -> dict[str, Any]:
+    """A service's reply as the card Teams would show (services return data; the edges render)."""
+    return cards.render(reply.card, reply.data)
 
 
 def teams_activity(name: str, **overrides: Any) -> dict[str, Any]:

@@ -33,3 +33,16 @@ def test_only_the_teams_edge_imports_botbuilder() -> None:
             continue
         for name in _imports(path):
             assert name.split(".")[0] not in ("botbuilder", "botframework"), f"{path} imports {name}"
+
+
+def test_services_return_replies_and_only_the_outbox_builder_renders_cards() -> None:
+    # rendering happens at the edges: the turn, the invoke answer, the outbox message builder
+    for path in (REPO_ROOT / "bot" / "services").rglob("*.py"):
+        if path.name == "messages.py":
+            continue
+        assert "cards" not in _imports(path), f"{path.name} renders cards itself"
+
+
+def test_no_teams_module_reaches_into_the_activity_handler() -> None:
+    for path in (REPO_ROOT / "bot" / "teams").rglob("*.py"):
+        assert "bot.teams.handler" not in _imports(path), f"{path.name} imports the handler"

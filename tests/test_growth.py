@@ -27,7 +27,7 @@ from bot.storage.models import (
     ReadinessAssessment,
 )
 from bot.content.yamlfile import load_yaml_text
-from tests.conftest import NOW, SHARED, require_shared, start_server, store_chats
+from tests.conftest import NOW, rendered, SHARED, require_shared, start_server, store_chats
 from tests.fakes.connector import FakeConnector, card_text
 from tests.test_digital_track import Clock
 from tests.test_edge import seed
@@ -186,7 +186,7 @@ async def test_talent_edits_the_plan_and_every_change_is_a_dated_revision(world:
     growth = world.app[CORE].growth
     anna = await pid(db, ANNA)
     first = {"aim": "vertical", "individual": "Strategisk sparring", "team": "Uddelegere", "organisation": "Talentmiljø", "notes": ""}
-    card = await growth.save_plan(anna, first)
+    card = rendered(await growth.save_plan(anna, first))
     assert "Gemt ✔" in card_text(card)
     assert _inputs(card) == first and "plan-save" in _verbs(card)
 
@@ -194,7 +194,7 @@ async def test_talent_edits_the_plan_and_every_change_is_a_dated_revision(world:
     await growth.save_plan(anna, {**first, "team": "Uddelegere mere, også budget"})
     await growth.save_plan(anna, {**first, "team": "Uddelegere mere, også budget"})  # unchanged: no new revision
     clock.now = NOW + timedelta(days=60)
-    card = await growth.save_plan(anna, {**first, "team": "Uddelegere mere, også budget", "aim": "horizontal", "notes": "Samtale 3"})
+    card = rendered(await growth.save_plan(anna, {**first, "team": "Uddelegere mere, også budget", "aim": "horizontal", "notes": "Samtale 3"}))
 
     async with db.sessions() as s:
         revisions = list(await s.scalars(select(DevelopmentPlanRevision).order_by(DevelopmentPlanRevision.version)))
@@ -224,11 +224,11 @@ async def test_the_nearest_leader_reads_their_talents_plans_and_nobody_elses(wor
     growth = world.app[CORE].growth
     anna, david, bo, mette, jens = [await pid(db, e) for e in (ANNA, DAVID, BO, METTE, JENS)]
     await growth.save_plan(anna, {"aim": "vertical", "individual": "Annas mål for sig selv", "team": "", "organisation": "", "notes": ""})
-    view = await growth.plan_view(mette, anna)
+    view = rendered(await growth.plan_view(mette, anna))
     assert "Annas mål for sig selv" in card_text(view) and "Vertikal ledelsesudvikling" in card_text(view)
     assert not any(b.get("type", "").startswith("Input.") for b in view["body"])  # read-only
     assert "plan-edit" not in _verbs(view)
-    own = await growth.plan_view(anna, anna)
+    own = rendered(await growth.plan_view(anna, anna))
     assert "plan-edit" in _verbs(own)  # the talent may switch to the form
     for viewer, talent in ((jens, anna), (david, anna), (anna, david), (bo, anna)):
         with pytest.raises(ActionError):
@@ -258,10 +258,10 @@ async def test_leader_conversation_nudge_links_the_plan_and_back(world: Any, db:
     nudge = payload["attachments"][0]["content"]
     link = _verbs(nudge)["plan-view"]
     assert link == {"verb": "plan-view", "talent": anna, "back": rows[0].id}
-    view = await core.growth.plan_view(mette, link["talent"], link["back"])
+    view = rendered(await core.growth.plan_view(mette, link["talent"], link["back"]))
     assert "Udviklingsplan" in card_text(view) and "Anna Jensen" in card_text(view)
     back = _verbs(view)["nudge-show"]
-    again = await core.growth.nudge_again(mette, back["plan"])
+    again = rendered(await core.growth.nudge_again(mette, back["plan"]))
     assert again["body"][0]["text"] == nudge["body"][0]["text"]
     with pytest.raises(ActionError):
         await core.growth.nudge_again(anna, back["plan"])  # not her card
@@ -291,7 +291,7 @@ async def test_leader_places_the_talent_the_talent_is_told_and_an_update_replace
     form = payload["attachments"][0]["content"]
     assert "Parathed: Anna Jensen" in card_text(form) and set(_inputs(form)) == {"aim", "tasks", "performance"}
 
-    card = await core.growth.assess_readiness(mette, row.id, {"aim": "horizontal", "tasks": "stretch", "performance": "exceptional"})
+    card = rendered(await core.growth.assess_readiness(mette, row.id, {"aim": "horizontal", "tasks": "stretch", "performance": "exceptional"}))
     text = card_text(card)
     assert "Boks 1" in text and EXPECTED_RECOMMENDATION[(1, "horizontal")] in text and "Gemt ✔" in text
     clock.now = NOW + timedelta(hours=1)
@@ -306,7 +306,7 @@ async def test_leader_places_the_talent_the_talent_is_told_and_an_update_replace
     assert EXPECTED_RECOMMENDATION[(6, "vertical")] in card_text(result) and "Mette Kristensen" in card_text(result)
     conversation = await _conversation_of(db, anna)
     assert told[-1].conversation_id == conversation
-    view = await core.growth.plan_view(anna, anna)
+    view = rendered(await core.growth.plan_view(anna, anna))
     assert "Parathed: boks 6" in card_text(view)
 
     await core.growth.assess_readiness(mette, row.id, {"aim": "vertical", "tasks": "simple", "performance": "not-yet"})
@@ -314,8 +314,8 @@ async def test_leader_places_the_talent_the_talent_is_told_and_an_update_replace
         assert len(list(await s.scalars(select(OutboxMessage).where(OutboxMessage.key.like("readiness/%"))))) == 2
     link = _verbs(card)["plan-view"]
     assert link == {"verb": "plan-view", "talent": anna, "back": row.id}
-    view = await core.growth.plan_view(mette, anna, link["back"])
-    back = await core.growth.nudge_again(mette, _verbs(view)["nudge-show"]["plan"])
+    view = rendered(await core.growth.plan_view(mette, anna, link["back"]))
+    back = rendered(await core.growth.nudge_again(mette, _verbs(view)["nudge-show"]["plan"]))
     assert "Parathed: Anna Jensen" in card_text(back) and _inputs(back)["aim"] == "vertical"
     with pytest.raises(ActionError):
         await core.nudging.evaluate(mette, row.id, {"rating": "3", "expectations": "ja"})  # not an evaluation card

@@ -17,7 +17,7 @@ from bot.services.nudging import ActionError
 from bot.storage.db import Database
 from bot.storage.models import Person, PlannedDelivery
 from scheduler.setup import DAILY_JOB_ID, QUESTION_SLA_JOB_ID, TICK_JOB_ID, create_scheduler
-from tests.conftest import NOW, Server, start_server, store_chats
+from tests.conftest import NOW, rendered, Server, start_server, store_chats
 from tests.fakes.connector import FakeConnector, card_text
 from tests.test_digital_track import Clock
 from tests.test_edge import seed
@@ -182,7 +182,7 @@ async def test_done_by_one_buddy_counts_for_the_whole_group_and_updates_the_card
     trio = next(g for g in groups if len(g) == 3) if any(len(g) == 3 for g in groups) else groups[0]
     ids = [await person_id(db, e) for e in trio]
     first = (await rows(db, person_id=ids[0], topic="buddy-meeting"))[0]
-    card = await nudging.done(ids[0], first.id)
+    card = rendered(await nudging.done(ids[0], first.id))
     assert "Holdt ✔" in card_text(card) and "Holdt ✔" not in [a.get("title") for a in card["actions"]]
     for pid in ids:
         row = (await rows(db, person_id=pid, topic="buddy-meeting"))[0]
@@ -207,7 +207,7 @@ async def test_snooze_to_tomorrow_and_next_week_in_working_hours(cohort: Any, db
     anna = await person_id(db, "anna.talent@aalborg.example")
     row = (await rows(db, person_id=anna, topic="leader-conversation"))[0]
     clock.now = datetime(2027, 1, 15, 14, 0, tzinfo=timezone.utc)  # Friday afternoon
-    card = await server.app[CORE].nudging.snooze(anna, row.id, 1)
+    card = rendered(await server.app[CORE].nudging.snooze(anna, row.id, 1))
     assert "Jeg minder dig om det igen mandag 18. januar" in card_text(card)
     await server.app[CORE].nudging.snooze(anna, row.id, 7)
     snoozes = [r for r in await rows(db, person_id=anna, topic="leader-conversation") if (r.data or {}).get("parent") == row.id]
@@ -247,9 +247,9 @@ async def test_evaluation_submit_and_update(cohort: Any, db: Database) -> None:
     anna = await person_id(db, "anna.talent@aalborg.example")
     survey = (await rows(db, person_id=anna, kind="survey", activity_key="kickoff"))[0]
     nudging = server.app[CORE].nudging
-    card = await nudging.evaluate(anna, survey.id, {"rating": "4", "expectations": "ja", "comment": "Godt"})
+    card = rendered(await nudging.evaluate(anna, survey.id, {"rating": "4", "expectations": "ja", "comment": "Godt"}))
     assert "Tak! Dit svar er gemt" in card_text(card)
-    card = await nudging.evaluate(anna, survey.id, {"rating": "2", "expectations": "delvist", "comment": ""})
+    card = rendered(await nudging.evaluate(anna, survey.id, {"rating": "2", "expectations": "delvist", "comment": ""}))
     ratings = [b for b in card["body"] if b.get("id") == "rating"]
     assert ratings[0]["value"] == "2"
     with pytest.raises(ActionError):

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import cards
 from bot.domain.calendar import Session
 from bot.domain.completion import CompletionStatus, assess, expand_required
 from bot.domain.danish import format_date
@@ -24,7 +23,7 @@ from bot.domain.readiness import (
     place,
 )
 from bot.domain.roster import normalise_email
-from bot.services.guide import Reply
+from bot.services.reply import Reply, notice
 from bot.services.messages import MessageBuilder, card_message
 from bot.content.growth import GrowthContent
 from bot.domain.access import can_assess_readiness, can_view_plan
@@ -95,7 +94,7 @@ def _snapshot(obj: Any) -> dict[str, Any]:
     return {"aim": obj.aim or "", **{k: getattr(obj, k) or "" for k in PLAN_FIELDS}}
 
 
-async def readiness_form_card(session: AsyncSession, row: PlannedDelivery, thanks: bool = False) -> dict[str, Any]:
+async def readiness_form(session: AsyncSession, row: PlannedDelivery, thanks: bool = False) -> Reply:
     """The readiness card for the nearest leader, pre-filled with an earlier answer."""
     talent_id = (row.data or {}).get("talent")
     talent = await session.get(Person, talent_id) if isinstance(talent_id, int) else None
@@ -107,7 +106,7 @@ async def readiness_form_card(session: AsyncSession, row: PlannedDelivery, thank
     )
     placement = readiness_placement(assessment)
     name = talent.name if talent else "dit talent"
-    return cards.render(
+    return Reply(
         "readiness_form",
         {
             "talent": name,
@@ -220,16 +219,16 @@ class Growth:
             "readiness": _placement_data(placement) if placement else None,
         }
 
-    async def plan_form(self, person_id: int, thanks: bool = False) -> dict[str, Any]:
+    async def plan_form(self, person_id: int, thanks: bool = False) -> Reply:
         """The talent's own plan as an editable card."""
         async with self.db.sessions() as session:
             membership = await self._talent_membership(session, person_id)
             if membership is None:
                 raise ActionError("Kun talenter har en udviklingsplan.")
             data = await self._plan_data(session, membership)
-        return cards.render("development_plan_form", {**data, "thanks": thanks})
+        return Reply("development_plan_form", {**data, "thanks": thanks})
 
-    async def save_plan(self, person_id: int, answer: dict[str, Any]) -> dict[str, Any]:
+    async def save_plan(self, person_id: int, answer: dict[str, Any]) -> Reply:
         """Store the talent's plan; a changed plan gets a new dated revision. The form again, with thanks."""
         aim = str(answer.get("aim", "") or "").strip()
         if aim and aim not in AIMS:
@@ -263,12 +262,12 @@ class Growth:
                 log.info("development plan %d saved as version %d", plan.id, plan.version)
         return await self.plan_form(person_id, thanks=True)
 
-    async def plan_view(self, viewer_id: int, talent_id: Any, back: Any = None) -> dict[str, Any]:
+    async def plan_view(self, viewer_id: int, talent_id: Any, back: Any = None) -> Reply:
         """One talent's plan, read-only, for the talent or their nearest leader."""
         async with self.db.sessions() as session:
             membership = await self._may_view(session, viewer_id, talent_id)
             plan = await self._plan_data(session, membership)
-        return cards.render(
+        return Reply(
             "development_plan",
             {
                 "plans": [plan],
@@ -277,7 +276,7 @@ class Growth:
             },
         )
 
-    async def nudge_again(self, person_id: int, plan_id: Any) -> dict[str, Any]:
+    async def nudge_again(self, person_id: int, plan_id: Any) -> Reply:
         """'Tilbage': the person's own nudge (or readiness) card as it stands now."""
         if not isinstance(plan_id, int) or isinstance(plan_id, bool):
             raise ActionError("Kortet mangler sin reference.")
@@ -287,7 +286,7 @@ class Growth:
                 log.warning("card on plan row %s refused for person %d", plan_id, person_id)
                 raise Refused("Det kort hører ikke til dig.", target=f"plan row {plan_id}")
             if row.topic == "readiness":
-                return await readiness_form_card(session, row)
+                return await readiness_form(session, row)
             parent = (row.data or {}).get("parent")
             if parent is not None:
                 row = await session.get(PlannedDelivery, parent) or row
@@ -312,18 +311,14 @@ class Growth:
             if talents:
                 plans = [await self._plan_data(session, m) for m in talents]
                 return Reply("development_plan", {"plans": plans, "can_edit": False, "back_plan": None})
-        return Reply(
-            "notice",
-            {
-                "title": "Ingen udviklingsplan",
-                "text": "Udviklingsplanen hører til talenterne. Som nærmeste leder kan du se dine talenters planer her.",
-                "sender": None,
-            },
+        return notice(
+            "Ingen udviklingsplan",
+            "Udviklingsplanen hører til talenterne. Som nærmeste leder kan du se dine talenters planer her.",
         )
 
     # ---- readiness ----------------------------------------------------------------------------
 
-    async def assess_readiness(self, leader_id: int, plan_id: Any, answer: dict[str, Any]) -> dict[str, Any]:
+    async def assess_readiness(self, leader_id: int, plan_id: Any, answer: dict[str, Any]) -> Reply:
         """The nearest leader places their talent; the talent is told; the refreshed card."""
         if not isinstance(plan_id, int) or isinstance(plan_id, bool):
             raise ActionError("Kortet mangler sin reference.")
@@ -359,7 +354,7 @@ class Growth:
             await session.flush()
             if changed:  # a second click on the same answer tells the talent nothing new
                 await self._tell_talent(session, row.cohort_id, talent_id, leader_id, placement, existing.id, now)
-            card = await readiness_form_card(session, row, thanks=True)
+            card = await readiness_form(session, row, thanks=True)
         log.info("readiness of person %d set to box %d by their leader", talent_id, placement.box)
         return card
 
@@ -375,7 +370,7 @@ class Growth:
         if conversation is None:
             return
         leader = await session.get(Person, leader_id)
-        card = cards.render("readiness_result", {**_placement_data(placement), "leader": leader.name if leader else ""})
+        card = Reply("readiness_result", {**_placement_data(placement), "leader": leader.name if leader else ""})
         stamp = f"{placement.aim}-{placement.tasks}-{placement.performance}"
         key = f"readiness/{assessment_id}/{stamp}/{now.timestamp()}"
         if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:

@@ -1,9 +1,8 @@
 """What a person sees when they talk to the bot: welcome, help, their next activity."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import Upcoming, upcoming
@@ -11,6 +10,7 @@ from bot.domain.danish import days_until, format_date, format_span
 from bot.domain.people import Profile
 from bot.domain.programme import Programme
 from bot.services.directory import Directory
+from bot.services.reply import Reply, notice
 
 PART_LABELS = {"main": "Tid", "day1": "Dag 1", "day2": "Dag 2"}
 HELP_COMMANDS = (
@@ -27,14 +27,6 @@ PREPARATION_TEXT = (
 LEADER_PREPARATION_TEXT = (
     "Du får forberedelse her i chatten før aktiviteten. Tal gerne med dit talent om forventningerne inden."
 )
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A card to send back: template name and its data."""
-
-    card: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 class Guide:
@@ -90,14 +82,9 @@ class Guide:
         """The next activity with its sessions, purpose and preparation."""
         items = await self._upcoming(profile)
         if not items:
-            return Reply(
-                "notice",
-                {
-                    "title": "Ingen kommende aktiviteter",
-                    "text": "Der er ingen kommende aktiviteter i din kalender lige nu. "
-                    "Når LEAD har lagt datoerne ind, kan du se dem her.",
-                    "sender": None,
-                },
+            return notice(
+                "Ingen kommende aktiviteter",
+                "Der er ingen kommende aktiviteter i din kalender lige nu. Når LEAD har lagt datoerne ind, kan du se dem her.",
             )
         item, tz = items[0]
         head = self._when(item, tz)

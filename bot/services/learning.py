@@ -15,6 +15,7 @@ from bot.domain.danish import format_date
 from bot.domain.materials import KIND_LABELS_DA, TOPICS, Materials
 from bot.domain.programme import Programme
 from bot.services.messages import MessageBuilder, card_message, seen_label
+from bot.services.reply import Reply
 from bot.services.planning import Planner
 from bot.storage.db import Database
 from bot.storage.models import (
@@ -48,7 +49,7 @@ class PublishSummary:
 class SeenResult:
     """The refreshed card after marking a material seen."""
 
-    card: dict[str, Any]
+    reply: Reply
     first_time: bool
 
 
@@ -174,8 +175,8 @@ class Learning:
                 session.add(Progress(person_id=person_id, activity_key=activity_key, topic=topic, seen_at=now))
                 await session.flush()
             tz = await self._timezone(session, person_id)
-            card, _ = await self.messages.material_card(session, person_id, activity_key, topic, tz)
-        return SeenResult(card, existing is None)
+            reply, _ = await self.messages.material_card(session, person_id, activity_key, topic, tz)
+        return SeenResult(reply, existing is None)
 
     async def _timezone(self, session: AsyncSession, person_id: int) -> ZoneInfo:
         name = await session.scalar(

@@ -1,4 +1,4 @@
-"""Turning plan rows and notices into the message payloads the outbox sends."""
+"""Turning plan rows and notices into the message payloads the outbox sends (the outbox's one place that renders cards)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,6 +14,7 @@ from bot.domain.danish import format_date, format_span
 from bot.domain.materials import KIND_LABELS_DA, TOPIC_LABELS_DA, TOPICS, Materials
 from bot.domain.nudges import Nudges
 from bot.domain.programme import LEVEL_NAMES_DA, Programme
+from bot.services.reply import Reply, notice
 from bot.storage.models import (
     BuddyMember,
     CalendarSession,
@@ -51,9 +52,14 @@ def acted_label(row: PlannedDelivery, tz: ZoneInfo) -> str | None:
 PART_LABELS = {"main": "Tid", "day1": "Dag 1", "day2": "Dag 2"}
 
 
-def card_message(card: dict[str, Any], summary: str) -> dict[str, Any]:
-    """A message Activity carrying one Adaptive Card (summary shows in notifications)."""
-    return {"type": "message", "summary": summary[:200], "attachments": [cards.attachment(card)]}
+def card_message(reply: Reply, summary: str | None = None) -> dict[str, Any]:
+    """The reply rendered as a message Activity carrying one Adaptive Card (summary shows in notifications).
+
+    Without a summary the card's first text (its title) is used.
+    """
+    card = cards.render(reply.card, reply.data)
+    text = summary if summary is not None else card["body"][0]["text"]
+    return {"type": "message", "summary": text[:200], "attachments": [cards.attachment(card)]}
 
 
 def seen_label(seen_at: datetime | None, tz: ZoneInfo) -> str | None:
@@ -65,7 +71,7 @@ def seen_label(seen_at: datetime | None, tz: ZoneInfo) -> str | None:
 
 
 class MessageBuilder:
-    """Builds cards for material steps, reminders and notices."""
+    """Builds the replies for material steps, reminders, nudges and evaluations, and their outbox payloads."""
 
     def __init__(self, programme: Programme, materials: Materials, nudges: Nudges) -> None:
         self.programme = programme
@@ -75,7 +81,7 @@ class MessageBuilder:
     async def _person(self, session: AsyncSession, person_id: int | None) -> Person | None:
         return await session.get(Person, person_id) if person_id is not None else None
 
-    async def nudge_card(self, session: AsyncSession, row: PlannedDelivery, tz: ZoneInfo) -> dict[str, Any]:
+    async def nudge_card(self, session: AsyncSession, row: PlannedDelivery, tz: ZoneInfo) -> Reply:
         """A nudge as a card people can act on: book, done, snooze."""
         definition = self.nudges.definitions[row.topic]
         data = row.data or {}
@@ -123,7 +129,7 @@ class MessageBuilder:
         title = definition.title.format(n=n, activity=self.programme.activity(data["anchor"]).name if data.get("anchor") else "")
         if recipient.id != talent.id and row.topic not in ("buddy-intro",) and "buddies" not in to:
             title += f" – {talent.name}"
-        return cards.render(
+        return Reply(
             "nudge",
             {
                 "title": title,
@@ -144,7 +150,7 @@ class MessageBuilder:
             },
         )
 
-    async def evaluation_card(self, session: AsyncSession, row: PlannedDelivery, thanks: bool = False) -> dict[str, Any]:
+    async def evaluation_card(self, session: AsyncSession, row: PlannedDelivery, thanks: bool = False) -> Reply:
         """The short evaluation of one activity, pre-filled with an earlier answer."""
         assert row.activity_key
         answer = await session.scalar(
@@ -156,7 +162,7 @@ class MessageBuilder:
         )
         definition = self.nudges.definitions.get("evaluation")
         activity = self.programme.activity(row.activity_key)
-        return cards.render(
+        return Reply(
             "evaluation",
             {
                 "title": (definition.title if definition else "Hvordan var {activity}?").format(activity=activity.name, n=1),
@@ -178,7 +184,7 @@ class MessageBuilder:
         tz: ZoneInfo,
         *,
         updated: bool = False,
-    ) -> tuple[dict[str, Any], str]:
+    ) -> tuple[Reply, str]:
         """The card for one material step as the person should see it now, and its version."""
         material = await session.scalar(
             select(Material).where(Material.activity_key == activity_key, Material.topic == topic)
@@ -197,7 +203,7 @@ class MessageBuilder:
         step_no = TOPICS.index(topic) + 1
         activity = self.programme.activity(activity_key)
         seen_at = progress.get(topic)
-        card = cards.render(
+        card = Reply(
             "material",
             {
                 "activity": activity.name,
@@ -220,7 +226,7 @@ class MessageBuilder:
         )
         return card, material.version
 
-    async def reminder_card(self, session: AsyncSession, cohort_id: int, activity_key: str, tz: ZoneInfo) -> dict[str, Any]:
+    async def reminder_card(self, session: AsyncSession, cohort_id: int, activity_key: str, tz: ZoneInfo) -> Reply:
         """The practical reminder: when, where, what to bring."""
         activity = self.programme.activity(activity_key)
         rows = (
@@ -231,7 +237,7 @@ class MessageBuilder:
             )
         ).all()
         sequence = self.materials.sequences.get(activity_key)
-        return cards.render(
+        return Reply(
             "reminder",
             {
                 "activity": activity.name,
@@ -264,19 +270,16 @@ class MessageBuilder:
             parent_id = (row.data or {}).get("parent")
             if parent_id is not None:  # a snooze or reminder shows the original nudge again
                 target = await session.get(PlannedDelivery, parent_id) or row
-            card = await self.nudge_card(session, target, tz)
-            return card_message(card, card["body"][0]["text"]), None
+            return card_message(await self.nudge_card(session, target, tz)), None
         if row.kind == "survey" and row.topic == "readiness":
-            from bot.services.growth import readiness_form_card  # growth builds on this module
+            from bot.services.growth import readiness_form  # growth builds on this module
 
-            card = await readiness_form_card(session, row)
-            return card_message(card, card["body"][0]["text"]), None
+            return card_message(await readiness_form(session, row)), None
         if row.kind == "survey" and row.activity_key:
-            card = await self.evaluation_card(session, row)
-            return card_message(card, card["body"][0]["text"]), None
+            return card_message(await self.evaluation_card(session, row)), None
         raise LookupError(f"no message for plan row kind {row.kind!r}")
 
     @staticmethod
     def notice(title: str, text: str, sender: str | None = None) -> dict[str, Any]:
         """A titled text message (broadcasts, notices)."""
-        return card_message(cards.render("notice", {"title": title, "text": text, "sender": sender}), title)
+        return card_message(notice(title, text, sender), title)

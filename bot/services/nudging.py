@@ -15,6 +15,7 @@ from bot.domain.nudges import Nudges
 from bot.domain.workdays import next_send_moment, send_soon
 from bot.services.messages import MessageBuilder
 from bot.services.errors import ActionError, Refused
+from bot.services.reply import Reply
 from bot.storage.db import Database
 from bot.storage.models import BuddyMember, Cohort, Evaluation, PlannedDelivery
 
@@ -82,7 +83,7 @@ class Nudging:
         talent = data.get("talent")
         return [c for c in candidates if (c.data or {}).get("talent") == talent and not (c.data or {}).get("parent")]
 
-    async def done(self, person_id: int, plan_id: Any) -> dict[str, Any]:
+    async def done(self, person_id: int, plan_id: Any) -> Reply:
         """'Holdt ✔': mark the occasion done for everyone it concerns; the refreshed card."""
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
@@ -98,7 +99,7 @@ class Nudging:
             await session.flush()
             return await self.messages.nudge_card(session, row, await self._tz(session, row))
 
-    async def snooze(self, person_id: int, plan_id: Any, days: Any) -> dict[str, Any]:
+    async def snooze(self, person_id: int, plan_id: Any, days: Any) -> Reply:
         """'Mind mig senere': the same nudge again tomorrow or next week, in working hours."""
         if days not in SNOOZE_DAYS:
             raise ActionError("Vælg i morgen eller næste uge.")
@@ -126,8 +127,7 @@ class Nudging:
             await session.flush()
             card = await self.messages.nudge_card(session, row, tz)
         when = format_date(due.astimezone(tz).date(), year=False)
-        card["body"].append({"type": "TextBlock", "text": f"Jeg minder dig om det igen {when}.", "isSubtle": True, "wrap": True})
-        return card
+        return Reply(card.card, {**card.data, "snoozed": f"Jeg minder dig om det igen {when}."})
 
     async def remind_unacted(self, now: datetime) -> int:
         """One gentle reminder for nudges nobody acted on after the configured days; never a second."""
@@ -169,7 +169,7 @@ class Nudging:
             log.info("queued %d gentle reminder(s) for nudges nobody acted on", created)
         return created
 
-    async def evaluate(self, person_id: int, plan_id: Any, answer: dict[str, Any]) -> dict[str, Any]:
+    async def evaluate(self, person_id: int, plan_id: Any, answer: dict[str, Any]) -> Reply:
         """Store (or update) an evaluation; the card with thanks, pre-filled."""
         rating = str(answer.get("rating", "")).strip()
         expectations = str(answer.get("expectations", "")).strip()

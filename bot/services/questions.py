@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import cards
 from bot.delivery.updates import replacing
 from bot.domain.access import can_answer_questions
 from bot.domain.danish import format_date, format_time
@@ -30,7 +29,7 @@ from bot.domain.questions import (
 )
 from bot.qa import Entry, QuestionIndex
 from bot.qa.text import terms
-from bot.services.guide import Reply
+from bot.services.reply import Reply, notice
 from bot.services.messages import card_message
 from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
@@ -49,8 +48,6 @@ from bot.storage.models import (
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 30.0  # how stale this process's view of other processes' answers may get
 OPEN_SCAN_LIMIT = 500  # open questions compared when looking for the same question
-# The card verbs of a talent's question cards, carried out by QuestionDesk.act.
-QUESTION_VERBS = ("ask-form", "ask", "answer-helped", "ask-instructor")
 # The instructors' "Svar" on the channel card.
 ANSWER_VERB = "question-answer"
 NOT_ALLOWED = (
@@ -76,7 +73,7 @@ class Outcome:
 
     ok: bool
     text: str
-    card: dict[str, Any] | None = None
+    card: Reply | None = None
     refused: bool = False  # the sender may not answer (for the audit log)
 
 
@@ -182,7 +179,7 @@ class QuestionDesk:
 
     async def ask(self, profile: Profile, question: str, activity_key: str | None = None) -> Reply:
         """A question from the "Stil et spørgsmål" card: answered at once if known, else handed off."""
-        question = question_text(question or "")[0]
+        question = question_text((question or "")[: MAX_QUESTION_CHARS * 2])[0]
         activity_key = activity_key if activity_key in self.programme.keys else None
         if not question:
             return self.ask_form(activity=activity_key or "", error="Skriv dit spørgsmål i feltet, før du sender.")
@@ -203,33 +200,32 @@ class QuestionDesk:
                                        question=(question or "")[:MAX_QUESTION_CHARS], helpful=helpful,
                                        created_at=self.clock()))
 
-    async def act(self, profile: Profile, data: dict[str, Any]) -> dict[str, Any]:
-        """A talent's button on a question card (see QUESTION_VERBS): the card to show in its place."""
-        verb = data.get("verb")
-        question = str(data.get("question") or "")[: MAX_QUESTION_CHARS * 2]
-        if verb == "ask-form":
-            reply = self.ask_form()
-        elif verb == "ask":
-            reply = await self.ask(profile, question, str(data.get("activity") or "") or None)
-        elif verb in ("answer-helped", "ask-instructor"):
-            entry = self.index.get(str(data.get("entry"))) if data.get("entry") else None
-            if entry is not None:
-                await self.feedback(profile, entry.id, question, verb == "answer-helped")
-            if verb == "answer-helped":
-                reply = (self.answer_reply(question, entry, note="Tak for din tilbagemelding – godt, at det hjalp!", can_act=False)
-                         if entry is not None else
-                         Reply("notice", {"title": "Tak for din tilbagemelding", "text": "Godt, at det hjalp!", "sender": None}))
-            else:
-                asked = question_text(question)[0]
-                if not asked:
-                    reply = self.ask_form(error="Skriv dit spørgsmål i feltet, så sender jeg det til underviserne.")
-                else:
-                    handed = await self.hand_off(profile, asked[:MAX_QUESTION_CHARS])
-                    reply = (self.answer_reply(asked, entry, note=f"{handed.data['title']}. {handed.data['text']}", can_act=False)
-                             if entry is not None else handed)
-        else:
-            raise LookupError(f"unknown question verb {verb!r}")
-        return cards.render(reply.card, reply.data)
+    async def answer_helped(self, profile: Profile, entry_id: Any, question: str) -> Reply:
+        """"Det hjalp" on an answer card: the feedback is stored; the card thanks them."""
+        question = question[: MAX_QUESTION_CHARS * 2]
+        entry = await self._feedback_on(profile, entry_id, question, helpful=True)
+        if entry is None:
+            return notice("Tak for din tilbagemelding", "Godt, at det hjalp!")
+        return self.answer_reply(question, entry, note="Tak for din tilbagemelding – godt, at det hjalp!", can_act=False)
+
+    async def ask_instructor(self, profile: Profile, entry_id: Any, question: str) -> Reply:
+        """"Spørg en underviser" on an answer card: the feedback is stored and the question handed off."""
+        question = question[: MAX_QUESTION_CHARS * 2]
+        entry = await self._feedback_on(profile, entry_id, question, helpful=False)
+        asked = question_text(question)[0]
+        if not asked:
+            return self.ask_form(error="Skriv dit spørgsmål i feltet, så sender jeg det til underviserne.")
+        handed = await self.hand_off(profile, asked[:MAX_QUESTION_CHARS])
+        if entry is None:
+            return handed
+        return self.answer_reply(asked, entry, note=f"{handed.data['title']}. {handed.data['text']}", can_act=False)
+
+    async def _feedback_on(self, profile: Profile, entry_id: Any, question: str, *, helpful: bool) -> Entry | None:
+        """The index entry a card's button names (None when unknown), its feedback recorded."""
+        entry = self.index.get(str(entry_id)) if entry_id else None
+        if entry is not None:
+            await self.feedback(profile, entry.id, question, helpful)
+        return entry
 
     def _cohort_of(self, profile: Profile) -> int | None:
         talent = [r.cohort_id for r in profile.roles if r.role == "talent"]
@@ -245,8 +241,8 @@ class QuestionDesk:
         """Give the question to the instructors (or attach the person to the same open question)."""
         cohort_id = self._cohort_of(profile)
         if cohort_id is None:
-            return Reply("notice", {"title": "Spørgsmålet kunne ikke sendes", "sender": None,
-                                    "text": "Du er ikke tilknyttet et hold endnu, så jeg ved ikke, hvilke undervisere jeg skal spørge."})
+            return notice("Spørgsmålet kunne ikke sendes",
+                          "Du er ikke tilknyttet et hold endnu, så jeg ved ikke, hvilke undervisere jeg skal spørge.")
         question = question[:MAX_QUESTION_CHARS]
         now = self.clock()
         wanted = set(terms(question))
@@ -267,11 +263,10 @@ class QuestionDesk:
             session.add(QuestionAsker(question_id=q.id, person_id=profile.person_id, created_at=now))
             posted = await self._post_card(session, q)
         if not posted:
-            return Reply("notice", {"title": "Dit spørgsmål er gemt", "sender": None, "text": (
+            return notice("Dit spørgsmål er gemt", (
                 "Underviserne har endnu ikke en kanal i Teams til spørgsmål, så jeg kan ikke sende det videre lige nu. "
-                "LEAD har fået besked, og du får svaret her i chatten, så snart en underviser har svaret.")})
-        return Reply("notice", {"title": "Dit spørgsmål er sendt til underviserne", "sender": None,
-                                "text": f"Du får svaret her i chatten – {ANSWER_PROMISE}."})
+                "LEAD har fået besked, og du får svaret her i chatten, så snart en underviser har svaret."))
+        return notice("Dit spørgsmål er sendt til underviserne", f"Du får svaret her i chatten – {ANSWER_PROMISE}.")
 
     async def _attach(self, session: AsyncSession, question_id: int, person_id: int, now: datetime) -> Reply:
         """A second person asks an open question: they get the same answer when it comes."""
@@ -284,11 +279,11 @@ class QuestionDesk:
                     f"så snart det kommer – {ANSWER_PROMISE}.")
         else:
             text = f"Du har allerede stillet det spørgsmål. Du får svaret her i chatten – {ANSWER_PROMISE}."
-        return Reply("notice", {"title": "Dit spørgsmål er sendt til underviserne", "text": text, "sender": None})
+        return notice("Dit spørgsmål er sendt til underviserne", text)
 
     # ---- the channel card ------------------------------------------------------------------
 
-    async def _card(self, session: AsyncSession, q: Question) -> dict[str, Any]:
+    async def _card(self, session: AsyncSession, q: Question) -> Reply:
         """The question's card in the instructors' channel, as it is now."""
         cohort = await session.get(Cohort, q.cohort_id)
         asker = await session.get(Person, q.asker_id) if q.asker_id is not None else None
@@ -301,7 +296,7 @@ class QuestionDesk:
             by = await session.get(Person, q.answered_by) if q.answered_by is not None else None
             answered = {"by_line": f"Besvaret af {by.name if by else 'en underviser'} {_when(q.answered_at, tz)}",
                         "answer": q.answer or ""}
-        return cards.render("question_channel", {
+        return Reply("question_channel", {
             "question_id": q.id, "question": q.text,
             "asker": asker.name if asker else "(slettet)", "organisation": asker.organisation if asker else "",
             "level": LEVEL_NAMES_DA.get(level or "", ""), "cohort": cohort.name if cohort else "",
@@ -336,7 +331,7 @@ class QuestionDesk:
                 q.thread_conversation_id = thread_conversation_id(channel.conversation_id, activity_id)
         return q.card_activity_id
 
-    async def _update_card(self, session: AsyncSession, q: Question, card: dict[str, Any], stamp: str) -> None:
+    async def _update_card(self, session: AsyncSession, q: Question, card: Reply, stamp: str) -> None:
         """Replace the channel card in place (through the outbox), or the card itself if not posted yet."""
         if q.channel_id is None or q.card_key is None:
             return
@@ -431,7 +426,7 @@ class QuestionDesk:
         """Queue the answer for every asker's 1:1 chat; the number queued."""
         instructor = await session.get(Person, q.answered_by) if q.answered_by is not None else None
         name = instructor.name if instructor else "en underviser"
-        card = cards.render("instructor_answer", {"instructor": name, "question": q.text, "answer": q.answer or "",
+        card = Reply("instructor_answer", {"instructor": name, "question": q.text, "answer": q.answer or "",
                                                   "when": _when(now, self.tz)})
         payload = card_message(card, f"Svar fra {name}")
         askers = list(await session.scalars(select(QuestionAsker.person_id).where(QuestionAsker.question_id == q.id)))
