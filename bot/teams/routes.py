@@ -76,7 +76,7 @@ async def _broadcast(turn: Turn, intent: Intent) -> Reply:
         role, text = "all", arg
     try:
         result = await turn.core.broadcaster.broadcast(cohort_key, text, role, sender=profile.name)
-    except BroadcastError as exc:
+    except (BroadcastError, ActionError) as exc:  # ActionError: the cohort went away between the checks
         return notice("Beskeden blev ikke sendt", str(exc))
     await access.allowed(profile, "broadcast", cohort_key=cohort_key, tenant_id=turn.tenant,
                          target=f"role {role}, {result.queued} recipient(s)")
