@@ -34,7 +34,7 @@ from bot.services.growth import load_growth_content
 from bot.services.report import load_report_settings
 from bot.report_html import render_html
 from bot.services.graph_sync import GraphSyncError, check_settings, sync_roster
-from bot.services.outbox import outbox_status
+from bot.outbox.status import outbox_status
 from bot.services.planning import order_rows, plan_row_json
 from bot.services.roster import RosterService
 from bot.storage.db import Database

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
-from bot.delivery.updates import replacing
+from bot.outbox.updates import replacing
 from bot.domain.access import can_answer_questions
 from bot.domain.danish import format_date, format_time
 from bot.domain.people import Profile
