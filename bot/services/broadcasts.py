@@ -8,9 +8,10 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from bot.outbox.writer import enqueue, reachable_chats
 from bot.services.messages import MessageBuilder
 from bot.storage.db import Database
-from bot.storage.models import Broadcast, Cohort, Conversation, Membership, OutboxMessage, Person
+from bot.storage.models import Broadcast, Cohort, Membership, Person
 
 log = logging.getLogger(__name__)
 BROADCAST_ROLES = ("talent", "leader", "all")
@@ -62,35 +63,19 @@ class Broadcaster:
             if role != "all":
                 query = query.where(Membership.role == role)
             people = dict((await session.execute(query.distinct())).all())
-            conversations = {
-                c.person_id: c
-                for c in await session.scalars(
-                    select(Conversation).where(
-                        Conversation.person_id.in_(people),
-                        Conversation.kind == "personal",
-                        Conversation.unreachable_at.is_(None),
-                    )
-                )
-            }
+            chats = await reachable_chats(session, people)
             record = Broadcast(cohort_id=cohort.id, text=text, role=role, sender=sender, created_at=now)
             session.add(record)
             await session.flush()
             payload = MessageBuilder.notice(f"Besked fra LEAD til {cohort.name}", text, sender)
             unreachable = []
             for person_id, email in sorted(people.items()):
-                conversation = conversations.get(person_id)
-                if conversation is None:
+                chat = chats.get(person_id)
+                if chat is None:
                     unreachable.append(email)
                     continue
-                session.add(
-                    OutboxMessage(
-                        key=f"broadcast/{record.id}/{person_id}",
-                        conversation_id=conversation.id,
-                        broadcast_id=record.id,
-                        payload=payload,
-                        next_attempt_at=now,
-                    )
-                )
+                await enqueue(session, key=f"broadcast/{record.id}/{person_id}", conversation_id=chat,
+                              payload=payload, at=now, broadcast_id=record.id)
             record.recipients = len(people) - len(unreachable)
         log.info("broadcast %d queued for %d people; %d without a chat", record.id, record.recipients, len(unreachable))
         return BroadcastResult(record.id, record.recipients, unreachable)

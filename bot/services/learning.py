@@ -14,16 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.danish import format_date
 from bot.domain.materials import KIND_LABELS_DA, TOPICS, Materials
 from bot.domain.programme import Programme
+from bot.outbox.writer import enqueue, reachable_chats
 from bot.services.messages import MessageBuilder, card_message, seen_label
 from bot.services.planning import Planner
 from bot.storage.db import Database
 from bot.storage.models import (
     CalendarSession,
     Cohort,
-    Conversation,
     Material,
     Membership,
-    OutboxMessage,
     PlannedDelivery,
     Progress,
 )
@@ -117,30 +116,18 @@ class Learning:
             )
         ).all()
         queued = 0
+        chats = await reachable_chats(session, {row.person_id for row, _ in rows})
         for row, tz_name in rows:
-            conversation = await session.scalar(
-                select(Conversation).where(
-                    Conversation.person_id == row.person_id,
-                    Conversation.kind == "personal",
-                    Conversation.unreachable_at.is_(None),
-                )
-            )
             row.sent_version = version
-            if conversation is None:
+            chat = chats.get(row.person_id)
+            if chat is None:
                 continue
             card, _ = await self.messages.material_card(
                 session, row.person_id, activity_key, topic, ZoneInfo(tz_name), updated=True
             )
-            session.add(
-                OutboxMessage(
-                    key=f"{row.key}/updated/{version}",
-                    conversation_id=conversation.id,
-                    plan_id=row.id,
-                    payload=card_message(card, "Opdateret materiale"),
-                    next_attempt_at=now,
-                )
-            )
-            queued += 1
+            if await enqueue(session, key=f"{row.key}/updated/{version}", conversation_id=chat,
+                             payload=card_message(card, "Opdateret materiale"), at=now, plan_id=row.id):
+                queued += 1
         return queued
 
     async def ensure_published(self) -> None:
