@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.outbox.writer import enqueue, reachable_chat, reachable_chats
+from bot.outbox.writer import Outgoing, enqueue, enqueue_all, reachable_chat, reachable_chats
 from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxMessage, Person
 from tests.conftest import NOW
@@ -43,6 +43,18 @@ async def test_enqueue_twice_with_the_same_key_writes_one_row_and_keeps_the_tran
         rows = {o.key: o for o in await s.scalars(select(OutboxMessage))}
     assert sorted(rows) == ["broadcast/1/1", "broadcast/1/2"]  # the no-op did not roll the other row back
     assert rows["broadcast/1/1"].payload == {"text": "første"}  # the first one stands
+
+
+async def test_enqueue_all_counts_only_new_keys_and_keeps_their_order(db: Database) -> None:
+    chat = await _chat(db, "a:1", await _person(db, "anna"))
+    async with db.sessions() as s, s.begin():
+        assert await enqueue(s, key="plan/3", conversation_id=chat, payload={"n": 3}, at=NOW)
+        batch = [Outgoing(f"plan/{n}", chat, {"n": n}, NOW, plan_id=None) for n in (5, 1, 3, 4, 1)]
+        assert await enqueue_all(s, batch) == 3  # plan/3 was queued before, the second plan/1 repeats the first
+        assert await enqueue_all(s, []) == 0
+    async with db.sessions() as s:
+        keys = list(await s.scalars(select(OutboxMessage.key).order_by(OutboxMessage.id)))
+    assert keys == ["plan/3", "plan/5", "plan/1", "plan/4"]  # the sender goes by id: the order given
 
 
 async def test_enqueue_writes_a_pending_row_due_at_the_given_moment(db: Database) -> None:

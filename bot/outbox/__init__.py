@@ -4,11 +4,12 @@ from bot.outbox.sender import Sender, SenderStats
 from bot.outbox.shared_rate import SharedRate
 from bot.outbox.status import OutboxStatus, outbox_status
 from bot.outbox.updates import deliver, replacing
-from bot.outbox.writer import enqueue, reachable_chat, reachable_chats
+from bot.outbox.writer import Outgoing, enqueue, enqueue_all, reachable_chat, reachable_chats
 
 __all__ = [
     "ConversationWindows",
     "OutboxStatus",
+    "Outgoing",
     "PacedRate",
     "Sender",
     "SenderStats",
@@ -16,6 +17,7 @@ __all__ = [
     "SlidingLimit",
     "deliver",
     "enqueue",
+    "enqueue_all",
     "outbox_status",
     "reachable_chat",
     "reachable_chats",

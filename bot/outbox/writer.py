@@ -1,6 +1,7 @@
 """Writing to the outbox: which chats the bot can write to, and queueing a message once per key."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -40,6 +41,45 @@ async def reachable_chats(session: AsyncSession, person_ids: Iterable[int] | Non
     return {person: chat for person, chat in (await session.execute(query)).all()}
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to queue: its send-once key, the conversation row it goes to, the activity, when it is due."""
+
+    key: str
+    conversation_id: int
+    payload: dict[str, Any]
+    at: datetime
+    plan_id: int | None = None
+    broadcast_id: int | None = None
+
+
+async def enqueue_all(session: AsyncSession, messages: Iterable[Outgoing]) -> int:
+    """Queue these messages in the order given; the number newly queued (a key already queued is skipped).
+
+    The key makes a message send-once: INSERT … ON CONFLICT (key) DO NOTHING, so queueing a key
+    again (a re-run, a second replica, a double click) is a no-op on SQLite and PostgreSQL alike
+    and never raises IntegrityError, which would roll back the caller's whole transaction. Many
+    rows go in one statement: a broadcast to thousands costs a few round trips, not thousands.
+    """
+    insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
+    rows = [
+        {"key": m.key, "conversation_id": m.conversation_id, "payload": m.payload, "next_attempt_at": m.at,
+         "plan_id": m.plan_id, "broadcast_id": m.broadcast_id, "status": "pending"}
+        for m in messages
+    ]
+    if not rows:
+        return 0
+    statement = (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.key])
+        .returning(OutboxMessage.id)
+    )
+    # A list of parameter sets: SQLAlchemy sends them as multi-row INSERTs in batches
+    # ("insertmanyvalues"), with RETURNING giving one id per row that was written.
+    queued = len((await session.scalars(statement, rows)).all())
+    return queued
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -50,18 +90,6 @@ async def enqueue(
     plan_id: int | None = None,
     broadcast_id: int | None = None,
 ) -> bool:
-    """Queue one message for a conversation row, due at `at`; False, and nothing written, when the key is already queued.
-
-    The key makes a message send-once: INSERT … ON CONFLICT (key) DO NOTHING, so a second call
-    (a re-run, a second replica, a double click) is a no-op on SQLite and PostgreSQL alike and
-    never raises IntegrityError, which would roll back the caller's whole transaction.
-    """
-    insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
-    statement = (
-        insert(OutboxMessage)
-        .values(key=key, conversation_id=conversation_id, payload=payload, next_attempt_at=at,
-                plan_id=plan_id, broadcast_id=broadcast_id)
-        .on_conflict_do_nothing(index_elements=[OutboxMessage.key])
-        .returning(OutboxMessage.id)
-    )
-    return await session.scalar(statement) is not None
+    """Queue one message for a conversation row, due at `at`; False, and nothing written, when the key is already queued."""
+    message = Outgoing(key, conversation_id, payload, at, plan_id=plan_id, broadcast_id=broadcast_id)
+    return await enqueue_all(session, [message]) == 1

@@ -8,7 +8,7 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from bot.outbox.writer import enqueue, reachable_chats
+from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
 from bot.services.messages import MessageBuilder
 from bot.storage.db import Database
 from bot.storage.models import Broadcast, Cohort, Membership, Person
@@ -69,13 +69,14 @@ class Broadcaster:
             await session.flush()
             payload = MessageBuilder.notice(f"Besked fra LEAD til {cohort.name}", text, sender)
             unreachable = []
+            messages: list[Outgoing] = []
             for person_id, email in sorted(people.items()):
                 chat = chats.get(person_id)
                 if chat is None:
                     unreachable.append(email)
                     continue
-                await enqueue(session, key=f"broadcast/{record.id}/{person_id}", conversation_id=chat,
-                              payload=payload, at=now, broadcast_id=record.id)
+                messages.append(Outgoing(f"broadcast/{record.id}/{person_id}", chat, payload, now, broadcast_id=record.id))
+            await enqueue_all(session, messages)
             record.recipients = len(people) - len(unreachable)
         log.info("broadcast %d queued for %d people; %d without a chat", record.id, record.recipients, len(unreachable))
         return BroadcastResult(record.id, record.recipients, unreachable)

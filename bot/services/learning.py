@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.danish import format_date
 from bot.domain.materials import KIND_LABELS_DA, TOPICS, Materials
 from bot.domain.programme import Programme
-from bot.outbox.writer import enqueue, reachable_chats
+from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
 from bot.services.messages import MessageBuilder, card_message, seen_label
 from bot.services.planning import Planner
 from bot.storage.db import Database
@@ -115,7 +115,7 @@ class Learning:
                 )
             )
         ).all()
-        queued = 0
+        updates: list[Outgoing] = []
         chats = await reachable_chats(session, {row.person_id for row, _ in rows})
         for row, tz_name in rows:
             row.sent_version = version
@@ -125,10 +125,9 @@ class Learning:
             card, _ = await self.messages.material_card(
                 session, row.person_id, activity_key, topic, ZoneInfo(tz_name), updated=True
             )
-            if await enqueue(session, key=f"{row.key}/updated/{version}", conversation_id=chat,
-                             payload=card_message(card, "Opdateret materiale"), at=now, plan_id=row.id):
-                queued += 1
-        return queued
+            updates.append(Outgoing(f"{row.key}/updated/{version}", chat, card_message(card, "Opdateret materiale"), now,
+                                    plan_id=row.id))
+        return await enqueue_all(session, updates)
 
     async def ensure_published(self) -> None:
         """First start: publish when nothing is published yet."""

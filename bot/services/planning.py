@@ -16,7 +16,7 @@ from bot.domain.plan import Member, PlanItem, plan_materials
 from bot.domain.programme import Programme
 from bot.domain.readiness import ReadinessTiming, plan_readiness
 from bot.domain.workdays import send_soon
-from bot.outbox.writer import enqueue, reachable_chat
+from bot.outbox.writer import Outgoing, enqueue_all, reachable_chat
 from bot.services.messages import MessageBuilder
 from bot.storage.db import Database
 from bot.storage.models import (
@@ -228,15 +228,16 @@ class Planner:
                 if not rows:
                     break
                 seen_rows: set[int] = set()
+                batch: list[Outgoing] = []
                 for row, chat in rows:
                     if row.id in seen_rows:  # a person with two personal chats: send once
                         continue
                     seen_rows.add(row.id)
                     payload, version = await self.messages.for_plan_row(session, row, now)
-                    # False when the key is already in the outbox: it went out before, so still "sent"
-                    if await enqueue(session, key=row.key, conversation_id=chat, payload=payload, at=now, plan_id=row.id):
-                        released += 1
+                    batch.append(Outgoing(row.key, chat, payload, now, plan_id=row.id))
                     row.status, row.released_at, row.sent_version = "sent", now, version
+                # in due order, one statement; a key already in the outbox went out before: still "sent"
+                released += await enqueue_all(session, batch)
         if released:
             log.info("released %d plan row(s) to the outbox", released)
         return released
