@@ -76,8 +76,7 @@ async def enqueue_all(session: AsyncSession, messages: Iterable[Outgoing]) -> in
     )
     # A list of parameter sets: SQLAlchemy sends them as multi-row INSERTs in batches
     # ("insertmanyvalues"), with RETURNING giving one id per row that was written.
-    queued = len((await session.scalars(statement, rows)).all())
-    return queued
+    return len((await session.scalars(statement, rows)).all())
 
 
 async def enqueue(
