@@ -16,7 +16,7 @@ from bot.config import ConfigError, Settings
 from bot.content.materials import load_content
 from bot.services.core import Core, build_core
 from bot.delivery.connector import ConnectorClient, token_provider
-from bot.delivery.sender import Sender
+from bot.outbox.sender import Sender
 from bot.domain.errors import FileErrors
 from bot.logsetup import setup_logging
 from bot.report.html import render_html

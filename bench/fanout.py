@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from bot.delivery.connector import ConnectorClient, NoToken  # noqa: E402
-from bot.delivery.sender import Sender, utcnow  # noqa: E402
+from bot.outbox.sender import Sender, utcnow  # noqa: E402
 from bot.services.broadcasts import Broadcaster  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 from bot.storage.models import Cohort, Conversation, Membership, OutboxMessage, Person  # noqa: E402

@@ -27,7 +27,7 @@ import aiohttp
 from sqlalchemy.engine import make_url
 
 from bot.config import normalise_database_url
-from bot.delivery.sender import utcnow
+from bot.outbox.sender import utcnow
 from bot.services.broadcasts import Broadcaster
 from bot.storage.db import Database
 from tests.fakes.connector import FakeConnector

@@ -5,7 +5,7 @@ import logging
 from datetime import datetime
 from typing import Callable
 
-from bot.delivery.sender import Sender
+from bot.outbox.sender import Sender
 from bot.services.core import Core
 from bot.services.planning import Planner
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.delivery.sender import Sender
+from bot.outbox.sender import Sender
 from bot.services.core import Core
 from bot.services.job_runs import JobRuns
 from bot.storage.db import Database

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from bot.delivery.ratelimit import CONVERSATION_WINDOWS, ConversationWindows, PacedRate
+from bot.outbox.pacing import CONVERSATION_WINDOWS, ConversationWindows, PacedRate
 
 
 class FakeTime:

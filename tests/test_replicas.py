@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.config import REPO_ROOT
-from bot.delivery.sender import utcnow
-from bot.delivery.shared_rate import SharedRate
+from bot.outbox.sender import utcnow
+from bot.outbox.shared_rate import SharedRate
 from bot.services.broadcasts import Broadcaster
 from bot.storage.db import MIGRATION_LOCK, Database
 from bot.storage.models import OutboxMessage

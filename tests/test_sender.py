@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.delivery.connector import ConnectorClient, NoToken, SendResult
-from bot.delivery.ratelimit import ConversationWindows
-from bot.delivery.sender import Sender
-from bot.services.outbox import outbox_status
+from bot.outbox.pacing import ConversationWindows
+from bot.outbox.sender import Sender
+from bot.outbox.status import outbox_status
 from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxMessage, Person
 from tests.conftest import NOW
@@ -167,7 +167,7 @@ async def test_429_reschedules_by_retry_after(db: Database, fake: LimitedConnect
 
 
 async def test_429_retry_after_as_http_date_is_honoured(db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock) -> None:
-    from bot.delivery.connector import parse_retry_after
+    from bot.delivery.retry import parse_retry_after
 
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after("-1") == 0.0
@@ -262,7 +262,7 @@ async def test_413_is_dead_and_logged_as_our_bug(
         assert big is not None
         big.payload = payload("big", "x" * (fake.max_bytes + 100))
     sender = make_sender(db, client, clock)
-    with caplog.at_level(logging.ERROR, logger="bot.delivery.sender"):
+    with caplog.at_level(logging.ERROR, logger="bot.outbox.sender"):
         assert await sender.drain_once() == 1
     dead = await row(db, "big")
     assert dead.status == "dead" and (dead.last_error or "").startswith("413")

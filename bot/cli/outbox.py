@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.cli.common import print_json, with_db
 from bot.config import Settings
-from bot.services.outbox import outbox_status
+from bot.outbox.status import outbox_status
 from bot.storage.db import Database
 
 

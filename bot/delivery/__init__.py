@@ -1,1 +1,1 @@
-"""Delivery of proactive messages: outbox, rate limits, Bot Connector sender."""
+"""HTTP clients for outbound calls (Bot Connector, Microsoft Graph) and the retry arithmetic they share."""

@@ -5,13 +5,13 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import aiohttp
 
 from bot.config import Settings
+from bot.delivery.retry import parse_retry_after
 
 log = logging.getLogger(__name__)
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
@@ -79,21 +79,6 @@ class SendResult:
     activity_id: str | None = None
     retry_after: float | None = None
     error: str | None = None
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds (it may be seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
 
 
 class ConnectorClient:

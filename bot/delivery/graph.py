@@ -13,8 +13,7 @@ import aiohttp
 from yarl import URL
 
 from bot.config import Secret, is_loopback
-from bot.delivery.connector import parse_retry_after
-from bot.delivery.sender import backoff
+from bot.delivery.retry import backoff, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +208,7 @@ class GraphClient:
             if attempt == self._max_attempts:
                 break
             if retry_after is not None:
-                delay = min(retry_after, MAX_RETRY_AFTER)
+                delay = retry_after  # already bounded by MAX_RETRY_AFTER when parsed
             else:
                 delay = backoff(attempt, base=self._base_delay, cap=60.0, rand=self._rand)
             # Only the resource kind is logged: the rest of the path can be someone's email address.
@@ -228,7 +227,7 @@ class GraphClient:
                     payload = await resp.json(content_type=None) if text else None
                 except ValueError:
                     payload = {"error": {"code": "NotJson", "message": text[:200]}}
-                return resp.status, payload, parse_retry_after(resp.headers.get("Retry-After"))
+                return resp.status, payload, parse_retry_after(resp.headers.get("Retry-After"), cap=MAX_RETRY_AFTER)
         except asyncio.TimeoutError:
             return 0, {"error": {"code": "Timeout", "message": "no answer in time"}}, None
         except aiohttp.ClientError as exc:

@@ -8,10 +8,11 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
 from bot.services.messages import MessageBuilder
 from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
-from bot.storage.models import Broadcast, Conversation, Membership, OutboxMessage, Person
+from bot.storage.models import Broadcast, Membership, Person
 
 log = logging.getLogger(__name__)
 BROADCAST_ROLES = ("talent", "leader", "all")
@@ -61,35 +62,20 @@ class Broadcaster:
             if role != "all":
                 query = query.where(Membership.role == role)
             people = dict((await session.execute(query.distinct())).all())
-            conversations = {
-                c.person_id: c
-                for c in await session.scalars(
-                    select(Conversation).where(
-                        Conversation.person_id.in_(people),
-                        Conversation.kind == "personal",
-                        Conversation.unreachable_at.is_(None),
-                    )
-                )
-            }
+            chats = await reachable_chats(session, people)
             record = Broadcast(cohort_id=cohort.id, text=text, role=role, sender=sender, created_at=now)
             session.add(record)
             await session.flush()
             payload = MessageBuilder.notice(f"Besked fra LEAD til {cohort.name}", text, sender)
             unreachable = []
+            messages: list[Outgoing] = []
             for person_id, email in sorted(people.items()):
-                conversation = conversations.get(person_id)
-                if conversation is None:
+                chat = chats.get(person_id)
+                if chat is None:
                     unreachable.append(email)
                     continue
-                session.add(
-                    OutboxMessage(
-                        key=f"broadcast/{record.id}/{person_id}",
-                        conversation_id=conversation.id,
-                        broadcast_id=record.id,
-                        payload=payload,
-                        next_attempt_at=now,
-                    )
-                )
+                messages.append(Outgoing(f"broadcast/{record.id}/{person_id}", chat, payload, now, broadcast_id=record.id))
+            await enqueue_all(session, messages)
             record.recipients = len(people) - len(unreachable)
         log.info("broadcast %d queued for %d people; %d without a chat", record.id, record.recipients, len(unreachable))
         return BroadcastResult(record.id, record.recipients, unreachable)

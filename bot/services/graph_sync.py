@@ -20,10 +20,11 @@ from bot.delivery.graph import (
     odata_string,
     segment,
 )
+from bot.outbox.writer import reachable_chats
 from bot.services.directory import Directory
 from bot.services.cohorts import UnknownCohort, get_cohort
 from bot.storage.db import Database
-from bot.storage.models import Cohort, Conversation, Membership, Person
+from bot.storage.models import Cohort, Membership, Person
 
 log = logging.getLogger(__name__)
 
@@ -230,15 +231,7 @@ class GraphRosterSync:
                     .order_by(Person.email)
                 )
             ).all()
-            reached = set(
-                await session.scalars(
-                    select(Conversation.person_id).where(
-                        Conversation.person_id.in_([p.id for p in people]),
-                        Conversation.kind == "personal",
-                        Conversation.unreachable_at.is_(None),
-                    )
-                )
-            )
+            reached = set(await reachable_chats(session, [p.id for p in people]))
         return [_Member(p.id, p.email, p.name, p.aad_object_id, p.id in reached) for p in people]
 
     async def _sync_one(self, member: _Member, catalog_id: str) -> PersonOutcome:

@@ -24,6 +24,7 @@ from bot.domain.readiness import (
 )
 from bot.domain.roster import normalise_email
 from bot.services.reply import Reply, notice
+from bot.outbox.writer import enqueue, reachable_chats
 from bot.services.messages import MessageBuilder, card_message
 from bot.content.growth import GrowthContent
 from bot.domain.access import can_assess_readiness, can_view_plan
@@ -34,11 +35,9 @@ from bot.storage.models import (
     Attendance,
     CalendarSession,
     Cohort,
-    Conversation,
     DevelopmentPlan,
     DevelopmentPlanRevision,
     Membership,
-    OutboxMessage,
     Person,
     PlannedDelivery,
     ReadinessAssessment,
@@ -362,27 +361,15 @@ class Growth:
         self, session: AsyncSession, cohort_id: int, talent_id: int, leader_id: int, placement: Placement, assessment_id: int, now: datetime
     ) -> None:
         """Queue the result card for the talent's 1:1 chat (they also see it in `udviklingsplan`)."""
-        conversation = await session.scalar(
-            select(Conversation).where(
-                Conversation.person_id == talent_id, Conversation.kind == "personal", Conversation.unreachable_at.is_(None)
-            )
-        )
-        if conversation is None:
+        chat = (await reachable_chats(session, [talent_id])).get(talent_id)
+        if chat is None:
             return
         leader = await session.get(Person, leader_id)
         card = Reply("readiness_result", {**_placement_data(placement), "leader": leader.name if leader else ""})
         stamp = f"{placement.aim}-{placement.tasks}-{placement.performance}"
         key = f"readiness/{assessment_id}/{stamp}/{now.timestamp()}"
-        if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
-            return
-        session.add(
-            OutboxMessage(
-                key=key,
-                conversation_id=conversation.id,
-                payload=card_message(card, "Din placering i parathedskriterierne"),
-                next_attempt_at=now,
-            )
-        )
+        await enqueue(session, key=key, conversation_id=chat,
+                      payload=card_message(card, "Din placering i parathedskriterierne"), at=now)
 
     # ---- attendance and completion ------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.danish import format_date
 from bot.domain.materials import KIND_LABELS_DA, TOPICS, Materials
 from bot.domain.programme import Programme
+from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
 from bot.services.messages import MessageBuilder, card_message, seen_label
 from bot.services.reply import Reply
 from bot.services.planning import Planner
@@ -21,10 +22,8 @@ from bot.storage.db import Database
 from bot.storage.models import (
     CalendarSession,
     Cohort,
-    Conversation,
     Material,
     Membership,
-    OutboxMessage,
     PlannedDelivery,
     Progress,
 )
@@ -120,32 +119,19 @@ class Learning:
                 )
             )
         ).all()
-        queued = 0
+        updates: list[Outgoing] = []
+        chats = await reachable_chats(session, {row.person_id for row, _ in rows})
         for row, tz_name in rows:
-            conversation = await session.scalar(
-                select(Conversation).where(
-                    Conversation.person_id == row.person_id,
-                    Conversation.kind == "personal",
-                    Conversation.unreachable_at.is_(None),
-                )
-            )
             row.sent_version = version
-            if conversation is None:
+            chat = chats.get(row.person_id)
+            if chat is None:
                 continue
             card, _ = await self.messages.material_card(
                 session, row.person_id, activity_key, topic, ZoneInfo(tz_name), updated=True
             )
-            session.add(
-                OutboxMessage(
-                    key=f"{row.key}/updated/{version}",
-                    conversation_id=conversation.id,
-                    plan_id=row.id,
-                    payload=card_message(card, "Opdateret materiale"),
-                    next_attempt_at=now,
-                )
-            )
-            queued += 1
-        return queued
+            updates.append(Outgoing(f"{row.key}/updated/{version}", chat, card_message(card, "Opdateret materiale"), now,
+                                    plan_id=row.id))
+        return await enqueue_all(session, updates)
 
     async def ensure_published(self) -> None:
         """First start: publish when nothing is published yet."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import exists, select, update
 
 from bot.domain.calendar import Session
 from bot.domain.materials import Materials
@@ -16,6 +16,7 @@ from bot.domain.plan import Member, PlanItem, plan_materials
 from bot.domain.programme import Programme
 from bot.domain.readiness import ReadinessTiming, plan_readiness
 from bot.domain.workdays import send_soon
+from bot.outbox.writer import Outgoing, enqueue_all, reachable_chat
 from bot.services.messages import MessageBuilder
 from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
@@ -25,7 +26,6 @@ from bot.storage.models import (
     Cohort,
     Conversation,
     Membership,
-    OutboxMessage,
     PlannedDelivery,
 )
 
@@ -213,16 +213,12 @@ class Planner:
                 log.info("skipped %d plan row(s) whose activity had started", expired.rowcount)
         while True:
             async with self.db.sessions() as session, session.begin():
-                reachable = and_(
-                    Conversation.person_id == PlannedDelivery.person_id,
-                    Conversation.kind == "personal",
-                    Conversation.unreachable_at.is_(None),
-                )
                 query = (
-                    select(PlannedDelivery, Conversation)
-                    .join(Conversation, reachable)
+                    select(PlannedDelivery, Conversation.id)
+                    .join(Conversation, reachable_chat(PlannedDelivery.person_id))
                     .where(PlannedDelivery.status == "planned", PlannedDelivery.due_at <= now)
-                    .order_by(PlannedDelivery.due_at, PlannedDelivery.seq, PlannedDelivery.id)
+                    # a person with two chats: the newest first, as reachable_chats() chooses
+                    .order_by(PlannedDelivery.due_at, PlannedDelivery.seq, PlannedDelivery.id, Conversation.id.desc())
                     .limit(RELEASE_BATCH)
                 )
                 if not self.db.is_sqlite:
@@ -231,23 +227,16 @@ class Planner:
                 if not rows:
                     break
                 seen_rows: set[int] = set()
-                for row, conversation in rows:
+                batch: list[Outgoing] = []
+                for row, chat in rows:
                     if row.id in seen_rows:  # a person with two personal chats: send once
                         continue
                     seen_rows.add(row.id)
                     payload, version = await self.messages.for_plan_row(session, row, now)
-                    outbox = OutboxMessage(
-                        key=row.key,
-                        conversation_id=conversation.id,
-                        plan_id=row.id,
-                        payload=payload,
-                        status="pending",
-                        next_attempt_at=now,
-                    )
-                    session.add(outbox)
-                    await session.flush()
+                    batch.append(Outgoing(row.key, chat, payload, now, plan_id=row.id))
                     row.status, row.released_at, row.sent_version = "sent", now, version
-                    released += 1
+                # in due order, one statement; a key already in the outbox went out before: still "sent"
+                released += await enqueue_all(session, batch)
         if released:
             log.info("released %d plan row(s) to the outbox", released)
         return released
@@ -255,11 +244,7 @@ class Planner:
     async def held_count(self, now: datetime) -> int:
         """Due rows waiting because their person has no reachable 1:1 chat yet."""
         async with self.db.sessions() as session:
-            reachable = exists().where(
-                Conversation.person_id == PlannedDelivery.person_id,
-                Conversation.kind == "personal",
-                Conversation.unreachable_at.is_(None),
-            )
+            reachable = exists().where(reachable_chat(PlannedDelivery.person_id))
             rows = await session.scalars(
                 select(PlannedDelivery.id).where(
                     PlannedDelivery.status == "planned", PlannedDelivery.due_at <= now, ~reachable

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.updates import replacing
+from bot.outbox.updates import replacing
+from bot.outbox.writer import enqueue, reachable_chats
 from bot.domain.access import can_answer_questions
 from bot.domain.danish import format_date, format_time
 from bot.domain.people import Profile
@@ -315,8 +316,8 @@ class QuestionDesk:
         q.channel_id = channel.conversation_id
         q.card_key = f"question/{q.id}/card"
         card = await self._card(session, q)
-        session.add(OutboxMessage(key=q.card_key, conversation_id=channel.conversation_id,
-                                  payload=card_message(card, "Nyt spørgsmål fra et talent"), next_attempt_at=self.clock()))
+        await enqueue(session, key=q.card_key, conversation_id=channel.conversation_id,
+                      payload=card_message(card, "Nyt spørgsmål fra et talent"), at=self.clock())
         log.info("question %d queued for the instructors' channel", q.id)
         return True
 
@@ -338,8 +339,8 @@ class QuestionDesk:
         payload = card_message(card, "Spørgsmål fra et talent")
         activity_id = await self._card_activity_id(session, q)
         if activity_id is not None:
-            session.add(OutboxMessage(key=f"question/{q.id}/card/{stamp}", conversation_id=q.channel_id,
-                                      payload=replacing(payload, activity_id), next_attempt_at=self.clock()))
+            await enqueue(session, key=f"question/{q.id}/card/{stamp}", conversation_id=q.channel_id,
+                          payload=replacing(payload, activity_id), at=self.clock())
             return
         posting = await session.scalar(select(OutboxMessage).where(OutboxMessage.key == q.card_key))
         if posting is not None and posting.status == "pending":
@@ -430,16 +431,13 @@ class QuestionDesk:
                                                   "when": _when(now, self.tz)})
         payload = card_message(card, f"Svar fra {name}")
         askers = list(await session.scalars(select(QuestionAsker.person_id).where(QuestionAsker.question_id == q.id)))
-        chats = {
-            c.person_id: c.id for c in await session.scalars(select(Conversation).where(
-                Conversation.person_id.in_(askers), Conversation.kind == "personal", Conversation.unreachable_at.is_(None)))
-        }
+        chats = await reachable_chats(session, askers)
         for person_id in askers:
             if person_id not in chats:
                 log.warning("question %d: asker %d has no chat the bot can write to; answer not delivered", q.id, person_id)
                 continue
-            session.add(OutboxMessage(key=f"question/{q.id}/answer/{person_id}", conversation_id=chats[person_id],
-                                      payload=payload, next_attempt_at=now))
+            await enqueue(session, key=f"question/{q.id}/answer/{person_id}", conversation_id=chats[person_id],
+                          payload=payload, at=now)
         return sum(1 for p in askers if p in chats)
 
     # ---- the admins' side ------------------------------------------------------------------
@@ -513,8 +511,8 @@ class QuestionDesk:
                 thread = await self._thread(session, channel, q.thread_conversation_id)
                 text = (f"Påmindelse: Dette spørgsmål har ventet på svar i mere end {hours} arbejdstimer. "
                         "Svar på kortet eller her i tråden, så sender jeg svaret til talentet.")
-                session.add(OutboxMessage(key=f"question/{q.id}/reminder", conversation_id=thread.id,
-                                          payload={"type": "message", "text": text}, next_attempt_at=now))
+                await enqueue(session, key=f"question/{q.id}/reminder", conversation_id=thread.id,
+                              payload={"type": "message", "text": text}, at=now)
                 reminded += 1
         if reminded:
             log.info("reminded the instructors of %d open question(s)", reminded)

@@ -14,6 +14,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from bot.delivery.connector import ConnectorClient, SendResult
+from bot.delivery.retry import backoff
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ def _wait_before_retry(result: SendResult, attempt: int) -> float | None:
     if result.status == 429:
         return min(result.retry_after if result.retry_after is not None else 1.0, MAX_WAIT_SECONDS)
     if result.status == 0 or result.status == 412 or result.status >= 500:
-        return 0.25 * 2**attempt  # timeouts, conflicts and server errors pass
+        # timeouts, conflicts and server errors pass; no jitter: a reply is one request, not a herd
+        return backoff(attempt, base=0.25, cap=MAX_WAIT_SECONDS, jitter=False)
     return None  # 4xx: the same request fails again
 
 

@@ -23,6 +23,7 @@ class OutboxStatus:
     problems: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
+        """The snapshot as `outbox status --json` prints it."""
         return {
             "counts": self.counts,
             "oldest_pending": self.oldest_pending.isoformat() if self.oldest_pending else None,

@@ -39,6 +39,7 @@ class PacedRate:
             await self._sleep(delay)
 
     async def sleep(self, seconds: float) -> None:
+        """Sleep with the injected sleep (tests travel in time)."""
         await self._sleep(seconds)
 
     def pause(self, seconds: float) -> None:
@@ -135,6 +136,7 @@ class ConversationWindows:
             history.append(at)
 
     async def sleep(self, seconds: float) -> None:
+        """Sleep with the injected sleep (tests travel in time)."""
         await self._sleep(seconds)
 
     async def acquire(self, conversation: str) -> None:

@@ -5,7 +5,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -14,9 +13,10 @@ from typing import AsyncIterator, Awaitable, Callable, TypeVar
 from sqlalchemy import Executable, and_, func, or_, select, update
 
 from bot.delivery.connector import ConnectorClient, SendResult
-from bot.delivery.updates import deliver
-from bot.delivery.ratelimit import ConversationWindows, PacedRate, SlidingLimit
-from bot.delivery.shared_rate import SharedRate
+from bot.delivery.retry import backoff
+from bot.outbox.pacing import ConversationWindows, PacedRate, SlidingLimit
+from bot.outbox.shared_rate import SharedRate
+from bot.outbox.updates import deliver
 from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxMessage
 
@@ -30,6 +30,7 @@ MAX_THROTTLES = 20  # 429s per row before we give up on it
 
 
 def utcnow() -> datetime:
+    """Now, in UTC (the sender's default clock)."""
     return datetime.now(timezone.utc)
 
 
@@ -43,11 +44,6 @@ class SenderStats:
     dead: int = 0
     unreachable: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
-
-
-def backoff(attempt: int, *, base: float = 1.0, cap: float = 300.0, rand: Callable[[], float] = random.random) -> float:
-    """Full-jitter exponential backoff: a random wait up to base·2^attempt, capped."""
-    return rand() * min(cap, base * (2 ** attempt))
 
 
 @dataclass(frozen=True)
@@ -425,6 +421,7 @@ class GroupCommit:
         self._writer: asyncio.Task[None] | None = None
 
     async def write(self, *statements: Executable) -> None:
+        """Run these statements in the next group's transaction; returns once that is committed."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((statements, future))
         if self._writer is None or self._writer.done():

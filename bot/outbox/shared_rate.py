@@ -101,6 +101,7 @@ class SharedRate:
             self.dropped += 1
 
     async def sleep(self, seconds: float) -> None:
+        """Sleep with the injected sleep (tests travel in time)."""
         await self._sleep(seconds)
 
     async def _fetch(self) -> None:
