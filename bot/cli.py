@@ -36,6 +36,7 @@ from bot.report_html import render_html
 from bot.services.graph_sync import GraphSyncError, check_settings, sync_roster
 from bot.services.outbox import outbox_status
 from bot.services.planning import order_rows, plan_row_json
+from bot.services.retention import import_warning
 from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import Cohort, OutboxMessage, Person, PlannedDelivery
@@ -109,6 +110,9 @@ async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int
         summary = await RosterService(core.planner.db).import_cohort(spec)
         plan = await core.planner.replan(spec.key)
         print(f"cohort {spec.key}: {summary}; plan: {plan}", file=sys.stderr)
+        warning = import_warning(spec.key, [s.ends_at for s in spec.sessions], utcnow(), core.privacy.policy)
+        if warning:
+            print(warning, file=sys.stderr)
         return 0
 
     return await _with_core(settings, work)

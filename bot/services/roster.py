@@ -12,8 +12,9 @@ from bot.domain.cohort import CohortSpec
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.roster import RosterRow
 from bot.storage.db import Database
+from bot.services.retention import mark_changed
 from bot.services.tenancy import bind_to_tenant
-from bot.storage.models import CalendarSession, Cohort, Membership, Person
+from bot.storage.models import CalendarSession, Cohort, Membership, Person, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ class RosterService:
                 if key not in wanted:
                     cohort.sessions.remove(row)
                     summary.removed += 1
+            if summary.changed:
+                mark_changed(cohort, utcnow())
             if cohort.id is not None and cohort.tenant_id is not None:  # a tenant given later binds the members too
                 members = await session.scalars(
                     select(Person).join(Membership, Membership.person_id == Person.id).where(Membership.cohort_id == cohort.id)
@@ -169,6 +172,8 @@ class RosterService:
                     summary.updated += 1
                 else:
                     summary.unchanged += 1
+            if summary.changed:
+                mark_changed(cohort, utcnow())
         log.info("roster for %s imported: %s", cohort_key, summary)
         return summary
 
