@@ -37,6 +37,7 @@ from bot.services.graph_sync import GraphSyncError, check_settings, sync_roster
 from bot.services.outbox import outbox_status
 from bot.services.planning import order_rows, plan_row_json
 from bot.services.retention import import_warning
+from bot.services.tick_preview import TickPreview, is_simulated_future, preview_release
 from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import Cohort, OutboxMessage, Person, PlannedDelivery
@@ -199,15 +200,19 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
-    now = parse_instant(args.now) if args.now else utcnow()
+    real = utcnow()
+    now = parse_instant(args.now) if args.now else real
 
     async def work(core: Core) -> int:
-        released = await core.planner.release_due(now)
+        if is_simulated_future(now, real):  # releasing happens now: a future --now only shows what would go
+            print_tick_preview(await preview_release(core.planner.db, now), real)
+            return 0
+        released = await core.planner.release_due(now, stamp=real)
         held = await core.planner.held_count(now)
         print(f"released {released} row(s) due by {now.isoformat()} into the outbox; {held} waiting for a chat", file=sys.stderr)
         return 0
 
-    return await _with_core(settings, work, clock=lambda: now)
+    return await _with_core(settings, work)
 
 
 async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
@@ -469,6 +474,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # e.g. piped into `head`
         return 0
+
+
+def print_tick_preview(preview: TickPreview, real: datetime) -> None:
+    """A dry-run tick: each row it would touch on stdout, the totals and 'nothing written' on stderr."""
+    for due, outcome, kind, topic, email in preview.rows:
+        print(f"{due.isoformat()}  would {outcome:<8} {kind:<9} {topic:<20} {email}")
+    print(
+        f"dry run: --now {preview.moment.isoformat()} is later than the real clock ({real.isoformat()}); "
+        f"{preview.count('release')} row(s) would be released, {preview.count('skip')} skipped (activity started), "
+        f"{preview.count('held')} waiting for a chat; nothing was written",
+        file=sys.stderr,
+    )
 
 
 def print_json(data: Any) -> None:

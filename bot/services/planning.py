@@ -196,9 +196,13 @@ class Planner:
         for key in keys:
             await self.replan(key)
 
-    async def release_due(self, now: datetime) -> int:
-        """Move every due row into the outbox, in order, once; skip rows whose moment has passed."""
+    async def release_due(self, now: datetime, *, stamp: datetime | None = None) -> int:
+        """Move every due row into the outbox, in order, once; skip rows whose moment has passed.
+
+        `stamp` is the real time the rows go out (default `now`): a tick "as of" an earlier moment
+        still sends now, so the outbox rows must not wait for, or claim, another time."""
         released = 0
+        at = stamp or now
         async with self.db.sessions() as session, session.begin():
             expired = await session.execute(
                 update(PlannedDelivery)
@@ -208,7 +212,7 @@ class Planner:
                     PlannedDelivery.not_after.is_not(None),
                     PlannedDelivery.not_after <= now,
                 )
-                .values(status="skipped", status_reason="activity started", updated_at=now)
+                .values(status="skipped", status_reason="activity started", updated_at=at)
             )
             if expired.rowcount:
                 log.info("skipped %d plan row(s) whose activity had started", expired.rowcount)
@@ -236,18 +240,18 @@ class Planner:
                     if row.id in seen_rows:  # a person with two personal chats: send once
                         continue
                     seen_rows.add(row.id)
-                    payload, version = await self.messages.for_plan_row(session, row, now)
+                    payload, version = await self.messages.for_plan_row(session, row, at)
                     outbox = OutboxMessage(
                         key=row.key,
                         conversation_id=conversation.id,
                         plan_id=row.id,
                         payload=payload,
                         status="pending",
-                        next_attempt_at=now,
+                        next_attempt_at=at,
                     )
                     session.add(outbox)
                     await session.flush()
-                    row.status, row.released_at, row.sent_version = "sent", now, version
+                    row.status, row.released_at, row.sent_version = "sent", at, version
                     released += 1
         if released:
             log.info("released %d plan row(s) to the outbox", released)
