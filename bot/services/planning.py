@@ -140,9 +140,13 @@ class Planner:
         """Bring a cohort's plan rows in line: add new, move unsent, drop unsent ones no longer wanted."""
         summary = ReplanSummary()
         async with self.db.sessions() as session, session.begin():
-            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
+            query = select(Cohort).where(Cohort.key == cohort_key)
+            if not self.db.is_sqlite:  # one re-plan of a cohort at a time: a second waits, then sees the first's rows
+                query = query.with_for_update()
+            cohort = await session.scalar(query)
             if cohort is None:
                 raise KeyError(cohort_key)
+            version = cohort.plan_version  # read under the lock: an import committed later bumps it past this
             snap = await self.snapshot(session, cohort)
             wanted = {item.key: item for maker in self.makers for item in maker(snap)}
             existing = {
@@ -186,6 +190,7 @@ class Planner:
                 if key not in wanted and row.status == "planned" and row.kind in MANAGED_KINDS and not (row.data or {}).get("parent"):
                     row.status, row.status_reason = "skipped", "no longer planned"
                     summary.dropped += 1
+            cohort.planned_version = version
         log.info("plan for %s: %s", cohort_key, summary)
         return summary
 
@@ -196,6 +201,16 @@ class Planner:
         for key in keys:
             await self.replan(key)
 
+    async def replan_stale(self) -> list[str]:
+        """Re-plan every cohort changed since its last re-plan (an import whose re-plan crashed or raced)."""
+        async with self.db.sessions() as session:
+            keys = list(await session.scalars(
+                select(Cohort.key).where(Cohort.plan_version != Cohort.planned_version).order_by(Cohort.id)))
+        for key in keys:
+            log.warning("plan for %s is behind its last import; re-planning", key)
+            await self.replan(key)
+        return keys
+
     async def release_due(self, now: datetime, *, stamp: datetime | None = None) -> int:
         """Move every due row into the outbox, in order, once; skip rows whose moment has passed.
 
@@ -203,6 +218,7 @@ class Planner:
         still sends now, so the outbox rows must not wait for, or claim, another time."""
         released = 0
         at = stamp or now
+        await self.replan_stale()  # every tick (and so every start) repairs a plan an import left behind
         async with self.db.sessions() as session, session.begin():
             expired = await session.execute(
                 update(PlannedDelivery)
