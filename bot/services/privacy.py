@@ -45,7 +45,6 @@ from bot.storage.models import (
     Base,
     Broadcast,
     BuddyMember,
-    CalendarSession,
     Cohort,
     Conversation,
     DevelopmentPlan,
@@ -236,7 +235,8 @@ class Privacy:
 
     def __init__(self, db: Database, clock: Callable[[], datetime], retention_days: int = 365,
                  policy: RetentionPolicy | None = None) -> None:
-        self.policy = policy or RetentionPolicy(retention_days)
+        # retention_days stays the one switch (0 = never); the policy adds the grace and notice periods
+        self.policy = replace(policy, retention_days=retention_days) if policy else RetentionPolicy(retention_days)
         self.db = db
         self.clock = clock
         self.retention_days = retention_days
@@ -379,7 +379,7 @@ class Privacy:
         if self.retention_days <= 0:
             return []
         now = now or self.clock()
-        policy = replace(self.policy, retention_days=self.retention_days)
+        policy = self.policy
         due = []
         async with self.db.sessions() as session, session.begin():
             for cohort in list(await session.scalars(select(Cohort).order_by(Cohort.id))):
