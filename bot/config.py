@@ -179,6 +179,8 @@ class Settings:
     public_url: str = ""  # where people reach the bot's web server (for report links); default http://host:port
     question_reminder_working_hours: int = DEFAULT_QUESTION_REMINDER_WORKING_HOURS
     retention_days: int = 365  # a cohort's personal data is erased this long after its last activity; 0 = never
+    retention_grace_days: int = 30  # ... and never sooner than this after its calendar or roster was last imported
+    retention_notice_days: int = 14  # ... and only this long after its admins were told the date
 
     @property
     def base_url(self) -> str:
@@ -272,5 +274,7 @@ class Settings:
             report_secret=_report_secret(env),
             question_reminder_working_hours=_int(env, "QUESTION_REMINDER_WORKING_HOURS", DEFAULT_QUESTION_REMINDER_WORKING_HOURS, 1, 24 * 30),
             retention_days=_int(env, "RETENTION_DAYS", 365, 0, 3650),
+            retention_grace_days=_int(env, "RETENTION_GRACE_DAYS", 30, 0, 3650),
+            retention_notice_days=_int(env, "RETENTION_NOTICE_DAYS", 14, 0, 365),
             public_url=_http_url(env, "PUBLIC_URL", "http://unset") if env.get("PUBLIC_URL", "").strip() else "",
         )

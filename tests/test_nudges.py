@@ -209,13 +209,14 @@ async def test_snooze_to_tomorrow_and_next_week_in_working_hours(cohort: Any, db
     clock.now = datetime(2027, 1, 15, 14, 0, tzinfo=timezone.utc)  # Friday afternoon
     card = rendered(await server.app[CORE].nudging.snooze(anna, row.id, 1))
     assert "Jeg minder dig om det igen mandag 18. januar" in card_text(card)
+    connector.clear()
+    await _send_due(server, datetime(2027, 1, 18, 8, 0, tzinfo=timezone.utc))
+    assert any("Samtale 1 med nærmeste leder" in card_text(c) for c in connector.cards())
+    clock.now = datetime(2027, 1, 15, 14, 30, tzinfo=timezone.utc)  # the snooze went out; a new one is a new row
     await server.app[CORE].nudging.snooze(anna, row.id, 7)
     snoozes = [r for r in await rows(db, person_id=anna, topic="leader-conversation") if (r.data or {}).get("parent") == row.id]
     assert [r.due_at.astimezone(CPH) for r in snoozes] == [
         datetime(2027, 1, 18, 8, 30, tzinfo=CPH), datetime(2027, 1, 22, 8, 30, tzinfo=CPH)]
-    connector.clear()
-    await _send_due(server, datetime(2027, 1, 18, 8, 0, tzinfo=timezone.utc))
-    assert any("Samtale 1 med nærmeste leder" in card_text(c) for c in connector.cards())
 
 
 async def test_one_gentle_reminder_never_two(cohort: Any, db: Database, connector: FakeConnector) -> None:

@@ -7,11 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import with_core
+from bot.cli.common import utcnow, with_core
 from bot.config import Settings
 from bot.content.cohort import load_cohort
 from bot.content.programme import load_programme
 from bot.services.core import Core
+from bot.services.retention import import_warning
 
 
 async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -24,6 +25,9 @@ async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int
         summary = await core.roster.import_cohort(spec)
         plan = await core.planner.replan(spec.key)
         print(f"cohort {spec.key}: {summary}; plan: {plan}", file=sys.stderr)
+        warning = import_warning(spec.key, [s.ends_at for s in spec.sessions], utcnow(), core.privacy.policy)
+        if warning:
+            print(warning, file=sys.stderr)
         return 0
 
     return await with_core(settings, work)

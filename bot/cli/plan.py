@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from bot.domain.roster import normalise_email
 from bot.services.cohorts import get_cohort
 from bot.services.core import Core
 from bot.services.planning import order_rows, plan_row_json
+from bot.services.tick_preview import TickPreview, is_simulated_future, preview_release
 from bot.storage.models import OutboxMessage, Person, PlannedDelivery
 
 
@@ -56,16 +58,32 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
-    """Move every plan row due by --now (default now) into the outbox."""
-    now = parse_instant(args.now) if args.now else utcnow()
+    """Move every plan row due by --now (default now) into the outbox; a future --now is a dry run."""
+    real = utcnow()
+    now = parse_instant(args.now) if args.now else real
 
     async def work(core: Core) -> int:
-        released = await core.planner.release_due(now)
+        if is_simulated_future(now, real):  # releasing happens now: a future --now only shows what would go
+            print_tick_preview(await preview_release(core.db, now), real)
+            return 0
+        released = await core.planner.release_due(now, stamp=real)
         held = await core.planner.held_count(now)
         print(f"released {released} row(s) due by {now.isoformat()} into the outbox; {held} waiting for a chat", file=sys.stderr)
         return 0
 
-    return await with_core(settings, work, clock=lambda: now)
+    return await with_core(settings, work)
+
+
+def print_tick_preview(preview: TickPreview, real: datetime) -> None:
+    """A dry-run tick: each row it would touch on stdout, the totals and 'nothing written' on stderr."""
+    for due, outcome, kind, topic, email in preview.rows:
+        print(f"{due.isoformat()}  would {outcome:<8} {kind:<9} {topic:<20} {email}")
+    print(
+        f"dry run: --now {preview.moment.isoformat()} is later than the real clock ({real.isoformat()}); "
+        f"{preview.count('release')} row(s) would be released, {preview.count('skip')} skipped (activity started), "
+        f"{preview.count('held')} waiting for a chat; nothing was written",
+        file=sys.stderr,
+    )
 
 
 def add_parser(sub: Any) -> None:

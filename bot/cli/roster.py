@@ -20,10 +20,14 @@ async def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> int
 
     async def work(core: Core) -> int:
         try:
-            summary = await core.roster.import_roster(args.cohort, rows, args.file)
+            summary = await core.roster.import_roster(args.cohort, rows, args.file, prune=args.prune)
         except UnknownCohort as exc:  # the operator's next step, as before
             raise CliError(f"{exc.operator_text}; import its YAML first") from None
         plan = await core.planner.replan(args.cohort)
+        for line in summary.notes:
+            print(f"{'removed' if args.prune else 'not in the file'}: {line}", file=sys.stderr)
+        if summary.notes and not args.prune:
+            print(f"{len(summary.notes)} membership(s) are not in the file and were kept; use --prune to remove them", file=sys.stderr)
         print(f"roster {args.cohort}: {summary}; plan: {plan}", file=sys.stderr)
         return 0
 
@@ -59,6 +63,7 @@ def add_parser(sub: Any) -> None:
     p = roster.add_parser("import", help="import people from CSV (email,name,role,organisation,level,leader_email,mentor_email)")
     p.add_argument("file")
     p.add_argument("--cohort", required=True)
+    p.add_argument("--prune", action="store_true", help="remove the cohort's memberships the file does not list")
     p.set_defaults(func=cmd_roster_import)
     p = roster.add_parser("sync", help="reach everyone through Microsoft Graph: install the app, store each 1:1 chat")
     p.add_argument("--cohort", required=True)

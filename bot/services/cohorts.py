@@ -23,9 +23,10 @@ class UnknownCohort(ActionError):
         return f"no cohort with key {self.key!r}"
 
 
-async def get_cohort(session: AsyncSession, key: str, *options: Any) -> Cohort:
+async def get_cohort(session: AsyncSession, key: str, *options: Any, for_update: bool = False) -> Cohort:
     """The cohort with this key (loader options such as selectinload apply); UnknownCohort when there is none."""
-    cohort = await session.scalar(select(Cohort).where(Cohort.key == key).options(*options))
+    query = select(Cohort).where(Cohort.key == key).options(*options)
+    cohort = await session.scalar(query.with_for_update() if for_update else query)
     if cohort is None:
         raise UnknownCohort(key)
     return cohort

@@ -27,6 +27,7 @@ from bot.services.messages import MessageBuilder
 from bot.services.planning import Planner
 from bot.services.privacy import Privacy
 from bot.services.questions import QuestionDesk
+from bot.services.retention import RetentionPolicy
 from bot.services.roster import RosterService
 from bot.storage.db import Database
 
@@ -88,6 +89,7 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
             link_secret=settings.report_secret.reveal(), base_url=settings.base_url,
         ),
         access=Access(db, clock),
-        privacy=Privacy(db, clock, retention_days=settings.retention_days),
+        privacy=Privacy(db, clock, retention_days=settings.retention_days, policy=RetentionPolicy(
+            settings.retention_days, settings.retention_grace_days, settings.retention_notice_days)),
         roster=RosterService(db),
     )

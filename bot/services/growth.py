@@ -25,6 +25,7 @@ from bot.domain.readiness import (
 from bot.domain.roster import normalise_email
 from bot.services.reply import Reply, notice
 from bot.outbox.writer import enqueue, reachable_chats
+from bot.services.idempotent import retry_on_conflict
 from bot.services.messages import MessageBuilder, card_message
 from bot.content.growth import GrowthContent
 from bot.domain.access import can_assess_readiness, can_view_plan
@@ -228,7 +229,13 @@ class Growth:
         return Reply("development_plan_form", {**data, "thanks": thanks})
 
     async def save_plan(self, person_id: int, answer: dict[str, Any]) -> Reply:
-        """Store the talent's plan; a changed plan gets a new dated revision. The form again, with thanks."""
+        """Store the talent's plan; a changed plan gets a new dated revision. The form again, with thanks.
+
+        Saved twice at once (the first save creates the plan), the second finds the first's plan and revision."""
+        return await retry_on_conflict(lambda: self._save_plan(person_id, answer), "plan save")
+
+    async def _save_plan(self, person_id: int, answer: dict[str, Any]) -> Reply:
+        """One attempt at save_plan."""
         aim = str(answer.get("aim", "") or "").strip()
         if aim and aim not in AIMS:
             raise ActionError("Vælg vertikal eller horisontal ledelsesudvikling.")

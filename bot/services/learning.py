@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+
+from bot.services.idempotent import retry_on_conflict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
@@ -147,7 +149,11 @@ class Learning:
                         raise
 
     async def mark_seen(self, person_id: int, activity_key: str, topic: str) -> SeenResult:
-        """Record that a person saw a material (idempotent) and return the refreshed card."""
+        """Record that a person saw a material (idempotent, also clicked twice at once) and return the refreshed card."""
+        return await retry_on_conflict(lambda: self._mark_seen(person_id, activity_key, topic), "seen")
+
+    async def _mark_seen(self, person_id: int, activity_key: str, topic: str) -> SeenResult:
+        """One attempt at mark_seen."""
         if topic not in TOPICS or activity_key not in self.programme.keys:
             raise LookupError(f"unknown material {activity_key}/{topic}")
         now = self.clock()

@@ -13,6 +13,7 @@ from bot.domain.danish import format_date
 from bot.domain.materials import Timing
 from bot.domain.nudges import Nudges
 from bot.domain.workdays import next_send_moment, send_soon
+from bot.services.idempotent import retry_on_conflict
 from bot.services.messages import MessageBuilder
 from bot.services.errors import ActionError, Refused
 from bot.services.reply import Reply
@@ -100,29 +101,38 @@ class Nudging:
             return await self.messages.nudge_card(session, row, await self._tz(session, row))
 
     async def snooze(self, person_id: int, plan_id: Any, days: Any) -> Reply:
-        """'Mind mig senere': the same nudge again tomorrow or next week, in working hours."""
+        """'Mind mig senere': the same nudge again tomorrow or next week, in working hours; one pending snooze per nudge."""
         if days not in SNOOZE_DAYS:
             raise ActionError("Vælg i morgen eller næste uge.")
+        return await retry_on_conflict(lambda: self._snooze(person_id, plan_id, days), "snooze")
+
+    async def _snooze(self, person_id: int, plan_id: Any, days: int) -> Reply:
+        """One attempt at snooze: move the pending snooze, or add one."""
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             row = await self._own_row(session, person_id, plan_id, ("nudge",))
             tz = await self._tz(session, row)
             due = next_send_moment(now + timedelta(days=days - 1), self.timing.send_time, tz)
-            count = len(list(await session.scalars(select(PlannedDelivery.id).where(PlannedDelivery.key.like(f"{row.key}/snooze/%")))))
-            session.add(
-                PlannedDelivery(
-                    key=f"{row.key}/snooze/{count + 1}",
-                    cohort_id=row.cohort_id,
-                    person_id=person_id,
-                    kind="nudge",
-                    activity_key=row.activity_key,
-                    topic=row.topic,
-                    seq=row.seq,
-                    due_at=due,
-                    not_after=row.not_after,
-                    data={**(row.data or {}), "parent": row.id},
+            snoozes = list(await session.scalars(select(PlannedDelivery).where(PlannedDelivery.key.like(f"{row.key}/snooze/%"))))
+            count = len(snoozes)
+            pending = [s for s in snoozes if s.status == "planned"]
+            if pending:  # clicked again (or twice): the snooze already waiting moves, no copy is made
+                pending[0].due_at = due
+            else:
+                session.add(
+                    PlannedDelivery(
+                        key=f"{row.key}/snooze/{count + 1}",
+                        cohort_id=row.cohort_id,
+                        person_id=person_id,
+                        kind="nudge",
+                        activity_key=row.activity_key,
+                        topic=row.topic,
+                        seq=row.seq,
+                        due_at=due,
+                        not_after=row.not_after,
+                        data={**(row.data or {}), "parent": row.id},
+                    )
                 )
-            )
             row.action, row.acted_at, row.acted_by = "snoozed", now, person_id
             await session.flush()
             card = await self.messages.nudge_card(session, row, tz)
@@ -170,7 +180,11 @@ class Nudging:
         return created
 
     async def evaluate(self, person_id: int, plan_id: Any, answer: dict[str, Any]) -> Reply:
-        """Store (or update) an evaluation; the card with thanks, pre-filled."""
+        """Store (or update) an evaluation; the card with thanks, pre-filled (also when submitted twice at once)."""
+        return await retry_on_conflict(lambda: self._evaluate(person_id, plan_id, answer), "evaluate")
+
+    async def _evaluate(self, person_id: int, plan_id: Any, answer: dict[str, Any]) -> Reply:
+        """One attempt at evaluate."""
         rating = str(answer.get("rating", "")).strip()
         expectations = str(answer.get("expectations", "")).strip()
         comment = str(answer.get("comment", "") or "").strip()

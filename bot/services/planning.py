@@ -141,7 +141,9 @@ class Planner:
         """Bring a cohort's plan rows in line: add new, move unsent, drop unsent ones no longer wanted."""
         summary = ReplanSummary()
         async with self.db.sessions() as session, session.begin():
-            cohort = await get_cohort(session, cohort_key)
+            # one re-plan of a cohort at a time on PostgreSQL: a second waits, then sees the first's rows
+            cohort = await get_cohort(session, cohort_key, for_update=not self.db.is_sqlite)
+            version = cohort.plan_version  # read under the lock: an import committed later bumps it past this
             snap = await self.snapshot(session, cohort)
             wanted = {item.key: item for maker in self.makers for item in maker(snap)}
             existing = {
@@ -185,6 +187,7 @@ class Planner:
                 if key not in wanted and row.status == "planned" and row.kind in MANAGED_KINDS and not (row.data or {}).get("parent"):
                     row.status, row.status_reason = "skipped", "no longer planned"
                     summary.dropped += 1
+            cohort.planned_version = version
         log.info("plan for %s: %s", cohort_key, summary)
         return summary
 
@@ -195,9 +198,24 @@ class Planner:
         for key in keys:
             await self.replan(key)
 
-    async def release_due(self, now: datetime) -> int:
-        """Move every due row into the outbox, in order, once; skip rows whose moment has passed."""
+    async def replan_stale(self) -> list[str]:
+        """Re-plan every cohort changed since its last re-plan (an import whose re-plan crashed or raced)."""
+        async with self.db.sessions() as session:
+            keys = list(await session.scalars(
+                select(Cohort.key).where(Cohort.plan_version != Cohort.planned_version).order_by(Cohort.id)))
+        for key in keys:
+            log.warning("plan for %s is behind its last import; re-planning", key)
+            await self.replan(key)
+        return keys
+
+    async def release_due(self, now: datetime, *, stamp: datetime | None = None) -> int:
+        """Move every due row into the outbox, in order, once; skip rows whose moment has passed.
+
+        `stamp` is the real time the rows go out (default `now`): a tick "as of" an earlier moment
+        still sends now, so the outbox rows must not wait for, or claim, another time."""
         released = 0
+        at = stamp or now
+        await self.replan_stale()  # every tick (and so every start) repairs a plan an import left behind
         async with self.db.sessions() as session, session.begin():
             expired = await session.execute(
                 update(PlannedDelivery)
@@ -207,7 +225,7 @@ class Planner:
                     PlannedDelivery.not_after.is_not(None),
                     PlannedDelivery.not_after <= now,
                 )
-                .values(status="skipped", status_reason="activity started", updated_at=now)
+                .values(status="skipped", status_reason="activity started", updated_at=at)
             )
             if expired.rowcount:
                 log.info("skipped %d plan row(s) whose activity had started", expired.rowcount)
@@ -232,9 +250,9 @@ class Planner:
                     if row.id in seen_rows:  # a person with two personal chats: send once
                         continue
                     seen_rows.add(row.id)
-                    payload, version = await self.messages.for_plan_row(session, row, now)
-                    batch.append(Outgoing(row.key, chat, payload, now, plan_id=row.id))
-                    row.status, row.released_at, row.sent_version = "sent", now, version
+                    payload, version = await self.messages.for_plan_row(session, row, at)
+                    batch.append(Outgoing(row.key, chat, payload, at, plan_id=row.id))
+                    row.status, row.released_at, row.sent_version = "sent", at, version
                 # in due order, one statement; a key already in the outbox went out before: still "sent"
                 released += await enqueue_all(session, batch)
         if released:

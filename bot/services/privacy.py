@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable
@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.roster import normalise_email
 from bot.services.audit import record_audit
 from bot.services.cohorts import UnknownCohort, get_cohort
+from bot.services.retention import RetentionPolicy, last_activity, queue_notice
 from bot.storage.db import Database
 from bot.storage.models import (
     AnswerFeedback,
@@ -45,7 +46,6 @@ from bot.storage.models import (
     Base,
     Broadcast,
     BuddyMember,
-    CalendarSession,
     Cohort,
     Conversation,
     DevelopmentPlan,
@@ -234,7 +234,10 @@ def _mention_patterns(person: Person) -> list[re.Pattern[str]]:
 class Privacy:
     """Export and erasure of one person's data, and the retention rule over cohorts."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime], retention_days: int = 365) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime], retention_days: int = 365,
+                 policy: RetentionPolicy | None = None) -> None:
+        # retention_days stays the one switch (0 = never); the policy adds the grace and notice periods
+        self.policy = replace(policy, retention_days=retention_days) if policy else RetentionPolicy(retention_days)
         self.db = db
         self.clock = clock
         self.retention_days = retention_days
@@ -369,18 +372,27 @@ class Privacy:
 
     async def last_activity(self, session: AsyncSession, cohort: Cohort) -> datetime:
         """When the cohort's last activity ended (its creation when it has no calendar)."""
-        last = await session.scalar(select(func.max(CalendarSession.ends_at)).where(CalendarSession.cohort_id == cohort.id))
-        return last or cohort.created_at
+        return await last_activity(session, cohort)
 
     async def apply_retention(self, now: datetime | None = None) -> list[RetentionResult]:
-        """Erase the personal data of every cohort whose last activity is RETENTION_DAYS ago or more."""
+        """Erase the personal data of every cohort past its erase date (see bot/services/retention.py);
+        tell the admins of those whose date is near."""
         if self.retention_days <= 0:
             return []
         now = now or self.clock()
-        horizon = timedelta(days=self.retention_days)
-        async with self.db.sessions() as session:
-            cohorts = list(await session.scalars(select(Cohort).order_by(Cohort.id)))
-            due = [c.key for c in cohorts if await self.last_activity(session, c) + horizon <= now]
+        policy = self.policy
+        due = []
+        async with self.db.sessions() as session, session.begin():
+            for cohort in list(await session.scalars(select(Cohort).order_by(Cohort.id))):
+                last = await last_activity(session, cohort)
+                if cohort.retention_notice_at is None:
+                    has_members = await session.scalar(select(Membership.id).where(Membership.cohort_id == cohort.id).limit(1))
+                    if has_members is not None and policy.notice_due(last, cohort.changed_at, now):
+                        erase_at = max(policy.earliest(last, cohort.changed_at), now + timedelta(days=policy.notice_days))
+                        await queue_notice(session, cohort, erase_at, policy, now, is_sqlite=self.db.is_sqlite)
+                    continue  # never erased before its admins have been told
+                if policy.erase_at(last, cohort.changed_at, cohort.retention_notice_at) <= now:
+                    due.append(cohort.key)
         done = []
         for key in due:
             result = await self.erase_cohort(key)

@@ -13,8 +13,10 @@ from bot.domain.errors import FileError, FileErrors
 from bot.domain.roster import RosterRow
 from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
+from bot.services.retention import mark_changed
+from bot.services.roster_prune import removal_lines, remove_memberships, stale_memberships
 from bot.services.tenancy import bind_to_tenant
-from bot.storage.models import CalendarSession, Cohort, Membership, Person
+from bot.storage.models import CalendarSession, Cohort, Membership, Person, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,8 @@ class RosterService:
                 if key not in wanted:
                     cohort.sessions.remove(row)
                     summary.removed += 1
+            if summary.changed:
+                mark_changed(cohort, utcnow())
             if cohort.id is not None and cohort.tenant_id is not None:  # a tenant given later binds the members too
                 members = await session.scalars(
                     select(Person).join(Membership, Membership.person_id == Person.id).where(Membership.cohort_id == cohort.id)
@@ -110,8 +114,10 @@ class RosterService:
         log.info("cohort %s imported: %s", spec.key, summary)
         return summary
 
-    async def import_roster(self, cohort_key: str, rows: list[RosterRow], path: str) -> ImportSummary:
-        """Create or update people and their roles in a cohort; any bad row writes nothing."""
+    async def import_roster(self, cohort_key: str, rows: list[RosterRow], path: str, *, prune: bool = False) -> ImportSummary:
+        """Create or update people and their roles in a cohort; any bad row writes nothing.
+
+        Memberships the file no longer lists are removed with `prune`, else listed in `notes`."""
         summary = ImportSummary()
         async with self.db.sessions() as session, session.begin():
             cohort = await get_cohort(session, cohort_key)
@@ -123,7 +129,8 @@ class RosterService:
             }
             roles_in_db = await self._roles_in_cohort(session, cohort.id)
             roles_in_file = {(r.email, r.role) for r in rows}
-            errors = self._check_links(rows, roles_in_file, roles_in_db, path)
+            # pruned, the cohort's other roles are going: a leader or mentor must be in the file itself
+            errors = self._check_links(rows, roles_in_file, set() if prune else roles_in_db, path)
             if errors:
                 raise FileErrors(errors)
 
@@ -168,6 +175,17 @@ class RosterService:
                     summary.updated += 1
                 else:
                     summary.unchanged += 1
+            in_file = {(people[r.email].id, r.role) for r in rows}
+            stale = stale_memberships(memberships, in_file)
+            if stale:
+                emails = dict((await session.execute(select(Person.id, Person.email).where(
+                    Person.id.in_({m.person_id for m in stale})))).all())
+                summary.notes = removal_lines(stale, emails)
+                if prune:
+                    await remove_memberships(session, cohort.id, stale, in_file)
+                    summary.removed += len(stale)
+            if summary.changed:
+                mark_changed(cohort, utcnow())
         log.info("roster for %s imported: %s", cohort_key, summary)
         return summary
 

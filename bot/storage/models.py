@@ -51,6 +51,13 @@ class Cohort(Base):
     plan_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # offsets, send time
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # last import of its calendar or roster: retention waits a grace period after it
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, default=utcnow)
+    retention_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # admins told
+    # bumped by every import in its own transaction; the re-plan writes the version it planned, so a
+    # re-plan lost to a crash or a race shows as plan_version != planned_version and is redone
+    plan_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    planned_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     sessions: Mapped[list["CalendarSession"]] = relationship(
         back_populates="cohort", cascade="all, delete-orphan", order_by="CalendarSession.starts_at"
