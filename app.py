@@ -138,7 +138,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
             await asyncio.wait(pending, timeout=25)
 
     app.cleanup_ctx.extend([storage, services, clockwork, teams, drain])
-    install_tab_edge(app, settings, lambda: app[CORE].directory)  # the "Mit forløb" tab's identity, headers, static files
+    install_tab_edge(app, settings, lambda: app[CORE])  # the "Mit forløb" tab's identity, headers, static files
 
     async def messages(request: web.Request) -> web.StreamResponse:
         task = asyncio.current_task()

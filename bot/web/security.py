@@ -27,7 +27,6 @@ FRAME_ANCESTORS = (
     "https://*.office.com",
     "https://*.microsoft365.com",
 )
-STATIC_CACHE = "public, max-age=31536000, immutable"  # URLs carry ?v=<hash> (static_url), so a change is a new URL
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_MAX_AGE = 12 * 3600  # a form left open over a working day still posts
@@ -56,9 +55,7 @@ def _secure(response: web.StreamResponse, path: str, nonce: str) -> None:
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
     headers.setdefault("X-Robots-Tag", "noindex, nofollow")
-    if path.startswith(STATIC_PREFIX) and response.status == 200:
-        headers["Cache-Control"] = STATIC_CACHE
-    else:
+    if not (path.startswith(STATIC_PREFIX) and response.status in (200, 304)):
         headers["Cache-Control"] = "no-store"  # pages carry personal data: never in a shared or disk cache
 
 
