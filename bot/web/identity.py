@@ -22,7 +22,6 @@ UNAUTHORIZED_TEXT = "Du er ikke logget ind. Åbn »Mit forløb« i Teams."
 LOCAL_UNAUTHORIZED_TEXT = "Ukendt bruger. Lokalt: åbn /tab?as=din@email på 127.0.0.1."
 # Headers a reverse proxy adds: with them, a loopback peer may be relaying someone from elsewhere.
 FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host")
-_PROFILE = "tab_profile"
 
 
 class TabIdentity:
@@ -117,6 +116,7 @@ class _Refused(Exception):
 
 
 TAB_IDENTITY = web.AppKey("tab_identity", TabIdentity)
+_PROFILE = web.RequestKey("tab_profile", Profile)
 
 
 def unauthorized(settings: Settings) -> web.HTTPUnauthorized:
