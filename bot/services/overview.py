@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
@@ -94,6 +95,7 @@ class TalentSnapshot:
     plan: DevelopmentPlan | None
     revisions: list[Revision] = field(default_factory=list)
     readiness: ReadinessAssessment | None = None
+    questions: list[AskedQuestion] = field(default_factory=list)
 
 
 _PLAN_ROW_COLUMNS = (
@@ -136,8 +138,8 @@ class Overview:
         async with self.db.sessions() as session:
             return await self._sessions(session, cohort_id)
 
-    async def _sessions(self, session: object, cohort_id: int) -> list[Session]:
-        rows = await session.execute(  # type: ignore[attr-defined]
+    async def _sessions(self, session: Any, cohort_id: int) -> list[Session]:
+        rows = await session.execute(
             select(CalendarSession.activity_key, CalendarSession.part, CalendarSession.starts_at,
                    CalendarSession.ends_at, CalendarSession.venue)
             .where(CalendarSession.cohort_id == cohort_id)
@@ -228,17 +230,15 @@ class Overview:
                     ReadinessAssessment.cohort_id == cohort_id, ReadinessAssessment.person_id == talent_id
                 )
             )
+            snapshot.questions = await self._questions(session, talent_id)
             return snapshot
 
-    async def questions_of(self, person_id: int) -> list[AskedQuestion]:
+    async def _questions(self, session: Any, person_id: int) -> list[AskedQuestion]:
         """The questions a person asked (or joined as someone asking the same), newest first."""
-        async with self.db.sessions() as session:
-            joined = select(QuestionAsker.question_id).where(QuestionAsker.person_id == person_id)
-            return [
-                AskedQuestion(q.id, q.text, q.status, q.created_at, q.answer, q.answered_at)
-                for q in await session.scalars(
-                    select(Question)
-                    .where(or_(Question.asker_id == person_id, Question.id.in_(joined)))
-                    .order_by(Question.created_at.desc())
-                )
-            ]
+        joined = select(QuestionAsker.question_id).where(QuestionAsker.person_id == person_id)
+        rows = await session.execute(
+            select(Question.id, Question.text, Question.status, Question.created_at, Question.answer, Question.answered_at)
+            .where(or_(Question.asker_id == person_id, Question.id.in_(joined)))
+            .order_by(Question.created_at.desc())
+        )
+        return [AskedQuestion(*row) for row in rows]

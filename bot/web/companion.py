@@ -56,7 +56,6 @@ class Companion:
             return Page("outsider.html.j2", {"name": profile.first_name})
         core = self.core
         prep = views.preparation(snapshot, core.programme, core.materials, now, tz)
-        asked = await self.overview.questions_of(profile.person_id)
         return Page("talent.html.j2", {
             "who": {"name": snapshot.talent.name, "first_name": profile.first_name, "cohort": role.cohort_name,
                     "level": role.level_da, "leader": snapshot.leader.name if snapshot.leader else ""},
@@ -66,7 +65,7 @@ class Companion:
             "group": views.group_track(snapshot, core.nudges, core.programme, now, tz, viewer_is_talent=True),
             "plan": views.development_plan(snapshot, tz),
             "library": views.library(snapshot, core.programme, now, tz, query, core.programme.library_months_after_end),
-            "questions": views.questions(asked, tz),
+            "questions": views.questions(snapshot.questions, tz),
             "editable": True,
         })
 

@@ -128,6 +128,7 @@ def preparation(snapshot: TalentSnapshot, programme: Programme, materials: Mater
             sequence = materials.sequences.get(activity.key)
             out[activity.key] = {
                 "steps": steps,
+                "open": any(s["state"] == "ready" for s in steps),
                 "seen": sum(1 for s in steps if s["state"] == "seen"),
                 "total": len(steps),
                 "minutes": sequence.minutes if sequence else sum(s["minutes"] for s in steps),
