@@ -74,6 +74,14 @@ async def test_talent_tab_marks_seen_keeps_it_and_follows_the_dark_theme(tab_ser
     assert await kickoff.locator(".badge-ready").inner_text() == "Klar"
     assert (await kickoff.locator(".badge-coming").first.inner_text()).startswith("Kommer ")
     await _shot(page, "talent-light")
+    # screen readers: one h1, no skipped heading level, every field labelled, landmarks present
+    levels = await page.evaluate("Array.from(document.querySelectorAll('h1,h2,h3,h4')).map(h => +h.tagName[1])")
+    assert levels.count(1) == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:])), levels
+    assert await page.evaluate(
+        "Array.from(document.querySelectorAll('textarea, input:not([type=hidden])')).every(f => f.labels.length > 0)")
+    assert await page.locator("main").count() == 1 and await page.locator("nav[aria-label]").count() == 1
+    await page.keyboard.press("Tab")  # the skip link comes first and shows when focused
+    assert await page.evaluate("document.activeElement.textContent") == "Spring til indholdet"
 
     await kickoff.get_by_role("button", name="Markér som set").click()
     await page.wait_for_url("**/tab?as=*#forberedelse")

@@ -222,6 +222,16 @@ async def test_fetch_from_teams_gets_the_fragment(tab: Server) -> None:
     assert "<html" not in html and "<h1>Hej Anna</h1>" in html
 
 
+async def test_fetch_action_from_teams_answers_with_the_refreshed_fragment(tab: Server, db: Database) -> None:
+    _, html = await page(tab, f"/tab?as={ANNA}")
+
+    status, _, body = await post(tab, f"/tab/seen?as={ANNA}", {"csrf": csrf_of(html), "activity": "kickoff", "topic": "intro"},
+                                 Authorization="Bearer from-teams")
+
+    assert status == 200 and "<html" not in body
+    assert "Set ✔ 4. januar" in body[body.index('id="prep-kickoff"'):]
+
+
 async def test_the_shell_loads_the_view_with_scripts_under_the_nonce(tab: Server) -> None:
     async with tab.http.get(tab.url + "/tab?theme=dark") as resp:
         html, csp = await resp.text(), resp.headers["Content-Security-Policy"]

@@ -1,6 +1,7 @@
 """Read-only snapshots of one talent's programme for the tab: calendar, plan rows, progress, people, plan, questions."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from bot.storage.models import (
 )
 
 _LEADER, _MENTOR, _EDITOR = aliased(Person), aliased(Person), aliased(Person)
+MATERIALS_SECONDS = 30.0  # a publish from the command line shows in the tab within this time
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,19 @@ _PLAN_ROW_COLUMNS = (
 class Overview:
     """Read-only queries behind the 'Mit forløb' tab; actions go through the other services."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, materials_seconds: float = MATERIALS_SECONDS) -> None:
         self.db = db
+        self.materials_seconds = materials_seconds
+        self._published: tuple[float, dict[tuple[str, str], Material]] | None = None
+
+    async def _materials(self, session: Any) -> dict[tuple[str, str], Material]:
+        """The published materials, read again at most every few seconds (they change only on publish)."""
+        now = time.monotonic()
+        if self._published is None or now - self._published[0] >= self.materials_seconds:
+            rows = {(m.activity_key, m.topic): m for m in await session.scalars(select(Material))}
+            session.expunge_all()  # kept across requests: detached, fully loaded
+            self._published = (now, rows)
+        return self._published[1]
 
     async def talents_of_leader(self, leader_id: int, cohort_ids: tuple[int, ...]) -> list[tuple[int, int]]:
         """(talent id, cohort id) of the talents this person is nearest leader for, by name."""
@@ -150,24 +163,36 @@ class Overview:
     async def talent(self, talent_id: int, cohort_id: int, *, private: bool = True) -> TalentSnapshot | None:
         """One talent's snapshot; `private` adds what only the talent and their leader see (plan, questions)."""
         async with self.db.sessions() as session:
+            # every statement is a round trip to the database's thread: what belongs to one row comes in one query
             head = (
                 await session.execute(
                     select(Person.id, Person.name, Person.email, Person.organisation, Membership.level,
-                           _LEADER.id, _LEADER.name, _LEADER.email, _MENTOR.id, _MENTOR.name, _MENTOR.email)
+                           _LEADER.id, _LEADER.name, _LEADER.email, _MENTOR.id, _MENTOR.name, _MENTOR.email,
+                           DevelopmentPlan, ReadinessAssessment)
                     .join(Membership, Membership.person_id == Person.id)
                     .outerjoin(_LEADER, _LEADER.id == Membership.leader_id)
                     .outerjoin(_MENTOR, _MENTOR.id == Membership.mentor_id)
+                    .outerjoin(DevelopmentPlan, (DevelopmentPlan.cohort_id == Membership.cohort_id)
+                               & (DevelopmentPlan.person_id == Person.id))
+                    .outerjoin(ReadinessAssessment, (ReadinessAssessment.cohort_id == Membership.cohort_id)
+                               & (ReadinessAssessment.person_id == Person.id))
                     .where(Person.id == talent_id, Membership.cohort_id == cohort_id, Membership.role == "talent")
                 )
             ).first()
             if head is None:
                 return None
-            pid, name, email, org, level, lid, lname, lmail, mid, mname, mmail = head
+            pid, name, email, org, level, lid, lname, lmail, mid, mname, mmail, plan, readiness = head
             sessions = await self._sessions(session, cohort_id)
             # the talent's rows are the record: "Holdt" by a buddy or the leader marks every sibling row
+            # the material rows carry their progress (a step is shown only where the plan has it)
             rows = []
+            seen: dict[tuple[str, str], datetime] = {}
             for r in await session.execute(
-                select(*_PLAN_ROW_COLUMNS).where(
+                select(*_PLAN_ROW_COLUMNS, Progress.seen_at)
+                .outerjoin(Progress, (Progress.person_id == PlannedDelivery.person_id)
+                           & (Progress.activity_key == PlannedDelivery.activity_key) & (Progress.topic == PlannedDelivery.topic)
+                           & (PlannedDelivery.kind == "material"))
+                .where(
                     PlannedDelivery.cohort_id == cohort_id,
                     PlannedDelivery.person_id == talent_id,
                     PlannedDelivery.kind.in_(("material", "nudge")),
@@ -178,13 +203,9 @@ class Overview:
                     continue  # snoozes and reminders repeat their original
                 rows.append(PlanRow(r.id, r.kind, r.activity_key, r.topic, r.seq, r.due_at, r.not_after, r.status,
                                     r.status_reason, r.action, r.acted_at, data.get("note") or ""))
-            seen = {
-                (a, t): at
-                for a, t, at in await session.execute(
-                    select(Progress.activity_key, Progress.topic, Progress.seen_at).where(Progress.person_id == talent_id)
-                )
-            }
-            materials = {(m.activity_key, m.topic): m for m in await session.scalars(select(Material))}
+                if r.seen_at is not None and r.activity_key is not None:
+                    seen[(r.activity_key, r.topic)] = r.seen_at
+            materials = await self._materials(session)
             mine = select(BuddyMember.group_no).where(BuddyMember.cohort_id == cohort_id, BuddyMember.person_id == talent_id)
             buddies = [
                 PersonBrief(*row)
@@ -210,10 +231,8 @@ class Overview:
             )
             if not private:
                 return snapshot
-            snapshot.plan = await session.scalar(
-                select(DevelopmentPlan).where(DevelopmentPlan.cohort_id == cohort_id, DevelopmentPlan.person_id == talent_id)
-            )
-            if snapshot.plan is not None:
+            snapshot.plan = plan
+            if plan is not None and plan.version:
                 snapshot.revisions = [
                     Revision(rev.version, rev.created_at, editor or "",
                              {"aim": rev.aim or "", "individual": rev.individual or "", "team": rev.team or "",
@@ -225,11 +244,7 @@ class Overview:
                         .order_by(DevelopmentPlanRevision.version)
                     )
                 ]
-            snapshot.readiness = await session.scalar(
-                select(ReadinessAssessment).where(
-                    ReadinessAssessment.cohort_id == cohort_id, ReadinessAssessment.person_id == talent_id
-                )
-            )
+            snapshot.readiness = readiness
             snapshot.questions = await self._questions(session, talent_id)
             return snapshot
 
