@@ -132,6 +132,16 @@ async def test_past_activities_are_greyed_and_the_marker_moves_on(tab: Server, c
     assert "Mangler" in html  # leader conversation 1 was due after kick-off and nobody marked it held
 
 
+async def test_an_occasion_in_its_open_window_is_due_not_missing(tab: Server, clock: Clock) -> None:
+    clock.now = NOW + timedelta(days=37)  # 10 February: between day 1 and day 2 of module 1
+
+    _, html = await page(tab, f"/tab?as={ANNA}")
+
+    group = text_of(html[html.index('id="gruppe"'):html.index('id="udviklingsplan"')])
+    assert "Samtale 1 med nærmeste leder Mangler fra 14. januar" in group  # no end: due since January
+    assert "Samtale 2 med nærmeste leder Nu fra 5. februar til 2. marts" in group  # still open until module 1 day 2
+
+
 async def test_mark_seen_from_the_tab_is_the_card_buttons_progress(tab: Server, db: Database) -> None:
     anna = await person(db, ANNA)
     _, html = await page(tab, f"/tab?as={ANNA}")

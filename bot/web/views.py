@@ -184,6 +184,8 @@ def group_track(snapshot: TalentSnapshot, nudges: Nudges, programme: Programme, 
                 state, label = "done", f"Holdt ✔ {day(r.acted_at or r.due_at, tz)}"
             elif r.due_at > now:
                 state, label = "planned", "Planlagt"
+            elif r.not_after is not None and now < r.not_after:
+                state, label = "due", "Nu"  # the window is open: not missing yet
             else:
                 state, label = "missing", "Mangler"
             window = f"fra {day(r.due_at, tz, now=now)}"
