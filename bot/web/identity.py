@@ -35,7 +35,8 @@ class TabIdentity:
             self.validator = EntraTokenValidator(
                 app_id=settings.app_id,
                 app_id_uri=settings.tab_app_id_uri,
-                tenant_id=settings.app_tenant_id if settings.app_type == "SingleTenant" else None,
+                # SingleTenant (and a managed identity with its tenant): only that tenant; MultiTenant: any tenant
+                tenant_id=(settings.app_tenant_id or None) if settings.app_type != "MultiTenant" else None,
                 metadata_url=settings.tab_metadata_url,
                 authority=settings.login_authority,
             )
