@@ -203,6 +203,8 @@ async def test_someone_elses_nudge_is_refused(tab: Server, db: Database) -> None
     assert status == 400 and "Det kort hører ikke til dig." in body
     async with db.sessions() as s:
         assert (await s.get(PlannedDelivery, row.id)).action is None
+        audit = await s.scalar(select(AuditEntry).where(AuditEntry.action == "tab.done"))
+    assert audit is not None and audit.outcome == "refused"
 
 
 async def test_plan_saved_in_the_tab_is_the_card_forms_plan_with_history(tab: Server, db: Database) -> None:

@@ -10,7 +10,7 @@ import jinja2
 from aiohttp import web
 
 from bot.domain.people import Profile
-from bot.services.errors import ActionError
+from bot.services.errors import ActionError, Refused
 from bot.services.overview import Overview
 from bot.web import security
 from bot.web.companion import Companion, NotYours, Page
@@ -158,6 +158,8 @@ def action(name: str, section: str, run: Action) -> Callable[[web.Request], Awai
         try:
             await run(companion, profile, form)
         except ActionError as exc:
+            if isinstance(exc, Refused):  # recorded as a refused card action is
+                await companion.core.access.refused(profile.person_id, f"tab.{name}", target=exc.target)
             # the card would say the same: a short Danish reason, the page as it stands
             log.info("tab action %s not carried out for person %d", name, profile.person_id)
             page = await _page_for(request, profile)
@@ -174,9 +176,9 @@ def action(name: str, section: str, run: Action) -> Callable[[web.Request], Awai
 async def _seen(companion: Companion, profile: Profile, form: dict[str, str]) -> None:
     try:
         await companion.core.learning.mark_seen(profile.person_id, form.get("activity", ""), form.get("topic", ""))
-    except LookupError as exc:
-        if isinstance(exc, ActionError):
-            raise
+    except ActionError:
+        raise
+    except LookupError:  # an unknown activity or topic
         raise ActionError("Det materiale findes ikke.") from None
 
 
