@@ -25,6 +25,8 @@ from bot.teams.auth import create_authentication
 from bot.teams.endpoint import handle_messages
 from bot.teams.handler import CompanionBot
 from bot.teams.replies import DirectReplies
+from bot.web.edge import install_tab_edge
+from bot.web.routes import setup_web
 from scheduler.setup import create_scheduler
 
 log = logging.getLogger("talentnord")
@@ -137,6 +139,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
             await asyncio.wait(pending, timeout=25)
 
     app.cleanup_ctx.extend([storage, services, clockwork, teams, drain])
+    install_tab_edge(app, settings, lambda: app[CORE])  # the "Mit forløb" tab's identity, headers, static files
+    setup_web(app)  # the "Mit forløb" pages: /tab, /tab/view, /tab/talent/{id} and the actions
 
     async def messages(request: web.Request) -> web.StreamResponse:
         task = asyncio.current_task()

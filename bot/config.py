@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from manifest.package import GUID_RE, resolve_values
@@ -145,6 +146,27 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     return value
 
 
+def _tab_app_id_uri(env: Mapping[str, str], app_id: str, public_url: str) -> str:
+    """TAB_APP_ID_URI, else api://<PUBLIC_URL's host>/<app id> (Teams' form for tab SSO), else ''."""
+    explicit = env.get("TAB_APP_ID_URI", "").strip()
+    if explicit:
+        if not explicit.startswith("api://"):
+            raise ConfigError("TAB_APP_ID_URI", f"must be an api:// URI like api://talentnord.example/<app id>; got {explicit!r}")
+        return explicit
+    host = urlsplit(public_url).hostname if public_url else None
+    return f"api://{host}/{app_id}" if app_id and host else ""
+
+
+def _tab_metadata_url(env: Mapping[str, str]) -> str:
+    """TAB_SSO_METADATA_URL: an http(s) URL template containing {tenant}, or '' for login.microsoftonline.com's."""
+    raw = env.get("TAB_SSO_METADATA_URL", "").strip()
+    if not raw:
+        return ""
+    if not raw.startswith(("https://", "http://")) or "{tenant}" not in raw:
+        raise ConfigError("TAB_SSO_METADATA_URL", f"must be an http(s):// URL containing {{tenant}}; got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment, cast and checked."""
@@ -181,11 +203,20 @@ class Settings:
     retention_days: int = 365  # a cohort's personal data is erased this long after its last activity; 0 = never
     retention_grace_days: int = 30  # ... and never sooner than this after its calendar or roster was last imported
     retention_notice_days: int = 14  # ... and only this long after its admins were told the date
+    # The "Mit forløb" tab's Teams SSO: the Application ID URI its tokens are for (also accepted: the app id),
+    # and where each tenant's signing keys are published ({tenant} is filled in).
+    tab_app_id_uri: str = ""
+    tab_sso_metadata_url: str = ""
 
     @property
     def base_url(self) -> str:
         """The public base URL of the web server, without a trailing slash."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def tab_metadata_url(self) -> str:
+        """The OpenID metadata URL template for the tab's SSO tokens ({tenant} to fill in)."""
+        return self.tab_sso_metadata_url or f"{self.login_authority.rstrip('/')}/{{tenant}}/v2.0/.well-known/openid-configuration"
 
     @property
     def local_mode(self) -> bool:
@@ -245,6 +276,7 @@ class Settings:
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError("LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR; got {log_level!r}")
 
+        public_url = _http_url(env, "PUBLIC_URL", "http://unset") if env.get("PUBLIC_URL", "").strip() else ""
         return cls(
             app_id=app_id,
             app_password=Secret(password),
@@ -276,5 +308,7 @@ class Settings:
             retention_days=_int(env, "RETENTION_DAYS", 365, 0, 3650),
             retention_grace_days=_int(env, "RETENTION_GRACE_DAYS", 30, 0, 3650),
             retention_notice_days=_int(env, "RETENTION_NOTICE_DAYS", 14, 0, 365),
-            public_url=_http_url(env, "PUBLIC_URL", "http://unset") if env.get("PUBLIC_URL", "").strip() else "",
+            public_url=public_url,
+            tab_app_id_uri=_tab_app_id_uri(env, app_id, public_url),
+            tab_sso_metadata_url=_tab_metadata_url(env),
         )

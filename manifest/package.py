@@ -6,6 +6,10 @@ Environment:
   MicrosoftAppId  required; the bot's Entra app id (bots[0].botId and webApplicationInfo.id)
   TEAMS_APP_ID    optional; the Teams app's own id; default: a stable GUID derived from MicrosoftAppId
   BOT_DOMAIN      optional; host name of the bot endpoint, added to validDomains
+  PUBLIC_URL      optional; https:// base URL of the bot's web server (the "Mit forløb" tab is PUBLIC_URL/tab);
+                  default https://BOT_DOMAIN; without either the package has no tab
+  TAB_APP_ID_URI  optional; the Application ID URI for the tab's SSO (webApplicationInfo.resource);
+                  default api://<PUBLIC_URL's host>/<MicrosoftAppId>, or api://botid-<MicrosoftAppId> without a host
   APP_VERSION     optional; the app version, MAJOR.MINOR.PATCH; default 1.0.0
 """
 from __future__ import annotations
@@ -19,6 +23,7 @@ import uuid
 import zipfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
@@ -69,7 +74,25 @@ def resolve_values(env: Mapping[str, str]) -> dict[str, str]:
     version = env.get("APP_VERSION", "").strip() or DEFAULT_VERSION
     if not SEMVER_RE.match(version):
         raise PackageError("APP_VERSION", f"must be MAJOR.MINOR.PATCH, e.g. 1.0.0; got {version!r}")
-    return {"MicrosoftAppId": bot_id, "TEAMS_APP_ID": teams_app_id, "APP_VERSION": version}
+    public_url = tab_base_url(env)
+    host = urlsplit(public_url).hostname if public_url else None
+    app_id_uri = env.get("TAB_APP_ID_URI", "").strip() or (f"api://{host}/{bot_id}" if host else f"api://botid-{bot_id}")
+    if not app_id_uri.startswith("api://"):
+        raise PackageError("TAB_APP_ID_URI", f"must be an api:// URI like api://talentnord.example/<app id>; got {app_id_uri!r}")
+    return {"MicrosoftAppId": bot_id, "TEAMS_APP_ID": teams_app_id, "APP_VERSION": version,
+            "PUBLIC_URL": public_url, "APP_ID_URI": app_id_uri}
+
+
+def tab_base_url(env: Mapping[str, str]) -> str:
+    """PUBLIC_URL (https, no trailing slash), else https://BOT_DOMAIN, else '' (no tab in the package)."""
+    raw = env.get("PUBLIC_URL", "").strip().rstrip("/")
+    if not raw:
+        domain = bot_domain(env)
+        return f"https://{domain}" if domain else ""
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not DOMAIN_RE.match(parts.hostname or "") or parts.query or parts.fragment or parts.username:
+        raise PackageError("PUBLIC_URL", f"must be an https:// URL of a host name, e.g. https://talentnord.azurewebsites.net; got {raw!r}")
+    return raw
 
 
 def bot_domain(env: Mapping[str, str]) -> str | None:
@@ -104,10 +127,15 @@ def fill(node: Any, values: Mapping[str, str]) -> Any:
 
 def render_manifest(env: Mapping[str, str], template: Path = TEMPLATE) -> dict[str, Any]:
     """The manifest as a dict, filled from the environment."""
-    manifest = fill(json.loads(template.read_text(encoding="utf-8")), resolve_values(env))
-    domain = bot_domain(env)
-    if domain and domain not in manifest["validDomains"]:
-        manifest["validDomains"].append(domain)
+    values = resolve_values(env)
+    manifest = fill(json.loads(template.read_text(encoding="utf-8")), values)
+    tab_host = urlsplit(values["PUBLIC_URL"]).hostname if values["PUBLIC_URL"] else None
+    for domain in (bot_domain(env), tab_host):
+        if domain and domain not in manifest["validDomains"]:
+            manifest["validDomains"].append(domain)
+    if not values["PUBLIC_URL"]:
+        # No public address, no page to show: leave the web tab out rather than point Teams at nothing.
+        manifest["staticTabs"] = [tab for tab in manifest["staticTabs"] if "contentUrl" not in tab]
     return manifest
 
 
@@ -155,6 +183,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {write_package(args.out, manifest)}")
+    if not any("contentUrl" in tab for tab in manifest.get("staticTabs", [])):
+        print("warning: no PUBLIC_URL or BOT_DOMAIN, so the package has no \"Mit forløb\" tab", file=sys.stderr)
     for line in placeholder_urls(manifest):
         print(f"warning: placeholder URL, replace it in {TEMPLATE.name} before publishing: {line}", file=sys.stderr)
     return 0

@@ -15,6 +15,8 @@ from typing import Any, Iterator
 import jsonschema
 import pytest
 
+from bot.config import Settings
+from bot.web import links
 from manifest import make_icons, package
 from tests.conftest import SCHEMAS, require_shared
 
@@ -173,6 +175,48 @@ def test_valid_domains_empty_without_bot_domain(built: Built) -> None:
     assert manifest["validDomains"] == []
 
 
+def test_mit_forloeb_tab_with_public_url(tmp_path: Path, schema: dict[str, Any]) -> None:
+    env = {**ENV, "PUBLIC_URL": "https://talentnord.example.dk/"}
+    manifest, archive = _build(tmp_path, env)
+    archive.close()
+    assert _schema_errors(schema, manifest) == []
+    entity_ids = [tab["entityId"] for tab in manifest["staticTabs"]]
+    assert entity_ids == ["conversations", links.TAB_ENTITY_ID, "about"]  # the chat stays first
+    (tab,) = [tab for tab in manifest["staticTabs"] if tab["entityId"] == links.TAB_ENTITY_ID]
+    assert tab == {
+        "entityId": "mit-forloeb",
+        "name": "Mit forløb",
+        "contentUrl": "https://talentnord.example.dk/tab",
+        "websiteUrl": "https://talentnord.example.dk/tab",
+        "scopes": ["personal"],
+    }
+    assert manifest["validDomains"] == ["talentnord.example.dk"]
+    # Teams SSO: the tab asks Entra for a token for this resource; the server expects it as the audience
+    assert manifest["webApplicationInfo"] == {"id": BOT_ID, "resource": f"api://talentnord.example.dk/{BOT_ID}"}
+    settings = Settings.from_env({**env, "MicrosoftAppPassword": "x", "MicrosoftAppTenantId": str(uuid.uuid4())})
+    assert settings.tab_app_id_uri == manifest["webApplicationInfo"]["resource"]
+    assert links.tab_link(settings) == f"https://teams.microsoft.com/l/entity/{manifest['id']}/mit-forloeb"
+
+
+def test_tab_from_bot_domain_and_an_explicit_app_id_uri(tmp_path: Path, schema: dict[str, Any]) -> None:
+    env = {**ENV, "BOT_DOMAIN": "talentnord.azurewebsites.net", "TAB_APP_ID_URI": f"api://talentnord.azurewebsites.net/botid-{BOT_ID}"}
+    manifest, archive = _build(tmp_path, env)
+    archive.close()
+    assert _schema_errors(schema, manifest) == []
+    (tab,) = [tab for tab in manifest["staticTabs"] if "contentUrl" in tab]
+    assert tab["contentUrl"] == "https://talentnord.azurewebsites.net/tab"
+    assert manifest["validDomains"] == ["talentnord.azurewebsites.net"]
+    assert manifest["webApplicationInfo"]["resource"] == env["TAB_APP_ID_URI"]
+
+
+def test_no_web_tab_without_a_public_url(built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest, _ = built
+    assert [tab["entityId"] for tab in manifest["staticTabs"]] == ["conversations", "about"]
+    assert manifest["webApplicationInfo"] == {"id": BOT_ID, "resource": f"api://botid-{BOT_ID}"}
+    assert package.main(["--out", str(tmp_path)], env=ENV) == 0
+    assert "Mit forløb" in capsys.readouterr().err
+
+
 def test_bot_scopes_and_personal_commands(built: Built) -> None:
     manifest, _ = built
     (bot,) = manifest["bots"]
@@ -218,6 +262,10 @@ def test_build_is_reproducible(tmp_path: Path) -> None:
         ({**ENV, "APP_VERSION": "1.0"}, "APP_VERSION"),
         ({**ENV, "APP_VERSION": "v1.0.0"}, "APP_VERSION"),
         ({**ENV, "BOT_DOMAIN": "https://talentnord.azurewebsites.net/api/messages"}, "BOT_DOMAIN"),
+        ({**ENV, "PUBLIC_URL": "http://talentnord.example.dk"}, "PUBLIC_URL"),
+        ({**ENV, "PUBLIC_URL": "https://talentnord.example.dk/?x=1"}, "PUBLIC_URL"),
+        ({**ENV, "PUBLIC_URL": "https://127.0.0.1:3978"}, "PUBLIC_URL"),
+        ({**ENV, "TAB_APP_ID_URI": "https://talentnord.example.dk"}, "TAB_APP_ID_URI"),
     ],
 )
 def test_bad_input_is_an_error_naming_the_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
@@ -235,7 +283,7 @@ def test_cli_exits_non_zero_with_a_clear_message(tmp_path: Path, capsys: pytest.
 
 
 def test_script_entry_point_runs(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("MicrosoftAppId", "TEAMS_APP_ID", "BOT_DOMAIN", "APP_VERSION")}
+    env = {k: v for k, v in os.environ.items() if k not in ("MicrosoftAppId", "TEAMS_APP_ID", "BOT_DOMAIN", "APP_VERSION", "PUBLIC_URL", "TAB_APP_ID_URI")}
     script = package.HERE / "package.py"
     done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], env=env, capture_output=True, text=True)
     assert done.returncode != 0

@@ -36,6 +36,8 @@ class Guide:
         self.programme = programme
         self.directory = directory
         self.clock = clock
+        # Where the "Mit forløb" button points for an email (bot.web.links.tab_link); None: no button.
+        self.tab_link: Callable[[str | None], str | None] | None = None
 
     async def _upcoming(self, profile: Profile) -> list[tuple[Upcoming, ZoneInfo]]:
         now = self.clock()
@@ -72,11 +74,16 @@ class Guide:
         items = await self._upcoming(profile)
         nxt = self._when(*items[0]) if items else None
         cohort_name = profile.roles[0].cohort_name if profile.roles else ""
-        return Reply("welcome", {"first_name": profile.first_name, "roles": roles, "cohort_name": cohort_name, "next": nxt})
+        return Reply("welcome", {"first_name": profile.first_name, "roles": roles, "cohort_name": cohort_name, "next": nxt,
+                                 "tab_url": self._tab_url(profile)})
 
-    def help(self) -> Reply:
+    def help(self, profile: Profile | None = None) -> Reply:
         """The help card."""
-        return Reply("help", {"commands": [{"command": c, "text": t} for c, t in HELP_COMMANDS], "is_admin": False})
+        return Reply("help", {"commands": [{"command": c, "text": t} for c, t in HELP_COMMANDS], "is_admin": False,
+                              "tab_url": self._tab_url(profile)})
+
+    def _tab_url(self, profile: Profile | None) -> str | None:
+        return self.tab_link(profile.email if profile else None) if self.tab_link else None
 
     async def next(self, profile: Profile) -> Reply:
         """The next activity with its sessions, purpose and preparation."""

@@ -1,4 +1,4 @@
-"""A loopback OpenID issuer for Bot Framework channel tokens: metadata, a JWKS and a signer.
+"""A loopback OpenID issuer for Bot Framework channel tokens and Entra ID (Teams SSO) tokens: metadata, a JWKS and a signer.
 
 botbuilder fetches the metadata and keys with the *synchronous* `requests` library from
 inside the bot's event loop, so this server runs on its own event loop in a background
@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from jwt.algorithms import RSAAlgorithm
 
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
+ENTRA_AUTHORITY = "https://login.microsoftonline.com"
 
 
 def new_rsa_key() -> RSAPrivateKey:
@@ -46,6 +47,7 @@ class FakeOpenIdIssuer:
         self.base_url = ""
         self.metadata_requests = 0
         self.key_requests = 0
+        self.tenants_asked: list[str] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -75,7 +77,34 @@ class FakeOpenIdIssuer:
     def jwks_uri(self) -> str:
         return f"{self.base_url}{self._prefix}/keys"
 
+    @property
+    def tenant_metadata_template(self) -> str:
+        """Entra's per-tenant metadata URL shape, {tenant} to fill in (as TAB_SSO_METADATA_URL)."""
+        return f"{self.base_url}{self._prefix}/{{tenant}}/v2.0/.well-known/openid-configuration"
+
     # -- tokens ---------------------------------------------------------------------
+    def entra_claims(
+        self, *, audience: str, tenant_id: str, oid: str, lifetime: int = 3600, **overrides: Any
+    ) -> dict[str, Any]:
+        """The claims of a v2 Entra ID access token as Teams SSO (getAuthToken) gets it (overrides win; None drops)."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "aud": audience,
+            "iss": f"{ENTRA_AUTHORITY}/{tenant_id}/v2.0",
+            "iat": now - 60,
+            "nbf": now - 60,
+            "exp": now + lifetime,
+            "tid": tenant_id,
+            "oid": oid,
+            "scp": "access_as_user",
+            "azp": "1fec8e78-bce4-4aaf-ab1b-5451cc387264",  # Teams' desktop/mobile client
+            "name": "Anna Jensen",
+            "preferred_username": "anna.talent@aalborg.example",
+            "ver": "2.0",
+        }
+        claims.update(overrides)
+        return {k: v for k, v in claims.items() if v is not None}
+
     def channel_claims(self, app_id: str, service_url: str, *, lifetime: int = 3600, **overrides: Any) -> dict[str, Any]:
         """The claims the Bot Connector puts in a channel-to-bot token (overrides win; None drops a claim)."""
         now = int(time.time())
@@ -125,8 +154,21 @@ class FakeOpenIdIssuer:
             self.key_requests += 1
             return web.json_response(self.jwks())
 
+        async def tenant_metadata(request: web.Request) -> web.Response:
+            self.metadata_requests += 1
+            tenant = request.match_info["tenant"]
+            self.tenants_asked.append(tenant)
+            return web.json_response(
+                {
+                    "issuer": f"{ENTRA_AUTHORITY}/{tenant}/v2.0",
+                    "jwks_uri": self.jwks_uri,
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                }
+            )
+
         app = web.Application()
         app.router.add_get(f"{self._prefix}/.well-known/openid-configuration", metadata)
+        app.router.add_get(f"{self._prefix}/{{tenant}}/v2.0/.well-known/openid-configuration", tenant_metadata)
         app.router.add_get(f"{self._prefix}/keys", keys)
         return app
 
