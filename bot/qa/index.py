@@ -44,12 +44,13 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Iterable
+from dataclasses import dataclass, replace
+from typing import Any, Iterable
 
+from bot.qa import dense
 from bot.qa.text import COMPOUND_PARTS, STOPWORDS, Token, analyse, term
 
-KINDS = ("faq", "programme", "material", "answered")
+KINDS = ("faq", "programme", "material", "passage", "answered")
 
 K1 = 1.2
 B = 0.75
@@ -59,7 +60,19 @@ PART_WEIGHT = 0.5  # each part of a split compound
 FUZZY_WEIGHT = 0.7  # a term matched through a typo
 # Kind priors: FAQ answers are written as answers; generated programme texts are long; an
 # instructor's answer is as good as the FAQ.
-KIND_PRIOR = {"faq": 1.0, "answered": 1.0, "programme": 0.92, "material": 0.9}
+# Learned (answered) answers rank below the curated ones of equal score: 10 000 of them must not
+# push a FAQ answer off the top with a near-duplicate phrasing.
+KIND_PRIOR = {"faq": 1.0, "answered": 0.9, "programme": 0.92, "material": 0.9, "passage": 0.85}
+# A passage has no written questions (its "question" is its heading): its text is what it is found
+# by, so its answer field weighs as much as a question field would.
+PASSAGE_TEXT_BOOST = 1.0
+CURATED = frozenset({"faq", "programme", "material", "passage"})
+# Reciprocal rank fusion of the BM25 and the dense ranking: 1 / (RRF_K + rank) per ranking.
+RRF_K = 10
+DENSE_WEIGHT = 0.3
+DENSE_POOL = 40
+# Two answered questions with these many of their terms in common are one question asked twice.
+DUPLICATE_JACCARD = 0.8
 TOPIC_MISS = 0.75
 FREQUENT_SHARE = 0.03  # see _scores
 FREQUENT_MIN = 300
@@ -142,6 +155,19 @@ class Thresholds:
             return False
         return margin >= self.min_margin or (coverage >= self.sure_coverage and relative >= self.sure_relative)
 
+    # The meaning path: words and meaning agree on the winner, so a question that shares only part
+    # of its words with the text (a paraphrase) is still answered; out-of-scope questions rarely
+    # have both rankings' first place on one entry with this much of their words in it.
+    agree_coverage: float = 0.45
+    agree_relative: float = 0.15
+    agree_similarity: float = 0.88
+    agree_lexical_rank: int = 2
+
+    def agreed(self, c: "Candidate") -> bool:
+        """True when the dense ranking's best is also (near) the lexical best and matches enough of the words."""
+        return (c.dense_rank == 1 and 0 < c.lexical_rank <= self.agree_lexical_rank and c.coverage >= self.agree_coverage
+                and c.relative >= self.agree_relative and c.similarity >= self.agree_similarity)
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -151,6 +177,10 @@ class Candidate:
     score: float  # the ranking score (BM25 weighted by coverage and topic)
     coverage: float
     relative: float  # raw BM25 / the best BM25 the question could get
+    lexical: float = 0.0  # BM25 weighted by coverage and topic (the score before fusion)
+    similarity: float = 0.0  # cosine similarity to the question (0 without dense vectors)
+    dense_rank: int = 0  # 1 = the dense ranking's best; 0 = not among its best
+    lexical_rank: int = 0  # 1 = the lexical ranking's best; 0 = not among its best
 
 
 @dataclass(frozen=True)
@@ -233,6 +263,12 @@ class QuestionIndex:
         self._deletes: dict[str, set[str]] = defaultdict(set)
         self._split_cache: dict[str, tuple[str, ...]] = {}
         self._parts_vocab: set[str] = {term(p) for p in COMPOUND_PARTS}
+        # dense vectors: rows of one matrix, each row belonging to one entry
+        self._vec_rows: list[int] = []
+        self._vec_blocks: list[Any] = []
+        self._matrix: Any = None
+        self._rows: Any = None
+        self._answered_keys: dict[frozenset[str], int] = {}  # question terms -> entry (duplicates)
 
     # ------------------------------------------------------------------ building
 
@@ -245,6 +281,7 @@ class QuestionIndex:
                 raise ValueError(f"entry id {entry.id!r} twice")
             seen.add(entry.id)
         self.__init__(self.thresholds)  # type: ignore[misc]
+        entries = _merge_answered(entries)
         # Pass 1: the vocabulary of plain words, so that compounds can be split in pass 2.
         analysed = []
         q_total = a_total = q_docs = 0
@@ -266,13 +303,81 @@ class QuestionIndex:
         # Pass 2: index.
         for entry, phr, ans in analysed:
             self._index(entry, phr, ans)
+        self._embed([i for i, e in enumerate(self._entries) if e.kind in CURATED])
         return self
+
+    @property
+    def dense(self) -> bool:
+        """True when the index ranks by meaning as well as by words."""
+        return self._matrix is not None or bool(self._vec_blocks)
+
+    def _embed(self, idxs: list[int]) -> None:
+        """Vectors for these entries (cached per text, so a rebuild of the same content is cheap)."""
+        if not idxs or dense.model() is None:
+            return
+        import numpy as np
+
+        texts: list[tuple[int, str, bool]] = []
+        for i in idxs:
+            texts.extend((i, t, q) for t, q in dense_texts(self._entries[i]))
+        for is_query in (False, True):
+            chosen = [(i, t) for i, t, q in texts if q == is_query]
+            if not chosen:
+                continue
+            vectors = dense.embed([t for _, t in chosen], is_query=is_query)
+            if vectors is None:
+                return
+            self._vec_blocks.append(np.asarray(vectors, dtype=np.float32))
+            self._vec_rows.extend(i for i, _ in chosen)
+        self._matrix = None  # concatenated on the next query
+
+    def _dense_ranking(self, question: str) -> list[tuple[int, float]]:
+        """Entries by cosine similarity to the question (best vector per entry), best first."""
+        if not self._vec_blocks:
+            return []
+        import numpy as np
+
+        if self._matrix is None:
+            self._matrix = np.concatenate(self._vec_blocks) if len(self._vec_blocks) > 1 else self._vec_blocks[0]
+            self._vec_blocks = [self._matrix]
+            self._rows = np.asarray(self._vec_rows, dtype=np.int64)
+        v = dense.embed_query(question)
+        if v is None:
+            return []
+        sims = self._matrix @ v
+        k = min(len(sims), DENSE_POOL * 4)
+        top = np.argpartition(-sims, k - 1)[:k]
+        best: dict[int, float] = {}
+        for r in top[np.argsort(-sims[top])]:
+            e = int(self._rows[r])
+            if e not in best and e not in self._removed:
+                best[e] = float(sims[r])
+                if len(best) >= DENSE_POOL:
+                    break
+        return list(best.items())
 
     def add(self, entry: Entry) -> None:
         """Make one more entry (e.g. an answered question) searchable at once; same id replaces."""
         if entry.id in self._by_id:
             self.remove(entry.id)
+        if entry.kind == "answered":
+            entry = self._merge_duplicate(entry)
         self._index(entry, [analyse(p) for p in entry.phrasings], analyse(f"{entry.answer} {entry.context}"))
+        self._embed([len(self._entries) - 1])
+
+    def _merge_duplicate(self, entry: Entry) -> Entry:
+        """An answered question asked before: the newer answer replaces the older, keeping its phrasing."""
+        # Same content terms (inflection, word order, stopwords and synonyms aside) = same question.
+        # Nearer-but-not-equal duplicates are merged at query time (_ranked).
+        key = frozenset(t.term for t in analyse(entry.question))
+        idx = self._answered_keys.get(key)
+        if not key or idx is None or idx in self._removed:
+            return entry
+        old = self._entries[idx]
+        self.remove(old.id)
+        alts = tuple(dict.fromkeys(p for p in (*entry.alternatives, *old.phrasings) if p != entry.question))
+        return Entry(entry.id, entry.question, alts[:8], entry.answer, entry.source, entry.activity,
+                     entry.kind, entry.context, entry.topic)
 
     def remove(self, entry_id: str) -> bool:
         """Stop answering with this entry (e.g. reuse withdrawn). False if it is not indexed.
@@ -315,6 +420,8 @@ class QuestionIndex:
         idx = len(self._entries)
         self._entries.append(entry)
         self._by_id[entry.id] = idx
+        if entry.kind == "answered":
+            self._answered_keys[frozenset(t.term for t in analyse(entry.question))] = idx
         all_terms: set[str] = set()
         for tokens in phrasings:
             tokens = self._expand(tokens)
@@ -323,7 +430,8 @@ class QuestionIndex:
             self._q_forward.append(self._post(self._q_postings, doc, tokens, self._avg_q))
             all_terms.update(self._unigrams(tokens))
         answer = self._expand(answer)
-        self._a_forward.append(self._post(self._a_postings, idx, answer, self._avg_a))
+        boost = PASSAGE_TEXT_BOOST if entry.kind == "passage" else 1.0
+        self._a_forward.append(self._post(self._a_postings, idx, answer, self._avg_a, boost))
         all_terms.update(self._unigrams(answer))
         self._entry_terms.append(frozenset(all_terms))
         self._entry_topic.append(frozenset(t.term for t in analyse(entry.topic)) if entry.topic else frozenset())
@@ -341,7 +449,8 @@ class QuestionIndex:
         return out
 
     @staticmethod
-    def _post(postings: dict[str, list[tuple[int, float]]], doc: int, tokens: list[Token], avg: float) -> dict[str, float]:
+    def _post(postings: dict[str, list[tuple[int, float]]], doc: int, tokens: list[Token], avg: float,
+              boost: float = 1.0) -> dict[str, float]:
         counts: dict[str, float] = defaultdict(float)
         for tok in tokens:
             counts[tok.term] += 1.0
@@ -355,7 +464,7 @@ class QuestionIndex:
             counts[bigram] += 1.0
         length = len(tokens)
         norm = K1 * (1 - B + B * length / avg)
-        weights = {t: tf * (K1 + 1) / (tf + norm) for t, tf in counts.items()}
+        weights = {t: boost * tf * (K1 + 1) / (tf + norm) for t, tf in counts.items()}
         for t, w in weights.items():
             postings[t].append((doc, w))
         return weights
@@ -556,25 +665,50 @@ class QuestionIndex:
     def search(self, question: str, k: int = 5) -> list[Candidate]:
         """The k best entries with score, coverage and relative score (for tuning and hand-off)."""
         query = self._analyse_query(question)
-        return self._ranked(query, k)
+        return self._ranked(query, k, question)
 
-    def _ranked(self, query: _Query, k: int) -> list[Candidate]:
+    def _lexical(self, query: _Query, e: int, bm25: float) -> tuple[float, float]:
+        """(BM25 weighted by coverage and topic, coverage) of one entry."""
+        coverage = self._coverage(query, e)
+        score = bm25 * (COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage)
+        topic = self._entry_topic[e]
+        if topic and not topic & set(query.weights):
+            score *= TOPIC_MISS
+        return score, coverage
+
+    def _ranked(self, query: _Query, k: int, question: str = "") -> list[Candidate]:
+        """Entries by BM25 and (when there are vectors) by meaning, fused by reciprocal rank."""
         scores = self._scores(query)
-        if not scores:
-            return []
         pool = heapq.nlargest(RERANK, scores.items(), key=lambda kv: kv[1])
         ideal = query.ideal or 1.0
-        qterms = set(query.weights)
+        lexical: dict[int, tuple[float, float]] = {e: self._lexical(query, e, bm25) for e, bm25 in pool}
+        by_lexical = sorted(lexical, key=lambda e: -lexical[e][0])
+        semantic = self._dense_ranking(question) if question and query.units else []
+        if not by_lexical and not semantic:
+            return []
+        fused: dict[int, float] = defaultdict(float)
+        lex_rank: dict[int, int] = {}
+        for r, e in enumerate(by_lexical, start=1):
+            fused[e] += 1.0 / (RRF_K + r)
+            lex_rank[e] = r
+        sims: dict[int, tuple[int, float]] = {}
+        for r, (e, sim) in enumerate(semantic, start=1):
+            fused[e] += DENSE_WEIGHT / (RRF_K + r)
+            sims[e] = (r, sim)
+        entries = self._entries
         ranked = []
-        for e, bm25 in pool:
-            coverage = self._coverage(query, e)
-            score = bm25 * (COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage)
-            topic = self._entry_topic[e]
-            if topic and not topic & qterms:
-                score *= TOPIC_MISS
-            ranked.append(Candidate(self._entries[e], score, coverage, bm25 / ideal))
-        ranked.sort(key=lambda c: -c.score)
-        return ranked[:k]
+        for e, f in fused.items():
+            if e not in lexical:
+                lexical[e] = self._lexical(query, e, scores.get(e, 0.0))
+            lex, coverage = lexical[e]
+            r, sim = sims.get(e, (0, 0.0))
+            # Without vectors the lexical score is the ranking, as before; with them, the fused rank
+            # (ties broken by the lexical score). The kind prior is in the lexical score already.
+            score = f if semantic else lex
+            ranked.append(Candidate(entries[e], score, coverage, scores.get(e, 0.0) / ideal, lex, sim, r,
+                                    lex_rank.get(e, 0)))
+        ranked.sort(key=lambda c: (-c.score, -c.lexical))
+        return _merge_near_duplicates(ranked, k)
 
     def answer(self, question: str) -> Match:
         """The best entry for a question and whether the bot may answer with it."""
@@ -582,16 +716,24 @@ class QuestionIndex:
         terms = tuple(query.weights)
         if not query.units:
             return Match(None, 0.0, False, 0.0, 0.0, terms=terms)
-        ranked = self._ranked(query, 2)
+        ranked = self._ranked(query, RERANK, question)
         if not ranked:
             return Match(None, 0.0, False, 0.0, 0.0, terms=terms)
         best = ranked[0]
         runner = ranked[1] if len(ranked) > 1 else None
         runner_score = runner.score if runner else 0.0
-        margin = (best.score - runner_score) / best.score if best.score > 0 else 0.0
-        confident = self.thresholds.confident(best.coverage, best.relative, margin)
+        # The margin is on the lexical score (what the thresholds were calibrated on): how far the
+        # winner is ahead of the best other entry by words; negative when meaning lifted it.
+        other = max((c.lexical for c in ranked[1:]), default=0.0)
+        margin = (best.lexical - other) / best.lexical if best.lexical > 0 else 0.0
+        confident = self.thresholds.confident(best.coverage, best.relative, margin) or self.thresholds.agreed(best)
+        entry = best.entry
+        if entry.kind == "passage":  # show what answers, not the whole block
+            from bot.qa.passages import trim_passage
+
+            entry = replace(entry, answer=trim_passage(entry.answer, {t for t in terms if " " not in t}))
         return Match(
-            entry=best.entry,
+            entry=entry,
             score=best.score,
             confident=confident,
             runner_up_score=runner_score,
@@ -601,6 +743,59 @@ class QuestionIndex:
             runner_up=runner.entry if runner else None,
             terms=terms,
         )
+
+
+def _question_terms(entry: Entry) -> frozenset[str]:
+    return frozenset(t.term for t in analyse(entry.question))
+
+
+def _merge_near_duplicates(ranked: list[Candidate], k: int) -> list[Candidate]:
+    """The k best, an answered question dropped when a better-ranked answered one is nearly the same question."""
+    out: list[Candidate] = []
+    kept: list[frozenset[str]] = []
+    for c in ranked:
+        if c.entry.kind == "answered":
+            key = _question_terms(c.entry)
+            if any(key and len(key & other) / len(key | other) >= DUPLICATE_JACCARD for other in kept):
+                continue
+            kept.append(key)
+        out.append(c)
+        if len(out) >= k:
+            break
+    return out
+
+
+def _merge_answered(entries: list[Entry]) -> list[Entry]:
+    """Answered questions that are the same question (same content terms): the last one, with the others' phrasings."""
+    by_key: dict[frozenset[str], int] = {}
+    out: list[Entry] = []
+    for entry in entries:
+        if entry.kind != "answered":
+            out.append(entry)
+            continue
+        key = frozenset(t.term for t in analyse(entry.question))
+        i = by_key.get(key) if key else None
+        if i is None:
+            by_key[key] = len(out)
+            out.append(entry)
+            continue
+        old = out[i]
+        alts = tuple(dict.fromkeys(p for p in (*entry.alternatives, *old.phrasings) if p != entry.question))
+        out[i] = Entry(entry.id, entry.question, alts[:8], entry.answer, entry.source, entry.activity,
+                       entry.kind, entry.context, entry.topic)
+    return out
+
+
+def dense_texts(entry: Entry) -> list[tuple[str, bool]]:
+    """What is embedded for an entry, as (text, is_query): its phrasings as questions and its answer as a passage.
+
+    Questions are compared with questions in e5's symmetric 'query:' space; the answer text in
+    the 'passage:' space, where a paraphrase that shares no phrasing still finds it."""
+    if entry.kind == "passage":
+        return [(f"{entry.question}: {entry.answer}", False)]
+    if entry.kind == "answered":
+        return [(entry.question, True)]
+    return [(f"{entry.question} {entry.answer}", False), *((p, True) for p in entry.phrasings)]
 
 
 def build_index(entries: Iterable[Entry], thresholds: Thresholds | None = None) -> QuestionIndex:
