@@ -23,6 +23,7 @@ _MAX_CACHED = 200_000  # texts; ~150 MB of float32 vectors at most
 _lock = threading.Lock()
 _model: Any = None
 _failed = False
+_told_off = False
 _cache: dict[tuple[bool, str], Any] = {}
 
 
@@ -33,8 +34,11 @@ def enabled() -> bool:
 
 def model() -> Any | None:
     """The process-wide embedder, or None (switched off, or it failed to load: logged once)."""
-    global _model, _failed
+    global _model, _failed, _told_off
     if not enabled():
+        if not _told_off:
+            _told_off = True
+            log.warning("question index: dense retrieval switched off (%s=0); answering with BM25 only", ENV_SWITCH)
         return None
     if _model is not None or _failed:
         return _model
@@ -103,9 +107,9 @@ def embed_query(text: str) -> Any | None:
 
 def reset_for_tests(*, failed: bool = False) -> None:
     """Forget the loaded model (and pretend it failed to load when failed=True)."""
-    global _model, _failed
+    global _model, _failed, _told_off
     with _lock:
-        _model, _failed = None, failed
+        _model, _failed, _told_off = None, failed, False
 
 
 # ----------------------------------------------------------------------------- the shipped store

@@ -283,6 +283,7 @@ class QuestionIndex:
         self._matrix: Any = None
         self._rows: Any = None
         self._answered_keys: dict[frozenset[str], int] = {}  # question terms -> entry (duplicates)
+        self._question_keys: dict[int, frozenset[str]] = {}  # answered entry -> its question's terms
 
     # ------------------------------------------------------------------ building
 
@@ -431,11 +432,14 @@ class QuestionIndex:
         return out
 
     def _index(self, entry: Entry, phrasings: list[list[Token]], answer: list[Token]) -> None:
+        """Post one analysed entry (its first phrasing is its question)."""
         idx = len(self._entries)
         self._entries.append(entry)
         self._by_id[entry.id] = idx
         if entry.kind == "answered":
-            self._answered_keys[frozenset(t.term for t in analyse(entry.question))] = idx
+            key = frozenset(t.term for t in phrasings[0])
+            self._answered_keys[key] = idx
+            self._question_keys[idx] = key
         all_terms: set[str] = set()
         for tokens in phrasings:
             tokens = self._expand(tokens)
@@ -722,7 +726,7 @@ class QuestionIndex:
             ranked.append(Candidate(entries[e], score, coverage, scores.get(e, 0.0) / ideal, lex, sim, r,
                                     lex_rank.get(e, 0)))
         ranked.sort(key=lambda c: (-c.score, -c.lexical))
-        return _merge_near_duplicates(ranked, k)
+        return _merge_near_duplicates(ranked, k, self._question_keys, self._by_id)
 
     def answer(self, question: str) -> Match:
         """The best entry for a question and whether the bot may answer with it."""
@@ -779,17 +783,14 @@ class QuestionIndex:
         return entry
 
 
-def _question_terms(entry: Entry) -> frozenset[str]:
-    return frozenset(t.term for t in analyse(entry.question))
-
-
-def _merge_near_duplicates(ranked: list[Candidate], k: int) -> list[Candidate]:
+def _merge_near_duplicates(ranked: list[Candidate], k: int, keys: dict[int, frozenset[str]],
+                           by_id: dict[str, int]) -> list[Candidate]:
     """The k best, an answered question dropped when a better-ranked answered one is nearly the same question."""
     out: list[Candidate] = []
     kept: list[frozenset[str]] = []
     for c in ranked:
         if c.entry.kind == "answered":
-            key = _question_terms(c.entry)
+            key = keys.get(by_id.get(c.entry.id, -1), frozenset())
             if any(key and len(key & other) / len(key | other) >= DUPLICATE_JACCARD for other in kept):
                 continue
             kept.append(key)

@@ -231,12 +231,32 @@ def readiness_entries() -> list[Entry]:
     return out
 
 
+_entries_cache: dict[tuple[Path, tuple[tuple[str, int, int], ...]], list[Entry]] = {}
+
+
+def _stamp(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and mtime of every file in content/: a changed file means new entries."""
+    return tuple(sorted((p.name, st.st_size, st.st_mtime_ns) for p in content_dir.iterdir() if p.is_file()
+                        for st in (p.stat(),)))
+
+
 def content_entries(content_dir: Path) -> list[Entry]:
-    """FAQ + programme + materials + readiness + the programme text's passages: everything content/ answers."""
+    """FAQ + programme + materials + readiness + the programme text's passages: everything content/ answers.
+
+    Kept per process while no file of content/ changes: the app (and each test's app) builds the
+    index from these, and parsing the YAML is most of a build."""
+    key = (content_dir.resolve(), _stamp(content_dir))
+    cached = _entries_cache.get(key)
+    if cached is None:
+        cached = _entries_cache[key] = _content_entries(content_dir)
+    load_vector_store(content_dir)
+    return list(cached)
+
+
+def _content_entries(content_dir: Path) -> list[Entry]:
     from bot.content_loader import load_content
 
     programme, materials = load_content(content_dir)
-    load_vector_store(content_dir)
     return [*load_faq(content_dir), *programme_entries(programme), *material_entries(materials, programme),
             *readiness_entries(), *passage_entries(content_dir)]
 
