@@ -1,4 +1,15 @@
-"""The question index: BM25 over stemmed Danish, with a confidence rule that knows when to hand off.
+"""The question index: BM25 over stemmed Danish fused with dense vectors, and a confidence rule that knows when to hand off.
+
+Meaning (bot.qa.dense): every curated entry (FAQ, generated programme entries, materials, readiness
+boxes, passages of the programme text) also has e5 vectors - its phrasings as questions, its answer
+as a passage - computed at build (from content/qa-vectors.npz or the in-memory cache) and for a
+learned answer when it is added. A question is ranked by BM25 and by cosine similarity; the two
+rankings are fused by reciprocal rank (RRF_K, DENSE_WEIGHT, chosen on the tuning set). Without the
+model (QA_DENSE=0, or it fails to load) the BM25 ranking alone is used, as before.
+
+Learned answers: kind prior 0.9 (a curated answer of equal score wins), the same question asked
+twice is one entry (newest answer, older phrasings kept), and near-duplicates are collapsed in
+the ranking, so 10 000 of them cannot crowd the curated answer off the top.
 
 What is indexed
 ---------------
@@ -68,8 +79,12 @@ KIND_PRIOR = {"faq": 1.0, "answered": 0.9, "programme": 0.92, "material": 0.9, "
 PASSAGE_TEXT_BOOST = 1.0
 # A confident curated answer gets the best passage of the programme text after it when that passage
 # is among the SUPPLEMENT_RANK best by words and by meaning and holds this much of the question.
-SUPPLEMENT_RANK = 3
-SUPPLEMENT_COVERAGE = 0.6
+SUPPLEMENT_RANK = 5
+SUPPLEMENT_COVERAGE = 0.5
+# A learned answer at the top gives way to a curated entry among the next CURATED_REACH whose
+# coverage is at most CURATED_SLACK lower: the programme's own answer first.
+CURATED_REACH = 5
+CURATED_SLACK = 0.05
 CURATED = frozenset({"faq", "programme", "material", "passage"})
 # Reciprocal rank fusion of the BM25 and the dense ranking: 1 / (RRF_K + rank) per ranking.
 RRF_K = 10
@@ -167,6 +182,9 @@ class Thresholds:
     #            reaches coverage 0.7.
     #   meaning  the dense best is (near) the lexical best, very similar, and has half the words:
     #            a paraphrase in other words than the text's.
+    # A learned answer was written for one person's question: reuse it only when the new question
+    # has (nearly) all of that question's words; otherwise the instructors answer again.
+    learned_coverage: float = 0.75
     agree_coverage: float = 0.8
     agree_relative: float = 0.05
     agree_dense_rank: int = 5
@@ -269,6 +287,12 @@ class QuestionIndex:
         self._q_forward: list[dict[str, float]] = []  # doc -> term -> tf weight
         # answer field: one document per entry
         self._a_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # Learned answers have postings of their own, with their own document frequencies: BM25 of
+        # the curated entries is the same with 0 or 10 000 learned answers in the index.
+        self._lq_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._la_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._n_q = {True: 0, False: 0}  # phrasing documents, curated / learned
+        self._n_a = {True: 0, False: 0}  # entries, curated / learned
         self._a_forward: list[dict[str, float]] = []  # entry -> term -> tf weight
         self._avg_q = DEFAULT_AVG_QUESTION_LEN
         self._avg_a = DEFAULT_AVG_ANSWER_LEN
@@ -284,6 +308,11 @@ class QuestionIndex:
         self._rows: Any = None
         self._answered_keys: dict[frozenset[str], int] = {}  # question terms -> entry (duplicates)
         self._question_keys: dict[int, frozenset[str]] = {}  # answered entry -> its question's terms
+        # Coverage weighs a question's words by their rarity in the CURATED content only, so that
+        # 10 000 learned answers ("modul", "leder" everywhere) do not change what counts as the
+        # point of a question.
+        self._curated_df: dict[str, int] = defaultdict(int)
+        self._n_curated = 0
 
     # ------------------------------------------------------------------ building
 
@@ -441,15 +470,19 @@ class QuestionIndex:
             self._answered_keys[key] = idx
             self._question_keys[idx] = key
         all_terms: set[str] = set()
+        curated = entry.kind in CURATED
+        q_postings, a_postings = (self._q_postings, self._a_postings) if curated else (self._lq_postings, self._la_postings)
         for tokens in phrasings:
             tokens = self._expand(tokens)
             doc = len(self._q_doc_entry)
             self._q_doc_entry.append(idx)
-            self._q_forward.append(self._post(self._q_postings, doc, tokens, self._avg_q))
+            self._q_forward.append(self._post(q_postings, doc, tokens, self._avg_q))
             all_terms.update(self._unigrams(tokens))
+        self._n_q[curated] += len(phrasings)
+        self._n_a[curated] += 1
         answer = self._expand(answer)
         boost = PASSAGE_TEXT_BOOST if entry.kind == "passage" else 1.0
-        self._a_forward.append(self._post(self._a_postings, idx, answer, self._avg_a, boost))
+        self._a_forward.append(self._post(a_postings, idx, answer, self._avg_a, boost))
         all_terms.update(self._unigrams(answer))
         self._entry_terms.append(frozenset(all_terms))
         self._entry_topic.append(frozenset(t.term for t in analyse(entry.topic)) if entry.topic else frozenset())
@@ -457,6 +490,9 @@ class QuestionIndex:
             if self._entry_df.get(t, 0) == 0 and len(t) >= 5 and not t.isdigit():
                 self._add_deletes(t)
             self._entry_df[t] += 1
+            if entry.kind in CURATED:
+                self._curated_df[t] += 1
+        self._n_curated += entry.kind in CURATED
 
     @staticmethod
     def _unigrams(tokens: list[Token]) -> set[str]:
@@ -495,7 +531,7 @@ class QuestionIndex:
     # ------------------------------------------------------------------ query side
 
     def _known(self, t: str) -> bool:
-        return self._entry_df.get(t, 0) > 0 or t in self._q_postings
+        return self._entry_df.get(t, 0) > 0 or t in self._q_postings or t in self._lq_postings
 
     def _split(self, surface: str) -> tuple[str, ...]:
         """Split a joined compound into two known terms ("mentorsamtale" -> mentor, samtal)."""
@@ -554,6 +590,7 @@ class QuestionIndex:
     def _analyse_query(self, question: str) -> _Query:
         tokens = analyse(question)
         n_entries = max(1, len(self._entries))
+        n_curated = max(1, self._n_curated)
         weights: dict[str, float] = {}
         units: list[tuple[float, tuple[tuple[str, ...], ...]]] = []
         seen_units: set[str] = set()
@@ -585,15 +622,17 @@ class QuestionIndex:
             if main in seen_units:
                 continue
             seen_units.add(main)
-            df = self._entry_df.get(main, 0)
+            df = self._curated_df.get(main, 0)
             if df == 0 and ways:  # matched via parts or a typo: weigh it like what it matched
-                df = min(self._entry_df.get(w, 0) for w in ways[0]) or 0
-            units.append((self._idf(df, n_entries), tuple(ways)))
+                df = min(self._curated_df.get(w, 0) for w in ways[0]) or 0
+            units.append((self._idf(df, n_curated), tuple(ways)))
         for bigram in _bigrams(plain):
-            if bigram in self._q_postings or bigram in self._a_postings:
+            if (bigram in self._q_postings or bigram in self._a_postings or bigram in self._lq_postings
+                    or bigram in self._la_postings):
                 weights[bigram] = BIGRAM_WEIGHT
         ideal = 0.0
-        n_docs = max(1, len(self._q_doc_entry))
+        # the ideal on the curated statistics: `relative` must not drift with the learned memory
+        n_docs, n_entries = max(1, self._n_q[True]), max(1, self._n_a[True])
         for t, w in weights.items():
             if " " in t:
                 continue
@@ -614,19 +653,27 @@ class QuestionIndex:
         so it can re-order candidates but hardly make one, and its long postings list is
         what would make a query slow.
         """
-        n_docs = max(1, len(self._q_doc_entry))
-        n_entries = max(1, len(self._entries))
-        doc_scores = self._accumulate(query, self._q_postings, self._q_forward, n_docs, 1.0)
         entry_scores: dict[int, float] = {}
         doc_entry = self._q_doc_entry
-        for doc, sc in doc_scores.items():
-            e = doc_entry[doc]
-            if sc > entry_scores.get(e, 0.0):
-                entry_scores[e] = sc
-        answer_scores = self._accumulate(query, self._a_postings, self._a_forward, n_entries, ANSWER_WEIGHT,
-                                         seed=entry_scores)
-        for e, sc in answer_scores.items():
-            entry_scores[e] = entry_scores.get(e, 0.0) + sc
+        # Curated entries are scored on curated statistics alone (stable at any size of the learned
+        # memory); learned ones on all statistics (a word common in the FAQ is common for them too).
+        n_q, n_a = self._n_q[True] + self._n_q[False], self._n_a[True] + self._n_a[False]
+        groups = ((True, self._q_postings, self._a_postings, None, None, self._n_q[True], self._n_a[True]),
+                  (False, self._lq_postings, self._la_postings, self._q_postings, self._a_postings, n_q, n_a))
+        for curated, qp, ap, q_base, a_base, n_docs, n_entries in groups:
+            if not self._n_a[curated]:
+                continue
+            doc_scores = self._accumulate(query, qp, self._q_forward, max(1, n_docs), 1.0, base=q_base)
+            group: dict[int, float] = {}
+            for doc, sc in doc_scores.items():
+                e = doc_entry[doc]
+                if sc > group.get(e, 0.0):
+                    group[e] = sc
+            answer_scores = self._accumulate(query, ap, self._a_forward, max(1, n_entries), ANSWER_WEIGHT,
+                                             seed=group, base=a_base)
+            for e, sc in answer_scores.items():
+                group[e] = group.get(e, 0.0) + sc
+            entry_scores.update(group)
         removed = self._removed
         entries = self._entries
         return {e: sc * KIND_PRIOR[entries[e].kind] for e, sc in entry_scores.items() if e not in removed}
@@ -639,12 +686,14 @@ class QuestionIndex:
         n: int,
         field_weight: float,
         seed: dict[int, float] | None = None,
+        base: dict[str, list[tuple[int, float]]] | None = None,
     ) -> dict[int, float]:
         terms = []
         for t, w in query.weights.items():
             plist = postings.get(t)
             if plist:
-                terms.append((len(plist), t, field_weight * w * self._idf(len(plist), n), plist))
+                df = len(plist) + (len(base.get(t, ())) if base is not None else 0)
+                terms.append((len(plist), t, field_weight * w * self._idf(df, n), plist))
         if not terms:
             return {}
         terms.sort()
@@ -726,6 +775,7 @@ class QuestionIndex:
             ranked.append(Candidate(entries[e], score, coverage, scores.get(e, 0.0) / ideal, lex, sim, r,
                                     lex_rank.get(e, 0)))
         ranked.sort(key=lambda c: (-c.score, -c.lexical))
+        _curated_first(ranked)
         return _merge_near_duplicates(ranked, k, self._question_keys, self._by_id)
 
     def answer(self, question: str) -> Match:
@@ -745,6 +795,8 @@ class QuestionIndex:
         other = max((c.lexical for c in ranked[1:]), default=0.0)
         margin = (best.lexical - other) / best.lexical if best.lexical > 0 else 0.0
         confident = self.thresholds.confident(best.coverage, best.relative, margin) or self.thresholds.agreed(best)
+        if best.entry.kind == "answered" and best.coverage < self.thresholds.learned_coverage:
+            confident = False  # a learned answer is reused only for (nearly) the question it answered
         entry = best.entry
         words = {t for t in terms if " " not in t}
         if entry.kind == "passage":  # show what answers, not the whole block
@@ -770,17 +822,29 @@ class QuestionIndex:
         """A curated answer with the programme text's passage on the same question after it, when one ranks close.
 
         The FAQ sums up; the description says it in full (both sides of a two-sided concept, the
-        names and numbers). The passage must rank near the top by words AND by meaning."""
+        names and numbers). The passage must rank near the top by words or by meaning and hold
+        half of the question's words."""
         from bot.qa.passages import trim_passage
 
         for c in ranked[:SUPPLEMENT_RANK]:
-            if (c.entry.kind == "passage" and 0 < c.dense_rank <= SUPPLEMENT_RANK
-                    and 0 < c.lexical_rank <= SUPPLEMENT_RANK and c.coverage >= SUPPLEMENT_COVERAGE):
+            if (c.entry.kind == "passage" and (0 < c.dense_rank <= SUPPLEMENT_RANK or 0 < c.lexical_rank <= SUPPLEMENT_RANK)
+                    and c.coverage >= SUPPLEMENT_COVERAGE):
                 excerpt = trim_passage(c.entry.answer, words)
                 if excerpt[:60] in entry.answer:
                     return entry
                 return replace(entry, answer=f"{entry.answer}\n\nI programbeskrivelsen ({c.entry.question}): {excerpt}")
         return entry
+
+
+def _curated_first(ranked: list[Candidate]) -> None:
+    """A learned answer on top yields to a curated entry close behind that holds as much of the question."""
+    if not ranked or ranked[0].entry.kind != "answered":
+        return
+    top = ranked[0]
+    for i, c in enumerate(ranked[1:CURATED_REACH + 1], start=1):
+        if c.entry.kind in CURATED and c.coverage >= top.coverage - CURATED_SLACK:
+            ranked.insert(0, ranked.pop(i))
+            return
 
 
 def _merge_near_duplicates(ranked: list[Candidate], k: int, keys: dict[int, frozenset[str]],
