@@ -797,6 +797,13 @@ class QuestionIndex:
         confident = self.thresholds.confident(best.coverage, best.relative, margin) or self.thresholds.agreed(best)
         if best.entry.kind == "answered" and best.coverage < self.thresholds.learned_coverage:
             confident = False  # a learned answer is reused only for (nearly) the question it answered
+        if not confident:
+            # The winner is unsure, but a passage close behind may hold all the words and agree with
+            # the meaning: the text says it where the FAQ does not.
+            for c in ranked[1:SUPPLEMENT_RANK]:
+                if c.entry.kind == "passage" and c.coverage > best.coverage and self.thresholds.agreed(c):
+                    best, confident = c, True
+                    break
         entry = best.entry
         words = {t for t in terms if " " not in t}
         if entry.kind == "passage":  # show what answers, not the whole block
