@@ -11,7 +11,7 @@ from bot.domain.errors import FileErrors
 from bot.domain.programme import ACTIVITY_KEYS
 from bot.qa import dense
 from bot.qa.evaluate import evaluate, evaluate_mentioned, load_labelled, load_mentioned
-from bot.qa.index import Entry, QuestionIndex
+from bot.qa.index import Entry, QuestionIndex, dense_texts
 from bot.qa.loader import content_entries, load_faq, parse_faq
 from bot.qa.passages import MAX_WORDS, MIN_WORDS, passage_entries, trim_passage
 from bot.qa.text import analyse, normalise, term, terms
@@ -347,3 +347,10 @@ def test_learned_near_duplicates_are_merged_and_do_not_outrank_the_curated_answe
 def test_the_held_out_set_is_the_frozen_blind_one() -> None:
     items = load_mentioned(REPO_ROOT / "tests" / "qa_heldout.yaml")
     assert sum(x.in_scope for x in items) >= 100 and sum(not x.in_scope for x in items) >= 20
+
+
+def test_the_shipped_vectors_cover_the_content() -> None:
+    """content/qa-vectors.npz is refreshed with `python -m bot.qa.loader` after a content change."""
+    texts = [t for e in content_entries(CONTENT) for t in dense_texts(e)]
+    missing = dense.missing_from_store(CONTENT / dense.STORE_FILE, texts)
+    assert not missing, f"{len(missing)} texts have no stored vector, e.g. {missing[:2]}"

@@ -144,3 +144,14 @@ def save_store(path: Any, texts: Sequence[tuple[str, bool]]) -> int:
     np.savez_compressed(path, keys=np.array([r[0] for r in rows]), is_query=np.array([r[1] for r in rows]),
                         vectors=np.stack([r[2] for r in rows]).astype(np.float16))
     return len(rows)
+
+
+def missing_from_store(path: Any, texts: Sequence[tuple[str, bool]]) -> list[str]:
+    """The (text, is_query) texts a store file has no vector for (all of them when there is no file)."""
+    import numpy as np
+
+    if not os.path.exists(path):
+        return [t for t, _ in texts]
+    with np.load(path) as data:
+        stored = {(bool(q), str(k)) for k, q in zip(data["keys"], data["is_query"])}
+    return [t for t, q in texts if _key(t, q) not in stored]
