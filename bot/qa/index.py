@@ -74,9 +74,6 @@ FUZZY_WEIGHT = 0.7  # a term matched through a typo
 # Learned (answered) answers rank below the curated ones of equal score: 10 000 of them must not
 # push a FAQ answer off the top with a near-duplicate phrasing.
 KIND_PRIOR = {"faq": 1.0, "answered": 0.9, "programme": 0.92, "material": 0.9, "passage": 0.85}
-# A passage has no written questions (its "question" is its heading): its text is what it is found
-# by, so its answer field weighs as much as a question field would.
-PASSAGE_TEXT_BOOST = 1.0
 # A confident curated answer gets the best passage of the programme text after it when that passage
 # is among the SUPPLEMENT_RANK best by words and by meaning and holds this much of the question.
 SUPPLEMENT_RANK = 5
@@ -481,8 +478,7 @@ class QuestionIndex:
         self._n_q[curated] += len(phrasings)
         self._n_a[curated] += 1
         answer = self._expand(answer)
-        boost = PASSAGE_TEXT_BOOST if entry.kind == "passage" else 1.0
-        self._a_forward.append(self._post(a_postings, idx, answer, self._avg_a, boost))
+        self._a_forward.append(self._post(a_postings, idx, answer, self._avg_a))
         all_terms.update(self._unigrams(answer))
         self._entry_terms.append(frozenset(all_terms))
         self._entry_topic.append(frozenset(t.term for t in analyse(entry.topic)) if entry.topic else frozenset())
@@ -503,8 +499,7 @@ class QuestionIndex:
         return out
 
     @staticmethod
-    def _post(postings: dict[str, list[tuple[int, float]]], doc: int, tokens: list[Token], avg: float,
-              boost: float = 1.0) -> dict[str, float]:
+    def _post(postings: dict[str, list[tuple[int, float]]], doc: int, tokens: list[Token], avg: float) -> dict[str, float]:
         counts: dict[str, float] = defaultdict(float)
         for tok in tokens:
             counts[tok.term] += 1.0
@@ -518,7 +513,7 @@ class QuestionIndex:
             counts[bigram] += 1.0
         length = len(tokens)
         norm = K1 * (1 - B + B * length / avg)
-        weights = {t: boost * tf * (K1 + 1) / (tf + norm) for t, tf in counts.items()}
+        weights = {t: tf * (K1 + 1) / (tf + norm) for t, tf in counts.items()}
         for t, w in weights.items():
             postings[t].append((doc, w))
         return weights
