@@ -52,7 +52,7 @@ async def add_cohorts(database_url: str, first: int, last: int, talents: int) ->
     """Cohorts first..last-1 with the example calendar (shifted a week per cohort), roster, buddies and plan."""
     from bot.config import Settings
     from bot.content.programme import load_programme
-    from bot.domain.cohort import parse_cohort
+    from bot.content.cohort import parse_cohort
     from bot.domain.roster import parse_roster
     from bot.services.core import build_core
     from bot.services.roster import RosterService

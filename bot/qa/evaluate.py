@@ -167,3 +167,92 @@ def sweep(index: QuestionIndex, labelled: list[Labelled], max_out_rate: float = 
         results.append((good - 2 * bad, t))
     results.sort(key=lambda r: -r[0])
     return results
+
+
+# ----------------------------------------------------------------------------- graded by what the reply says
+
+@dataclass(frozen=True)
+class Mentioned:
+    """A question graded by its reply: in scope when must_mention is given (one alternative of every group)."""
+
+    question: str
+    must_mention: tuple[tuple[str, ...], ...] = ()
+    near: bool = False
+
+    @property
+    def in_scope(self) -> bool:
+        return bool(self.must_mention)
+
+    def right(self, match: Match) -> bool:
+        """In scope: answered confidently with every group mentioned; out of scope: handed off."""
+        if not self.in_scope:
+            return not match.confident
+        text = match.reply.casefold()
+        return match.confident and all(any(alt.casefold() in text for alt in group) for group in self.must_mention)
+
+
+def load_mentioned(path: Path, in_section: str = "in_scope", out_section: str = "out_of_scope") -> list[Mentioned]:
+    """Questions in the held-out format: in_scope [{q, must_mention: [[alt, ...], ...]}], out_of_scope [{q, near?}]."""
+    data: Any = load_yaml_file(path)
+    if not isinstance(data, LineDict):
+        raise FileErrors([FileError(str(path), 1, f"expected {in_section} and {out_section}")])
+    out: list[Mentioned] = []
+    errors: list[FileError] = []
+    for section, in_scope in ((in_section, True), (out_section, False)):
+        for item in data.get(section) or []:
+            if not isinstance(item, LineDict) or not isinstance(item.get("q"), str):
+                errors.append(FileError(str(path), data.line_of(section), f"{section}: every item needs q"))
+                continue
+            groups = item.get("must_mention") or []
+            if in_scope and (not isinstance(groups, list) or not groups
+                             or not all(isinstance(g, list) and g for g in groups)):
+                errors.append(FileError(str(path), item.line, f"{section} item needs must_mention: [[alt, ...], ...]"))
+                continue
+            out.append(Mentioned(item["q"], tuple(tuple(str(a) for a in g) for g in groups) if in_scope else (),
+                                 bool(item.get("near"))))
+    if errors:
+        raise FileErrors(errors)
+    return out
+
+
+@dataclass
+class MentionReport:
+    """Right-first and confident-wrong rates on a set graded by its replies."""
+
+    in_total: int = 0
+    in_right: int = 0
+    in_confident_wrong: int = 0
+    out_total: int = 0
+    out_confident: int = 0
+    misses: list[tuple[Mentioned, Match]] = field(default_factory=list)
+
+    @property
+    def in_rate(self) -> float:
+        return self.in_right / self.in_total if self.in_total else 0.0
+
+    @property
+    def out_rate(self) -> float:
+        return self.out_confident / self.out_total if self.out_total else 0.0
+
+    def summary(self) -> str:
+        return (f"in-scope right {self.in_right}/{self.in_total} = {self.in_rate:.1%} "
+                f"(confident but wrong {self.in_confident_wrong}); "
+                f"out-of-scope answered {self.out_confident}/{self.out_total} = {self.out_rate:.1%}")
+
+
+def evaluate_mentioned(index: QuestionIndex, items: list[Mentioned]) -> MentionReport:
+    """Answer every question and grade the reply."""
+    report = MentionReport()
+    for item in items:
+        m = index.answer(item.question)
+        right = item.right(m)
+        if item.in_scope:
+            report.in_total += 1
+            report.in_right += right
+            report.in_confident_wrong += m.confident and not right
+        else:
+            report.out_total += 1
+            report.out_confident += m.confident
+        if not right:
+            report.misses.append((item, m))
+    return report

@@ -4,8 +4,10 @@
     programme_entries(programme)       -> list[Entry]   purpose, participants, duration, ... per activity
     material_entries(materials, prog)  -> list[Entry]   the digital-track sequence per activity
     readiness_entries()                -> list[Entry]   the six boxes (vertical/horizontal for 1-3)
+    passage_entries(content_dir)       -> list[Entry]   the programme description in passages (bot.qa.passages)
     content_entries(content_dir)       -> list[Entry]   all of the above
     load_index(content_dir, answered)  -> QuestionIndex over content + answered questions
+    write_vector_store(content_dir)    -> the dense vectors of the content, content/qa-vectors.npz
 """
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from bot.content.fields import FieldChecker
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.materials import KIND_LABELS_DA, Materials
 from bot.domain.programme import ACTIVITY_KEYS, Activity, Programme
-from bot.qa.index import Entry, QuestionIndex, Thresholds
+from bot.qa import dense
+from bot.qa.index import Entry, QuestionIndex, Thresholds, dense_texts
+from bot.qa.passages import passage_entries
 from bot.content.yamlfile import LineDict, load_yaml_file
 
 FAQ_FILE = "faq.yaml"
@@ -227,15 +231,63 @@ def readiness_entries() -> list[Entry]:
     return out
 
 
+_entries_cache: dict[tuple[Path, tuple[tuple[str, int, int], ...]], list[Entry]] = {}
+
+
+def _stamp(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and mtime of every file in content/: a changed file means new entries."""
+    return tuple(sorted((p.name, st.st_size, st.st_mtime_ns) for p in content_dir.iterdir() if p.is_file()
+                        for st in (p.stat(),)))
+
+
 def content_entries(content_dir: Path) -> list[Entry]:
-    """FAQ + programme + materials + readiness: everything the content/ folder answers."""
+    """FAQ + programme + materials + readiness + the programme text's passages: everything content/ answers.
+
+    Kept per process while no file of content/ changes: the app (and each test's app) builds the
+    index from these, and parsing the YAML is most of a build."""
+    key = (content_dir.resolve(), _stamp(content_dir))
+    cached = _entries_cache.get(key)
+    if cached is None:
+        cached = _entries_cache[key] = _content_entries(content_dir)
+    load_vector_store(content_dir)
+    return list(cached)
+
+
+def _content_entries(content_dir: Path) -> list[Entry]:
     from bot.content.materials import load_content
 
     programme, materials = load_content(content_dir)
     return [*load_faq(content_dir), *programme_entries(programme), *material_entries(materials, programme),
-            *readiness_entries()]
+            *readiness_entries(), *passage_entries(content_dir)]
+
+
+_stores_loaded: set[Path] = set()
+
+
+def load_vector_store(content_dir: Path) -> None:
+    """The shipped vectors of content/ into the dense cache (once per process and folder)."""
+    path = (content_dir / dense.STORE_FILE).resolve()
+    if path in _stores_loaded or not dense.enabled():
+        return
+    _stores_loaded.add(path)
+    dense.load_store(path)
+
+
+def write_vector_store(content_dir: Path) -> int:
+    """Embed every text of content/ and write content/qa-vectors.npz; the number of vectors."""
+    texts = [t for e in content_entries(content_dir) for t in dense_texts(e)]
+    return dense.save_store(content_dir / dense.STORE_FILE, list(dict.fromkeys(texts)))
 
 
 def load_index(content_dir: Path, answered: Iterable[Entry] = (), thresholds: Thresholds | None = None) -> QuestionIndex:
     """The question index over content/ plus already answered (reusable) questions."""
     return QuestionIndex(thresholds).build([*content_entries(content_dir), *answered])
+
+
+if __name__ == "__main__":  # python -m bot.qa.loader: refresh content/qa-vectors.npz after a content change
+    import sys
+
+    from bot.config import REPO_ROOT
+
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO_ROOT / "content"
+    print(f"{write_vector_store(folder)} vectors written to {folder / dense.STORE_FILE}")

@@ -29,9 +29,9 @@ import unicodedata
 from typing import NamedTuple
 from functools import lru_cache
 
-import snowballstemmer
+import Stemmer  # PyStemmer: the C Snowball, same algorithm as the pure-Python snowballstemmer, ~10x faster
 
-_STEMMER = snowballstemmer.stemmer("danish")
+_STEMMER = Stemmer.Stemmer("danish")
 
 # Snowball's Danish stopword list, minus words that carry meaning in questions about a
 # programme ("efter", "under", "over", "mod" are kept as content; "før" is not in it), plus chat
