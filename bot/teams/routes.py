@@ -22,7 +22,7 @@ def refusal(text: str = ADMIN_ONLY_DA) -> Reply:
 
 
 async def _help(turn: Turn, intent: Intent) -> Reply:
-    return turn.core.guide.help()
+    return turn.core.guide.help(turn.profile)
 
 
 async def _next(turn: Turn, intent: Intent) -> Reply:
