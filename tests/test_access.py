@@ -31,11 +31,8 @@ from bot.storage.models import (
     Progress,
     ReadinessAssessment,
 )
-from tests.conftest import NOW, start_server, store_chats, teams_activity
 from tests.fakes.connector import FakeConnector, card_text
-from tests.test_digital_track import Clock
-from tests.test_edge import EXAMPLE_COHORT, seed
-from tests.test_report import message_from
+from tests.support import Clock, EXAMPLE_COHORT, NOW, message_from, seed, start_server, store_chats, teams_activity
 
 ANNA, BO = "anna.talent@aalborg.example", "bo.talent@rn.example"
 METTE, JENS = "mette.leder@aalborg.example", "jens.leder@rn.example"  # Mette leads Anna; Jens leads Bo

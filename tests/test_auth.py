@@ -24,25 +24,16 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
-from bot.config import REPO_ROOT, Settings
-from bot.content.cohort import parse_cohort
-from bot.domain.roster import parse_roster
-from bot.services.roster import RosterService
+from bot.config import Settings
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Person
-from bot.content.yamlfile import load_yaml_file
 from botframework.connector.auth import MicrosoftAppCredentials
-from tests.conftest import Server, database_url, start_server, teams_activity
 from tests.fakes.connector import FakeConnector
 from tests.fakes.openid import FakeOpenIdIssuer, new_rsa_key
+from tests.support import APP_ID, TENANT_ID, Server, database_url, seed, start_server, teams_activity
 
-# The recorded payload's bot (recipient "28:<app id>") and tenant.
-APP_ID = "11111111-2222-3333-4444-555555555555"
-TENANT_ID = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 OUTBOUND_TOKEN = "fake-outbound-app-token"
 ANNA = "anna.talent@aalborg.example"
-EXAMPLE_COHORT = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
-EXAMPLE_ROSTER = REPO_ROOT / "content" / "demo" / "roster.csv"
 EMULATOR_ISSUER = "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/"
 
 
@@ -70,17 +61,6 @@ def azure_settings(tmp_path: Path, issuer: FakeOpenIdIssuer) -> Settings:
             "DATABASE_URL": database_url(tmp_path),
         }
     )
-
-
-async def seed(db: Database) -> None:
-    """The example cohort with the demo roster (Anna is on it, not yet linked to Teams)."""
-    from bot.content.programme import load_programme
-
-    programme = load_programme(REPO_ROOT / "content")
-    service = RosterService(db)
-    await service.import_cohort(parse_cohort(load_yaml_file(EXAMPLE_COHORT), str(EXAMPLE_COHORT), programme))
-    rows = parse_roster(EXAMPLE_ROSTER.read_text(encoding="utf-8"), str(EXAMPLE_ROSTER))
-    await service.import_roster("hold-2027", rows, str(EXAMPLE_ROSTER))
 
 
 @pytest.fixture

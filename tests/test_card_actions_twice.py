@@ -11,8 +11,7 @@ from bot.config import Settings
 from bot.services.core import Core, build_core
 from bot.storage.db import Database
 from bot.storage.models import DevelopmentPlan, DevelopmentPlanRevision, Evaluation, Person, PlannedDelivery, Progress
-from tests.conftest import NOW
-from tests.test_edge import seed
+from tests.support import NOW, seed
 
 ANNA = "anna.talent@aalborg.example"
 

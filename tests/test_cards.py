@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 import cards
-from tests.conftest import SCHEMAS, require_shared
+from tests.support import SCHEMAS, card_strings, require_shared
 
 HOSTILE = [
     'Quote " and backslash \\ and \\" mixed',
@@ -166,16 +166,6 @@ def _hostile(value: Any, text: str) -> Any:
     return value
 
 
-def _strings(node: Any) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [s for v in node.values() for s in _strings(v)]
-    if isinstance(node, list):
-        return [s for v in node for s in _strings(v)]
-    return []
-
-
 def _check(card: dict[str, Any], validator: Any) -> None:
     errors = sorted(validator.iter_errors(card), key=lambda e: list(e.path))
     assert not errors, "; ".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:5])
@@ -199,7 +189,7 @@ def test_realistic_data_renders_a_valid_card(name: str, validator: Any) -> None:
 def test_hostile_data_stays_valid_and_verbatim(name: str, text: str, validator: Any) -> None:
     card = cards.render(name, _hostile(SAMPLES[name], text))
     _check(card, validator)
-    shown = "\n".join(_strings(card))
+    shown = "\n".join(card_strings(card))
     if len(text) <= cards.MAX_TEXT:
         assert text in shown, "user text must appear exactly as given, not re-interpreted"
     else:
@@ -207,6 +197,6 @@ def test_hostile_data_stays_valid_and_verbatim(name: str, text: str, validator: 
 
 
 def test_welcome_shows_name_and_next_activity() -> None:
-    shown = "\n".join(_strings(cards.render("welcome", SAMPLES["welcome"])))
+    shown = "\n".join(card_strings(cards.render("welcome", SAMPLES["welcome"])))
     assert "Velkommen til Talent Nord 2.0, Anna!" in shown
     assert "Kick-off" in shown and "Om 8 dage." in shown

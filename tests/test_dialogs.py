@@ -6,10 +6,8 @@ from typing import Any
 import pytest
 
 from bot.storage.db import Database
-from tests.conftest import Server, store_chats
 from tests.fakes.connector import FakeConnector
-from tests.test_edge import seed
-from tests.test_report import message_from
+from tests.support import Server, message_from, seed, store_chats
 
 ANNA = "anna.talent@aalborg.example"
 METTE = "mette.leder@aalborg.example"

@@ -10,19 +10,8 @@ from sqlalchemy import func, select
 from app import CORE, SENDER
 from bot.storage.db import Database
 from bot.storage.models import OutboxMessage, PlannedDelivery, Progress
-from tests.conftest import NOW, Server, start_server, teams_activity
 from tests.fakes.connector import FakeConnector, card_text
-from tests.test_edge import ANNA, personal_message, seed
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.support import ANNA, NOW, Clock, Server, personal_message, seed, start_server, teams_activity
 
 
 @pytest.fixture
@@ -182,7 +171,7 @@ async def test_moving_a_date_after_a_send_moves_the_rest_and_resends_nothing(
     from bot.content.cohort import parse_cohort
     from bot.services.roster import RosterService
     from bot.content.yamlfile import load_yaml_text
-    from tests.test_edge import EXAMPLE_COHORT
+    from tests.support import EXAMPLE_COHORT
 
     await tick_and_send(track)  # the intro goes out
     moved = EXAMPLE_COHORT.read_text(encoding="utf-8").replace("2027-01-12T", "2027-01-19T")

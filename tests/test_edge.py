@@ -8,39 +8,10 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
-from bot.config import REPO_ROOT
-from bot.content.cohort import parse_cohort
-from bot.domain.roster import parse_roster
-from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Person
-from bot.content.yamlfile import load_yaml_file
-from tests.conftest import Server, start_server, teams_activity
 from tests.fakes.connector import FakeConnector
-
-EXAMPLE_COHORT = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
-EXAMPLE_ROSTER = REPO_ROOT / "content" / "demo" / "roster.csv"
-ANNA = "anna.talent@aalborg.example"
-
-
-async def seed(db: Database, programme: Any) -> None:
-    """The example cohort (kick-off 12 Jan 2027) with the demo roster."""
-    service = RosterService(db)
-    await service.import_cohort(parse_cohort(load_yaml_file(EXAMPLE_COHORT), str(EXAMPLE_COHORT), programme))
-    rows = parse_roster(EXAMPLE_ROSTER.read_text(encoding="utf-8"), str(EXAMPLE_ROSTER))
-    await service.import_roster("hold-2027", rows, str(EXAMPLE_ROSTER))
-
-
-def personal_message(text: str, connector: FakeConnector, **over: Any) -> dict[str, Any]:
-    """The recorded personal-chat message, aimed at our fake connector, with new text."""
-    activity = teams_activity("message-personal-chat-recorded", text=text, serviceUrl=connector.url, **over)
-    return activity
-
-
-@pytest.fixture
-async def seeded(db: Database, programme: Any) -> Database:
-    await seed(db, programme)
-    return db
+from tests.support import ANNA, Server, personal_message, start_server, teams_activity
 
 
 async def test_message_from_rostered_talent_links_them_and_answers_next(

@@ -15,10 +15,8 @@ from bot.config import REPO_ROOT, Settings
 from bot.content.programme import load_programme
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Membership, Person
-from tests.conftest import ACTIVITIES, Server, personal_chat, require_shared, start_server
 from tests.fakes.connector import FakeConnector
-from tests.test_cards import _strings
-from tests.test_edge import seed
+from tests.support import ACTIVITIES, Server, card_strings, personal_chat, require_shared, seed, start_server
 
 ANNA = "anna.talent@aalborg.example"
 ANNA_AAD = "00000000-0000-0000-0000-00000000a11a"
@@ -204,8 +202,7 @@ async def test_user_text_in_a_broadcast_reaches_others_as_valid_cards_verbatim(
     import jsonschema
 
     from bot.storage.models import OutboxMessage
-    from tests.conftest import SCHEMAS
-    from tests.test_report import message_from
+    from tests.support import SCHEMAS, message_from
 
     schema = json.loads(require_shared(SCHEMAS / "adaptive-card-1.5.json").read_text(encoding="utf-8"))
     validator = jsonschema.validators.validator_for(schema)(schema)
@@ -230,7 +227,7 @@ async def test_user_text_in_a_broadcast_reaches_others_as_valid_cards_verbatim(
         card = payload["attachments"][0]["content"]
         errors = [e.message[:200] for e in validator.iter_errors(card)]
         assert not errors, errors
-        shown = _strings(card)
+        shown = card_strings(card)
         assert HOSTILE_TEXT in shown, "the text must arrive exactly as written, in one TextBlock"
         assert any(HOSTILE_NAME in s for s in shown)
         # a written <at> is text, not a mention: no mention entities ride along

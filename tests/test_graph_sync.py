@@ -29,8 +29,8 @@ from bot.services.graph_sync import (
 from bot.storage.db import Database
 from bot.storage.models import Cohort, Conversation, Membership, Person
 from manifest.package import resolve_values
-from tests.conftest import NOW
 from tests.fakes.graph import FakeGraph
+from tests.support import NOW
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 SECRET = "graph-test-secret"

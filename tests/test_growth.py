@@ -27,10 +27,8 @@ from bot.storage.models import (
     ReadinessAssessment,
 )
 from bot.content.yamlfile import load_yaml_text
-from tests.conftest import NOW, rendered, SHARED, require_shared, start_server, store_chats
 from tests.fakes.connector import FakeConnector, card_text
-from tests.test_digital_track import Clock
-from tests.test_edge import seed
+from tests.support import Clock, NOW, SHARED, rendered, require_shared, seed, start_server, store_chats
 
 CPH = ZoneInfo("Europe/Copenhagen")
 ANNA, DAVID, BO = "anna.talent@aalborg.example", "david.talent@aalborg.example", "bo.talent@rn.example"
@@ -365,8 +363,7 @@ async def test_every_revision_survives_and_belongs_to_one_plan(world: Any, db: D
 
 
 async def _invoke(server: Any, connector: FakeConnector, email: str, n: int, data: dict[str, Any]) -> dict[str, Any]:
-    from tests.conftest import teams_activity
-    from tests.test_report import message_from
+    from tests.support import message_from, teams_activity
 
     invoke = teams_activity("invoke-adaptiveCard-action-personal", serviceUrl=connector.url)
     hello = message_from(email, "x", connector, n)
@@ -379,7 +376,7 @@ async def _invoke(server: Any, connector: FakeConnector, email: str, n: int, dat
 
 
 async def test_udviklingsplan_command_and_card_actions_through_teams(world: Any, db: Database, connector: FakeConnector) -> None:
-    from tests.test_report import message_from
+    from tests.support import message_from
 
     await world.post(message_from(ANNA, "Udviklingsplan", connector, 11))
     form = connector.cards()[-1]

@@ -12,8 +12,7 @@ from bot.services.guide import HELP_COMMANDS, LEADER_PREPARATION_TEXT, PREPARATI
 from bot.services.reply import Reply, notice
 from bot.storage.db import Database
 from bot.storage.models import Person
-from tests.conftest import NOW
-from tests.test_edge import seed
+from tests.support import NOW, seed
 
 ANNA, METTE, OLE = "anna.talent@aalborg.example", "mette.leder@aalborg.example", "ole.mentor@frederikshavn.example"
 

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from bot.cli import main
 from bot.config import REPO_ROOT, Settings
 from bot.storage.db import Database
 from bot.storage.models import CalendarSession, Cohort, Membership, Person
+from tests.support import run_cli
 
 EXAMPLE_COHORT = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
 EXAMPLE_ROSTER = REPO_ROOT / "content" / "demo" / "roster.csv"
@@ -42,12 +40,6 @@ async def _counts(url: str) -> dict[str, int]:
 async def cli(*args: str) -> int:
     """main() in a thread: it runs its own event loop."""
     return await asyncio.to_thread(main, list(args))
-
-
-def run_cli(args: list[str], settings: Settings) -> subprocess.CompletedProcess[str]:
-    """The real command line, as LEAD runs it."""
-    env = {**os.environ, "DATABASE_URL": settings.database_url}
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_cli_imports_cohort_and_roster_and_reimport_changes_nothing(cli_env: Settings) -> None:

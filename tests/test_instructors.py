@@ -16,9 +16,8 @@ from bot.domain.questions import plain_text, question_text, thread_of, working_h
 from bot.storage.db import Database
 from bot.storage.models import AnswerFeedback, InstructorChannel, OutboxMessage, Question, QuestionAsker
 from scheduler import jobs
-from tests.conftest import NOW, Server, start_server, teams_activity
 from tests.fakes.connector import FakeConnector, Sent, card_text
-from tests.test_edge import personal_message, seed
+from tests.support import NOW, Clock, Server, personal_message, seed, start_server, teams_activity
 
 TZ = ZoneInfo("Europe/Copenhagen")
 TENANT = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
@@ -35,16 +34,6 @@ PEOPLE = {
 QUESTION = "Må jeg tage min hund med på internatet?"
 PARAPHRASE = "Kan jeg have min hund med til bootcampen?"
 ANSWER = "Nej, desværre. Dyr kan ikke være med på internatet."
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _who(key: str, connector: FakeConnector) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from bot.services.job_runs import JobRuns
 from bot.storage.db import Database
 from bot.storage.models import JobRun
 from scheduler.setup import DAILY_JOB_ID, daily_once
-from tests.conftest import NOW, start_server
+from tests.support import NOW, start_server
 
 TZ = ZoneInfo("Europe/Copenhagen")
 

@@ -18,7 +18,7 @@ import pytest
 from bot.config import Settings
 from bot.web import links
 from manifest import make_icons, package
-from tests.conftest import SCHEMAS, require_shared
+from tests.support import SCHEMAS, require_shared
 
 BOT_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 ENV = {"MicrosoftAppId": BOT_ID}

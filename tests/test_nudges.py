@@ -17,10 +17,8 @@ from bot.services.nudging import ActionError
 from bot.storage.db import Database
 from bot.storage.models import Person, PlannedDelivery
 from scheduler.setup import DAILY_JOB_ID, QUESTION_SLA_JOB_ID, TICK_JOB_ID, create_scheduler
-from tests.conftest import NOW, rendered, Server, start_server, store_chats
 from tests.fakes.connector import FakeConnector, card_text
-from tests.test_digital_track import Clock
-from tests.test_edge import seed
+from tests.support import Clock, NOW, Server, rendered, seed, start_server, store_chats
 
 CPH = ZoneInfo("Europe/Copenhagen")
 

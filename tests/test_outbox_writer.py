@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from bot.outbox.writer import Outgoing, enqueue, enqueue_all, reachable_chat, reachable_chats
 from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxMessage, Person
-from tests.conftest import NOW
+from tests.support import NOW
 
 URL = "http://127.0.0.1:9/"
 

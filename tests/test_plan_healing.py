@@ -18,8 +18,7 @@ from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import CalendarSession, Membership, PlannedDelivery
 from bot.content.yamlfile import load_yaml_file
-from tests import pgdb
-from tests.test_tick_clock import EXAMPLE, shifted_cohort
+from tests.support import EXAMPLE, pgdb, shifted_cohort
 
 
 async def _kickoff(url: str) -> tuple[object, set[object]]:

@@ -21,8 +21,7 @@ from bot.storage.models import (
     DevelopmentPlanRevision, Evaluation, InstructorChannel, Membership, OutboxMessage, Person, PlannedDelivery,
     Progress, Question, QuestionAsker, ReadinessAssessment,
 )
-from tests.conftest import NOW
-from tests.test_edge import seed
+from tests.support import NOW, seed
 
 ANNA = "anna.talent@aalborg.example"
 BO = "bo.talent@rn.example"

@@ -22,9 +22,9 @@ from bot.outbox.shared_rate import SharedRate
 from bot.services.broadcasts import Broadcaster
 from bot.storage.db import MIGRATION_LOCK, Database
 from bot.storage.models import OutboxMessage
-from tests import pgdb
 from tests.fakes.limited_connector import LimitedConnector, ProcessConnector
-from tests.replica_procs import Replica, max_in_window
+from tests.support import pgdb
+from tests.support.replica_procs import Replica, max_in_window
 
 pytestmark = pytest.mark.postgres
 

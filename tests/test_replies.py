@@ -11,9 +11,8 @@ from botbuilder.schema import Activity
 
 from bot.delivery.connector import ConnectorClient, NoToken
 from bot.teams.replies import DirectReplies, ReplyFailed, reply_body
-from tests.conftest import Server, teams_activity
 from tests.fakes.connector import FakeConnector
-from tests.test_edge import personal_message, seeded  # noqa: F401 (fixture)
+from tests.support import Server, personal_message, teams_activity
 
 CARD = {"contentType": "application/vnd.microsoft.card.adaptive", "content": {"type": "AdaptiveCard", "version": "1.5"}}
 

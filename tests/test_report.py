@@ -23,10 +23,8 @@ from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import Cohort, Person, PlannedDelivery, Progress, Question
 from bot.content.yamlfile import load_yaml_file
-from tests.conftest import NOW, Server, start_server
 from tests.fakes.connector import FakeConnector, card_text
-from tests.test_digital_track import Clock
-from tests.test_edge import personal_message
+from tests.support import Clock, NOW, Server, message_from, start_server
 
 EXAMPLE_COHORT = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
 KEY = "hold-2027"
@@ -308,14 +306,6 @@ async def test_an_empty_cohort_reports_dashes_not_errors(db: Database, settings:
 # ---- the admin's status card and the signed link ------------------------------------------------
 
 
-def message_from(email: str, text_: str, connector: FakeConnector, n: int) -> dict[str, Any]:
-    activity = personal_message(text_, connector)
-    activity["from"] = {"id": f"29:user-{n}", "name": email, "aadObjectId": f"00000000-0000-0000-0000-{n:012d}"}
-    activity["conversation"] = {**activity["conversation"], "id": f"a:conversation-{n}"}
-    connector.know(activity["from"], email)
-    return activity
-
-
 async def test_status_is_for_admins_and_links_a_report_that_expires(world: Any, connector: FakeConnector, clock: Clock) -> None:
     server, _ = world
     await server.post(message_from(TALENTS[0], "status", connector, 1))
@@ -350,7 +340,7 @@ async def test_status_is_for_admins_and_links_a_report_that_expires(world: Any, 
 
 
 async def test_cli_report_writes_html_and_csv_and_attendance_marks(settings: Any, tmp_path: Any) -> None:
-    from tests.test_imports import run_cli
+    from tests.support import run_cli
 
     assert run_cli(["cohort", "import", str(EXAMPLE_COHORT)], settings).returncode == 0
     roster = tmp_path / "roster.csv"

@@ -17,9 +17,7 @@ from app import CORE, create_app
 from bot.storage.db import Database
 from bot.storage.models import Person, PlannedDelivery
 from sqlalchemy import select
-from tests.conftest import NOW
-from tests.test_digital_track import Clock
-from tests.test_edge import seed
+from tests.support import Clock, NOW, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(

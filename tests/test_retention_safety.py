@@ -14,7 +14,7 @@ from bot.services.core import build_core
 from bot.storage.db import Database
 from bot.storage.models import Cohort, Membership, OutboxMessage, Person
 from scheduler.jobs import daily
-from tests.conftest import personal_chat
+from tests.support import personal_chat
 
 EXAMPLE = REPO_ROOT / "content" / "demo"
 LARS = "lars.admin@lead.example"

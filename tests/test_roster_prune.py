@@ -11,7 +11,7 @@ from bot import cli
 from bot.config import Settings
 from bot.storage.db import Database
 from bot.storage.models import BuddyMember, Membership, Person, PlannedDelivery
-from tests.test_tick_clock import EXAMPLE, shifted_cohort
+from tests.support import EXAMPLE, shifted_cohort
 
 BO = "bo.talent@rn.example"
 EVA = "eva.talent@rn.example"

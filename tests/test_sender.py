@@ -16,23 +16,10 @@ from bot.outbox.sender import Sender
 from bot.outbox.status import outbox_status
 from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxMessage, Person
-from tests.conftest import NOW
 from tests.fakes.limited_connector import LimitedConnector
+from tests.support import NOW, Clock
 
 LEASE = 30.0
-
-
-class Clock:
-    """The sender's wall clock, moved by hand."""
-
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class CountingClient:

@@ -19,10 +19,8 @@ from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import AuditEntry, Base, Broadcast, Cohort, Conversation, OutboxMessage, Person
 from bot.content.yamlfile import load_yaml_text
-from tests.conftest import NOW, start_server, teams_activity
 from tests.fakes.connector import FakeConnector, card_text
-from tests.test_digital_track import Clock
-from tests.test_edge import EXAMPLE_COHORT, personal_message
+from tests.support import Clock, EXAMPLE_COHORT, NOW, personal_message, start_server, teams_activity
 
 TA, TB = "11111111-aaaa-4aaa-8aaa-000000000001", "22222222-bbbb-4bbb-8bbb-000000000002"
 HEADER = "email,name,role,organisation,level,leader_email,mentor_email\n"

@@ -2,34 +2,17 @@
 from __future__ import annotations
 
 import asyncio
-import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot import cli
-from bot.config import REPO_ROOT, Settings
+from bot.config import Settings
 from bot.storage.db import Database
 from bot.storage.models import OutboxMessage, PlannedDelivery
-from tests.conftest import store_chats
-
-EXAMPLE = REPO_ROOT / "content" / "demo"
-
-
-def shifted_cohort(tmp_path: Path, kickoff_in_days: int) -> Path:
-    """The example calendar moved so its kick-off is `kickoff_in_days` from today (every date by the same amount)."""
-    text = (EXAMPLE / "cohort-example.yaml").read_text(encoding="utf-8")
-    delta = date.today() + timedelta(days=kickoff_in_days) - date(2027, 1, 12)
-
-    def move(match: re.Match[str]) -> str:
-        return (date.fromisoformat(match.group(1)) + delta).isoformat() + "T"
-
-    path = tmp_path / "hold.yaml"
-    path.write_text(re.sub(r"(\d{4}-\d{2}-\d{2})T", move, text), encoding="utf-8")
-    return path
-
+from tests.support import EXAMPLE, shifted_cohort, store_chats
 
 async def _rows(url: str) -> tuple[dict[str, str], list[OutboxMessage]]:
     db = Database(url)

@@ -9,9 +9,7 @@ import pytest
 from app import CORE
 from bot.config import Settings
 from bot.storage.db import Database
-from tests.conftest import NOW, Server, start_server
-from tests.test_digital_track import Clock
-from tests.test_edge import seed
+from tests.support import Clock, NOW, Server, seed, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "e2e" / "screenshots"

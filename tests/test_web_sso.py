@@ -31,9 +31,8 @@ from bot.web.edge import TAB_STATIC
 from bot.web.identity import LOCAL_UNAUTHORIZED_TEXT, TAB_IDENTITY, UNAUTHORIZED_TEXT, is_loopback_peer, tab_profile
 from bot.web.links import TAB_ENTITY_ID, tab_link, teams_tab_deep_link
 from bot.web.sso import EntraTokenValidator, SsoRejected
-from tests.conftest import NOW, database_url
 from tests.fakes.openid import FakeOpenIdIssuer, new_rsa_key
-from tests.test_auth import APP_ID, TENANT_ID, seed
+from tests.support import APP_ID, NOW, TENANT_ID, database_url, seed
 
 OTHER_TENANT = "0f0e0d0c-0b0a-4988-8776-655443322110"
 HOST = "talentnord.example.dk"

@@ -22,9 +22,7 @@ from bot.storage.models import (
     Progress,
     Question,
 )
-from tests.conftest import NOW, Server, start_server
-from tests.test_digital_track import Clock
-from tests.test_edge import seed
+from tests.support import Clock, NOW, Server, seed, start_server
 
 ANNA = "anna.talent@aalborg.example"
 BO = "bo.talent@rn.example"
