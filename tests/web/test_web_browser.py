@@ -12,7 +12,7 @@ from bot.storage.db import Database
 from tests.support import Clock, NOW, Server, seed, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).parent / "e2e" / "screenshots"
+SCREENSHOTS = Path(__file__).parents[1] / "e2e" / "screenshots"
 ANNA = "anna.talent@aalborg.example"
 MIRROR = "mette.leder@aalborg.example"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
