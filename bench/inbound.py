@@ -91,7 +91,7 @@ def echo_app() -> web.Application:
 # --- (b) this bot --------------------------------------------------------------------------------
 
 async def seed(database_url: str) -> None:
-    """The example cohort (kick-off 12 Jan 2027) with the demo roster, as tests/test_edge.seed."""
+    """The example cohort (kick-off 12 Jan 2027) with the demo roster, as tests.support.seed."""
     from bot.content.programme import load_programme
     from bot.content.cohort import parse_cohort
     from bot.domain.roster import parse_roster

@@ -32,7 +32,7 @@ from bot.services.broadcasts import Broadcaster
 from bot.storage.db import Database
 from tests.fakes.connector import FakeConnector
 from tests.fakes.limited_connector import LimitedConnector, ProcessConnector
-from tests.replica_procs import Replica, max_in_window
+from tests.support.replica_procs import Replica, max_in_window
 
 
 class Databases:

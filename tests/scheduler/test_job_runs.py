@@ -1,0 +1,88 @@
+"""Once-per-period jobs: of several replicas on one database, exactly one runs the daily job per date."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from app import CORE, SENDER
+from bot.config import Settings
+from bot.services.job_runs import JobRuns
+from bot.storage.db import Database
+from bot.storage.models import JobRun
+from scheduler.setup import DAILY_JOB_ID, daily_once
+from tests.support import NOW, start_server
+
+TZ = ZoneInfo("Europe/Copenhagen")
+
+
+async def test_two_replicas_racing_for_a_day_run_it_once(settings: Settings) -> None:
+    first, second = await start_server(settings), await start_server(settings)
+    runs = [JobRuns(first.app[CORE].planner.db, "replica-a"), JobRuns(second.app[CORE].planner.db, "replica-b")]
+    try:
+        results = await asyncio.gather(*(
+            daily_once(r, s.app[CORE], s.app[SENDER], lambda: NOW, TZ) for r, s in zip(runs, (first, second))
+        ))
+        assert sorted(r is None for r in results) == [False, True]  # one ran (a dict of steps), one skipped
+        winner = next(r for r in results if r is not None)
+        assert "nudge_reminders" in winner
+
+        # a replica started later the same day (a restart, a deploy) does not run it again
+        third = JobRuns(first.app[CORE].planner.db, "replica-c")
+        assert await daily_once(third, first.app[CORE], None, lambda: NOW + timedelta(hours=8), TZ) is None
+        # the next local date is a new period
+        assert await daily_once(third, first.app[CORE], None, lambda: NOW + timedelta(days=1), TZ) is not None
+    finally:
+        await first.close()
+        await second.close()
+    async with runs[0].db.sessions() as session:
+        rows = (await session.scalars(select(JobRun).order_by(JobRun.period))).all()
+    assert [(r.job, r.period, r.finished_at is not None) for r in rows] == [
+        (DAILY_JOB_ID, "2027-01-04", True), (DAILY_JOB_ID, "2027-01-05", True)]
+    assert rows[1].claimed_by == "replica-c"
+
+
+async def test_many_claims_at_once_have_one_winner(db: Database, settings: Settings) -> None:
+    others = [Database(settings.database_url) for _ in range(3)]
+    try:
+        runs = [JobRuns(d, f"w{i}") for i, d in enumerate([db, *others])]
+        won = await asyncio.gather(*(r.claim("retention", "2027-01-04", NOW) for r in runs))
+        assert won.count(True) == 1
+    finally:
+        for other in others:
+            await other.dispose()
+
+
+async def test_a_failed_run_gives_its_claim_back(db: Database) -> None:
+    runs = JobRuns(db, "replica-a")
+    calls: list[str] = []
+
+    async def boom() -> None:
+        calls.append("boom")
+        raise RuntimeError("database hiccup")
+
+    with pytest.raises(RuntimeError):
+        await runs.run_once("sla", "2027-01-04", NOW, boom)
+
+    async def fine() -> str:
+        calls.append("fine")
+        return "done"
+
+    # the next attempt (here another replica) may run it, and then it is done for the day
+    assert await JobRuns(db, "replica-b").run_once("sla", "2027-01-04", NOW, fine) == "done"
+    assert await runs.run_once("sla", "2027-01-04", NOW, fine) is None
+    assert calls == ["boom", "fine"]
+
+
+async def test_a_dead_replicas_claim_is_taken_over_only_when_stale(db: Database) -> None:
+    dead = JobRuns(db, "replica-killed")
+    assert await dead.claim("daily", "2027-01-04", NOW)  # claimed, then killed: never finished
+    alive = JobRuns(db, "replica-alive", stale_after=timedelta(hours=2))
+    assert not await alive.claim("daily", "2027-01-04", NOW + timedelta(minutes=30))
+    assert await alive.claim("daily", "2027-01-04", NOW + timedelta(hours=3))
+    await alive.finish("daily", "2027-01-04", NOW + timedelta(hours=3))
+    # a finished run is never taken over, however old
+    assert not await JobRuns(db, "late").claim("daily", "2027-01-04", NOW + timedelta(hours=20))
