@@ -2,7 +2,7 @@
 
 Where a person is, table by table, is written down once in OWN_ROWS (rows about the person: exported
 in full, erased) and REFERENCES (other people's rows that name the person: counted in the export, the
-link set to NULL on erasure). tests/test_privacy.py fails when a table gains a reference to people that
+link set to NULL on erasure). tests/services/test_privacy.py fails when a table gains a reference to people that
 neither map covers.
 
 Questions are the one mixed case: an answered question LEAD keeps for the FAQ (`reuse`) stays with its
