@@ -20,10 +20,10 @@ from bot.services.broadcasts import Broadcaster
 from bot.services.buddies import Buddies
 from bot.services.nudging import Nudging
 from bot.services.directory import Directory
-from bot.services.growth import Growth
+from bot.services.growth.plans import Growth
 from bot.services.guide import Guide
 from bot.services.learning import Learning
-from bot.services.messages import MessageBuilder
+from bot.services.messages.builder import MessageBuilder
 from bot.services.planning import Planner
 from bot.services.privacy import Privacy
 from bot.services.questions import QuestionDesk

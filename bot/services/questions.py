@@ -31,7 +31,7 @@ from bot.domain.questions import (
 from bot.qa import Entry, QuestionIndex
 from bot.qa.text import terms
 from bot.services.reply import Reply, notice
-from bot.services.messages import card_message
+from bot.services.messages.render import card_message
 from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
 from bot.storage.models import (
