@@ -26,7 +26,7 @@ from bot.services.learning import Learning
 from bot.services.messages.builder import MessageBuilder
 from bot.services.planning import Planner
 from bot.services.privacy import Privacy
-from bot.services.questions import QuestionDesk
+from bot.services.questions.desk import QuestionDesk
 from bot.services.retention import RetentionPolicy
 from bot.services.roster import RosterService
 from bot.storage.db import Database
