@@ -12,9 +12,10 @@ from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 
+from bot.appkeys import CONNECTOR, CORE, DATABASE, IN_FLIGHT, SENDER, SETTINGS
 from bot.config import ConfigError, Settings
 from bot.content.materials import load_content
-from bot.services.core import Core, build_core
+from bot.services.core import build_core
 from bot.delivery.connector import ConnectorClient, token_provider
 from bot.outbox.sender import Sender
 from bot.domain.errors import FileErrors
@@ -31,14 +32,8 @@ from scheduler.setup import create_scheduler
 
 log = logging.getLogger("talentnord")
 
-SETTINGS = web.AppKey("settings", Settings)
-DATABASE = web.AppKey("database", Database)
 BOT = web.AppKey("bot", CompanionBot)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
-IN_FLIGHT = web.AppKey("in_flight", set)
-CORE = web.AppKey("core", Core)
-SENDER = web.AppKey("sender", Sender)
-CONNECTOR = web.AppKey("connector", ConnectorClient)
 
 Clock = Callable[[], datetime]
 # The report page is self-contained: forbid every fetch, keep it out of caches, referrers and search engines.

@@ -8,7 +8,7 @@ from typing import Any
 from bot.cli.common import CliError, with_core
 from bot.config import Settings
 from bot.services.core import Core
-from bot.services.questions import ChannelPlace
+from bot.services.questions.channel import ChannelPlace
 from bot.domain.questions import thread_of
 
 

@@ -1,4 +1,4 @@
-"""The sender: claims due outbox rows under a lease, sends them at Teams' pace, records the outcome."""
+"""The sender: claims due outbox rows under a lease (claims.py), sends them at Teams' pace, records the outcome (group_commit.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator, Awaitable, Callable, TypeVar
 
-from sqlalchemy import Executable, and_, func, or_, select, update
+from sqlalchemy import and_, or_, update
 
 from bot.delivery.connector import ConnectorClient, SendResult
+from bot.outbox.claims import Claims, _Claimed
 from bot.delivery.retry import backoff
+from bot.outbox.group_commit import GroupCommit
 from bot.outbox.pacing import ConversationWindows, PacedRate, SlidingLimit
 from bot.outbox.shared_rate import SharedRate
 from bot.outbox.updates import deliver
@@ -46,19 +48,7 @@ class SenderStats:
     by_status: dict[int, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Claimed:
-    id: int
-    key: str
-    payload: dict
-    attempts: int
-    conversation_pk: int
-    conversation_id: str
-    service_url: str
-    unreachable: bool = False
-
-
-class Sender:
+class Sender(Claims):
     """Drains the outbox: claim (lease) → pace → send → mark; safe to run in several processes."""
 
     def __init__(
@@ -116,61 +106,6 @@ class Sender:
     def wake(self) -> None:
         """New rows are waiting: skip the poll delay."""
         self._wake.set()
-
-    def _due(self, now: datetime):  # type: ignore[no-untyped-def]
-        return or_(
-            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
-        )
-
-    async def claim(self, limit: int | None = None) -> list[_Claimed]:
-        """Lease a batch of due rows: pending ones, and 'sending' ones whose lease ran out (a crashed sender)."""
-        now = self.clock()
-        due = self._due(now)
-        # Oldest message first (by id): a retry that has become due goes out before the rest of
-        # a long backlog, instead of queueing behind every row that was due before it.
-        pick = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit or self.batch)
-        if not self.db.is_sqlite:
-            pick = pick.with_for_update(skip_locked=True)
-        async with self.db.sessions() as session, session.begin():
-            ids = list(
-                await session.scalars(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(pick.scalar_subquery()), due)
-                    .values(status="sending", claimed_by=self.worker_id, lease_until=now + self.lease)
-                    .returning(OutboxMessage.id)
-                )
-            )
-            if not ids:
-                return []
-            rows = await session.execute(
-                select(OutboxMessage, Conversation)
-                .join(Conversation, Conversation.id == OutboxMessage.conversation_id)
-                .where(OutboxMessage.id.in_(ids))
-                .order_by(OutboxMessage.id)
-            )
-            return [
-                _Claimed(o.id, o.key, o.payload, o.attempts, c.id, c.conversation_id, c.service_url,
-                         c.unreachable_at is not None)
-                for o, c in rows.all()
-            ]
-
-    async def next_due_in(self) -> float | None:
-        """Seconds until the next row becomes due (a retry's time or an expired lease), None if none."""
-        async with self.db.sessions() as session:
-            pending = await session.scalar(
-                select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
-            )
-            leased = await session.scalar(
-                select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == "sending")
-            )
-        moments = [m for m in (pending, leased) if m is not None]
-        if not moments:
-            return None
-        moment = min(moments)
-        if moment.tzinfo is None:  # SQLite's MIN() bypasses the column type
-            moment = moment.replace(tzinfo=timezone.utc)
-        return (moment - self.clock()).total_seconds()
 
     async def drain_once(self) -> int:
         """Claim one batch and send it; the number of rows handled."""
@@ -403,68 +338,6 @@ class Sender:
             )
             .values(status="unreachable", lease_until=None, last_error=reason),
         )
-
-
-class GroupCommit:
-    """Writes the outcomes of many sends in one transaction: one writer, one commit per group.
-
-    A commit per row from many concurrent tasks makes SQLite writers queue on its lock (and
-    its busy handler sleeps), so outcomes fall behind the sends — at a few hundred per second
-    far enough for leases to run out and rows to be sent twice. Each caller still waits until
-    its own statements are committed.
-    """
-
-    def __init__(self, db: Database, max_group: int = 500) -> None:
-        self.db = db
-        self.max_group = max_group
-        self._waiting: list[tuple[tuple[Executable, ...], asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def write(self, *statements: Executable) -> None:
-        """Run these statements in the next group's transaction; returns once that is committed."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((statements, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain())
-        await future
-
-    async def _drain(self) -> None:
-        while self._waiting:
-            await asyncio.sleep(0)  # let the rows finishing together join this group
-            group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
-            try:
-                await self._commit([statement for statements, _ in group for statement in statements])
-            except asyncio.CancelledError:
-                for _, future in group + self._waiting:
-                    future.cancel()
-                self._waiting = []
-                raise
-            except Exception:
-                # one bad statement must not fail the others: write them one caller at a time
-                for statements, future in group:
-                    try:
-                        await self._commit(list(statements))
-                    except Exception as exc:
-                        _settle(future, exc)
-                    else:
-                        _settle(future, None)
-            else:
-                for _, future in group:
-                    _settle(future, None)
-
-    async def _commit(self, statements: list[Executable]) -> None:
-        async with self.db.sessions() as session, session.begin():
-            for statement in statements:
-                await session.execute(statement)
-
-
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():  # the caller was cancelled; its write still happened (or failed) here
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
 
 
 async def _detached(work: Awaitable[T]) -> T:

@@ -28,7 +28,7 @@ from bot.report.links import report_path, verify
 from bot.report.summary import status_summary
 from bot.report.table import report_csv
 from bot.services.cohorts import get_cohort
-from bot.services.growth import Growth
+from bot.services.growth.plans import Growth
 from bot.storage.db import Database
 from bot.storage.models import (
     CalendarSession,

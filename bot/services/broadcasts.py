@@ -9,7 +9,7 @@ from typing import Callable
 from sqlalchemy import select
 
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
-from bot.services.messages import MessageBuilder
+from bot.services.messages.builder import MessageBuilder
 from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
 from bot.storage.models import Broadcast, Membership, Person

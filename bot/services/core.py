@@ -20,13 +20,13 @@ from bot.services.broadcasts import Broadcaster
 from bot.services.buddies import Buddies
 from bot.services.nudging import Nudging
 from bot.services.directory import Directory
-from bot.services.growth import Growth
+from bot.services.growth.plans import Growth
 from bot.services.guide import Guide
 from bot.services.learning import Learning
-from bot.services.messages import MessageBuilder
+from bot.services.messages.builder import MessageBuilder
 from bot.services.planning import Planner
 from bot.services.privacy import Privacy
-from bot.services.questions import QuestionDesk
+from bot.services.questions.desk import QuestionDesk
 from bot.services.retention import RetentionPolicy
 from bot.services.roster import RosterService
 from bot.storage.db import Database

@@ -1,20 +1,19 @@
-"""Finding people from their Teams identity, linking them, and remembering their chats."""
+"""Finding people from their Teams identity and linking them; Directory also remembers their chats (conversations.py) and reads calendars (calendars.py)."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, exists, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.domain.calendar import Session
 from bot.domain.people import Profile, RoleInCohort, TeamsIdentity
 from bot.domain.roster import normalise_email
+from bot.services.calendars import Calendars
+from bot.services.conversations import Conversations
 from bot.storage.db import Database
-from bot.storage.models import CalendarSession, Cohort, Conversation, Membership, Person
+from bot.storage.models import Cohort, Conversation, Membership, Person
 
 log = logging.getLogger(__name__)
 DEMO_LEADER_EMAIL = "demo.leder@talentnord.example"
@@ -42,12 +41,6 @@ def _profile_select(*extra: Any) -> Any:
 
 
 _PROFILE_QUERY = _profile_select().where(Person.id == bindparam("person_id"))
-
-
-_SESSIONS_QUERY = select(
-    CalendarSession.cohort_id, CalendarSession.activity_key, CalendarSession.part,
-    CalendarSession.starts_at, CalendarSession.ends_at, CalendarSession.venue,
-).where(CalendarSession.cohort_id.in_(bindparam("ids", expanding=True)))
 
 
 def _in_tenant(tenant: object) -> ColumnElement[bool]:
@@ -83,7 +76,7 @@ def _profile_of(rows: Any) -> Profile | None:
     return Profile(pid, email, name, organisation, roles)
 
 
-class Directory:
+class Directory(Conversations, Calendars):
     """The roster as the Teams edge needs it."""
 
     def __init__(self, db: Database, demo_cohort: str = "") -> None:
@@ -161,79 +154,10 @@ class Directory:
         log.info("demo: enrolled a new person as talent in %s", self.demo_cohort)
         return person
 
-    async def save_conversation(
-        self,
-        *,
-        conversation_id: str,
-        kind: str,
-        service_url: str,
-        tenant_id: str | None,
-        reference: dict[str, Any],
-        person_id: int | None,
-    ) -> None:
-        """Remember where to write to someone (or a channel); a new install makes it reachable again."""
-        fields = dict(conversation_id=conversation_id, kind=kind, service_url=service_url, tenant_id=tenant_id,
-                      reference=reference, person_id=person_id)
-        try:
-            await self._save_conversation(**fields)
-        except IntegrityError:
-            # two turns of a new chat raced (install event + first message): the row exists now
-            await self._save_conversation(**fields)
-
-    async def _save_conversation(
-        self,
-        *,
-        conversation_id: str,
-        kind: str,
-        service_url: str,
-        tenant_id: str | None,
-        reference: dict[str, Any],
-        person_id: int | None,
-    ) -> None:
-        async with self.db.sessions() as session, session.begin():
-            row = await session.scalar(select(Conversation).where(Conversation.conversation_id == conversation_id))
-            if row is None:
-                session.add(
-                    Conversation(
-                        conversation_id=conversation_id,
-                        kind=kind,
-                        person_id=person_id,
-                        service_url=service_url,
-                        tenant_id=tenant_id,
-                        reference=reference,
-                    )
-                )
-                return
-            row.reference = reference
-            row.service_url = service_url
-            row.person_id = person_id if person_id is not None else row.person_id
-            row.unreachable_at = None
-            row.unreachable_reason = None
-
-    async def has_conversation(self, conversation_id: str) -> bool:
-        """Whether we already stored this conversation."""
-        async with self.db.sessions() as session:
-            found = await session.scalar(
-                select(Conversation.id).where(
-                    Conversation.conversation_id == conversation_id, Conversation.unreachable_at.is_(None)
-                )
-            )
-            return found is not None
-
     async def profile(self, person_id: int) -> Profile | None:
         """The person with all their roles, names of leader and mentor included (one query)."""
         async with self.db.sessions() as session:
             return _profile_of((await session.execute(_PROFILE_QUERY, {"person_id": person_id})).all())
-
-    async def sessions(self, cohort_ids: tuple[int, ...]) -> dict[int, list[Session]]:
-        """The calendar of each cohort."""
-        out: dict[int, list[Session]] = {cid: [] for cid in cohort_ids}
-        if not cohort_ids:
-            return out
-        async with self.db.sessions() as session:
-            for cid, key, part, starts, ends, venue in await session.execute(_SESSIONS_QUERY, {"ids": list(cohort_ids)}):
-                out[cid].append(Session(key, part, starts, ends, venue))
-        return out
 
     async def known_profile(self, identity: TeamsIdentity, conversation_id: str) -> tuple[Profile | None, bool]:
         """The sender's profile by AAD id and whether this chat is stored, in one query; (None, False) when unknown."""
@@ -244,11 +168,3 @@ class Directory:
                 _KNOWN_PROFILE_QUERY, {"aad": identity.aad_object_id, "cid": conversation_id, "tenant": identity.tenant_id}
             )).all()
         return _profile_of(rows), bool(rows and rows[0][-1])
-
-    async def mark_unreachable(self, conversation_id: str, reason: str) -> None:
-        """The bot can no longer write here (uninstalled, blocked, removed)."""
-        async with self.db.sessions() as session, session.begin():
-            row = await session.scalar(select(Conversation).where(Conversation.conversation_id == conversation_id))
-            if row is not None and row.unreachable_at is None:
-                row.unreachable_at = datetime.now(timezone.utc)
-                row.unreachable_reason = reason

@@ -17,7 +17,8 @@ from bot.domain.danish import format_date
 from bot.domain.materials import KIND_LABELS_DA, TOPICS, Materials
 from bot.domain.programme import Programme
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
-from bot.services.messages import MessageBuilder, card_message, seen_label
+from bot.services.messages.builder import MessageBuilder, seen_label
+from bot.services.messages.render import card_message
 from bot.services.reply import Reply
 from bot.services.planning import Planner
 from bot.storage.db import Database

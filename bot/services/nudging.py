@@ -14,7 +14,7 @@ from bot.domain.materials import Timing
 from bot.domain.nudges import Nudges
 from bot.domain.workdays import next_send_moment, send_soon
 from bot.services.idempotent import retry_on_conflict
-from bot.services.messages import MessageBuilder
+from bot.services.messages.builder import MessageBuilder
 from bot.services.errors import ActionError, Refused
 from bot.services.reply import Reply
 from bot.storage.db import Database

@@ -17,7 +17,7 @@ from bot.domain.programme import Programme
 from bot.domain.readiness import ReadinessTiming, plan_readiness
 from bot.domain.workdays import send_soon
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chat
-from bot.services.messages import MessageBuilder
+from bot.services.messages.builder import MessageBuilder
 from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
 from bot.storage.models import (

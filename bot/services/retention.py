@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
-from bot.services.messages import MessageBuilder
+from bot.services.messages.builder import MessageBuilder
 from bot.storage.models import CalendarSession, Cohort, Conversation, Membership, OutboxMessage
 
 log = logging.getLogger(__name__)

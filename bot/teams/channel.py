@@ -10,7 +10,8 @@ from botbuilder.schema import AdaptiveCardInvokeResponse
 from bot.domain.commands import normalise
 from bot.domain.questions import plain_text, thread_of
 from bot.services.errors import ActionError, Refused
-from bot.services.questions import ANSWER_VERB, ChannelPlace, Outcome, reuse_flag
+from bot.services.questions.channel import ChannelPlace
+from bot.services.questions.desk import ANSWER_VERB, Outcome, reuse_flag
 from bot.teams.invoke import card_response, error_response, message_response
 from bot.teams.turn import Turn
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import jinja2
 from aiohttp import web
 
+from bot.appkeys import CORE
 from bot.domain.people import Profile
 from bot.services.errors import ActionError, Refused
 from bot.services.overview import Overview
@@ -197,8 +198,6 @@ async def _plan(companion: Companion, profile: Profile, form: dict[str, str]) ->
 
 def setup_web(app: web.Application) -> None:
     """Register the tab's pages and actions (identity, headers and /tab/static come from bot.web.edge)."""
-    from app import CORE  # app.py imports this module; its keys are read when the app starts
-
     async def companion(app: web.Application) -> Any:
         core = app[CORE]
         app[COMPANION] = Companion(core, Overview(core.growth.db), core.growth.clock)

@@ -11,7 +11,7 @@ from bot.domain.materials import KIND_LABELS_DA, TOPIC_LABELS_DA, TOPICS, Materi
 from bot.domain.nudges import Nudges
 from bot.domain.programme import Programme
 from bot.domain.readiness import AIM_NAMES_DA, AIMS, place
-from bot.services.messages import chat_link, meeting_link
+from bot.services.messages.links import chat_link, meeting_link
 from bot.services.overview import AskedQuestion, PersonBrief, PlanRow, TalentSnapshot
 
 PART_LABELS = {"main": "", "day1": "Dag 1", "day2": "Dag 2"}

@@ -1,19 +1,20 @@
-"""Turning plan rows and notices into the message payloads the outbox sends (the outbox's one place that renders cards)."""
+"""Turning plan rows and notices into the message payloads the outbox sends (the cards' data; render.py renders)."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import cards
 from bot.domain.danish import format_date, format_span
 from bot.domain.materials import KIND_LABELS_DA, TOPIC_LABELS_DA, TOPICS, Materials
 from bot.domain.nudges import Nudges
 from bot.domain.programme import LEVEL_NAMES_DA, Programme
+from bot.services.growth.readiness import readiness_form
+from bot.services.messages.links import chat_link, meeting_link
+from bot.services.messages.render import card_message
 from bot.services.reply import Reply, notice
 from bot.storage.models import (
     BuddyMember,
@@ -27,21 +28,6 @@ from bot.storage.models import (
     Progress,
 )
 
-TEAMS_MEETING_URL = "https://teams.microsoft.com/l/meeting/new"
-TEAMS_CHAT_URL = "https://teams.microsoft.com/l/chat/0/0"
-
-
-def meeting_link(subject: str, attendees: list[str], content: str = "") -> str:
-    """A Teams deep link that opens a new meeting with attendees and subject filled in."""
-    url = f"{TEAMS_MEETING_URL}?subject={quote(subject)}&attendees={quote(','.join(attendees), safe=',@')}"
-    return url + (f"&content={quote(content)}" if content else "")
-
-
-def chat_link(users: list[str], topic: str = "") -> str:
-    """A Teams deep link that opens a (group) chat with these people."""
-    url = f"{TEAMS_CHAT_URL}?users={quote(','.join(users), safe=',@')}"
-    return url + (f"&topicName={quote(topic)}" if topic and len(users) > 1 else "")
-
 
 def acted_label(row: PlannedDelivery, tz: ZoneInfo) -> str | None:
     """'Holdt ✔ 12. jan' once someone marked the nudge done."""
@@ -50,16 +36,6 @@ def acted_label(row: PlannedDelivery, tz: ZoneInfo) -> str | None:
     return None
 
 PART_LABELS = {"main": "Tid", "day1": "Dag 1", "day2": "Dag 2"}
-
-
-def card_message(reply: Reply, summary: str | None = None) -> dict[str, Any]:
-    """The reply rendered as a message Activity carrying one Adaptive Card (summary shows in notifications).
-
-    Without a summary the card's first text (its title) is used.
-    """
-    card = cards.render(reply.card, reply.data)
-    text = summary if summary is not None else card["body"][0]["text"]
-    return {"type": "message", "summary": text[:200], "attachments": [cards.attachment(card)]}
 
 
 def seen_label(seen_at: datetime | None, tz: ZoneInfo) -> str | None:
@@ -272,8 +248,6 @@ class MessageBuilder:
                 target = await session.get(PlannedDelivery, parent_id) or row
             return card_message(await self.nudge_card(session, target, tz)), None
         if row.kind == "survey" and row.topic == "readiness":
-            from bot.services.growth import readiness_form  # growth builds on this module
-
             return card_message(await readiness_form(session, row)), None
         if row.kind == "survey" and row.activity_key:
             return card_message(await self.evaluation_card(session, row)), None

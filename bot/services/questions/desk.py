@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 import logging
-import time as monotonic
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox.updates import replacing
 from bot.outbox.writer import enqueue, reachable_chats
 from bot.domain.access import can_answer_questions
-from bot.domain.danish import format_date, format_time
 from bot.domain.people import Profile
-from bot.domain.programme import LEVEL_NAMES_DA, Programme
+from bot.domain.programme import Programme
 from bot.domain.questions import (
     ANSWER_PROMISE,
     MAX_ANSWER_CHARS,
@@ -24,22 +21,20 @@ from bot.domain.questions import (
     looks_like_question,
     question_text,
     same_question,
-    thread_conversation_id,
     thread_of,
-    working_hours_between,
 )
 from bot.qa import Entry, QuestionIndex
 from bot.qa.text import terms
 from bot.services.reply import Reply, notice
-from bot.services.messages import card_message
-from bot.services.cohorts import get_cohort
+from bot.services.messages.render import card_message
+from bot.services.questions.channel import _when
+from bot.services.questions.refresh import IndexRefresh
+from bot.services.questions.reminders import SlaReminders
 from bot.storage.db import Database
 from bot.storage.models import (
     AnswerFeedback,
     Cohort,
     Conversation,
-    InstructorChannel,
-    Membership,
     OutboxMessage,
     Person,
     Question,
@@ -47,7 +42,6 @@ from bot.storage.models import (
 )
 
 log = logging.getLogger(__name__)
-REFRESH_SECONDS = 30.0  # how stale this process's view of other processes' answers may get
 OPEN_SCAN_LIMIT = 500  # open questions compared when looking for the same question
 # The instructors' "Svar" on the channel card.
 ANSWER_VERB = "question-answer"
@@ -55,17 +49,6 @@ NOT_ALLOWED = (
     "Tak for dit svar! Kun underviserne og LEAD kan besvare spørgsmål her, så jeg har ikke sendt det videre. "
     "En underviser svarer talentet."
 )
-
-
-@dataclass(frozen=True)
-class ChannelPlace:
-    """Where a Teams channel is: what the bot needs to post there on its own."""
-
-    channel_id: str  # 19:…@thread.tacv2, without ;messageid=
-    service_url: str
-    tenant_id: str | None
-    team_id: str | None
-    reference: dict[str, Any]  # a ConversationReference pointing at the channel itself
 
 
 @dataclass(frozen=True)
@@ -78,17 +61,6 @@ class Outcome:
     refused: bool = False  # the sender may not answer (for the audit log)
 
 
-def _when(moment: datetime, tz: ZoneInfo) -> str:
-    """'4. januar kl. 10.00' in the cohort's time zone."""
-    local = moment.astimezone(tz)
-    return f"{format_date(local.date(), weekday=False, year=False)} {format_time(local)}"
-
-
-def answered_source(moment: datetime, tz: ZoneInfo) -> str:
-    """The source line of an instructor's reusable answer: 'Besvaret af en underviser 12. januar'."""
-    return f"Besvaret af en underviser {format_date(moment.astimezone(tz).date(), weekday=False, year=False)}"
-
-
 def reuse_flag(value: Any) -> bool:
     """The card's "Tilføj til FAQ" toggle ("true"/"false", or missing = on)."""
     if value is None:
@@ -96,7 +68,7 @@ def reuse_flag(value: Any) -> bool:
     return str(value).strip().lower() not in ("false", "0", "no", "off", "")
 
 
-class QuestionDesk:
+class QuestionDesk(IndexRefresh, SlaReminders):
     """Answers from the index, hands the rest to the instructors' channel, relays their answers."""
 
     def __init__(
@@ -117,35 +89,6 @@ class QuestionDesk:
         self.tz = ZoneInfo(timezone)
         self._watermark: datetime | None = None  # answered_at of the newest answer in the index
         self._refreshed = 0.0
-
-    # ---- the index -------------------------------------------------------------------------
-
-    def _entry(self, q: Question) -> Entry:
-        activity = self._activity_name(q.activity_key)
-        assert q.answered_at is not None and q.answer is not None
-        return Entry(f"answered:{q.id}", q.text, (), q.answer, answered_source(q.answered_at, self.tz),
-                     q.activity_key if q.activity_key in self.programme.keys else None, "answered", context=activity)
-
-    async def load_answered(self) -> int:
-        """Add every reusable answered question not yet in the index (all of them at start)."""
-        query = select(Question).where(Question.status == "answered", Question.reuse.is_(True))
-        if self._watermark is not None:
-            query = query.where(Question.answered_at > self._watermark)
-        async with self.db.sessions() as session:
-            rows = list(await session.scalars(query.order_by(Question.answered_at)))
-        for q in rows:
-            self.index.add(self._entry(q))
-            if self._watermark is None or (q.answered_at and q.answered_at > self._watermark):
-                self._watermark = q.answered_at
-        self._refreshed = monotonic.monotonic()
-        if rows:
-            log.info("question index: %d answered question(s) added", len(rows))
-        return len(rows)
-
-    async def _refresh(self) -> None:
-        # Another replica may have taken an answer: pick new ones up, at most every REFRESH_SECONDS.
-        if monotonic.monotonic() - self._refreshed >= REFRESH_SECONDS:
-            await self.load_answered()
 
     # ---- the talent's side -----------------------------------------------------------------
 
@@ -282,72 +225,6 @@ class QuestionDesk:
             text = f"Du har allerede stillet det spørgsmål. Du får svaret her i chatten – {ANSWER_PROMISE}."
         return notice("Dit spørgsmål er sendt til underviserne", text)
 
-    # ---- the channel card ------------------------------------------------------------------
-
-    async def _card(self, session: AsyncSession, q: Question) -> Reply:
-        """The question's card in the instructors' channel, as it is now."""
-        cohort = await session.get(Cohort, q.cohort_id)
-        asker = await session.get(Person, q.asker_id) if q.asker_id is not None else None
-        level = await session.scalar(select(Membership.level).where(
-            Membership.cohort_id == q.cohort_id, Membership.person_id == q.asker_id, Membership.level.is_not(None)))
-        askers = await session.scalar(select(func.count(QuestionAsker.id)).where(QuestionAsker.question_id == q.id)) or 1
-        tz = ZoneInfo(cohort.timezone) if cohort else self.tz
-        answered = None
-        if q.status == "answered" and q.answered_at is not None:
-            by = await session.get(Person, q.answered_by) if q.answered_by is not None else None
-            answered = {"by_line": f"Besvaret af {by.name if by else 'en underviser'} {_when(q.answered_at, tz)}",
-                        "answer": q.answer or ""}
-        return Reply("question_channel", {
-            "question_id": q.id, "question": q.text,
-            "asker": asker.name if asker else "(slettet)", "organisation": asker.organisation if asker else "",
-            "level": LEVEL_NAMES_DA.get(level or "", ""), "cohort": cohort.name if cohort else "",
-            "activity": self._activity_name(q.activity_key), "asked": _when(q.created_at, tz),
-            "others": max(0, askers - 1), "answered": answered,
-        })
-
-    async def _post_card(self, session: AsyncSession, q: Question) -> bool:
-        """Queue the question's card for its cohort's instructors' channel; False when there is none."""
-        channel = await session.scalar(select(InstructorChannel).where(InstructorChannel.cohort_id == q.cohort_id))
-        if channel is None:
-            cohort_key = await session.scalar(select(Cohort.key).where(Cohort.id == q.cohort_id))
-            log.warning("question %d waits: cohort %s has no instructors' channel (an admin writes 'underviserkanal' "
-                        "in the channel, or run `python -m bot channel instructors`)", q.id, cohort_key)
-            return False
-        q.channel_id = channel.conversation_id
-        q.card_key = f"question/{q.id}/card"
-        card = await self._card(session, q)
-        await enqueue(session, key=q.card_key, conversation_id=channel.conversation_id,
-                      payload=card_message(card, "Nyt spørgsmål fra et talent"), at=self.clock())
-        log.info("question %d queued for the instructors' channel", q.id)
-        return True
-
-    async def _card_activity_id(self, session: AsyncSession, q: Question) -> str | None:
-        """The posted card's message id (the thread's root), once the sender has posted it."""
-        if q.card_activity_id is None and q.card_key is not None:
-            activity_id = await session.scalar(select(OutboxMessage.activity_id).where(
-                OutboxMessage.key == q.card_key, OutboxMessage.status == "sent"))
-            channel = await session.get(Conversation, q.channel_id) if q.channel_id is not None else None
-            if activity_id and channel is not None:
-                q.card_activity_id = activity_id
-                q.thread_conversation_id = thread_conversation_id(channel.conversation_id, activity_id)
-        return q.card_activity_id
-
-    async def _update_card(self, session: AsyncSession, q: Question, card: Reply, stamp: str) -> None:
-        """Replace the channel card in place (through the outbox), or the card itself if not posted yet."""
-        if q.channel_id is None or q.card_key is None:
-            return
-        payload = card_message(card, "Spørgsmål fra et talent")
-        activity_id = await self._card_activity_id(session, q)
-        if activity_id is not None:
-            await enqueue(session, key=f"question/{q.id}/card/{stamp}", conversation_id=q.channel_id,
-                          payload=replacing(payload, activity_id), at=self.clock())
-            return
-        posting = await session.scalar(select(OutboxMessage).where(OutboxMessage.key == q.card_key))
-        if posting is not None and posting.status == "pending":
-            posting.payload = payload  # not out yet: it goes out as it is now
-        else:
-            log.warning("question %d: card not updated (its post is %s)", q.id, posting.status if posting else "missing")
-
     # ---- the instructors' side -------------------------------------------------------------
 
     async def question_of_thread(self, conversation_id: str) -> int | None:
@@ -439,93 +316,3 @@ class QuestionDesk:
             await enqueue(session, key=f"question/{q.id}/answer/{person_id}", conversation_id=chats[person_id],
                           payload=payload, at=now)
         return sum(1 for p in askers if p in chats)
-
-    # ---- the admins' side ------------------------------------------------------------------
-
-    async def make_channel(self, cohort_key: str, place: ChannelPlace, set_by: int | None) -> str:
-        """`underviserkanal` from an admin of the cohort: make this the channel; the Danish confirmation."""
-        pending = await self.set_channel_for(cohort_key, place, set_by=set_by)
-        async with self.db.sessions() as session:
-            name = await session.scalar(select(Cohort.name).where(Cohort.key == cohort_key)) or cohort_key
-        waiting = f" {pending} spørgsmål, der ventede på en kanal, er lagt her nu." if pending else ""
-        return (f"Denne kanal er nu underviserkanal for {name}. Spørgsmål, som jeg ikke selv kan besvare, lægger jeg "
-                "her som kort. Svar på kortet eller i kortets tråd, så sender jeg svaret til talentet." + waiting)
-
-    async def set_channel_for(self, cohort_key: str, place: ChannelPlace, set_by: int | None = None) -> int:
-        """Make a channel the cohort's instructors' channel; post the open questions that waited. UnknownCohort if no cohort."""
-        now = self.clock()
-        async with self.db.sessions() as session, session.begin():
-            cohort = await get_cohort(session, cohort_key)
-            conversation = await session.scalar(
-                select(Conversation).where(Conversation.conversation_id == place.channel_id))
-            if conversation is None:
-                conversation = Conversation(conversation_id=place.channel_id, kind="channel", person_id=None,
-                                            service_url=place.service_url, tenant_id=place.tenant_id,
-                                            reference=place.reference)
-                session.add(conversation)
-                await session.flush()
-            else:
-                conversation.service_url, conversation.reference = place.service_url, place.reference
-                conversation.unreachable_at, conversation.unreachable_reason = None, None
-            channel = await session.scalar(select(InstructorChannel).where(InstructorChannel.cohort_id == cohort.id))
-            if channel is None:
-                channel = InstructorChannel(cohort_id=cohort.id)
-                session.add(channel)
-            channel.conversation_id, channel.tenant_id, channel.team_id = conversation.id, place.tenant_id, place.team_id
-            channel.set_by, channel.set_at = set_by, now
-            await session.flush()
-            waiting = list(await session.scalars(select(Question).where(
-                Question.cohort_id == cohort.id, Question.status == "open", Question.card_key.is_(None)).order_by(Question.id)))
-            for q in waiting:
-                await self._post_card(session, q)
-        log.info("instructors' channel set for cohort %s; %d waiting question(s) posted", cohort_key, len(waiting))
-        return len(waiting)
-
-    # ---- reminders -------------------------------------------------------------------------
-
-    async def remind_overdue(self, now: datetime | None = None) -> int:
-        """One reminder in the card's thread for each open question older than the working-hours limit."""
-        now = now or self.clock()
-        hours = self.reminder_hours
-        reminded = 0
-        async with self.db.sessions() as session, session.begin():
-            # working hours never exceed clock hours, so the clock-hours cut is a cheap first filter
-            rows = (await session.execute(
-                select(Question, Cohort.timezone)
-                .join(Cohort, Cohort.id == Question.cohort_id)
-                .where(Question.status == "open", Question.reminded_at.is_(None), Question.channel_id.is_not(None),
-                       Question.created_at <= now - timedelta(hours=hours))
-                .order_by(Question.id)
-            )).all()
-            for q, tz in rows:
-                if working_hours_between(q.created_at, now, ZoneInfo(tz)) < hours:
-                    continue
-                root = await self._card_activity_id(session, q)
-                channel = await session.get(Conversation, q.channel_id)
-                if root is None or channel is None or q.thread_conversation_id is None:
-                    continue  # the card is not out yet: nothing to remind in
-                claimed = await session.execute(update(Question).where(Question.id == q.id, Question.reminded_at.is_(None))
-                                                .values(reminded_at=now))
-                if claimed.rowcount != 1:
-                    continue
-                thread = await self._thread(session, channel, q.thread_conversation_id)
-                text = (f"Påmindelse: Dette spørgsmål har ventet på svar i mere end {hours} arbejdstimer. "
-                        "Svar på kortet eller her i tråden, så sender jeg svaret til talentet.")
-                await enqueue(session, key=f"question/{q.id}/reminder", conversation_id=thread.id,
-                              payload={"type": "message", "text": text}, at=now)
-                reminded += 1
-        if reminded:
-            log.info("reminded the instructors of %d open question(s)", reminded)
-        return reminded
-
-    async def _thread(self, session: AsyncSession, channel: Conversation, thread_id: str) -> Conversation:
-        """The conversation row that posts into one thread of a channel (made on first use)."""
-        row = await session.scalar(select(Conversation).where(Conversation.conversation_id == thread_id))
-        if row is None:
-            reference = dict(channel.reference or {})
-            reference["conversation"] = {**(reference.get("conversation") or {}), "id": thread_id}
-            row = Conversation(conversation_id=thread_id, kind="channel", person_id=None, service_url=channel.service_url,
-                               tenant_id=channel.tenant_id, reference=reference)
-            session.add(row)
-            await session.flush()
-        return row

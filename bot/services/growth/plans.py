@@ -1,8 +1,7 @@
-"""The talent's growth: development plan with history, readiness placement, attendance and completion."""
+"""Growth: the development plan with history; it takes readiness (readiness.py) and attendance (attendance.py) in."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -10,31 +9,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.calendar import Session
-from bot.domain.completion import CompletionStatus, assess, expand_required
 from bot.domain.danish import format_date
 from bot.domain.people import Profile
 from bot.domain.programme import Programme
 from bot.domain.readiness import (
     AIM_NAMES_DA,
     AIMS,
-    Placement,
-    ReadinessError,
-    place,
 )
-from bot.domain.roster import normalise_email
 from bot.services.reply import Reply, notice
-from bot.outbox.writer import enqueue, reachable_chats
 from bot.services.idempotent import retry_on_conflict
-from bot.services.messages import MessageBuilder, card_message
+from bot.services.growth.attendance import AttendanceRecords
+from bot.services.growth.readiness import Readiness, _placement_data, readiness_form, readiness_placement
+from bot.services.messages.builder import MessageBuilder
 from bot.content.growth import GrowthContent
-from bot.domain.access import can_assess_readiness, can_view_plan
+from bot.domain.access import can_view_plan
 from bot.services.errors import ActionError, Refused
-from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
 from bot.storage.models import (
-    Attendance,
-    CalendarSession,
     Cohort,
     DevelopmentPlan,
     DevelopmentPlanRevision,
@@ -57,32 +48,6 @@ MAX_PLAN_TEXT = 2000
 HISTORY_SHOWN = 5
 
 
-@dataclass(frozen=True)
-class TalentStatus:
-    """One talent's completion status, for the attendance command and the report."""
-
-    person_id: int
-    email: str
-    name: str
-    status: CompletionStatus
-
-
-def _placement_data(placement: Placement) -> dict[str, Any]:
-    return {
-        "box": placement.box,
-        "aim": placement.aim_da,
-        "tasks": placement.tasks_da,
-        "performance": placement.performance_da,
-        "description": placement.description,
-        "recommendation": placement.recommendation,
-    }
-
-
-def readiness_placement(row: ReadinessAssessment | None) -> Placement | None:
-    """The stored assessment as a placement (None when not assessed)."""
-    return place(row.aim, row.tasks, row.performance) if row is not None else None
-
-
 def _changed(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     if old is None:
         return "oprettet"
@@ -94,34 +59,7 @@ def _snapshot(obj: Any) -> dict[str, Any]:
     return {"aim": obj.aim or "", **{k: getattr(obj, k) or "" for k in PLAN_FIELDS}}
 
 
-async def readiness_form(session: AsyncSession, row: PlannedDelivery, thanks: bool = False) -> Reply:
-    """The readiness card for the nearest leader, pre-filled with an earlier answer."""
-    talent_id = (row.data or {}).get("talent")
-    talent = await session.get(Person, talent_id) if isinstance(talent_id, int) else None
-    assessment = await session.scalar(
-        select(ReadinessAssessment).where(ReadinessAssessment.cohort_id == row.cohort_id, ReadinessAssessment.person_id == talent_id)
-    )
-    plan_aim = await session.scalar(
-        select(DevelopmentPlan.aim).where(DevelopmentPlan.cohort_id == row.cohort_id, DevelopmentPlan.person_id == talent_id)
-    )
-    placement = readiness_placement(assessment)
-    name = talent.name if talent else "dit talent"
-    return Reply(
-        "readiness_form",
-        {
-            "talent": name,
-            "plan_id": row.id,
-            "talent_id": talent_id if isinstance(talent_id, int) else 0,
-            "aim": assessment.aim if assessment else (plan_aim or ""),
-            "tasks": assessment.tasks if assessment else "",
-            "performance": assessment.performance if assessment else "",
-            "result": _placement_data(placement) if placement else None,
-            "thanks": thanks,
-        },
-    )
-
-
-class Growth:
+class Growth(Readiness, AttendanceRecords):
     """Development plans, readiness and attendance."""
 
     def __init__(
@@ -321,142 +259,3 @@ class Growth:
             "Ingen udviklingsplan",
             "Udviklingsplanen hører til talenterne. Som nærmeste leder kan du se dine talenters planer her.",
         )
-
-    # ---- readiness ----------------------------------------------------------------------------
-
-    async def assess_readiness(self, leader_id: int, plan_id: Any, answer: dict[str, Any]) -> Reply:
-        """The nearest leader places their talent; the talent is told; the refreshed card."""
-        if not isinstance(plan_id, int) or isinstance(plan_id, bool):
-            raise ActionError("Kortet mangler sin reference.")
-        aim = str(answer.get("aim", "") or "").strip()
-        tasks = str(answer.get("tasks", "") or "").strip()
-        performance = str(answer.get("performance", "") or "").strip()
-        try:
-            placement = place(aim, tasks, performance)
-        except ReadinessError as exc:
-            raise ActionError(str(exc)) from None
-        now = self.clock()
-        async with self.db.sessions() as session, session.begin():
-            row = await session.get(PlannedDelivery, plan_id)
-            if row is None or row.person_id != leader_id or row.topic != "readiness":
-                log.warning("readiness on plan row %s refused for person %d", plan_id, leader_id)
-                raise Refused("Det kort hører ikke til dig.", target=f"plan row {plan_id}")
-            talent_id = (row.data or {}).get("talent")
-            membership = await self._talent_membership(session, talent_id) if isinstance(talent_id, int) else None
-            if membership is None or not can_assess_readiness(leader_id, membership.leader_id):
-                raise Refused("Du er ikke længere registreret som nærmeste leder for talentet.", target=f"readiness of person {talent_id}")
-            existing = await session.scalar(
-                select(ReadinessAssessment).where(
-                    ReadinessAssessment.cohort_id == row.cohort_id, ReadinessAssessment.person_id == talent_id
-                )
-            )
-            if existing is None:
-                existing = ReadinessAssessment(cohort_id=row.cohort_id, person_id=talent_id, created_at=now)
-                session.add(existing)
-            changed = (existing.aim, existing.tasks, existing.performance) != (aim, tasks, performance)
-            existing.aim, existing.tasks, existing.performance, existing.box = aim, tasks, performance, placement.box
-            existing.assessed_by, existing.updated_at = leader_id, now
-            row.action, row.acted_at, row.acted_by = "done", now, leader_id
-            await session.flush()
-            if changed:  # a second click on the same answer tells the talent nothing new
-                await self._tell_talent(session, row.cohort_id, talent_id, leader_id, placement, existing.id, now)
-            card = await readiness_form(session, row, thanks=True)
-        log.info("readiness of person %d set to box %d by their leader", talent_id, placement.box)
-        return card
-
-    async def _tell_talent(
-        self, session: AsyncSession, cohort_id: int, talent_id: int, leader_id: int, placement: Placement, assessment_id: int, now: datetime
-    ) -> None:
-        """Queue the result card for the talent's 1:1 chat (they also see it in `udviklingsplan`)."""
-        chat = (await reachable_chats(session, [talent_id])).get(talent_id)
-        if chat is None:
-            return
-        leader = await session.get(Person, leader_id)
-        card = Reply("readiness_result", {**_placement_data(placement), "leader": leader.name if leader else ""})
-        stamp = f"{placement.aim}-{placement.tasks}-{placement.performance}"
-        key = f"readiness/{assessment_id}/{stamp}/{now.timestamp()}"
-        await enqueue(session, key=key, conversation_id=chat,
-                      payload=card_message(card, "Din placering i parathedskriterierne"), at=now)
-
-    # ---- attendance and completion ------------------------------------------------------------
-
-    def _parts(self, spec: str) -> list[tuple[str, str]]:
-        """'m1' -> both days, 'm1.day2' -> day 2, 'kickoff' -> main; LookupError on unknown."""
-        parts, problems = expand_required([spec], self.programme)
-        if problems:
-            raise LookupError(problems[0])
-        return list(parts)
-
-    async def _cohort(self, session: AsyncSession, cohort_key: str) -> Cohort:
-        return await get_cohort(session, cohort_key)
-
-    async def set_attendance(
-        self, cohort_key: str, email: str, spec: str, absent: bool, note: str = "", recorded_by: str = "LEAD"
-    ) -> int:
-        """Mark a person absent from (or, after all, present at) the sessions an activity spec names."""
-        parts = self._parts(spec)
-        now = self.clock()
-        async with self.db.sessions() as session, session.begin():
-            cohort = await self._cohort(session, cohort_key)
-            person = await session.scalar(select(Person).where(Person.email == normalise_email(email)))
-            member = person is not None and await session.scalar(
-                select(Membership.id).where(Membership.cohort_id == cohort.id, Membership.person_id == person.id)
-            )
-            if person is None or not member:
-                raise LookupError(f"{email} is not in cohort {cohort_key}")
-            changed = 0
-            for activity_key, part in parts:
-                row = await session.scalar(
-                    select(Attendance).where(
-                        Attendance.cohort_id == cohort.id,
-                        Attendance.person_id == person.id,
-                        Attendance.activity_key == activity_key,
-                        Attendance.part == part,
-                    )
-                )
-                status = "absent" if absent else "present"
-                if row is None:
-                    if not absent:
-                        continue  # present is the default: nothing to take back
-                    row = Attendance(cohort_id=cohort.id, person_id=person.id, activity_key=activity_key, part=part)
-                    session.add(row)
-                elif row.status == status and row.note == note:
-                    continue
-                row.status, row.note, row.recorded_by, row.recorded_at = status, note, recorded_by, now
-                changed += 1
-        return changed
-
-    async def absences(self, session: AsyncSession, cohort_id: int) -> dict[int, set[tuple[str, str]]]:
-        """Each person's recorded absences in a cohort."""
-        out: dict[int, set[tuple[str, str]]] = {}
-        for row in await session.scalars(
-            select(Attendance).where(Attendance.cohort_id == cohort_id, Attendance.status == "absent")
-        ):
-            out.setdefault(row.person_id, set()).add((row.activity_key, row.part))
-        return out
-
-    async def completion(self, session: AsyncSession, cohort_id: int, now: datetime) -> list[TalentStatus]:
-        """Every talent of a cohort against the completion rule, by name."""
-        sessions = [
-            Session(r.activity_key, r.part, r.starts_at, r.ends_at, r.venue)
-            for r in await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id == cohort_id))
-        ]
-        absences = await self.absences(session, cohort_id)
-        talents = (
-            await session.execute(
-                select(Person)
-                .join(Membership, Membership.person_id == Person.id)
-                .where(Membership.cohort_id == cohort_id, Membership.role == "talent")
-                .order_by(Person.name)
-            )
-        ).scalars()
-        return [
-            TalentStatus(p.id, p.email, p.name, assess(self.content.rule, sessions, absences.get(p.id, set()), now))
-            for p in talents
-        ]
-
-    async def attendance_report(self, cohort_key: str) -> list[TalentStatus]:
-        """The cohort's talents with their absences and completion status, now."""
-        async with self.db.sessions() as session:
-            cohort = await self._cohort(session, cohort_key)
-            return await self.completion(session, cohort.id, self.clock())

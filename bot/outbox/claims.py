@@ -1,0 +1,88 @@
+"""Claiming outbox rows: lease a batch of due rows (pending, or held by a sender that died), and when the next is due."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from sqlalchemy import and_, func, or_, select, update
+
+from bot.storage.db import Database
+from bot.storage.models import Conversation, OutboxMessage
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    key: str
+    payload: dict
+    attempts: int
+    conversation_pk: int
+    conversation_id: str
+    service_url: str
+    unreachable: bool = False
+
+
+class Claims:
+    """The sender's claims on the outbox; a part of Sender (sender.py), which sets db, clock, batch, lease, worker_id."""
+
+    db: Database
+    clock: Callable[[], datetime]
+    batch: int
+    lease: timedelta
+    worker_id: str
+
+    def _due(self, now: datetime):  # type: ignore[no-untyped-def]
+        return or_(
+            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
+        )
+
+    async def claim(self, limit: int | None = None) -> list[_Claimed]:
+        """Lease a batch of due rows: pending ones, and 'sending' ones whose lease ran out (a crashed sender)."""
+        now = self.clock()
+        due = self._due(now)
+        # Oldest message first (by id): a retry that has become due goes out before the rest of
+        # a long backlog, instead of queueing behind every row that was due before it.
+        pick = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit or self.batch)
+        if not self.db.is_sqlite:
+            pick = pick.with_for_update(skip_locked=True)
+        async with self.db.sessions() as session, session.begin():
+            ids = list(
+                await session.scalars(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(pick.scalar_subquery()), due)
+                    .values(status="sending", claimed_by=self.worker_id, lease_until=now + self.lease)
+                    .returning(OutboxMessage.id)
+                )
+            )
+            if not ids:
+                return []
+            rows = await session.execute(
+                select(OutboxMessage, Conversation)
+                .join(Conversation, Conversation.id == OutboxMessage.conversation_id)
+                .where(OutboxMessage.id.in_(ids))
+                .order_by(OutboxMessage.id)
+            )
+            return [
+                _Claimed(o.id, o.key, o.payload, o.attempts, c.id, c.conversation_id, c.service_url,
+                         c.unreachable_at is not None)
+                for o, c in rows.all()
+            ]
+
+    async def next_due_in(self) -> float | None:
+        """Seconds until the next row becomes due (a retry's time or an expired lease), None if none."""
+        async with self.db.sessions() as session:
+            pending = await session.scalar(
+                select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+            )
+            leased = await session.scalar(
+                select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == "sending")
+            )
+        moments = [m for m in (pending, leased) if m is not None]
+        if not moments:
+            return None
+        moment = min(moments)
+        if moment.tzinfo is None:  # SQLite's MIN() bypasses the column type
+            moment = moment.replace(tzinfo=timezone.utc)
+        return (moment - self.clock()).total_seconds()

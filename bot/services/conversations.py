@@ -1,0 +1,84 @@
+"""The chats and channels the bot may write to: remembered per turn, marked unreachable when Teams says so."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.storage.db import Database
+from bot.storage.models import Conversation
+
+
+class Conversations:
+    """Stored conversations; a part of Directory (directory.py)."""
+
+    db: Database
+
+    async def save_conversation(
+        self,
+        *,
+        conversation_id: str,
+        kind: str,
+        service_url: str,
+        tenant_id: str | None,
+        reference: dict[str, Any],
+        person_id: int | None,
+    ) -> None:
+        """Remember where to write to someone (or a channel); a new install makes it reachable again."""
+        fields = dict(conversation_id=conversation_id, kind=kind, service_url=service_url, tenant_id=tenant_id,
+                      reference=reference, person_id=person_id)
+        try:
+            await self._save_conversation(**fields)
+        except IntegrityError:
+            # two turns of a new chat raced (install event + first message): the row exists now
+            await self._save_conversation(**fields)
+
+    async def _save_conversation(
+        self,
+        *,
+        conversation_id: str,
+        kind: str,
+        service_url: str,
+        tenant_id: str | None,
+        reference: dict[str, Any],
+        person_id: int | None,
+    ) -> None:
+        async with self.db.sessions() as session, session.begin():
+            row = await session.scalar(select(Conversation).where(Conversation.conversation_id == conversation_id))
+            if row is None:
+                session.add(
+                    Conversation(
+                        conversation_id=conversation_id,
+                        kind=kind,
+                        person_id=person_id,
+                        service_url=service_url,
+                        tenant_id=tenant_id,
+                        reference=reference,
+                    )
+                )
+                return
+            row.reference = reference
+            row.service_url = service_url
+            row.person_id = person_id if person_id is not None else row.person_id
+            row.unreachable_at = None
+            row.unreachable_reason = None
+
+    async def has_conversation(self, conversation_id: str) -> bool:
+        """Whether we already stored this conversation."""
+        async with self.db.sessions() as session:
+            found = await session.scalar(
+                select(Conversation.id).where(
+                    Conversation.conversation_id == conversation_id, Conversation.unreachable_at.is_(None)
+                )
+            )
+            return found is not None
+
+    async def mark_unreachable(self, conversation_id: str, reason: str) -> None:
+        """The bot can no longer write here (uninstalled, blocked, removed)."""
+        async with self.db.sessions() as session, session.begin():
+            row = await session.scalar(select(Conversation).where(Conversation.conversation_id == conversation_id))
+            if row is not None and row.unreachable_at is None:
+                row.unreachable_at = datetime.now(timezone.utc)
+                row.unreachable_reason = reason

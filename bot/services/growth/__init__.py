@@ -1,0 +1,1 @@
+"""The talent's growth: plans.py (Growth: development plan with history), readiness.py, attendance.py."""

@@ -1,0 +1,1 @@
+"""The outbox's message payloads: builder.py (plan rows to cards), render.py (card_message), links.py (Teams deep links)."""
