@@ -63,7 +63,7 @@ class Console:
             "health": {
                 "ready": health.ready,
                 "next_start": _when(health.next_start, tz) if health.next_start else "",
-                "items": [i.as_json() for i in health.items],
+                "problems": [i.as_json() for i in health.items],
             },
             "roles": [{"value": k, "label": v} for k, v in ROLE_LABELS_DA.items()],
             "deliveries": _deliveries(deliveries, tz) if deliveries else None,
