@@ -43,7 +43,7 @@ class BroadcastResult:
 
 def checked_text(text: str, role: str) -> str:
     """The message as it will be sent (stripped), or BroadcastError saying in Danish what is wrong."""
-    text = text.strip()
+    text = text.replace("\r\n", "\n").strip()  # a browser's textarea sends CRLF; the card wants plain lines
     if not text:
         raise BroadcastError("Beskeden er tom.")
     if len(text) > MAX_BROADCAST_CHARS:
