@@ -208,3 +208,13 @@ async def test_an_empty_broadcast_says_why(console: Server) -> None:
 async def test_inside_teams_the_console_starts_as_a_shell(console: Server) -> None:
     status, html, _ = await get(console, "/console")
     assert status == 200 and 'data-view="/console/view"' in html and "Henter konsollen" in html
+
+
+async def test_a_fetch_from_teams_gets_fragments_and_the_refusal_with_200(console: Server) -> None:
+    headers = {"Authorization": "Bearer local"}  # tab.js always sends one; locally ?as= still names the person
+    async with console.http.get(f"{console.url}/console/view?as={LARS}", headers=headers) as resp:
+        html = await resp.text()
+    assert resp.status == 200 and "<html" not in html and "Klar til start?" in html
+    async with console.http.get(f"{console.url}/console/view?as={ANNA}", headers=headers) as resp:
+        html = await resp.text()
+    assert resp.status == 200 and "<html" not in html and "for holdets administratorer" in html
