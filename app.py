@@ -28,6 +28,7 @@ from bot.teams.handler import CompanionBot
 from bot.teams.replies import DirectReplies
 from bot.web.edge import install_tab_edge
 from bot.web.routes import setup_web
+from bot.web.console_routes import setup_console
 from scheduler.setup import create_scheduler
 
 log = logging.getLogger("talentnord")
@@ -136,6 +137,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
     app.cleanup_ctx.extend([storage, services, clockwork, teams, drain])
     install_tab_edge(app, settings, lambda: app[CORE])  # the "Mit forløb" tab's identity, headers, static files
     setup_web(app)  # the "Mit forløb" pages: /tab, /tab/view, /tab/talent/{id} and the actions
+    setup_console(app)  # LEAD-konsol for admins: /console and its roster and broadcast actions
 
     async def messages(request: web.Request) -> web.StreamResponse:
         task = asyncio.current_task()

@@ -71,3 +71,10 @@ async def server(settings: Settings) -> AsyncIterator[Server]:
 async def seeded(db: Database, programme: Any) -> Database:
     await seed(db, programme)
     return db
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The test's settings, with DATABASE_URL exported for `python -m bot` subprocesses."""
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    return settings

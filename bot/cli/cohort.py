@@ -7,10 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import utcnow, with_core
+from bot.cli.common import CliError, print_json, utcnow, with_core
 from bot.config import Settings
 from bot.content.cohort import load_cohort
 from bot.content.programme import load_programme
+from bot.services.cohorts import UnknownCohort
 from bot.services.core import Core
 from bot.services.retention import import_warning
 
@@ -33,10 +34,35 @@ async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int
     return await with_core(settings, work)
 
 
+async def cmd_cohort_check(args: argparse.Namespace, settings: Settings) -> int:
+    """'Klar til start?': list what is not ready; exit 1 when something reaching participants soon is wrong."""
+
+    async def work(core: Core) -> int:
+        try:
+            health = await core.health.check(args.cohort, utcnow())
+        except UnknownCohort as exc:
+            raise CliError(exc.operator_text) from None
+        if args.json:
+            print_json(health.as_json())
+        else:
+            for item in health.items:
+                print(f"{'FAIL' if item.urgent else 'note'}  {item.title} – {item.todo}")
+                for detail in item.details:
+                    print(f"        {detail}")
+        print(f"cohort {health.cohort_key}: {'ready' if health.ready else 'not ready'}", file=sys.stderr)
+        return 0 if health.ready else 1
+
+    return await with_core(settings, work, publish=False)
+
+
 def add_parser(sub: Any) -> None:
-    """Register `cohort import`."""
+    """Register `cohort import` and `cohort check`."""
     cohort = sub.add_parser("cohort", help="cohorts and their calendars").add_subparsers(dest="action", required=True)
     p = cohort.add_parser("import", help="create or update a cohort from YAML")
     p.add_argument("file")
     p.add_argument("--tenant", help="the Entra tenant id the cohort belongs to (overrides `tenant:` in the file)")
     p.set_defaults(func=cmd_cohort_import)
+    p = cohort.add_parser("check", help="'Klar til start?': what is not ready yet (exit 1 when it blocks the start)")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("--json", action="store_true", help="print the items as JSON")
+    p.set_defaults(func=cmd_cohort_check)

@@ -52,6 +52,14 @@ def read_text(path: str) -> str:
         raise FileErrors([FileError(path, 0, "is not UTF-8 text")]) from None
 
 
+def read_bytes(path: str) -> bytes:
+    """A file's bytes; FileErrors naming the file when it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise FileErrors([FileError(path, 0, f"cannot read: {exc.strerror}")]) from None
+
+
 async def with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run with the database alone, its schema brought up to date first (for commands that need no content)."""
     db = Database(settings.database_url)

@@ -5,25 +5,36 @@ import argparse
 import sys
 from typing import Any
 
-from bot.cli.common import CliError, print_json, read_text, with_core, with_db
+from bot.cli.common import CliError, print_json, read_bytes, with_core, with_db
 from bot.config import Settings
 from bot.domain.roster import parse_roster
+from bot.domain.roster_file import roster_text
 from bot.services.cohorts import UnknownCohort
 from bot.services.core import Core
+from bot.services.roster_preview import import_and_replan, preview_roster
 from bot.services.graph_sync import GraphSyncError, check_settings, sync_roster
 from bot.storage.db import Database
 
 
 async def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import the CSV into an existing cohort (any bad row writes nothing) and replan it."""
-    rows = parse_roster(read_text(args.file), args.file)
+    rows = parse_roster(roster_text(read_bytes(args.file), args.file), args.file)
 
     async def work(core: Core) -> int:
         try:
-            summary = await core.roster.import_roster(args.cohort, rows, args.file, prune=args.prune)
+            if args.dry_run:
+                preview = await preview_roster(core.db, core.roster, core.planner, args.cohort, rows, args.file,
+                                               prune=args.prune)
+                for change in preview.changes:
+                    print(f"{change.what:<8} {change.role:<10} {change.email:<40} {change.name}"
+                          + (f"  – {change.detail}" if change.detail else ""))
+                print(f"roster {args.cohort} (dry run, nothing written): {preview.summary}; plan: {preview.plan}",
+                      file=sys.stderr)
+                return 0
+            summary, plan = await import_and_replan(core.roster, core.planner, args.cohort, rows, args.file,
+                                                    prune=args.prune)
         except UnknownCohort as exc:  # the operator's next step, as before
             raise CliError(f"{exc.operator_text}; import its YAML first") from None
-        plan = await core.planner.replan(args.cohort)
         for line in summary.notes:
             print(f"{'removed' if args.prune else 'not in the file'}: {line}", file=sys.stderr)
         if summary.notes and not args.prune:
@@ -60,10 +71,11 @@ async def cmd_roster_sync(args: argparse.Namespace, settings: Settings) -> int:
 def add_parser(sub: Any) -> None:
     """Register `roster import` and `roster sync`."""
     roster = sub.add_parser("roster", help="people and roles").add_subparsers(dest="action", required=True)
-    p = roster.add_parser("import", help="import people from CSV (email,name,role,organisation,level,leader_email,mentor_email)")
+    p = roster.add_parser("import", help="import people from CSV (, or ; UTF-8 or Windows-1252) or .xlsx (email,name,role,organisation,level,leader_email,mentor_email)")
     p.add_argument("file")
     p.add_argument("--cohort", required=True)
     p.add_argument("--prune", action="store_true", help="remove the cohort's memberships the file does not list")
+    p.add_argument("--dry-run", action="store_true", help="show who is added, changed, removed and the plan rows; write nothing")
     p.set_defaults(func=cmd_roster_import)
     p = roster.add_parser("sync", help="reach everyone through Microsoft Graph: install the app, store each 1:1 chat")
     p.add_argument("--cohort", required=True)

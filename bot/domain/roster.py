@@ -37,8 +37,8 @@ def parse_roster(text: str, path: str) -> list[RosterRow]:
     """Parse the roster CSV; raise FileErrors listing every bad line."""
     if text.startswith("\ufeff"):  # Excel writes a BOM
         text = text[1:]
-    sample = text[:2048]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    header_line = text.split("\n", 1)[0]  # Danish Excel saves CSV with ';': the header says which
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     errors: list[FileError] = []
     try:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
 from bot.services.messages.builder import MessageBuilder
@@ -22,6 +23,11 @@ ROLE_WORDS = {"talenter": "talent", "talent": "talent", "ledere": "leader", "led
 MAX_BROADCAST_CHARS = 4000
 
 
+def broadcast_title(cohort_name: str) -> str:
+    """The card's heading every recipient sees."""
+    return f"Besked fra LEAD til {cohort_name}"
+
+
 class BroadcastError(ValueError):
     """The broadcast cannot be sent as asked (Danish message for the admin)."""
 
@@ -35,6 +41,30 @@ class BroadcastResult:
     unreachable: list[str] = field(default_factory=list)  # emails
 
 
+def checked_text(text: str, role: str) -> str:
+    """The message as it will be sent (stripped), or BroadcastError saying in Danish what is wrong."""
+    text = text.replace("\r\n", "\n").strip()  # a browser's textarea sends CRLF; the card wants plain lines
+    if not text:
+        raise BroadcastError("Beskeden er tom.")
+    if len(text) > MAX_BROADCAST_CHARS:
+        raise BroadcastError(f"Beskeden er for lang ({len(text)} tegn; højst {MAX_BROADCAST_CHARS}).")
+    if role not in BROADCAST_ROLES:
+        raise BroadcastError(f"Ukendt målgruppe {role!r}; brug talent, leader eller all.")
+    return text
+
+
+async def audience(session: AsyncSession, cohort_id: int, role: str) -> dict[int, str]:
+    """Person id -> email of everyone the broadcast is for."""
+    query = (
+        select(Person.id, Person.email)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.cohort_id == cohort_id)
+    )
+    if role != "all":
+        query = query.where(Membership.role == role)
+    return dict((await session.execute(query.distinct())).all())
+
+
 class Broadcaster:
     """Queues one outbox message per recipient; the sender paces them."""
 
@@ -44,29 +74,16 @@ class Broadcaster:
 
     async def broadcast(self, cohort_key: str, text: str, role: str = "all", sender: str = "LEAD") -> BroadcastResult:
         """Queue LEAD's message for everyone concerned in a cohort, once per person."""
-        text = text.strip()
-        if not text:
-            raise BroadcastError("Beskeden er tom.")
-        if len(text) > MAX_BROADCAST_CHARS:
-            raise BroadcastError(f"Beskeden er for lang ({len(text)} tegn; højst {MAX_BROADCAST_CHARS}).")
-        if role not in BROADCAST_ROLES:
-            raise BroadcastError(f"Ukendt målgruppe {role!r}; brug talent, leader eller all.")
+        text = checked_text(text, role)
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             cohort = await get_cohort(session, cohort_key)
-            query = (
-                select(Person.id, Person.email)
-                .join(Membership, Membership.person_id == Person.id)
-                .where(Membership.cohort_id == cohort.id)
-            )
-            if role != "all":
-                query = query.where(Membership.role == role)
-            people = dict((await session.execute(query.distinct())).all())
+            people = await audience(session, cohort.id, role)
             chats = await reachable_chats(session, people)
             record = Broadcast(cohort_id=cohort.id, text=text, role=role, sender=sender, created_at=now)
             session.add(record)
             await session.flush()
-            payload = MessageBuilder.notice(f"Besked fra LEAD til {cohort.name}", text, sender)
+            payload = MessageBuilder.notice(broadcast_title(cohort.name), text, sender)
             unreachable = []
             messages: list[Outgoing] = []
             for person_id, email in sorted(people.items()):

@@ -22,6 +22,7 @@ from bot.services.nudging import Nudging
 from bot.services.directory import Directory
 from bot.services.growth.plans import Growth
 from bot.services.guide import Guide
+from bot.services.health import HealthCheck
 from bot.services.learning import Learning
 from bot.services.messages.builder import MessageBuilder
 from bot.services.planning import Planner
@@ -55,6 +56,7 @@ class Core:
     access: Access
     privacy: Privacy
     roster: RosterService
+    health: HealthCheck  # 'Klar til start?' for the console and `cohort check`
 
 
 def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Core:
@@ -92,4 +94,5 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         privacy=Privacy(db, clock, retention_days=settings.retention_days, policy=RetentionPolicy(
             settings.retention_days, settings.retention_grace_days, settings.retention_notice_days)),
         roster=RosterService(db),
+        health=HealthCheck(db, programme, materials, reminder_hours=settings.question_reminder_working_hours),
     )

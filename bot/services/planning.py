@@ -139,56 +139,61 @@ class Planner:
 
     async def replan(self, cohort_key: str) -> ReplanSummary:
         """Bring a cohort's plan rows in line: add new, move unsent, drop unsent ones no longer wanted."""
-        summary = ReplanSummary()
         async with self.db.sessions() as session, session.begin():
-            # one re-plan of a cohort at a time on PostgreSQL: a second waits, then sees the first's rows
-            cohort = await get_cohort(session, cohort_key, for_update=not self.db.is_sqlite)
-            version = cohort.plan_version  # read under the lock: an import committed later bumps it past this
-            snap = await self.snapshot(session, cohort)
-            wanted = {item.key: item for maker in self.makers for item in maker(snap)}
-            existing = {
-                row.key: row
-                for row in await session.scalars(select(PlannedDelivery).where(PlannedDelivery.cohort_id == cohort.id))
-            }
-            for key, item in wanted.items():
-                row = existing.get(key)
-                if row is None:
-                    session.add(
-                        PlannedDelivery(
-                            key=key,
-                            cohort_id=cohort.id,
-                            person_id=item.person_id,
-                            kind=item.kind,
-                            activity_key=item.activity_key,
-                            topic=item.topic,
-                            seq=item.seq,
-                            due_at=item.due_at,
-                            not_after=item.not_after,
-                            status="planned",
-                            data=item.data,
-                        )
-                    )
-                    summary.added += 1
-                elif row.status == "planned" or (row.status == "skipped" and row.status_reason == "no longer planned"):
-                    changed = (
-                        row.due_at != item.due_at or row.not_after != item.not_after or row.seq != item.seq
-                        or row.data != item.data
-                    )
-                    if changed or row.status != "planned":
-                        row.due_at, row.not_after, row.seq, row.data = item.due_at, item.not_after, item.seq, item.data
-                        row.status, row.status_reason = "planned", None
-                        summary.moved += 1
-                    else:
-                        summary.kept += 1
-                else:
-                    summary.kept += 1  # sent rows are never resent
-            for key, row in existing.items():
-                # snoozes and reminders are children of a sent row, not of the calendar: leave them
-                if key not in wanted and row.status == "planned" and row.kind in MANAGED_KINDS and not (row.data or {}).get("parent"):
-                    row.status, row.status_reason = "skipped", "no longer planned"
-                    summary.dropped += 1
-            cohort.planned_version = version
+            summary = await self.replan_in(session, cohort_key)
         log.info("plan for %s: %s", cohort_key, summary)
+        return summary
+
+    async def replan_in(self, session: Any, cohort_key: str) -> ReplanSummary:
+        """replan inside the caller's transaction (the console's roster preview rolls it back)."""
+        summary = ReplanSummary()
+        # one re-plan of a cohort at a time on PostgreSQL: a second waits, then sees the first's rows
+        cohort = await get_cohort(session, cohort_key, for_update=not self.db.is_sqlite)
+        version = cohort.plan_version  # read under the lock: an import committed later bumps it past this
+        snap = await self.snapshot(session, cohort)
+        wanted = {item.key: item for maker in self.makers for item in maker(snap)}
+        existing = {
+            row.key: row
+            for row in await session.scalars(select(PlannedDelivery).where(PlannedDelivery.cohort_id == cohort.id))
+        }
+        for key, item in wanted.items():
+            row = existing.get(key)
+            if row is None:
+                session.add(
+                    PlannedDelivery(
+                        key=key,
+                        cohort_id=cohort.id,
+                        person_id=item.person_id,
+                        kind=item.kind,
+                        activity_key=item.activity_key,
+                        topic=item.topic,
+                        seq=item.seq,
+                        due_at=item.due_at,
+                        not_after=item.not_after,
+                        status="planned",
+                        data=item.data,
+                    )
+                )
+                summary.added += 1
+            elif row.status == "planned" or (row.status == "skipped" and row.status_reason == "no longer planned"):
+                changed = (
+                    row.due_at != item.due_at or row.not_after != item.not_after or row.seq != item.seq
+                    or row.data != item.data
+                )
+                if changed or row.status != "planned":
+                    row.due_at, row.not_after, row.seq, row.data = item.due_at, item.not_after, item.seq, item.data
+                    row.status, row.status_reason = "planned", None
+                    summary.moved += 1
+                else:
+                    summary.kept += 1
+            else:
+                summary.kept += 1  # sent rows are never resent
+        for key, row in existing.items():
+            # snoozes and reminders are children of a sent row, not of the calendar: leave them
+            if key not in wanted and row.status == "planned" and row.kind in MANAGED_KINDS and not (row.data or {}).get("parent"):
+                row.status, row.status_reason = "skipped", "no longer planned"
+                summary.dropped += 1
+        cohort.planned_version = version
         return summary
 
     async def replan_all(self) -> None:

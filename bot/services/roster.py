@@ -118,75 +118,82 @@ class RosterService:
         """Create or update people and their roles in a cohort; any bad row writes nothing.
 
         Memberships the file no longer lists are removed with `prune`, else listed in `notes`."""
-        summary = ImportSummary()
         async with self.db.sessions() as session, session.begin():
-            cohort = await get_cohort(session, cohort_key)
-            emails = {r.email for r in rows} | {r.leader_email for r in rows if r.leader_email} | {
-                r.mentor_email for r in rows if r.mentor_email
-            }
-            people = {
-                p.email: p for p in (await session.scalars(select(Person).where(Person.email.in_(emails)))).all()
-            }
-            roles_in_db = await self._roles_in_cohort(session, cohort.id)
-            roles_in_file = {(r.email, r.role) for r in rows}
-            # pruned, the cohort's other roles are going: a leader or mentor must be in the file itself
-            errors = self._check_links(rows, roles_in_file, set() if prune else roles_in_db, path)
-            if errors:
-                raise FileErrors(errors)
-
-            for row in rows:  # people first, so links can point at them
-                person = people.get(row.email)
-                if person is None:
-                    person = Person(email=row.email, name=row.name, organisation=row.organisation)
-                    session.add(person)
-                    people[row.email] = person
-                    summary.created += 1
-                elif _assign(person, name=row.name, organisation=row.organisation or person.organisation):
-                    summary.updated += 1
-            await session.flush()
-            lines = {row.email: row.line for row in rows}
-            errors = await bind_to_tenant(session, cohort, {people[r.email] for r in rows}, path, lines)
-            if errors:
-                raise FileErrors(errors)
-
-            memberships = {
-                (m.person_id, m.role): m
-                for m in (await session.scalars(select(Membership).where(Membership.cohort_id == cohort.id))).all()
-            }
-            for row in rows:
-                person = people[row.email]
-                leader_id = people[row.leader_email].id if row.leader_email else None
-                mentor_id = people[row.mentor_email].id if row.mentor_email else None
-                membership = memberships.get((person.id, row.role))
-                if membership is None:
-                    session.add(
-                        Membership(
-                            cohort_id=cohort.id,
-                            person_id=person.id,
-                            role=row.role,
-                            level=row.level,
-                            area=row.area,
-                            leader_id=leader_id,
-                            mentor_id=mentor_id,
-                        )
-                    )
-                    summary.created += 1
-                elif _assign(membership, level=row.level, area=row.area, leader_id=leader_id, mentor_id=mentor_id):
-                    summary.updated += 1
-                else:
-                    summary.unchanged += 1
-            in_file = {(people[r.email].id, r.role) for r in rows}
-            stale = stale_memberships(memberships, in_file)
-            if stale:
-                emails = dict((await session.execute(select(Person.id, Person.email).where(
-                    Person.id.in_({m.person_id for m in stale})))).all())
-                summary.notes = removal_lines(stale, emails)
-                if prune:
-                    await remove_memberships(session, cohort.id, stale, in_file)
-                    summary.removed += len(stale)
-            if summary.changed:
-                mark_changed(cohort, utcnow())
+            summary = await self.import_roster_in(session, cohort_key, rows, path, prune=prune)
         log.info("roster for %s imported: %s", cohort_key, summary)
+        return summary
+
+    async def import_roster_in(
+        self, session: AsyncSession, cohort_key: str, rows: list[RosterRow], path: str, *, prune: bool = False
+    ) -> ImportSummary:
+        """import_roster inside the caller's transaction (the console's preview rolls it back)."""
+        summary = ImportSummary()
+        cohort = await get_cohort(session, cohort_key)
+        emails = {r.email for r in rows} | {r.leader_email for r in rows if r.leader_email} | {
+            r.mentor_email for r in rows if r.mentor_email
+        }
+        people = {
+            p.email: p for p in (await session.scalars(select(Person).where(Person.email.in_(emails)))).all()
+        }
+        roles_in_db = await self._roles_in_cohort(session, cohort.id)
+        roles_in_file = {(r.email, r.role) for r in rows}
+        # pruned, the cohort's other roles are going: a leader or mentor must be in the file itself
+        errors = self._check_links(rows, roles_in_file, set() if prune else roles_in_db, path)
+        if errors:
+            raise FileErrors(errors)
+
+        for row in rows:  # people first, so links can point at them
+            person = people.get(row.email)
+            if person is None:
+                person = Person(email=row.email, name=row.name, organisation=row.organisation)
+                session.add(person)
+                people[row.email] = person
+                summary.created += 1
+            elif _assign(person, name=row.name, organisation=row.organisation or person.organisation):
+                summary.updated += 1
+        await session.flush()
+        lines = {row.email: row.line for row in rows}
+        errors = await bind_to_tenant(session, cohort, {people[r.email] for r in rows}, path, lines)
+        if errors:
+            raise FileErrors(errors)
+
+        memberships = {
+            (m.person_id, m.role): m
+            for m in (await session.scalars(select(Membership).where(Membership.cohort_id == cohort.id))).all()
+        }
+        for row in rows:
+            person = people[row.email]
+            leader_id = people[row.leader_email].id if row.leader_email else None
+            mentor_id = people[row.mentor_email].id if row.mentor_email else None
+            membership = memberships.get((person.id, row.role))
+            if membership is None:
+                session.add(
+                    Membership(
+                        cohort_id=cohort.id,
+                        person_id=person.id,
+                        role=row.role,
+                        level=row.level,
+                        area=row.area,
+                        leader_id=leader_id,
+                        mentor_id=mentor_id,
+                    )
+                )
+                summary.created += 1
+            elif _assign(membership, level=row.level, area=row.area, leader_id=leader_id, mentor_id=mentor_id):
+                summary.updated += 1
+            else:
+                summary.unchanged += 1
+        in_file = {(people[r.email].id, r.role) for r in rows}
+        stale = stale_memberships(memberships, in_file)
+        if stale:
+            emails = dict((await session.execute(select(Person.id, Person.email).where(
+                Person.id.in_({m.person_id for m in stale})))).all())
+            summary.notes = removal_lines(stale, emails)
+            if prune:
+                await remove_memberships(session, cohort.id, stale, in_file)
+                summary.removed += len(stale)
+        if summary.changed:
+            mark_changed(cohort, utcnow())
         return summary
 
     @staticmethod

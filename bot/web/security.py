@@ -13,6 +13,7 @@ from bot.domain.people import Profile
 from bot.web.identity import TAB_IDENTITY, bearer_token
 
 TAB_PREFIX = "/tab"
+CONSOLE_PREFIX = "/console"  # LEAD-konsol: the same strict headers
 STATIC_PREFIX = "/tab/static/"
 # Microsoft's documented hosts that may frame a tab (Teams, Outlook, the Microsoft 365 app, *.cloud.microsoft),
 # plus GCC High's Teams; nothing else may put the tab's pages in a frame.
@@ -46,7 +47,7 @@ def content_security_policy(nonce: str) -> str:
 
 
 def _is_tab(path: str) -> bool:
-    return path == TAB_PREFIX or path.startswith(TAB_PREFIX + "/")
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in (TAB_PREFIX, CONSOLE_PREFIX))
 
 
 def _secure(response: web.StreamResponse, path: str, nonce: str) -> None:
@@ -61,7 +62,7 @@ def _secure(response: web.StreamResponse, path: str, nonce: str) -> None:
 
 @web.middleware
 async def tab_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every /tab response (errors too) gets the strict headers; handlers find the CSP nonce in request["csp_nonce"]."""
+    """Every /tab and /console response (errors too) gets the strict headers; handlers find the CSP nonce in request["csp_nonce"]."""
     if not _is_tab(request.path):
         return await handler(request)
     nonce = secrets.token_urlsafe(18)

@@ -181,7 +181,7 @@ def test_mit_forloeb_tab_with_public_url(tmp_path: Path, schema: dict[str, Any])
     archive.close()
     assert _schema_errors(schema, manifest) == []
     entity_ids = [tab["entityId"] for tab in manifest["staticTabs"]]
-    assert entity_ids == ["conversations", links.TAB_ENTITY_ID, "about"]  # the chat stays first
+    assert entity_ids == ["conversations", links.TAB_ENTITY_ID, "lead-konsol", "about"]  # the chat stays first
     (tab,) = [tab for tab in manifest["staticTabs"] if tab["entityId"] == links.TAB_ENTITY_ID]
     assert tab == {
         "entityId": "mit-forloeb",
@@ -203,7 +203,7 @@ def test_tab_from_bot_domain_and_an_explicit_app_id_uri(tmp_path: Path, schema: 
     manifest, archive = _build(tmp_path, env)
     archive.close()
     assert _schema_errors(schema, manifest) == []
-    (tab,) = [tab for tab in manifest["staticTabs"] if "contentUrl" in tab]
+    (tab,) = [tab for tab in manifest["staticTabs"] if tab["entityId"] == links.TAB_ENTITY_ID]
     assert tab["contentUrl"] == "https://talentnord.azurewebsites.net/tab"
     assert manifest["validDomains"] == ["talentnord.azurewebsites.net"]
     assert manifest["webApplicationInfo"]["resource"] == env["TAB_APP_ID_URI"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
@@ -16,12 +15,6 @@ from tests.support import run_cli
 EXAMPLE_COHORT = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
 EXAMPLE_ROSTER = REPO_ROOT / "content" / "demo" / "roster.csv"
 HEADER = "email,name,role,organisation,level,leader_email,mentor_email\n"
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    return settings
 
 
 async def _counts(url: str) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """The 'Mit forløb' tab in a real headless Chromium (local mode): timeline, preparation, 'Markér som set', themes."""
 from __future__ import annotations
 
-from pathlib import Path
+
 from typing import Any, AsyncIterator
 
 import pytest
@@ -10,13 +10,10 @@ from app import CORE
 from bot.config import Settings
 from bot.storage.db import Database
 from tests.support import Clock, NOW, Server, seed, start_server
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).parents[1] / "e2e" / "screenshots"
 ANNA = "anna.talent@aalborg.example"
 MIRROR = "mette.leder@aalborg.example"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="needs Debian's Chromium at /usr/bin/chromium for the headless browser test (apt-get install -y chromium)",

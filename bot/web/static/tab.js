@@ -71,14 +71,14 @@
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-action")) return;
     event.preventDefault();
     var target = form.getAttribute("data-action") || form.getAttribute("action") || viewUrl();
-    var body = new URLSearchParams(new FormData(form, event.submitter || undefined));
+    var data = new FormData(form, event.submitter || undefined);
+    // a file upload (LEAD-konsol's roster) goes as multipart, the browser setting its boundary; the rest url-encoded
+    var multipart = form.enctype === "multipart/form-data";
+    var headers = multipart ? { Accept: "text/html" }
+      : { Accept: "text/html", "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8" };
     var buttons = form.querySelectorAll("button, input[type=submit]");
     buttons.forEach(function (b) { b.disabled = true; });
-    request(target, {
-      method: "POST",
-      headers: { Accept: "text/html", "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8" },
-      body: body,
-    })
+    request(target, { method: "POST", headers: headers, body: multipart ? data : new URLSearchParams(data) })
       .then(show)
       .catch(function () { showMessage(FAILED); })
       .finally(function () { buttons.forEach(function (b) { b.disabled = false; }); });

@@ -1,0 +1,186 @@
+"""'Klar til start?': a cohort's health as pure queries, shared by the console and `cohort check`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.materials import Materials
+from bot.domain.programme import Programme
+from bot.domain.questions import working_hours_between
+from bot.services.cohorts import get_cohort
+from bot.storage.db import Database
+from bot.storage.models import (
+    Broadcast,
+    BuddyMember,
+    CalendarSession,
+    Conversation,
+    InstructorChannel,
+    Membership,
+    OutboxMessage,
+    Person,
+    PlannedDelivery,
+    Question,
+)
+
+URGENT_DAYS = 60  # a problem that reaches participants within this many days fails `cohort check`
+MATERIAL_DAYS = 30  # placeholder links matter for activities this close
+PLACEHOLDER_HOST = "materialer.example"
+
+
+@dataclass(frozen=True)
+class HealthItem:
+    """One thing that is not ready: what, for whom, what to do, and whether it blocks the start."""
+
+    code: str
+    title: str
+    todo: str
+    urgent: bool
+    details: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "title": self.title, "todo": self.todo, "urgent": self.urgent,
+                "details": list(self.details)}
+
+
+@dataclass
+class CohortHealth:
+    """The cohort's readiness: every item found; ready when none is urgent."""
+
+    cohort_key: str
+    cohort_name: str
+    next_start: datetime | None
+    items: list[HealthItem] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return not any(i.urgent for i in self.items)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"cohort": self.cohort_key, "ready": self.ready,
+                "next_start": self.next_start.isoformat() if self.next_start else None,
+                "items": [i.as_json() for i in self.items]}
+
+
+async def _members(session: AsyncSession, cohort_id: int) -> list[tuple[int, str, str, str, int | None]]:
+    rows = await session.execute(
+        select(Person.id, Person.name, Person.email, Membership.role, Membership.leader_id)
+        .join(Membership, Membership.person_id == Person.id).where(Membership.cohort_id == cohort_id)
+        .order_by(Person.name)
+    )
+    return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+
+async def _unreachable(session: AsyncSession, people: dict[int, str]) -> list[str]:
+    """'Name (email): reason' for everyone without a reachable 1:1 chat."""
+    if not people:
+        return []
+    chats = (await session.execute(
+        select(Conversation.person_id, Conversation.unreachable_at, Conversation.unreachable_reason)
+        .where(Conversation.kind == "personal", Conversation.person_id.in_(people))
+    )).all()
+    ok = {pid for pid, gone, _ in chats if gone is None}
+    reasons = {pid: reason or "chatten svarer ikke" for pid, gone, reason in chats if gone is not None}
+    return [f"{name}: {reasons.get(pid, 'har ikke skrevet til botten endnu (ingen gemt chat)')}"
+            for pid, name in people.items() if pid not in ok]
+
+
+class HealthCheck:
+    """Reads everything 'Klar til start?' lists; writes nothing."""
+
+    def __init__(self, db: Database, programme: Programme, materials: Materials, *, reminder_hours: int) -> None:
+        self.db = db
+        self.programme = programme
+        self.materials = materials
+        self.reminder_hours = reminder_hours
+
+    async def check(self, cohort_key: str, now: datetime) -> CohortHealth:
+        """The cohort's health at `now` (UnknownCohort when there is no such cohort)."""
+        async with self.db.sessions() as session:
+            cohort = await get_cohort(session, cohort_key)
+            tz = ZoneInfo(cohort.timezone)
+            sessions = list(await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id == cohort.id)))
+            upcoming = sorted(s.starts_at for s in sessions if s.ends_at > now)
+            soon = bool(upcoming) and upcoming[0] <= now + timedelta(days=URGENT_DAYS)
+            health = CohortHealth(cohort.key, cohort.name, upcoming[0] if upcoming else None)
+            items = health.items
+            members = await _members(session, cohort.id)
+            people = {pid: f"{name} ({email})" for pid, name, email, _, _ in members}
+            talents = {pid: f"{name} ({email})" for pid, name, email, role, _ in members if role == "talent"}
+
+            lost = await _unreachable(session, people)
+            if lost:
+                items.append(HealthItem("unreachable", f"{len(lost)} kan ikke nås af botten endnu",
+                                        "Kør Graph-synkronisering (roster sync) eller bed dem skrive »hej« til botten i Teams.",
+                                        soon, tuple(lost)))
+            grouped = set(await session.scalars(select(BuddyMember.person_id).where(BuddyMember.cohort_id == cohort.id)))
+            alone = [label for pid, label in talents.items() if pid not in grouped]
+            if alone:
+                items.append(HealthItem("no-buddy-group", f"{len(alone)} talenter uden buddygruppe",
+                                        "Sæt buddygrupperne (buddies suggest/set) før kick-off.",
+                                        soon, tuple(alone)))
+            no_leader = [people[pid] for pid, _, _, role, leader in members if role == "talent" and leader is None]
+            if no_leader:
+                items.append(HealthItem("no-leader", f"{len(no_leader)} talenter uden nærmeste leder",
+                                        "Udfyld leader_email i deltagerlisten og upload den igen.", soon, tuple(no_leader)))
+            channel = await session.scalar(select(InstructorChannel.id).where(InstructorChannel.cohort_id == cohort.id))
+            if channel is None:
+                items.append(HealthItem("no-instructor-channel", "Underviserkanalen er ikke sat",
+                                        "Skriv »kanal« til botten i underviserkanalen i Teams (channel set).", soon))
+            dated = {s.activity_key for s in sessions}
+            undated = [a.name for a in self.programme.activities if a.key not in dated]
+            if undated:
+                items.append(HealthItem("undated-activities", f"{len(undated)} aktiviteter uden dato",
+                                        "Tilføj datoerne i holdets YAML og importér den igen (cohort import).",
+                                        False, tuple(undated)))
+            overdue = await self._overdue_questions(session, cohort.id, now, tz)
+            if overdue:
+                items.append(HealthItem("overdue-questions", f"{len(overdue)} spørgsmål venter over {self.reminder_hours} arbejdstimer",
+                                        "Bed underviserne svare i underviserkanalen.", False, tuple(overdue)))
+            failures = await self._outbox_failures(session, cohort.id)
+            if failures:
+                items.append(HealthItem("outbox-failures", f"{len(failures)} beskeder er ikke kommet frem",
+                                        "Se `outbox list`; ret årsagen og send igen (outbox retry).", soon, tuple(failures)))
+            placeholders = self._placeholders(sessions, now, tz)
+            if placeholders:
+                items.append(HealthItem("placeholder-materials", f"{len(placeholders)} materialer har pladsholder-links",
+                                        f"Ret links til {PLACEHOLDER_HOST} i materials.yaml og udgiv dem (content publish).",
+                                        True, tuple(placeholders)))
+        return health
+
+    async def _overdue_questions(self, session: AsyncSession, cohort_id: int, now: datetime, tz: ZoneInfo) -> list[str]:
+        rows = await session.scalars(select(Question).where(
+            Question.cohort_id == cohort_id, Question.status == "open",
+            Question.created_at <= now - timedelta(hours=self.reminder_hours)).order_by(Question.id))
+        return [f"Spørgsmål {q.id}: {q.text[:80]}" for q in rows
+                if working_hours_between(q.created_at, now, tz) >= self.reminder_hours]
+
+    @staticmethod
+    async def _outbox_failures(session: AsyncSession, cohort_id: int) -> list[str]:
+        rows = await session.execute(
+            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.last_error, Person.name)
+            .join(Conversation, Conversation.id == OutboxMessage.conversation_id)
+            .outerjoin(Person, Person.id == Conversation.person_id)
+            .outerjoin(PlannedDelivery, PlannedDelivery.id == OutboxMessage.plan_id)
+            .outerjoin(Broadcast, Broadcast.id == OutboxMessage.broadcast_id)
+            .where(or_(PlannedDelivery.cohort_id == cohort_id, Broadcast.cohort_id == cohort_id))
+            .where(or_(OutboxMessage.status.in_(("dead", "unreachable")),
+                       (OutboxMessage.status == "pending") & OutboxMessage.last_error.is_not(None)))
+            .order_by(OutboxMessage.id)
+        )
+        labels = {"dead": "opgivet", "unreachable": "kan ikke nås", "pending": "fejlede, prøver igen"}
+        return [f"Besked {mid} til {name or 'kanalen'}: {labels.get(status, status)}" + (f" ({error[:80]})" if error else "")
+                for mid, status, error, name in rows.all()]
+
+    def _placeholders(self, sessions: list[CalendarSession], now: datetime, tz: ZoneInfo) -> list[str]:
+        horizon = now + timedelta(days=MATERIAL_DAYS)
+        near = {s.activity_key for s in sessions if now < s.starts_at <= horizon}
+        names = {a.key: a.name for a in self.programme.activities}
+        return [f"{names.get(key, key)}: {step.title}" for key in sorted(near)
+                if (sequence := self.materials.sequences.get(key)) is not None
+                for step in sequence.steps if PLACEHOLDER_HOST in step.url]
+

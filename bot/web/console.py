@@ -1,0 +1,87 @@
+"""LEAD-konsol as data: which cohort an admin works on and the sections built from the services."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain import access as rules
+from bot.domain.danish import format_date
+from bot.domain.people import Profile
+from bot.services.audit import read_audit
+from bot.services.broadcast_view import BroadcastDeliveries, broadcast_deliveries
+from bot.services.core import Core
+from bot.web.companion import Page
+
+CONSOLE_ENTITY_ID = "lead-konsol"  # the staticTabs entityId in manifest/manifest.json.template
+AUDIT_LIMIT = 200
+ROLE_LABELS_DA = {"talent": "Talenter", "leader": "Ledere", "all": "Alle"}
+ACTION_LABELS_DA = {
+    "roster.import": "Deltagerliste importeret", "broadcast": "Besked sendt", "console.open": "Konsollen åbnet",
+    "cohort.import": "Holdets kalender importeret", "cohort.check": "Klar til start? tjekket",
+}
+OUTCOME_DA = {"allowed": "udført", "refused": "afvist", "failed": "fejlede"}
+
+
+class NotAdmin(LookupError):
+    """The person administers no cohort (or not the one asked for): they see a refusal and no data."""
+
+
+def admin_cohort(profile: Profile, wanted: str) -> str:
+    """The cohort the console shows: the one asked for when they administer it, else their first; NotAdmin otherwise."""
+    own = rules.admin_cohorts(profile)
+    if not own or (wanted and wanted not in own):
+        raise NotAdmin(wanted)
+    return wanted or own[0]
+
+
+def _when(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{format_date(local.date(), weekday=False, year=True)} kl. {local:%H.%M}"
+
+
+class Console:
+    """Builds the console's page for an admin; every figure comes from the services the CLI calls."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def page(self, profile: Profile, cohort_key: str, now: datetime, *, broadcast_id: int | None = None,
+                   **extra: Any) -> Page:
+        """The whole console for one cohort: health, roster, messages, log and report."""
+        role = next(r for r in profile.roles if r.cohort_key == cohort_key and r.role == "admin")
+        tz = ZoneInfo(role.timezone)
+        health = await self.core.health.check(cohort_key, now)
+        deliveries = await broadcast_deliveries(self.core.db, cohort_key, broadcast_id) if broadcast_id else None
+        audit = await read_audit(self.core.db, cohort_key, limit=AUDIT_LIMIT)
+        report_url, expires = self.core.reports.link(cohort_key)
+        cohorts = [{"key": r.cohort_key, "name": r.cohort_name} for r in profile.roles if r.role == "admin"]
+        return Page("console.html.j2", {
+            "who": {"name": profile.name, "first_name": profile.first_name},
+            "cohort": {"key": cohort_key, "name": role.cohort_name},
+            "cohorts": list({c["key"]: c for c in cohorts}.values()),
+            "health": {
+                "ready": health.ready,
+                "next_start": _when(health.next_start, tz) if health.next_start else "",
+                "problems": [i.as_json() for i in health.items],
+            },
+            "roles": [{"value": k, "label": v} for k, v in ROLE_LABELS_DA.items()],
+            "deliveries": _deliveries(deliveries, tz) if deliveries else None,
+            "audit": [{"when": _when(a.at, tz), "actor": a.actor, "action": ACTION_LABELS_DA.get(a.action, a.action),
+                       "target": a.target, "outcome": OUTCOME_DA.get(a.outcome, a.outcome), "refused": a.outcome != "allowed"}
+                      for a in reversed(audit)],
+            "report": {"url": report_url, "expires": _when(expires, tz)},
+            "preview": extra.get("preview"),
+            "errors": extra.get("errors", []),
+            "draft": extra.get("draft"),
+            "imported": extra.get("imported", ""),
+        })
+
+
+def _deliveries(d: BroadcastDeliveries, tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": d.broadcast_id, "text": d.text, "role": ROLE_LABELS_DA.get(d.role, d.role), "when": _when(d.created_at, tz),
+        "delivered": d.count("sent"), "failed": d.count("dead"),
+        "unreachable": d.count("unreachable") + d.count("no-chat"), "queued": d.count("pending") + d.count("sending"),
+        "rows": [r.__dict__ for r in d.rows],
+    }
