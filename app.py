@@ -27,6 +27,7 @@ from bot.teams.handler import CompanionBot
 from bot.teams.replies import DirectReplies
 from bot.web.edge import install_tab_edge
 from bot.web.routes import setup_web
+from bot.web.security import FRAME_ANCESTORS
 from scheduler.setup import create_scheduler
 
 log = logging.getLogger("talentnord")
@@ -41,14 +42,20 @@ SENDER = web.AppKey("sender", Sender)
 CONNECTOR = web.AppKey("connector", ConnectorClient)
 
 Clock = Callable[[], datetime]
-# The report page is self-contained: forbid every fetch, keep it out of caches, referrers and search engines.
+# The report page is self-contained: forbid every fetch, keep it out of caches, referrers and search engines;
+# only Teams and Outlook may frame it (the tab's list), so no other site can clickjack it.
 REPORT_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+        f"frame-ancestors {' '.join(FRAME_ANCESTORS)}"
+    ),
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",
 }
+# The refusals have nothing to frame: no frame at all, also for browsers without CSP level 2.
+REFUSAL_HEADERS = {**REPORT_HEADERS, "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'", "X-Frame-Options": "DENY"}
 
 
 def system_clock() -> datetime:
@@ -162,11 +169,12 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
         reports = app[CORE].reports
         if not reports.link_is_valid(cohort_key, request.query.get("exp", ""), request.query.get("sig", "")):
             log.warning("report for %r refused: bad or expired link", cohort_key[:64])
-            return web.Response(status=403, text="Linket er ugyldigt eller udløbet. Skriv »status« til botten for at få et nyt.")
+            return web.Response(status=403, text="Linket er ugyldigt eller udløbet. Skriv »status« til botten for at få et nyt.",
+                                headers=REFUSAL_HEADERS)
         try:
             page = render_html(await reports.build(cohort_key))
         except LookupError:
-            return web.Response(status=404, text="Holdet findes ikke.")
+            return web.Response(status=404, text="Holdet findes ikke.", headers=REFUSAL_HEADERS)
         return web.Response(text=page, content_type="text/html", charset="utf-8", headers=REPORT_HEADERS)
 
     async def freeze_heap(app: web.Application) -> None:

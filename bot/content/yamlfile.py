@@ -22,8 +22,24 @@ class LineDict(dict):
         return self.key_lines.get(key, self.line)
 
 
+MAX_DEPTH = 64  # far beyond any real content file; deeper nesting would exhaust Python's recursion
+
+
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader whose mappings are LineDicts."""
+    """SafeLoader whose mappings are LineDicts and whose nesting is bounded."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """Compose as usual, refusing nesting deeper than MAX_DEPTH before recursion can fail."""
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -32,6 +48,12 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     result.line = node.start_mark.line + 1
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain value, not a list or mapping", key_node.start_mark
+            ) from None
         if key in result:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
