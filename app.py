@@ -20,6 +20,7 @@ from bot.outbox.sender import Sender
 from bot.domain.errors import FileErrors
 from bot.logsetup import setup_logging
 from bot.report.html import render_html
+from bot.startfail import DATABASE_FAILURES, StartFailure, check_listen, database_failure, listen_failure
 from bot.storage.db import Database
 from bot.teams.auth import create_authentication
 from bot.teams.endpoint import handle_messages
@@ -81,8 +82,11 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
     app[IN_FLIGHT] = set()
 
     async def storage(app: web.Application) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
-        await db.upgrade()
+        try:
+            db = Database(settings.database_url)
+            await db.upgrade()
+        except DATABASE_FAILURES as exc:
+            raise database_failure(settings.database_url, exc) from exc
         app[DATABASE] = db
         yield
         await db.dispose()
@@ -204,16 +208,31 @@ def main() -> int:
         print(f"Content error:\n{exc}", file=sys.stderr)
         return 2
     log.info("starting on http://%s:%d (database: %s)", settings.host, settings.port, settings.database_url.split("://")[0])
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        shutdown_timeout=30,
-        print=lambda *_: None,
-        access_log=None,
-    )
+    try:
+        check_listen(settings.host, settings.port)  # before the scheduler or database start
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            shutdown_timeout=30,
+            print=lambda *_: None,
+            access_log=None,
+        )
+    except StartFailure as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        line = listen_failure(settings.host, settings.port, exc)
+        if line is None:
+            raise
+        print(f"Cannot start: {line}", file=sys.stderr)
+        return 2
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the importable module `app`, not this `__main__` copy: bot.web.routes imports app's keys,
+    # and keys of a second copy would not match (the tab's start-up then failed with a KeyError).
+    import app as _importable
+
+    sys.exit(_importable.main())
