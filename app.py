@@ -20,7 +20,7 @@ from bot.outbox.sender import Sender
 from bot.domain.errors import FileErrors
 from bot.logsetup import setup_logging
 from bot.report.html import render_html
-from bot.startfail import DATABASE_FAILURES, StartFailure, check_listen, database_failure, listen_failure
+from bot.startfail import DATABASE_FAILURES, StartFailure, check_listen, database_failure, listen_failure, refuse_tenantless_cohorts
 from bot.storage.db import Database
 from bot.teams.auth import create_authentication
 from bot.teams.endpoint import handle_messages
@@ -87,6 +87,11 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
             await db.upgrade()
         except DATABASE_FAILURES as exc:
             raise database_failure(settings.database_url, exc) from exc
+        try:
+            await refuse_tenantless_cohorts(db, settings.app_type)
+        except Exception:
+            await db.dispose()
+            raise
         app[DATABASE] = db
         yield
         await db.dispose()

@@ -4,8 +4,12 @@ from __future__ import annotations
 import errno
 import socket
 
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from bot.storage.db import Database
+from bot.storage.models import Cohort
 
 # What a database that cannot be opened or reached raises on the first connection.
 DATABASE_FAILURES = (OSError, SQLAlchemyError, TimeoutError)
@@ -66,3 +70,16 @@ def check_listen(host: str, port: int) -> None:
     except OSError as exc:
         line = listen_failure(host, port, exc)
         raise StartFailure(line or f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+async def refuse_tenantless_cohorts(db: Database, app_type: str) -> None:
+    """A MultiTenant bot serves only cohorts bound to a tenant (else StartFailure naming the others)."""
+    if app_type != "MultiTenant":
+        return
+    async with db.sessions() as session:
+        keys = list(await session.scalars(select(Cohort.key).where(Cohort.tenant_id.is_(None)).order_by(Cohort.key)))
+    if keys:
+        raise StartFailure(
+            f"MicrosoftAppType=MultiTenant, but cohort(s) {', '.join(keys)} have no tenant; any tenant could claim "
+            "their people. Re-import each with `python -m bot cohort import FILE --tenant <tenant id>`"
+        )
