@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from cards.plain import plain
+from cards.plain import chunks, plain
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -58,6 +58,7 @@ def _short(value: str, limit: int) -> str:
 
 _env.filters["short"] = _short
 _env.filters["plain"] = plain  # for every field that shows someone else's free text
+_env.filters["chunks"] = lambda value, limit=MAX_TEXT: chunks(value, limit)  # long texts as several blocks, none cut
 
 
 def template_names() -> list[str]:

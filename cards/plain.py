@@ -19,3 +19,18 @@ def plain(value: Any) -> Any:
         return value
     text = _INLINE.sub(r"\\\1", _BIDI.sub("", value))
     return _NUMBER_START.sub(r"\1\\.", _BULLET_START.sub(r"\1\\\2", text))
+
+
+def chunks(value: Any, limit: int = 2000) -> list[Any]:
+    """Text in consecutive pieces of at most `limit` characters, cut after a space or newline where one is near."""
+    if not isinstance(value, str) or len(value) <= limit:
+        return [value]
+    parts: list[str] = []
+    rest = value
+    while len(rest) > limit:
+        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit)) + 1
+        if cut < limit // 2:  # no break in the second half: cut mid-word rather than make tiny pieces
+            cut = limit
+        parts.append(rest[:cut])
+        rest = rest[cut:]
+    return parts + ([rest] if rest else [])

@@ -8,8 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from cards.plain import plain
 from sqlalchemy import func, select
 
 from app import CORE, SENDER
@@ -17,6 +15,7 @@ from bot import cli
 from bot.domain.questions import plain_text, question_text, thread_of, working_hours_between
 from bot.storage.db import Database
 from bot.storage.models import AnswerFeedback, InstructorChannel, OutboxMessage, Question, QuestionAsker
+from cards.plain import plain
 from scheduler import jobs
 from tests.conftest import NOW, Server, start_server, teams_activity
 from tests.fakes.connector import FakeConnector, Sent, card_text
