@@ -8,6 +8,7 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from bot.domain.limits import LIMITS
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
 from bot.services.messages import MessageBuilder
 from bot.services.cohorts import get_cohort
@@ -19,7 +20,7 @@ BROADCAST_ROLES = ("talent", "leader", "all")
 # The words an admin may write in Teams for each audience (Danish first; the CLI's English names too).
 ROLE_WORDS = {"talenter": "talent", "talent": "talent", "ledere": "leader", "leder": "leader",
               "leader": "leader", "alle": "all", "all": "all"}
-MAX_BROADCAST_CHARS = 4000
+MAX_BROADCAST_CHARS = LIMITS["broadcast"]
 
 
 class BroadcastError(ValueError):

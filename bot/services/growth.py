@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.calendar import Session
 from bot.domain.completion import CompletionStatus, assess, expand_required
 from bot.domain.danish import format_date
+from bot.domain.limits import LIMITS
 from bot.domain.people import Profile
 from bot.domain.programme import Programme
 from bot.domain.readiness import (
@@ -53,7 +54,7 @@ FIELD_NAMES_DA = {
     "organisation": "mål for organisation",
     "notes": "noter",
 }
-MAX_PLAN_TEXT = 2000
+MAX_PLAN_TEXT = LIMITS["plan text"]
 HISTORY_SHOWN = 5
 
 
