@@ -65,3 +65,14 @@ def test_the_development_plan_a_leader_sees_is_plain() -> None:
     assert len(shown) >= 6
     for text in shown:
         assert not BIDI.search(text) and not LIVE.search(text), text
+
+
+def test_buddy_and_leader_names_are_plain() -> None:
+    data = copy.deepcopy(SAMPLES["nudge"])
+    people = next((v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict) and "name" in v[0]), None)
+    if people is None:
+        pytest.skip("the nudge sample lists no people")
+    for person in people:
+        person["name"] = person["organisation"] = EVIL
+    shown = [s for s in strings(cards.render("nudge", data)["body"]) if "Klik her" in s]
+    assert shown and all(not BIDI.search(t) and not LIVE.search(t) for t in shown)
