@@ -21,6 +21,7 @@ from bot.outbox.sender import Sender
 from bot.domain.errors import FileErrors
 from bot.logsetup import setup_logging
 from bot.report.html import render_html
+from bot.startfail import DATABASE_FAILURES, StartFailure, check_listen, database_failure, listen_failure, refuse_tenantless_cohorts
 from bot.storage.db import Database
 from bot.teams.auth import create_authentication
 from bot.teams.endpoint import handle_messages
@@ -29,6 +30,7 @@ from bot.teams.replies import DirectReplies
 from bot.web.edge import install_tab_edge
 from bot.web.routes import setup_web
 from bot.web.console_routes import setup_console
+from bot.web.security import FRAME_ANCESTORS
 from scheduler.setup import create_scheduler
 
 log = logging.getLogger("talentnord")
@@ -37,14 +39,20 @@ BOT = web.AppKey("bot", CompanionBot)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 
 Clock = Callable[[], datetime]
-# The report page is self-contained: forbid every fetch, keep it out of caches, referrers and search engines.
+# The report page is self-contained: forbid every fetch, keep it out of caches, referrers and search engines;
+# only Teams and Outlook may frame it (the tab's list), so no other site can clickjack it.
 REPORT_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+        f"frame-ancestors {' '.join(FRAME_ANCESTORS)}"
+    ),
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",
 }
+# The refusals have nothing to frame: no frame at all, also for browsers without CSP level 2.
+REFUSAL_HEADERS = {**REPORT_HEADERS, "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'", "X-Frame-Options": "DENY"}
 
 
 def system_clock() -> datetime:
@@ -70,8 +78,16 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
     app[IN_FLIGHT] = set()
 
     async def storage(app: web.Application) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
-        await db.upgrade()
+        try:
+            db = Database(settings.database_url)
+            await db.upgrade()
+        except DATABASE_FAILURES as exc:
+            raise database_failure(settings.database_url, exc) from exc
+        try:
+            await refuse_tenantless_cohorts(db, settings.app_type)
+        except Exception:
+            await db.dispose()
+            raise
         app[DATABASE] = db
         yield
         await db.dispose()
@@ -159,11 +175,12 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
         reports = app[CORE].reports
         if not reports.link_is_valid(cohort_key, request.query.get("exp", ""), request.query.get("sig", "")):
             log.warning("report for %r refused: bad or expired link", cohort_key[:64])
-            return web.Response(status=403, text="Linket er ugyldigt eller udløbet. Skriv »status« til botten for at få et nyt.")
+            return web.Response(status=403, text="Linket er ugyldigt eller udløbet. Skriv »status« til botten for at få et nyt.",
+                                headers=REFUSAL_HEADERS)
         try:
             page = render_html(await reports.build(cohort_key))
         except LookupError:
-            return web.Response(status=404, text="Holdet findes ikke.")
+            return web.Response(status=404, text="Holdet findes ikke.", headers=REFUSAL_HEADERS)
         return web.Response(text=page, content_type="text/html", charset="utf-8", headers=REPORT_HEADERS)
 
     async def freeze_heap(app: web.Application) -> None:
@@ -193,16 +210,31 @@ def main() -> int:
         print(f"Content error:\n{exc}", file=sys.stderr)
         return 2
     log.info("starting on http://%s:%d (database: %s)", settings.host, settings.port, settings.database_url.split("://")[0])
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        shutdown_timeout=30,
-        print=lambda *_: None,
-        access_log=None,
-    )
+    try:
+        check_listen(settings.host, settings.port)  # before the scheduler or database start
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            shutdown_timeout=30,
+            print=lambda *_: None,
+            access_log=None,
+        )
+    except StartFailure as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        line = listen_failure(settings.host, settings.port, exc)
+        if line is None:
+            raise
+        print(f"Cannot start: {line}", file=sys.stderr)
+        return 2
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the importable module `app`, not this `__main__` copy: bot.web.routes imports app's keys,
+    # and keys of a second copy would not match (the tab's start-up then failed with a KeyError).
+    import app as _importable
+
+    sys.exit(_importable.main())

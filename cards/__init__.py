@@ -7,6 +7,8 @@ from typing import Any, Mapping
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from cards.plain import chunks, plain
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 80 * 1024  # Teams rejects messages much above ~100 KB; keep a margin
@@ -55,6 +57,8 @@ def _short(value: str, limit: int) -> str:
 
 
 _env.filters["short"] = _short
+_env.filters["plain"] = plain  # for every field that shows someone else's free text
+_env.filters["chunks"] = lambda value, limit=MAX_TEXT: chunks(value, limit)  # long texts as several blocks, none cut
 
 
 def template_names() -> list[str]:

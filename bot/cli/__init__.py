@@ -23,7 +23,7 @@ from bot.cli import (
     roster,
 )
 from bot.cli.audit import run_audited
-from bot.cli.common import CliError
+from bot.cli.common import CliError, check_outputs
 from bot.config import ConfigError, Settings
 from bot.domain.errors import FileErrors
 from bot.logsetup import setup_logging
@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; 0 on success, 1 on bad input, 2 on bad settings or usage."""
     args = build_parser().parse_args(argv)
+    try:
+        check_outputs(args)
+    except CliError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     try:
         settings = Settings.from_env()
     except ConfigError as exc:

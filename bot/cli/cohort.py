@@ -11,6 +11,7 @@ from bot.cli.common import CliError, print_json, utcnow, with_core
 from bot.config import Settings
 from bot.content.cohort import load_cohort
 from bot.content.programme import load_programme
+from bot.domain.errors import FileError, FileErrors
 from bot.services.cohorts import UnknownCohort
 from bot.services.core import Core
 from bot.services.retention import import_warning
@@ -21,6 +22,10 @@ async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int
     spec = load_cohort(Path(args.file), load_programme(settings.content_dir))
     if args.tenant:
         spec = replace(spec, tenant=args.tenant.strip())  # the flag wins over the file's `tenant:`
+    if settings.app_type == "MultiTenant" and not spec.tenant:
+        # Without a tenant the first tenant whose lookup finds a rostered email could claim that person.
+        raise FileErrors([FileError(args.file, 1, "tenant: is required when the bot is MultiTenant "
+                                    "(MicrosoftAppType=MultiTenant); add `tenant: <tenant id>` or pass --tenant")])
 
     async def work(core: Core) -> int:
         summary = await core.roster.import_cohort(spec)

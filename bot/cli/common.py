@@ -42,6 +42,22 @@ def parse_instant(value: str) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
+OUTPUT_OPTIONS = ("html", "csv", "ics", "out")  # every option that names a file a command writes
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse an output file whose folder is missing (or is a file) before anything runs or is written."""
+    for option in OUTPUT_OPTIONS:
+        value = getattr(args, option, None)
+        if not value:
+            continue
+        folder = Path(value).parent
+        if not folder.is_dir():
+            raise CliError(f"--{option} {value}: the folder {folder} does not exist; create it first")
+        if Path(value).is_dir():
+            raise CliError(f"--{option} {value}: is a folder, not a file")
+
+
 def read_text(path: str) -> str:
     """A UTF-8 file's text; FileErrors naming the file when it cannot be read."""
     try:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.content.yamlfile import LineDict, load_yaml_file
 from bot.domain.cohort import COHORT_KEY_RE, CohortSpec, SessionSpec
 from bot.domain.errors import FileError, FileErrors
+from bot.domain.limits import too_long
 from bot.domain.materials import STEP_OFFSETS
 from bot.domain.programme import Programme
 
@@ -42,6 +43,8 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
     if not isinstance(name, str) or not name.strip():
         err(data, "name", "name must be non-empty text")
         name = ""
+    elif problem := too_long("cohort name", name.strip()):
+        err(data, "name", problem)
     tz_name = data.get("timezone", "Europe/Copenhagen")
     try:
         tz = ZoneInfo(str(tz_name))
@@ -52,6 +55,8 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
     if tenant is not None and (not isinstance(tenant, str) or not tenant.strip()):
         err(data, "tenant", "tenant must be the tenant id as text")
         tenant = None
+    elif tenant is not None and (problem := too_long("tenant", tenant.strip())):
+        err(data, "tenant", problem)
 
     plan_settings: dict[str, Any] = {}
     if "send_time" in data:
@@ -122,6 +127,8 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
             if not isinstance(venue, str):
                 err(block, "venue", f"{label}: venue must be text")
                 venue = ""
+            elif problem := too_long("venue", venue.strip()):
+                err(block, "venue", f"{label}: {problem}")
             if start and end:
                 sessions.append(SessionSpec(str(akey), part, start, end, venue.strip()))
         if activity.is_module and isinstance(value, LineDict):

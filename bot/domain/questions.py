@@ -6,10 +6,11 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.limits import LIMITS
 from bot.domain.workdays import is_working_day
 
-MAX_QUESTION_CHARS = 2000
-MAX_ANSWER_CHARS = 4000
+MAX_QUESTION_CHARS = LIMITS["question"]
+MAX_ANSWER_CHARS = LIMITS["answer"]
 # What the talent is told about when to expect a person's answer.
 ANSWER_PROMISE = "normalt inden for et døgn på hverdage"
 

@@ -6,8 +6,9 @@ import io
 import re
 from dataclasses import dataclass
 
-from bot.domain.programme import LEVELS, ROLES
 from bot.domain.errors import FileError, FileErrors
+from bot.domain.limits import too_long
+from bot.domain.programme import LEVELS, ROLES
 
 REQUIRED_COLUMNS = ("email", "name", "role", "organisation", "level", "leader_email", "mentor_email")
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
@@ -72,6 +73,10 @@ def parse_roster(text: str, path: str) -> list[RosterRow]:
             problems.append(f"email {get('email')!r} is not an email address")
         if not name:
             problems.append("name is empty")
+        area_text = fields[header.index("area")].strip() if "area" in header else ""
+        for field, value in (("email", email), ("person name", name), ("organisation", get("organisation")), ("area", area_text)):
+            if problem := too_long(field, value):
+                problems.append(problem)
         if role not in ROLES:
             problems.append(f"role {get('role')!r} is not one of {', '.join(ROLES)}")
         if role == "talent":

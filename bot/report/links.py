@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 LINK_TTL = timedelta(hours=12)
+# A link minted by another clock (the CLI's --now, a drifting replica) lives no longer than this from the server's now.
+CLOCK_SKEW = timedelta(minutes=5)
+_MAX_DIGITS = 12  # a Unix time in seconds needs 10 digits until the year 2286
 
 
 def sign(secret: str, cohort_key: str, expires: int) -> str:
@@ -23,9 +26,9 @@ def report_path(secret: str, cohort_key: str, now: datetime, ttl: timedelta = LI
 
 
 def verify(secret: str, cohort_key: str, expires: str, signature: str, now: datetime) -> bool:
-    """True when the signature matches and the link has not expired."""
-    if not expires.isdigit() or len(signature) != 64:
+    """True when the signature matches, the link has not expired and expires within LINK_TTL of now."""
+    if not (expires.isascii() and expires.isdigit() and len(expires) <= _MAX_DIGITS) or len(signature) != 64:
         return False
-    if int(expires) <= now.timestamp():
+    if not now.timestamp() < int(expires) <= (now + LINK_TTL + CLOCK_SKEW).timestamp():
         return False
     return hmac.compare_digest(sign(secret, cohort_key, int(expires)), signature)

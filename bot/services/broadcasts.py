@@ -9,6 +9,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.limits import LIMITS
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
 from bot.services.messages.builder import MessageBuilder
 from bot.services.cohorts import get_cohort
@@ -20,7 +21,7 @@ BROADCAST_ROLES = ("talent", "leader", "all")
 # The words an admin may write in Teams for each audience (Danish first; the CLI's English names too).
 ROLE_WORDS = {"talenter": "talent", "talent": "talent", "ledere": "leader", "leder": "leader",
               "leader": "leader", "alle": "all", "all": "all"}
-MAX_BROADCAST_CHARS = 4000
+MAX_BROADCAST_CHARS = LIMITS["broadcast"]
 
 
 def broadcast_title(cohort_name: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
+from bot.domain.limits import LIMITS
 from bot.domain.materials import Timing
 from bot.domain.nudges import Nudges
 from bot.domain.workdays import next_send_moment, send_soon
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 SNOOZE_DAYS = (1, 7)
 RATINGS = ("1", "2", "3", "4", "5")
 EXPECTATIONS = ("ja", "delvist", "nej")
-MAX_COMMENT = 1000
+MAX_COMMENT = LIMITS["evaluation comment"]
 
 
 __all__ = ["ActionError", "Nudging"]  # ActionError lives in bot.services.errors; kept importable from here

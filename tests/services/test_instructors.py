@@ -15,6 +15,7 @@ from bot import cli
 from bot.domain.questions import plain_text, question_text, thread_of, working_hours_between
 from bot.storage.db import Database
 from bot.storage.models import AnswerFeedback, InstructorChannel, OutboxMessage, Question, QuestionAsker
+from cards.plain import plain
 from scheduler import jobs
 from tests.fakes.connector import FakeConnector, Sent, card_text
 from tests.support import NOW, Clock, Server, personal_message, seed, start_server, teams_activity
@@ -262,7 +263,8 @@ async def test_a_second_asker_is_attached_and_gets_the_same_answer_and_text_is_e
     await drain(loop)
     [post] = posts_to(connector, CHANNEL)
     card = post.body["attachments"][0]["content"]
-    assert 'Gælder "reglen" {{ x }} </at> også for os\\andre?' in card_text(card)
+    # markdown-escaped (issue #16), which Teams shows exactly as typed
+    assert plain('Gælder "reglen" {{ x }} </at> også for os\\andre?') in card_text(card)
     async with db.sessions() as s:
         q = (await s.scalars(select(Question))).one()
         assert await s.scalar(select(func.count()).select_from(QuestionAsker).where(QuestionAsker.question_id == q.id)) == 2

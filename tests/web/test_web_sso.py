@@ -18,13 +18,13 @@ from typing import Any, AsyncIterator, Iterator
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import cards
 from app import CORE, create_app
 from bot.config import ConfigError, Settings
 from bot.storage.db import Database
-from bot.storage.models import Person
+from bot.storage.models import Cohort, Person
 from bot.domain.people import Profile, TeamsIdentity
 from bot.web import security
 from bot.web.edge import TAB_STATIC
@@ -228,6 +228,10 @@ async def test_v1_tokens_with_upn_are_accepted(azure: TabServer, issuer: FakeOpe
 async def test_someone_bound_in_another_tenant_is_not_found(tmp_path: Path, issuer: FakeOpenIdIssuer) -> None:
     settings = azure_env(tmp_path, issuer, MicrosoftAppType="MultiTenant", MicrosoftAppTenantId="")
     await seeded(settings)
+    db = Database(settings.database_url)  # a MultiTenant bot serves only cohorts bound to a tenant (#16)
+    async with db.sessions() as s, s.begin():
+        await s.execute(update(Cohort).values(tenant_id=TENANT_ID))
+    await db.dispose()
     srv = await start(settings)
     try:
         status, _, _ = await srv.call(headers=bearer(token(issuer)))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
+from bot.domain.limits import LIMITS
 from bot.domain.people import Profile
 from bot.domain.programme import Programme
 from bot.domain.readiness import (
@@ -44,7 +45,7 @@ FIELD_NAMES_DA = {
     "organisation": "mål for organisation",
     "notes": "noter",
 }
-MAX_PLAN_TEXT = 2000
+MAX_PLAN_TEXT = LIMITS["plan text"]
 HISTORY_SHOWN = 5
 
 
