@@ -13,7 +13,7 @@ from bot.domain.limits import LIMITS
 from bot.domain.questions import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS
 from bot.domain.roster import REQUIRED_COLUMNS, parse_roster
 from bot.services.broadcasts import MAX_BROADCAST_CHARS
-from bot.services.growth import MAX_PLAN_TEXT
+from bot.services.growth.plans import MAX_PLAN_TEXT
 from bot.services.nudging import MAX_COMMENT
 
 EXAMPLE = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
