@@ -10,7 +10,7 @@ from bot.config import Settings
 from bot.storage.db import Database
 from bot.storage.models import Broadcast
 from tests.support import Server, seed, start_server
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.support.browser import CHROMIUM, SCREENSHOTS
 from tests.support.console import BAD_TALENT, LARS, NEW_TALENT, ROSTER, members
 
 pytestmark = pytest.mark.skipif(
@@ -25,15 +25,6 @@ async def console_server(db: Database, programme: Any, settings: Settings) -> As
     server = await start_server(settings)
     yield server
     await server.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 async def _shot(page: Any, name: str) -> None:

@@ -10,7 +10,7 @@ from app import CORE
 from bot.config import Settings
 from bot.storage.db import Database
 from tests.support import Clock, NOW, Server, seed, start_server
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.support.browser import CHROMIUM, SCREENSHOTS
 
 ANNA = "anna.talent@aalborg.example"
 MIRROR = "mette.leder@aalborg.example"
@@ -30,15 +30,6 @@ async def tab_server(db: Database, programme: Any, settings: Settings) -> AsyncI
     await core.planner.replan("hold-2027")
     yield server
     await server.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 async def _shot(page: Any, name: str) -> None:
