@@ -48,6 +48,7 @@ class Candidate:
     similarity: float = 0.0  # cosine similarity to the question (0 without dense vectors)
     dense_rank: int = 0  # 1 = the dense ranking's best; 0 = not among its best
     lexical_rank: int = 0  # 1 = the lexical ranking's best; 0 = not among its best
+    own: float = 1.0  # a learned entry: the share of ITS question's words the new question has (1 for curated)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,10 @@ TOPIC_MISS = 0.75
 # single word very well.
 COVERAGE_FLOOR = 0.35
 RERANK = 40
+# The dense pass is skipped when the curated best holds this much of the question and leads the
+# next curated entry by this margin (and no learned answer could compete): see _needs_meaning.
+DECISIVE_COVERAGE = 0.85
+DECISIVE_MARGIN = 0.5
 
 
 class QuestionIndex(Bm25Index):
@@ -58,7 +62,8 @@ class QuestionIndex(Bm25Index):
     def __init__(self, thresholds: Thresholds | None = None) -> None:
         super().__init__()
         self.thresholds = thresholds or Thresholds()
-        self._vectors = DenseVectors()
+        self._vectors = DenseVectors()  # curated entries
+        self._learned_vectors = DenseVectors()  # learned answers: ranked apart (see _ranked)
 
     def build(self, entries: Iterable[Entry]) -> "QuestionIndex":
         """Index these entries from scratch (replaces anything indexed before)."""
@@ -92,18 +97,14 @@ class QuestionIndex(Bm25Index):
         for entry, phr, ans in analysed:
             self._index(entry, phr, ans)
         self._vectors.add(self._entries, [i for i, e in enumerate(self._entries) if e.kind in CURATED])
+        # Learned answers given at build are ranked by words only (embedding 10 000 would take minutes);
+        # one added live gets its vector at once.
         return self
 
     @property
     def dense(self) -> bool:
         """True when the index ranks by meaning as well as by words."""
-        return bool(self._vectors)
-
-    def _dense_ranking(self, question: str) -> list[tuple[int, float]]:
-        """Entries by cosine similarity to the question, best first ([] without vectors)."""
-        if not self._vectors:
-            return []
-        return self._vectors.ranking(dense.embed_query(question), self._removed)
+        return bool(self._vectors) or bool(self._learned_vectors)
 
     def add(self, entry: Entry) -> None:
         """Make one more entry (e.g. an answered question) searchable at once; same id replaces."""
@@ -112,7 +113,8 @@ class QuestionIndex(Bm25Index):
         if entry.kind == "answered":
             entry = self._merge_duplicate(entry)
         self._index(entry, [analyse(p) for p in entry.phrasings], analyse(f"{entry.answer} {entry.context}"))
-        self._vectors.add(self._entries, [len(self._entries) - 1])
+        vectors = self._vectors if entry.kind in CURATED else self._learned_vectors
+        vectors.add(self._entries, [len(self._entries) - 1])
 
     def _merge_duplicate(self, entry: Entry) -> Entry:
         """An answered question asked before: the newer answer replaces the older, keeping its phrasing."""
@@ -165,16 +167,34 @@ class QuestionIndex(Bm25Index):
             score *= TOPIC_MISS
         return score, coverage
 
-    def _ranked(self, query: _Query, k: int, question: str = "") -> list[Candidate]:
-        """Entries by BM25 and (when there are vectors) by meaning, fused by reciprocal rank."""
-        scores = self._scores(query)
-        pool = heapq.nlargest(RERANK, scores.items(), key=lambda kv: kv[1])
-        ideal = query.ideal or 1.0
-        lexical: dict[int, tuple[float, float]] = {e: self._lexical(query, e, bm25) for e, bm25 in pool}
-        by_lexical = sorted(lexical, key=lambda e: -lexical[e][0])
-        semantic = self._dense_ranking(question) if question and query.units else []
-        if not by_lexical and not semantic:
-            return []
+    def _pool(self, query: _Query, scores: dict[int, float], curated: bool) -> dict[int, tuple[float, float]]:
+        """(lexical score, coverage) of the RERANK best of one group (curated or learned) by BM25."""
+        entries = self._entries
+        group = ((e, s) for e, s in scores.items() if (entries[e].kind in CURATED) == curated)
+        return {e: self._lexical(query, e, bm25) for e, bm25 in heapq.nlargest(RERANK, group, key=lambda kv: kv[1])}
+
+    def _needs_meaning(self, query: _Query, scores: dict[int, float], pools: list[dict[int, tuple[float, float]]]) -> bool:
+        """False when the words alone settle it: nothing could be confident, or the curated best is a clear full match.
+
+        The question's embedding is most of an answer's time; these two cases are where the dense
+        ranking cannot change the decision (values chosen on the tuning questions)."""
+        t = self.thresholds
+        best_cov = max((cov for pool in pools for _, cov in pool.values()), default=0.0)
+        if best_cov < min(t.meaning_coverage, t.min_coverage):
+            return False  # a hand-off whatever the meaning says: every path needs this much of the words
+        curated = sorted(pools[0].items(), key=lambda kv: -kv[1][0])
+        if not curated or any(cov >= t.learned_coverage for _, cov in pools[1].values()):
+            return True
+        e, (lex, cov) = curated[0]
+        second = curated[1][1][0] if len(curated) > 1 else 0.0
+        relative = scores.get(e, 0.0) / (query.ideal or 1.0)
+        return not (cov >= DECISIVE_COVERAGE and relative >= t.sure_relative and lex > 0
+                    and (lex - second) / lex >= DECISIVE_MARGIN)
+
+    def _fuse(self, query: _Query, scores: dict[int, float], pool: dict[int, tuple[float, float]],
+              semantic: list[tuple[int, float]], use_dense: bool) -> list[Candidate]:
+        """One group's candidates: BM25 and meaning fused by reciprocal rank (the lexical score alone without vectors)."""
+        by_lexical = sorted(pool, key=lambda e: -pool[e][0])
         fused: dict[int, float] = defaultdict(float)
         lex_rank: dict[int, int] = {}
         for r, e in enumerate(by_lexical, start=1):
@@ -185,20 +205,52 @@ class QuestionIndex(Bm25Index):
             fused[e] += DENSE_WEIGHT / (RRF_K + r)
             sims[e] = (r, sim)
         entries = self._entries
-        ranked = []
+        asked = set(query.weights)
+        ideal = query.ideal or 1.0
+        out = []
         for e, f in fused.items():
-            if e not in lexical:
-                lexical[e] = self._lexical(query, e, scores.get(e, 0.0))
-            lex, coverage = lexical[e]
+            if e not in pool:
+                pool[e] = self._lexical(query, e, scores.get(e, 0.0))
+            lex, coverage = pool[e]
             r, sim = sims.get(e, (0, 0.0))
-            # Without vectors the lexical score is the ranking, as before; with them, the fused rank
-            # (ties broken by the lexical score). The kind prior is in the lexical score already.
-            score = f if semantic else lex
-            ranked.append(Candidate(entries[e], score, coverage, scores.get(e, 0.0) / ideal, lex, sim, r,
-                                    lex_rank.get(e, 0)))
-        ranked.sort(key=lambda c: (-c.score, -c.lexical))
+            own = self._own_share(e, asked) if entries[e].kind == "answered" else 1.0
+            # The kind prior is in the lexical score already; it breaks ties of the fused rank.
+            out.append(Candidate(entries[e], f if use_dense else lex, coverage, scores.get(e, 0.0) / ideal, lex, sim, r,
+                                 lex_rank.get(e, 0), own))
+        return out
+
+    def _ranked(self, query: _Query, k: int, question: str = "") -> list[Candidate]:
+        """Entries by BM25 and (when there are vectors) by meaning, fused by reciprocal rank.
+
+        Curated and learned entries are ranked apart, so the curated ranking is the same with 0 or
+        10 000 learned answers; a learned answer joins it only when the new question holds (nearly)
+        all of the question it was written for, and yields to a curated entry close behind."""
+        scores = self._scores(query)
+        pools = [self._pool(query, scores, True), self._pool(query, scores, False)]
+        vector = None
+        if question and query.units and self.dense and self._needs_meaning(query, scores, pools):
+            vector = dense.embed_query(question)
+        use_dense = vector is not None
+        curated = self._fuse(query, scores, pools[0], self._vectors.ranking(vector, self._removed), use_dense)
+        learned = self._fuse(query, scores, pools[1], self._learned_vectors.ranking(vector, self._removed), use_dense)
+        floor = self.thresholds.learned_coverage
+        curated.sort(key=lambda c: (-c.score, -c.lexical))
+        learned.sort(key=lambda c: (-c.score, -c.lexical))
+        fit = [c for c in learned if c.own >= floor]
+        # The groups' fused scores are not comparable (learned answers given at build have no vectors):
+        # the best fitting learned answer goes first when it matches the words better than the curated best.
+        if fit and (not curated or fit[0].lexical > curated[0].lexical):
+            ranked = [fit[0], *curated, *fit[1:]]
+        else:
+            ranked = [*curated, *fit]
         curated_first(ranked)
+        ranked.extend(c for c in learned if c.own < floor)
         return merge_near_duplicates(ranked, k, self._question_keys, self._by_id)
+
+    def _own_share(self, e: int, asked: set[str]) -> float:
+        """The share of a learned entry's own question terms that the new question has."""
+        key = self._question_keys.get(e)
+        return len(key & asked) / len(key) if key else 0.0
 
     def answer(self, question: str) -> Match:
         """The best entry for a question and whether the bot may answer with it."""
@@ -214,10 +266,10 @@ class QuestionIndex(Bm25Index):
         runner_score = runner.score if runner else 0.0
         # The margin is on the lexical score (what the thresholds were calibrated on): how far the
         # winner is ahead of the best other entry by words; negative when meaning lifted it.
-        other = max((c.lexical for c in ranked[1:]), default=0.0)
+        other = max((c.lexical for c in ranked[1:] if c.own >= self.thresholds.learned_coverage), default=0.0)
         margin = (best.lexical - other) / best.lexical if best.lexical > 0 else 0.0
         confident = self.thresholds.confident(best.coverage, best.relative, margin) or self.thresholds.agreed(best)
-        if best.entry.kind == "answered" and best.coverage < self.thresholds.learned_coverage:
+        if best.entry.kind == "answered" and min(best.coverage, best.own) < self.thresholds.learned_coverage:
             confident = False  # a learned answer is reused only for (nearly) the question it answered
         if not confident:
             # The winner is unsure, but a passage close behind may hold all the words and agree with
