@@ -183,8 +183,10 @@ class QuestionIndex(Bm25Index):
         if best_cov < min(t.meaning_coverage, t.min_coverage):
             return False  # a hand-off whatever the meaning says: every path needs this much of the words
         curated = sorted(pools[0].items(), key=lambda kv: -kv[1][0])
-        if not curated or any(cov >= t.learned_coverage for _, cov in pools[1].values()):
-            return True
+        asked = set(query.weights)
+        if not curated or any(cov >= t.learned_coverage and self._own_share(e, asked) >= t.learned_coverage
+                              for e, (_, cov) in pools[1].items()):
+            return True  # a learned answer could compete: let meaning decide
         e, (lex, cov) = curated[0]
         second = curated[1][1][0] if len(curated) > 1 else 0.0
         relative = scores.get(e, 0.0) / (query.ideal or 1.0)
