@@ -10,7 +10,9 @@
         hand_off_to_instructors(question, match)             # match.entry is the best guess, or None
     index.add(Entry("answered:42", question, (), answer_text, "Svar fra underviser", None, "answered"))
 """
-from bot.qa.index import Candidate, Entry, Match, QuestionIndex, Thresholds, build_index
+from bot.qa.confidence import Thresholds
+from bot.qa.entry import Candidate, Entry, Match
+from bot.qa.index import QuestionIndex, build_index
 from bot.qa.loader import content_entries, load_faq, load_index, parse_faq
 
 __all__ = [

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.errors import FileError, FileErrors
-from bot.qa.index import Match, QuestionIndex, Thresholds
+from bot.qa.confidence import Thresholds
+from bot.qa.entry import Match
+from bot.qa.index import QuestionIndex
 from bot.content.yamlfile import LineDict, load_yaml_file
 
 

@@ -20,7 +20,9 @@ from bot.domain.errors import FileError, FileErrors
 from bot.domain.materials import KIND_LABELS_DA, Materials
 from bot.domain.programme import ACTIVITY_KEYS, Activity, Programme
 from bot.qa import dense
-from bot.qa.index import Entry, QuestionIndex, Thresholds, dense_texts
+from bot.qa.confidence import Thresholds
+from bot.qa.entry import Entry, dense_texts
+from bot.qa.index import QuestionIndex
 from bot.qa.passages import passage_entries
 from bot.content.yamlfile import LineDict, load_yaml_file
 

@@ -12,7 +12,8 @@ import hashlib
 import re
 from pathlib import Path
 
-from bot.qa.index import Entry
+from bot.qa.entry import Entry
+from bot.qa.text import analyse
 
 PROGRAMME_TEXT_FILE = "programme-text.da.txt"
 SOURCE_PREFIX = "Programbeskrivelsen"
@@ -137,8 +138,6 @@ def trim_passage(text: str, query_terms: set[str]) -> str:
 
     Widened by neighbours to MIN_SHOWN_WORDS, so the reply reads as text and not as a fragment;
     the whole passage when no sentence matches (it was found by meaning, not by words)."""
-    from bot.qa.text import analyse
-
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
     if len(sentences) <= 2 or not query_terms:
         return text

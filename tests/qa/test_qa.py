@@ -354,3 +354,30 @@ def test_the_shipped_vectors_cover_the_content() -> None:
     texts = [t for e in content_entries(CONTENT) for t in dense_texts(e)]
     missing = dense.missing_from_store(CONTENT / dense.STORE_FILE, texts)
     assert not missing, f"{len(missing)} texts have no stored vector, e.g. {missing[:2]}"
+
+
+def test_the_synonym_table_is_content_with_file_line_errors(tmp_path: Path) -> None:
+    """content/qa-synonyms.yaml drives the synonyms; a bad entry is reported at its line."""
+    from bot.qa.synonyms import SYNONYMS_FILE, load_synonyms
+
+    table = load_synonyms(SYNONYMS_FILE)
+    assert table.synonyms["makker"] == "buddy" and table.phrases[("hvor", "lang", "tid")] == ("varighed",)
+    assert term("chefen") == term("leder") and term("teams") != term("team")
+    bad = tmp_path / "qa-synonyms.yaml"
+    bad.write_text('phrases:\n  "hvor": "sted"\nsynonyms:\n  chef: leder\n  makker: [buddy]\nextra: {}\n', encoding="utf-8")
+    with pytest.raises(FileErrors) as caught:
+        load_synonyms(bad)
+    text = str(caught.value)
+    assert f"{bad}:2:" in text and f"{bad}:5:" in text and f"{bad}:6:" in text
+
+
+def test_curated_answers_rank_the_same_with_learned_answers_beside_them() -> None:
+    """A learned answer for a longer question does not cover the curated answer to a short one."""
+    content = content_entries(CONTENT)
+    learned = [Entry("answered:1", "Kan du uddybe Den Nye Syntese fra modul 2?", (), "Den handler om samskabelse.",
+                     "Svar fra underviser", None, "answered")]
+    alone, beside = QuestionIndex().build(content), QuestionIndex().build([*content, *learned])
+    for q in ("hvad er Den Nye Syntese", "hvor mange buddymøder er der"):
+        a, b = alone.answer(q), beside.answer(q)
+        assert (a.entry.id if a.entry else None) == (b.entry.id if b.entry else None) and a.confident == b.confident
+    assert beside.answer("kan du uddybe den nye syntese fra modul 2").entry.id == "answered:1"

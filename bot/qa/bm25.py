@@ -1,0 +1,403 @@
+"""BM25 over stemmed Danish for the question index: postings, query analysis (compounds, typos), coverage.
+
+What is indexed
+---------------
+Every `Entry` is one answer with the ways people ask for it: the FAQ (content/faq.yaml), entries
+generated from the programme (each activity's purpose, participants, duration, content, outcome,
+practical preparation, day 1/day 2), the digital-track materials, the readiness boxes, and every
+question an instructor answered and allowed to reuse (`add`).
+
+Two fields per entry, both BM25 (k1 = 1.2, b = 0.75) over the terms of `bot.qa.text`:
+
+  questions  the canonical question and each alternative phrasing is its own short document;
+             an entry scores by its BEST phrasing (phrasings of one entry don't add up, so an
+             entry with five paraphrases is not favoured over one with two);
+  answer     the answer (plus `context`, indexed but not shown) as one document per entry,
+             weighted lower (ANSWER_WEIGHT), because answers talk about much more than what
+             they answer.
+
+Adjacent content terms also go in as bigrams ("nærmest led", "modul 3"), scored at
+BIGRAM_WEIGHT, so "samtale med nærmeste leder" prefers the entry that says exactly that.
+Words the index has never seen are split into known parts when they are compounds
+("mentorsamtaler" -> mentor + samtal) and otherwise matched to a known term one or two typing
+errors away ("skygepraktik" -> skyggepraktik), at a discount.
+
+Speed: an inverted index (term -> postings of (document, precomputed BM25 tf weight)); a query
+touches only the postings of its own terms. The length normalisation uses the average lengths
+at `build()` time, so `add()` only appends postings (no rebuild); IDF is always current.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from bot.qa.entry import CURATED, Entry
+from bot.qa.text import COMPOUND_PARTS, STOPWORDS, Token, analyse, term
+
+K1 = 1.2
+B = 0.75
+ANSWER_WEIGHT = 0.35  # answer field relative to the best question phrasing
+BIGRAM_WEIGHT = 0.5  # a matched bigram relative to a matched unigram
+PART_WEIGHT = 0.5  # each part of a split compound
+FUZZY_WEIGHT = 0.7  # a term matched through a typo
+# Kind priors: FAQ answers are written as answers; generated programme texts are long; an
+# instructor's answer is as good as the FAQ.
+# Learned (answered) answers rank below the curated ones of equal score: 10 000 of them must not
+# push a FAQ answer off the top with a near-duplicate phrasing.
+KIND_PRIOR = {"faq": 1.0, "answered": 0.9, "programme": 0.92, "material": 0.9, "passage": 0.85}
+FREQUENT_SHARE = 0.03  # see _scores
+FREQUENT_MIN = 300
+DEFAULT_AVG_QUESTION_LEN = 6.0
+DEFAULT_AVG_ANSWER_LEN = 40.0
+
+
+@dataclass
+class _Query:
+    """A question analysed against the vocabulary: weighted terms and the units for coverage."""
+
+    weights: dict[str, float]  # term -> query weight (unigram, part, fuzzy or bigram)
+    units: list[tuple[float, tuple[tuple[str, ...], ...]]]  # (idf weight, ways to match it)
+    ideal: float  # best achievable score (for `relative`)
+
+
+def _bigrams(tokens: list[Token]) -> list[str]:
+    return [f"{a.term} {b.term}" for a, b in zip(tokens, tokens[1:])]
+
+
+def _damerau(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance, stopping early above limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        best = cur[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+            best = min(best, cur[j])
+        if best > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class Bm25Index:
+    """The lexical half of the question index: an incremental BM25 over two fields, curated and learned apart."""
+
+    def __init__(self) -> None:
+        self._entries: list[Entry] = []
+        self._by_id: dict[str, int] = {}
+        self._removed: set[int] = set()
+        self._entry_terms: list[frozenset[str]] = []
+        self._entry_topic: list[frozenset[str]] = []
+        # question field: one document per phrasing
+        self._q_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._q_doc_entry: list[int] = []
+        self._q_forward: list[dict[str, float]] = []  # doc -> term -> tf weight
+        # answer field: one document per entry
+        self._a_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # Learned answers have postings of their own, with their own document frequencies: BM25 of
+        # the curated entries is the same with 0 or 10 000 learned answers in the index.
+        self._lq_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._la_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._n_q = {True: 0, False: 0}  # phrasing documents, curated / learned
+        self._n_a = {True: 0, False: 0}  # entries, curated / learned
+        self._a_forward: list[dict[str, float]] = []  # entry -> term -> tf weight
+        self._avg_q = DEFAULT_AVG_QUESTION_LEN
+        self._avg_a = DEFAULT_AVG_ANSWER_LEN
+        # vocabulary of unigram terms: entry frequency (for coverage weights, splitting, typos)
+        self._entry_df: dict[str, int] = defaultdict(int)
+        self._deletes: dict[str, set[str]] = defaultdict(set)
+        self._split_cache: dict[str, tuple[str, ...]] = {}
+        self._parts_vocab: set[str] = {term(p) for p in COMPOUND_PARTS}
+        self._answered_keys: dict[frozenset[str], int] = {}  # question terms -> entry (duplicates)
+        self._question_keys: dict[int, frozenset[str]] = {}  # answered entry -> its question's terms
+        # Coverage weighs a question's words by their rarity in the CURATED content only, so that
+        # 10 000 learned answers ("modul", "leder" everywhere) do not change what counts as the
+        # point of a question.
+        self._curated_df: dict[str, int] = defaultdict(int)
+        self._n_curated = 0
+
+
+    def _expand(self, tokens: list[Token]) -> list[Token]:
+        """Tokens with the parts of joined compounds filled in from the vocabulary."""
+        out = []
+        for tok in tokens:
+            if not tok.parts and len(tok.surface) >= 7:
+                parts = self._split(tok.surface)
+                if parts:
+                    tok = Token(tok.term, parts, tok.surface, hyphenated=False)
+            out.append(tok)
+        return out
+
+    def _index(self, entry: Entry, phrasings: list[list[Token]], answer: list[Token]) -> None:
+        """Post one analysed entry (its first phrasing is its question)."""
+        idx = len(self._entries)
+        self._entries.append(entry)
+        self._by_id[entry.id] = idx
+        if entry.kind == "answered":
+            key = frozenset(t.term for t in phrasings[0])
+            self._answered_keys[key] = idx
+            self._question_keys[idx] = key
+        all_terms: set[str] = set()
+        curated = entry.kind in CURATED
+        q_postings, a_postings = (self._q_postings, self._a_postings) if curated else (self._lq_postings, self._la_postings)
+        for tokens in phrasings:
+            tokens = self._expand(tokens)
+            doc = len(self._q_doc_entry)
+            self._q_doc_entry.append(idx)
+            self._q_forward.append(self._post(q_postings, doc, tokens, self._avg_q))
+            all_terms.update(self._unigrams(tokens))
+        self._n_q[curated] += len(phrasings)
+        self._n_a[curated] += 1
+        answer = self._expand(answer)
+        self._a_forward.append(self._post(a_postings, idx, answer, self._avg_a))
+        all_terms.update(self._unigrams(answer))
+        self._entry_terms.append(frozenset(all_terms))
+        self._entry_topic.append(frozenset(t.term for t in analyse(entry.topic)) if entry.topic else frozenset())
+        for t in all_terms:
+            if self._entry_df.get(t, 0) == 0 and len(t) >= 5 and not t.isdigit():
+                self._add_deletes(t)
+            self._entry_df[t] += 1
+            if entry.kind in CURATED:
+                self._curated_df[t] += 1
+        self._n_curated += entry.kind in CURATED
+
+    @staticmethod
+    def _unigrams(tokens: list[Token]) -> set[str]:
+        out: set[str] = set()
+        for tok in tokens:
+            out.add(tok.term)
+            out.update(tok.parts)
+        return out
+
+    @staticmethod
+    def _post(postings: dict[str, list[tuple[int, float]]], doc: int, tokens: list[Token], avg: float) -> dict[str, float]:
+        counts: dict[str, float] = defaultdict(float)
+        for tok in tokens:
+            counts[tok.term] += 1.0
+            # pieces of a hyphenated word count fully ("buddy-møder" is "buddy møder");
+            # parts found by splitting a joined compound count less
+            w = 1.0 if tok.hyphenated else PART_WEIGHT
+            for part in tok.parts:
+                if part != tok.term:
+                    counts[part] += w
+        for bigram in _bigrams(tokens):
+            counts[bigram] += 1.0
+        length = len(tokens)
+        norm = K1 * (1 - B + B * length / avg)
+        weights = {t: tf * (K1 + 1) / (tf + norm) for t, tf in counts.items()}
+        for t, w in weights.items():
+            postings[t].append((doc, w))
+        return weights
+
+    def _add_deletes(self, t: str) -> None:
+        self._deletes[t].add(t)
+        for i in range(len(t)):
+            self._deletes[t[:i] + t[i + 1:]].add(t)
+
+    # ------------------------------------------------------------------ query side
+
+    def _known(self, t: str) -> bool:
+        return self._entry_df.get(t, 0) > 0 or t in self._q_postings or t in self._lq_postings
+
+    def _split(self, surface: str) -> tuple[str, ...]:
+        """Split a joined compound into two known terms ("mentorsamtale" -> mentor, samtal)."""
+        cached = self._split_cache.get(surface)
+        if cached is not None:
+            return cached
+        result: tuple[str, ...] = ()
+        n = len(surface)
+        for i in range(n - 3, 3, -1):  # longest first part first
+            head, rest = surface[:i], surface[i:]
+            if head in STOPWORDS:
+                continue
+            th = term(head)
+            if len(th) < 3 or th.isdigit() or (th not in self._entry_df and th not in self._parts_vocab):
+                continue
+            for tail in (rest, rest[1:] if rest[0] in "se" and len(rest) > 4 else ""):
+                if len(tail) < 3 or tail in STOPWORDS:
+                    continue
+                tt = term(tail)
+                if len(tt) >= 3 and not tt.isdigit() and (tt in self._entry_df or tt in self._parts_vocab):
+                    result = (th, tt)
+                    break
+            if result:
+                break
+        if len(self._split_cache) < 500_000:
+            self._split_cache[surface] = result
+        return result
+
+    def _fuzzy(self, t: str) -> list[str]:
+        """Known terms one (two for long words) typing errors away, closest and commonest first."""
+        if len(t) < 5 or t.isdigit():
+            return []
+        limit = 2 if len(t) >= 9 else 1
+        cands: set[str] = set(self._deletes.get(t, ()))
+        for i in range(len(t)):
+            d = t[:i] + t[i + 1:]
+            if self._entry_df.get(d, 0) > 0:
+                cands.add(d)
+            cands.update(self._deletes.get(d, ()))
+        scored = []
+        for c in cands:
+            if c == t or self._entry_df.get(c, 0) == 0:
+                continue
+            dist = _damerau(t, c, limit)
+            if dist <= limit:
+                scored.append((dist, -self._entry_df[c], c))
+        scored.sort()
+        if not scored:
+            return []
+        best = scored[0][0]
+        return [c for d, _, c in scored if d == best][:2]
+
+    def _idf(self, df: int, n: int) -> float:
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def _analyse_query(self, question: str) -> _Query:
+        tokens = analyse(question)
+        n_entries = max(1, len(self._entries))
+        n_curated = max(1, self._n_curated)
+        weights: dict[str, float] = {}
+        units: list[tuple[float, tuple[tuple[str, ...], ...]]] = []
+        seen_units: set[str] = set()
+        plain: list[Token] = []  # the tokens as matched (for bigrams)
+        for tok in tokens:
+            ways: list[tuple[str, ...]] = []
+            main = tok.term
+            parts = tok.parts
+            if not parts and len(tok.surface) >= 7 and not self._known(main):
+                parts = self._split(tok.surface)
+            if self._known(main):
+                weights[main] = max(weights.get(main, 0.0), 1.0)
+                ways.append((main,))
+                plain.append(Token(main))
+            elif not parts:
+                fuzzy = self._fuzzy(main)
+                for f in fuzzy:
+                    weights[f] = max(weights.get(f, 0.0), FUZZY_WEIGHT)
+                    ways.append((f,))
+                plain.append(Token(fuzzy[0] if fuzzy else main))
+            else:
+                plain.append(Token(main))
+            if parts:
+                known_parts = tuple(p for p in parts if self._known(p))
+                for p in known_parts:
+                    weights[p] = max(weights.get(p, 0.0), PART_WEIGHT if self._known(main) else 0.8)
+                if known_parts and len(known_parts) == len(parts):
+                    ways.append(known_parts)
+            if main in seen_units:
+                continue
+            seen_units.add(main)
+            df = self._curated_df.get(main, 0)
+            if df == 0 and ways:  # matched via parts or a typo: weigh it like what it matched
+                df = min(self._curated_df.get(w, 0) for w in ways[0]) or 0
+            units.append((self._idf(df, n_curated), tuple(ways)))
+        for bigram in _bigrams(plain):
+            if (bigram in self._q_postings or bigram in self._a_postings or bigram in self._lq_postings
+                    or bigram in self._la_postings):
+                weights[bigram] = BIGRAM_WEIGHT
+        ideal = 0.0
+        # the ideal on the curated statistics: `relative` must not drift with the learned memory
+        n_docs, n_entries = max(1, self._n_q[True]), max(1, self._n_a[True])
+        for t, w in weights.items():
+            if " " in t:
+                continue
+            ideal += w * (K1 + 1) * (self._idf(len(self._q_postings.get(t, ())), n_docs)
+                                     + ANSWER_WEIGHT * self._idf(len(self._a_postings.get(t, ())), n_entries))
+        # Words nobody has used in the index count towards the ideal as rare words would.
+        for idf, ways in units:
+            if not ways:
+                ideal += (K1 + 1) * (idf + ANSWER_WEIGHT * idf)
+        return _Query(weights, units, ideal)
+
+    def _scores(self, query: _Query) -> dict[int, float]:
+        """BM25 per entry: best phrasing + weighted answer field, times the kind prior.
+
+        Term at a time over the postings of the question's rarer terms; a term in more than
+        FREQUENT_SHARE of the documents ("modul", "leder" among 10 000 answers) is only added to
+        the documents the rarer terms already found, through the forward index. Its IDF is low,
+        so it can re-order candidates but hardly make one, and its long postings list is
+        what would make a query slow.
+        """
+        entry_scores: dict[int, float] = {}
+        doc_entry = self._q_doc_entry
+        # Curated entries are scored on curated statistics alone (stable at any size of the learned
+        # memory); learned ones on all statistics (a word common in the FAQ is common for them too).
+        n_q, n_a = self._n_q[True] + self._n_q[False], self._n_a[True] + self._n_a[False]
+        groups = ((True, self._q_postings, self._a_postings, None, None, self._n_q[True], self._n_a[True]),
+                  (False, self._lq_postings, self._la_postings, self._q_postings, self._a_postings, n_q, n_a))
+        for curated, qp, ap, q_base, a_base, n_docs, n_entries in groups:
+            if not self._n_a[curated]:
+                continue
+            doc_scores = self._accumulate(query, qp, self._q_forward, max(1, n_docs), 1.0, base=q_base)
+            group: dict[int, float] = {}
+            for doc, sc in doc_scores.items():
+                e = doc_entry[doc]
+                if sc > group.get(e, 0.0):
+                    group[e] = sc
+            answer_scores = self._accumulate(query, ap, self._a_forward, max(1, n_entries), ANSWER_WEIGHT,
+                                             seed=group, base=a_base)
+            for e, sc in answer_scores.items():
+                group[e] = group.get(e, 0.0) + sc
+            entry_scores.update(group)
+        removed = self._removed
+        entries = self._entries
+        return {e: sc * KIND_PRIOR[entries[e].kind] for e, sc in entry_scores.items() if e not in removed}
+
+    def _accumulate(
+        self,
+        query: _Query,
+        postings: dict[str, list[tuple[int, float]]],
+        forward: list[dict[str, float]],
+        n: int,
+        field_weight: float,
+        seed: dict[int, float] | None = None,
+        base: dict[str, list[tuple[int, float]]] | None = None,
+    ) -> dict[int, float]:
+        terms = []
+        for t, w in query.weights.items():
+            plist = postings.get(t)
+            if plist:
+                df = len(plist) + (len(base.get(t, ())) if base is not None else 0)
+                terms.append((len(plist), t, field_weight * w * self._idf(df, n), plist))
+        if not terms:
+            return {}
+        terms.sort()
+        limit = max(FREQUENT_MIN, FREQUENT_SHARE * n)
+        scores: dict[int, float] = {}
+        if seed:
+            scores = dict.fromkeys(seed, 0.0)
+        get = scores.get
+        rest = []
+        for i, (df, t, wi, plist) in enumerate(terms):
+            if df > limit and (scores or i > 0):
+                rest.append((t, wi))
+                continue
+            for doc, tfw in plist:
+                scores[doc] = get(doc, 0.0) + wi * tfw
+        for t, wi in rest:
+            for doc in scores:
+                v = forward[doc].get(t)
+                if v:
+                    scores[doc] += wi * v
+        return {d: v for d, v in scores.items() if v > 0.0}
+
+    def _coverage(self, query: _Query, e: int) -> float:
+        total = matched = 0.0
+        terms = self._entry_terms[e]
+        for idf, ways in query.units:
+            total += idf
+            for i, way in enumerate(ways):
+                if all(t in terms for t in way):
+                    # an exact term counts fully; a typo or split compound nearly so
+                    exact = i == 0 and len(way) == 1 and way[0] in query.weights and query.weights[way[0]] >= 1.0
+                    matched += idf if exact else idf * 0.9
+                    break
+        return matched / total if total else 0.0

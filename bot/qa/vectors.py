@@ -1,0 +1,64 @@
+"""The dense half of the question index: one matrix of e5 vectors, rows mapped to entries, ranked by cosine."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from bot.qa import dense
+from bot.qa.entry import Entry, dense_texts
+
+DENSE_POOL = 40  # entries kept from the dense ranking
+
+
+class DenseVectors:
+    """Vectors of the index's entries (appended as entries come) and the ranking of a question against them."""
+
+    def __init__(self) -> None:
+        self._rows: list[int] = []
+        self._blocks: list[Any] = []
+        self._matrix: Any = None
+        self._row_entries: Any = None
+
+    def __bool__(self) -> bool:
+        return self._matrix is not None or bool(self._blocks)
+
+    def add(self, entries: Sequence[Entry], idxs: list[int]) -> None:
+        """Vectors for these entries (cached per text, so a rebuild of the same content is cheap)."""
+        if not idxs or dense.model() is None:
+            return
+        import numpy as np
+
+        texts: list[tuple[int, str, bool]] = []
+        for i in idxs:
+            texts.extend((i, t, q) for t, q in dense_texts(entries[i]))
+        for is_query in (False, True):
+            chosen = [(i, t) for i, t, q in texts if q == is_query]
+            if not chosen:
+                continue
+            vectors = dense.embed([t for _, t in chosen], is_query=is_query)
+            if vectors is None:
+                return
+            self._blocks.append(np.asarray(vectors, dtype=np.float32))
+            self._rows.extend(i for i, _ in chosen)
+        self._matrix = None  # concatenated on the next query
+
+    def ranking(self, vector: Any, removed: set[int]) -> list[tuple[int, float]]:
+        """Entries by cosine similarity to a question vector (best vector per entry), best first."""
+        if not self._blocks or vector is None:
+            return []
+        import numpy as np
+
+        if self._matrix is None:
+            self._matrix = np.concatenate(self._blocks) if len(self._blocks) > 1 else self._blocks[0]
+            self._blocks = [self._matrix]
+            self._row_entries = np.asarray(self._rows, dtype=np.int64)
+        sims = self._matrix @ vector
+        k = min(len(sims), DENSE_POOL * 4)
+        top = np.argpartition(-sims, k - 1)[:k]
+        best: dict[int, float] = {}
+        for r in top[np.argsort(-sims[top])]:
+            e = int(self._row_entries[r])
+            if e not in best and e not in removed:
+                best[e] = float(sims[r])
+                if len(best) >= DENSE_POOL:
+                    break
+        return list(best.items())
