@@ -20,7 +20,7 @@ from bot.domain.readiness import (
 from bot.services.reply import Reply, notice
 from bot.services.idempotent import retry_on_conflict
 from bot.services.growth.attendance import AttendanceRecords
-from bot.services.growth.readiness import Readiness, _placement_data, readiness_form, readiness_placement
+from bot.services.growth.readiness import Readiness, placement_data, readiness_form, readiness_placement
 from bot.services.messages.builder import MessageBuilder
 from bot.content.growth import GrowthContent
 from bot.domain.access import can_view_plan
@@ -155,7 +155,7 @@ class Growth(Readiness, AttendanceRecords):
             **{k: (getattr(plan, k) if plan else "") or "" for k in PLAN_FIELDS},
             "updated": updated,
             "history": history[:HISTORY_SHOWN],
-            "readiness": _placement_data(placement) if placement else None,
+            "readiness": placement_data(placement) if placement else None,
         }
 
     async def plan_form(self, person_id: int, thanks: bool = False) -> Reply:

@@ -20,7 +20,7 @@ from bot.storage.models import DevelopmentPlan, Person, PlannedDelivery, Readine
 log = logging.getLogger(__name__)
 
 
-def _placement_data(placement: Placement) -> dict[str, Any]:
+def placement_data(placement: Placement) -> dict[str, Any]:
     return {
         "box": placement.box,
         "aim": placement.aim_da,
@@ -57,7 +57,7 @@ async def readiness_form(session: AsyncSession, row: PlannedDelivery, thanks: bo
             "aim": assessment.aim if assessment else (plan_aim or ""),
             "tasks": assessment.tasks if assessment else "",
             "performance": assessment.performance if assessment else "",
-            "result": _placement_data(placement) if placement else None,
+            "result": placement_data(placement) if placement else None,
             "thanks": thanks,
         },
     )
@@ -117,7 +117,7 @@ class Readiness:
         if chat is None:
             return
         leader = await session.get(Person, leader_id)
-        card = Reply("readiness_result", {**_placement_data(placement), "leader": leader.name if leader else ""})
+        card = Reply("readiness_result", {**placement_data(placement), "leader": leader.name if leader else ""})
         stamp = f"{placement.aim}-{placement.tasks}-{placement.performance}"
         key = f"readiness/{assessment_id}/{stamp}/{now.timestamp()}"
         await enqueue(session, key=key, conversation_id=chat,
