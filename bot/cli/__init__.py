@@ -27,6 +27,7 @@ from bot.cli.common import CliError, check_outputs
 from bot.config import ConfigError, Settings
 from bot.domain.errors import FileErrors
 from bot.logsetup import setup_logging
+from bot.observe.context import new_correlation_id, set_correlation_id
 from bot.services.cohorts import UnknownCohort
 
 # Each group adds its own sub-parser; the order is the order of `--help`.
@@ -55,7 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
+    # one id for the whole command: the messages it queues log under it when a server sends them
+    set_correlation_id(new_correlation_id("cli-"))
     try:
         return asyncio.run(run_audited(args, settings, args.func))
     except FileErrors as exc:
