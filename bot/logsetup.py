@@ -1,10 +1,11 @@
 """Logging to stderr for the server and the command line: text for a terminal, or one JSON object per line."""
+
 from __future__ import annotations
 
 import logging
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
@@ -55,7 +56,7 @@ class JsonLineFormatter(JsonFormatter):
 
     def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
         """The standard fields first, then the context (always present, null where unknown)."""
-        log_data["time"] = datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds")
+        log_data["time"] = datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds")
         super().add_fields(log_data, record, message_dict)
         for name in ("correlation_id", "cohort", "person_id"):
             log_data.setdefault(name, getattr(record, name, None))

@@ -5,6 +5,7 @@
 Exit 0 when they match; 1 with one line per difference otherwise. --remove-extra first uninstalls
 packages the lock does not name (left from an older lock), so an existing .venv follows the lock.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,9 @@ def differences(lock: dict[str, str], have: dict[str, str]) -> list[str]:
     """One line per package that is missing, extra, or at another version."""
     lines = [f"missing: {name}=={version}" for name, version in sorted(lock.items()) if name not in have]
     lines += [f"not in the lock: {name} {have[name]}" for name in sorted(have) if name not in lock]
-    lines += [f"wrong version: {name} {have[name]} (lock: {lock[name]})"
-              for name in sorted(lock) if name in have and have[name] != lock[name]]
+    lines += [
+        f"wrong version: {name} {have[name]} (lock: {lock[name]})" for name in sorted(lock) if name in have and have[name] != lock[name]
+    ]
     return lines
 
 

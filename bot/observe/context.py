@@ -1,19 +1,20 @@
 """What a log line is about: the correlation id, cohort and person id of the work under way (contextvars)."""
+
 from __future__ import annotations
 
 import contextlib
 import logging
 import uuid
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterator
 
 # Each aiohttp request, sender row and scheduler job runs in its own asyncio task, and a task starts
 # with a copy of its creator's context: a value set here stays with the work that set it.
 _correlation: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 _cohort: ContextVar[str | None] = ContextVar("cohort", default=None)
 _person: ContextVar[int | None] = ContextVar("person_id", default=None)
-_turn: ContextVar["TurnRecord | None"] = ContextVar("turn", default=None)
+_turn: ContextVar[TurnRecord | None] = ContextVar("turn", default=None)
 
 MAX_ID = 120  # an activity id is short; anything longer is cut so a crafted one cannot flood the logs
 

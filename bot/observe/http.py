@@ -1,11 +1,12 @@
 """The HTTP side of operations: an access log line per request, and GET /metrics behind a token or loopback."""
+
 from __future__ import annotations
 
 import hmac
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -46,7 +47,11 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         HTTP_REQUESTS.labels(request.method, _route(request), str(status)).inc()
         # the handler's context (the turn's correlation id) is visible here: it ran in this task
         access_log.info(
-            "%s %s %d %.1fms", request.method, request.path, status, millis,
+            "%s %s %d %.1fms",
+            request.method,
+            request.path,
+            status,
+            millis,
             extra={"method": request.method, "path": request.path, "status": status, "duration_ms": millis},
         )
 

@@ -1,4 +1,5 @@
 """The process's Prometheus series: counters and histograms the code bumps, gauges filled from the database at scrape time."""
+
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -9,40 +10,62 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 TURNS = Counter(
-    "talentnord_turns", "Incoming activities handled, by route (the message or card table's entry) and outcome",
-    ["route", "outcome"], registry=REGISTRY,
+    "talentnord_turns",
+    "Incoming activities handled, by route (the message or card table's entry) and outcome",
+    ["route", "outcome"],
+    registry=REGISTRY,
 )
 TURN_SECONDS = Histogram(
-    "talentnord_turn_seconds", "Time from a request to /api/messages arriving to its answer",
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0), registry=REGISTRY,
+    "talentnord_turn_seconds",
+    "Time from a request to /api/messages arriving to its answer",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=REGISTRY,
 )
 HTTP_REQUESTS = Counter(
-    "talentnord_http_requests", "HTTP requests answered, by method, route pattern and status",
-    ["method", "route", "status"], registry=REGISTRY,
+    "talentnord_http_requests",
+    "HTTP requests answered, by method, route pattern and status",
+    ["method", "route", "status"],
+    registry=REGISTRY,
 )
 SENDS = Counter(
     "talentnord_sends",
     "Outbox send attempts by outcome (sent, 429, 5xx, network, unreachable, rejected); dead_lettered counts rows given up on",
-    ["outcome"], registry=REGISTRY,
+    ["outcome"],
+    registry=REGISTRY,
 )
 PACING_WAITS = Counter(
-    "talentnord_pacing_waits", "Times a send waited for Teams' limits: the global rate, a conversation's window, or went back (postponed)",
-    ["limit"], registry=REGISTRY,
+    "talentnord_pacing_waits",
+    "Times a send waited for Teams' limits: the global rate, a conversation's window, or went back (postponed)",
+    ["limit"],
+    registry=REGISTRY,
 )
 PACING_WAIT_SECONDS = Counter(
-    "talentnord_pacing_wait_seconds", "Seconds sends spent waiting for Teams' limits", ["limit"], registry=REGISTRY,
+    "talentnord_pacing_wait_seconds",
+    "Seconds sends spent waiting for Teams' limits",
+    ["limit"],
+    registry=REGISTRY,
 )
 PLAN_RELEASED = Counter(
-    "talentnord_plan_rows_released", "Planned deliveries released into the outbox", registry=REGISTRY,
+    "talentnord_plan_rows_released",
+    "Planned deliveries released into the outbox",
+    registry=REGISTRY,
 )
 QUESTIONS_HANDED_OFF = Counter(
-    "talentnord_questions_handed_off", "Questions the index could not answer, handed to the instructors", registry=REGISTRY,
+    "talentnord_questions_handed_off",
+    "Questions the index could not answer, handed to the instructors",
+    registry=REGISTRY,
 )
 QUESTIONS_ANSWERED = Counter(
-    "talentnord_questions_answered", "Questions answered: by the index at once, or by an instructor", ["by"], registry=REGISTRY,
+    "talentnord_questions_answered",
+    "Questions answered: by the index at once, or by an instructor",
+    ["by"],
+    registry=REGISTRY,
 )
 OUTBOX_ROWS = Gauge(
-    "talentnord_outbox_rows", "Outbox rows by state (read from the database at scrape time)", ["state"], registry=REGISTRY,
+    "talentnord_outbox_rows",
+    "Outbox rows by state (read from the database at scrape time)",
+    ["state"],
+    registry=REGISTRY,
 )
 OUTBOX_OLDEST_PENDING = Gauge(
     "talentnord_outbox_oldest_pending_seconds",
@@ -50,7 +73,10 @@ OUTBOX_OLDEST_PENDING = Gauge(
     registry=REGISTRY,
 )
 QUESTIONS_OPEN = Gauge(
-    "talentnord_questions_open", "Questions to the instructors still unanswered, by age", ["age"], registry=REGISTRY,
+    "talentnord_questions_open",
+    "Questions to the instructors still unanswered, by age",
+    ["age"],
+    registry=REGISTRY,
 )
 
 # Ages for open questions: the instructors' reminder comes after a working day, so a day is the step.

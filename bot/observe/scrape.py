@@ -1,7 +1,8 @@
 """The gauges read from the database at scrape time: outbox rows by state, the oldest pending row, open questions by age."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from prometheus_client import generate_latest
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ from bot.storage.models import OutboxMessage, Question
 
 def _aware(moment: datetime) -> datetime:
     # SQLite's MIN() bypasses the column type and hands back a naive UTC datetime
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def read_gauges(db: Database, now: datetime) -> None:
@@ -33,10 +34,12 @@ async def read_gauges(db: Database, now: datetime) -> None:
             counts[state] = count
         # Lateness, not age: a row queued for later (a snooze, a retry's backoff) is not late until it is
         # due, and a row held by a sender that died is due when its lease ran out.
-        due = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now))
-        stuck = await session.scalar(select(func.min(OutboxMessage.lease_until)).where(
-            OutboxMessage.status == "sending", OutboxMessage.lease_until < now))
+        due = await session.scalar(
+            select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        )
+        stuck = await session.scalar(
+            select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == "sending", OutboxMessage.lease_until < now)
+        )
         asked = list(await session.scalars(select(Question.created_at).where(Question.status == "open")))
     # Set together after the reads (no await in between), so a scrape never sees half of one read.
     for state, count in counts.items():

@@ -1,4 +1,5 @@
 """.env.example names every setting the bot reads, with the default the code uses."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The locks: generated from pyproject.toml, runtime inside dev at the same versions, hashed; the check against pip freeze."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -56,7 +57,10 @@ def test_differences_name_missing_extra_and_wrong_versions() -> None:
     lock = {"aiohttp": "3.14.5", "tzdata": "2026.6", "jinja2": "3.1.6"}
     have = {"aiohttp": "3.14.5", "jinja2": "3.1.5", "left-over": "1.0"}
     assert check_lock.differences(lock, have) == [
-        "missing: tzdata==2026.6", "not in the lock: left-over 1.0", "wrong version: jinja2 3.1.5 (lock: 3.1.6)"]
+        "missing: tzdata==2026.6",
+        "not in the lock: left-over 1.0",
+        "wrong version: jinja2 3.1.5 (lock: 3.1.6)",
+    ]
     assert check_lock.differences(lock, dict(lock)) == []
     assert check_lock.normalise("Jinja2") == check_lock.normalise("jinja2") and check_lock.normalise("et_xmlfile") == "et-xmlfile"
 
@@ -67,7 +71,9 @@ def test_the_lock_parser_reads_pins_and_skips_hashes_and_comments(tmp_path: Path
     assert check_lock.locked(path) == {"jinja2": "3.1.6", "six": "1.17.0"}
 
 
-@pytest.mark.skipif(not (REPO_ROOT / ".venv" / ".installed").exists() or Path(sys.prefix) != (REPO_ROOT / ".venv").resolve(),
-                    reason="runs in the .venv `make` installed from the lock")
+@pytest.mark.skipif(
+    not (REPO_ROOT / ".venv" / ".installed").exists() or Path(sys.prefix) != (REPO_ROOT / ".venv").resolve(),
+    reason="runs in the .venv `make` installed from the lock",
+)
 def test_this_venv_holds_exactly_the_dev_lock() -> None:
     assert check_lock.differences(DEV, check_lock.installed(sys.executable)) == []

@@ -1,4 +1,5 @@
 """`outbox status --watch` follows a broadcast until every message is out; `roster sync` progress is in test_graph_sync."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,8 +19,14 @@ from tests.support import seed, store_chats
 async def _cli(settings: Settings, *args: str) -> asyncio.subprocess.Process:
     env = {**os.environ, "DATABASE_URL": settings.database_url}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=REPO_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 

@@ -1,12 +1,14 @@
 """LOG_FORMAT=json: one object per line, the correlation id from a turn to the sends it queued, no texts or emails."""
+
 from __future__ import annotations
 
 import io
 import json
 import logging
 import re
+from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +20,7 @@ from bot.observe.context import bound
 from bot.storage.db import Database
 from bot.storage.models import OutboxMessage, Person
 from tests.fakes.connector import FakeConnector
-from tests.support import Clock, NOW, Server, message_from, seed, start_server, store_chats
+from tests.support import NOW, Clock, Server, message_from, seed, start_server, store_chats
 from tests.support.logs import json_logs
 
 LARS = "lars.admin@lead.example"  # admin of hold-2027 on the example roster
@@ -56,8 +58,12 @@ def test_setup_logging_json_writes_one_object_per_line_with_the_context() -> Non
 
 
 def test_the_scrub_takes_out_emails_and_tokens_and_keeps_json_valid() -> None:
-    line = json.dumps({"message": "user anna.talent@aalborg.example sent Authorization: Bearer abc.def-ghi_123456 "
-                                  "and eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl"})
+    line = json.dumps(
+        {
+            "message": "user anna.talent@aalborg.example sent Authorization: Bearer abc.def-ghi_123456 "
+            "and eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl"
+        }
+    )
     out = scrub(line)
     assert json.loads(out)["message"] == "user <email> sent Authorization: Bearer <token> and <token>"
 
@@ -101,9 +107,7 @@ async def test_a_turn_and_the_sends_it_queued_share_its_correlation_id_and_no_li
     assert not EMAIL.search(logs.text), EMAIL.search(logs.text)
 
 
-async def test_an_activity_without_id_gets_a_fresh_correlation_id_per_request(
-    world: Server, connector: FakeConnector
-) -> None:
+async def test_an_activity_without_id_gets_a_fresh_correlation_id_per_request(world: Server, connector: FakeConnector) -> None:
     first, second = (message_from(LARS, "hjælp", connector, 7) for _ in range(2))
     first.pop("id", None)
     second.pop("id", None)

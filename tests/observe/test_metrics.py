@@ -1,8 +1,10 @@
 """GET /metrics: the named series with the right values after a scripted run, and refused where it should be."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any, AsyncIterator
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -17,7 +19,7 @@ from bot.storage.db import Database
 from bot.storage.models import Conversation, Person
 from tests.fakes.connector import FakeConnector
 from tests.fakes.limited_connector import LimitedConnector
-from tests.support import ANNA, Clock, NOW, Server, message_from, seed, start_server, store_chats
+from tests.support import ANNA, NOW, Clock, Server, message_from, seed, start_server, store_chats
 
 LARS, BO, METTE = "lars.admin@lead.example", "bo.talent@rn.example", "mette.leder@aalborg.example"
 TOKEN = "metrics-token-0123456789"
@@ -27,8 +29,7 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 def parse(text: str) -> Samples:
     """Every sample of a Prometheus text exposition, by (name, labels)."""
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {(s.name, frozenset(s.labels.items())): s.value for family in text_string_to_metric_families(text) for s in family.samples}
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:
@@ -57,8 +58,9 @@ async def teams() -> AsyncIterator[LimitedConnector]:
 
 
 @pytest.fixture
-async def world(db: Database, programme: Any, settings: Settings, connector: FakeConnector, teams: LimitedConnector,
-                clock: Clock) -> AsyncIterator[Server]:
+async def world(
+    db: Database, programme: Any, settings: Settings, connector: FakeConnector, teams: LimitedConnector, clock: Clock
+) -> AsyncIterator[Server]:
     await seed(db, programme)
     await store_chats(db, teams.url)  # everyone's chat is at the fault-injecting fake
     server = await start_server(replace(settings, send_max_attempts=2, global_rate_per_second=20), clock)
@@ -68,8 +70,11 @@ async def world(db: Database, programme: Any, settings: Settings, connector: Fak
 
 async def chat_of(db: Database, email: str) -> str:
     async with db.sessions() as s:
-        return str(await s.scalar(
-            select(Conversation.conversation_id).join(Person, Person.id == Conversation.person_id).where(Person.email == email)))
+        return str(
+            await s.scalar(
+                select(Conversation.conversation_id).join(Person, Person.id == Conversation.person_id).where(Person.email == email)
+            )
+        )
 
 
 async def test_metrics_after_a_turn_a_broadcast_with_a_429_and_a_dead_letter(
@@ -150,8 +155,11 @@ async def test_unauthorised_and_malformed_requests_are_counted_apart(world: Serv
     before = await scrape(world)
     await world.post(b"not json")
     after = await scrape(world)
-    assert value(after, "talentnord_turns_total", route="invalid", outcome="rejected") - \
-        value(before, "talentnord_turns_total", route="invalid", outcome="rejected") == 1
+    assert (
+        value(after, "talentnord_turns_total", route="invalid", outcome="rejected")
+        - value(before, "talentnord_turns_total", route="invalid", outcome="rejected")
+        == 1
+    )
 
 
 # ---- who may read it -------------------------------------------------------------------------------

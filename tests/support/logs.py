@@ -1,11 +1,13 @@
 """Log lines as the server writes them with LOG_FORMAT=json, captured for a test."""
+
 from __future__ import annotations
 
 import contextlib
 import io
 import json
 import logging
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from bot.logsetup import JsonLineFormatter
 from bot.observe.context import ContextFilter
