@@ -1,19 +1,26 @@
-# Two commands on a fresh machine: `make run` and `make test`. Everything lives in .venv/.
+# Two commands on a fresh machine: `make run` and `make test`. Everything lives in .venv/, installed
+# from requirements-dev.lock (every package pinned with its hashes; generated from pyproject.toml).
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOCK := requirements-dev.lock
+# pip-tools, for `make lock` only, in a venv of its own (it is not a dependency of the bot)
+PIP_TOOLS := pip-tools==7.6.2
+LOCK_VENV := .venv-lock
 
-.PHONY: run test test-pg venv package bench clean playground e2e
+.PHONY: run test test-pg venv lint lock check-lock package bench clean playground e2e
 PYTEST_ARGS ?=
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(PY) requirements.txt requirements-dev.txt
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+# Exactly the locked set: hashes are checked, nothing is resolved on the day, and packages the lock
+# no longer names are removed, so `pip freeze` equals the lock (scripts/check_lock.py verifies it).
+$(STAMP): $(PY) $(LOCK)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) scripts/check_lock.py --remove-extra $(LOCK)
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -31,6 +38,24 @@ test: $(STAMP)
 ## The whole suite again on a throwaway PostgreSQL cluster (Debian's postgresql), stopped at exit.
 test-pg: $(STAMP)
 	scripts/test-pg.sh $(PY) $(PYTEST_ARGS)
+
+## Ruff (lint and format check) and mypy, configured in pyproject.toml.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+## Regenerate both locks from pyproject.toml (after changing a dependency there); commit them together.
+lock:
+	@test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet $(PIP_TOOLS); }
+	$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+		-o requirements.lock pyproject.toml
+	$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+		--extra dev -o requirements-dev.lock pyproject.toml
+
+## Check that .venv holds exactly the locked versions (what .ci/run does before the tests).
+check-lock: $(STAMP)
+	$(PY) scripts/check_lock.py $(LOCK)
 
 NODE_STAMP := node_modules/.installed
 
@@ -55,4 +80,4 @@ bench: $(STAMP)
 	$(PY) bench/inbound.py
 
 clean:
-	rm -rf $(VENV) data dist .pytest_cache
+	rm -rf $(VENV) $(LOCK_VENV) data dist .pytest_cache

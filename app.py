@@ -20,6 +20,8 @@ from bot.delivery.connector import ConnectorClient, token_provider
 from bot.outbox.sender import Sender
 from bot.domain.errors import FileErrors
 from bot.logsetup import setup_logging
+from bot.observe.context import note_failure
+from bot.observe.http import access_middleware, metrics_handler
 from bot.report.html import render_html
 from bot.startfail import DATABASE_FAILURES, StartFailure, check_listen, database_failure, listen_failure, refuse_tenantless_cohorts
 from bot.storage.db import Database
@@ -62,6 +64,7 @@ def system_clock() -> datetime:
 
 async def _on_turn_error(context: TurnContext, error: Exception) -> None:
     # One error path for every handler: log the detail, tell the person kindly, never a stack trace.
+    note_failure()  # the turn counts as an error in /metrics although Teams gets its 201
     log.error("error in turn (%s): %s", context.activity.type, type(error).__name__, exc_info=error)
     try:
         await context.send_activity("Beklager, der gik noget galt hos mig. Prøv igen om lidt – eller skriv **hjælp**.")
@@ -73,7 +76,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
     """Build the aiohttp application; resources open and close in cleanup contexts.
 
     With background=False no scheduler or sender runs (tests drive them by hand)."""
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    # the access log is the outermost layer: it times and logs every request, refusals included
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[access_middleware])
     app[SETTINGS] = settings
     app[IN_FLIGHT] = set()
 
@@ -192,6 +196,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
     app.on_startup.append(freeze_heap)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_handler(settings, lambda: app[DATABASE], clock))
     app.router.add_get("/report/{cohort}", report)
     return app
 
@@ -203,7 +208,7 @@ def main() -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     try:
         load_content(settings.content_dir)
     except FileErrors as exc:

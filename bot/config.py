@@ -192,6 +192,9 @@ class Settings:
     send_max_attempts: int = 6
     send_lease_seconds: float = 60.0  # a claimed outbox row is retaken by any replica after this
     log_level: str = "INFO"
+    log_format: str = "text"  # LOG_FORMAT: text for a terminal, json for a log collector (one object per line)
+    # GET /metrics: with METRICS_TOKEN only for `Authorization: Bearer <token>`; without it, loopback only
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))
     graph_enabled: bool = False
     graph_base_url: str = DEFAULT_GRAPH_BASE_URL
     teams_app_id: str = ""  # the manifest id = externalId of the app in the org catalog
@@ -276,6 +279,13 @@ class Settings:
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError("LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR; got {log_level!r}")
 
+        log_format = (env.get("LOG_FORMAT", "").strip() or "text").lower()
+        if log_format not in ("text", "json"):
+            raise ConfigError("LOG_FORMAT", f"must be text or json; got {log_format!r}")
+        metrics_token = env.get("METRICS_TOKEN", "").strip()
+        if metrics_token and len(metrics_token) < 16:
+            raise ConfigError("METRICS_TOKEN", "must be at least 16 characters")
+
         public_url = _http_url(env, "PUBLIC_URL", "http://unset") if env.get("PUBLIC_URL", "").strip() else ""
         return cls(
             app_id=app_id,
@@ -299,6 +309,8 @@ class Settings:
             send_max_attempts=_int(env, "SEND_MAX_ATTEMPTS", 6, 1, 50),
             send_lease_seconds=_float(env, "SEND_LEASE_SECONDS", 60.0, 2.0, 3600.0),
             log_level=log_level,
+            log_format=log_format,
+            metrics_token=Secret(metrics_token),
             graph_enabled=_flag(env, "GRAPH_ENABLED"),
             graph_base_url=_http_url(env, "GRAPH_BASE_URL", DEFAULT_GRAPH_BASE_URL).rstrip("/"),
             teams_app_id=_teams_app_id(env, app_id),

@@ -1,18 +1,20 @@
-"""Draw the Teams icons (color.png 192x192, outline.png 32x32) with the standard library only.
+"""Draw the Teams icons (color.png 192x192, outline.png 32x32); Pillow (a dev dependency) writes the PNGs.
 
-Run `python manifest/make_icons.py` to regenerate both files beside this script. The output is
-deterministic, so a re-run with unchanged code leaves the committed PNGs byte-identical.
+Run `python manifest/make_icons.py` to regenerate both files beside this script. The drawing is
+deterministic, so a re-run with unchanged code gives the committed icons' pixels exactly (the test
+compares pixels, so another Pillow's compression does not matter). The bot itself never imports this.
 
 The motif is a compass rose whose long, golden point shows north: Talent Nord ("north").
 """
 from __future__ import annotations
 
+import io
 import math
-import struct
-import zlib
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
+
+from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,64 +48,23 @@ CENTRE: Point = (0.5, 0.5)
 
 # --- PNG writer -------------------------------------------------------------------------------
 
-def _paeth(a: int, b: int, c: int) -> int:
-    """The PNG Paeth predictor."""
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    if pa <= pb and pa <= pc:
-        return a
-    return b if pb <= pc else c
-
-
-def _filter_row(kind: int, row: bytes, prev: bytes, bpp: int) -> bytes:
-    """Apply PNG filter `kind` (0 none, 1 sub, 2 up, 3 average, 4 Paeth) to one scanline."""
-    out = bytearray(len(row))
-    for i, x in enumerate(row):
-        a = row[i - bpp] if i >= bpp else 0
-        b = prev[i]
-        c = prev[i - bpp] if i >= bpp else 0
-        if kind == 0:
-            pred = 0
-        elif kind == 1:
-            pred = a
-        elif kind == 2:
-            pred = b
-        elif kind == 3:
-            pred = (a + b) // 2
-        else:
-            pred = _paeth(a, b, c)
-        out[i] = (x - pred) & 0xFF
-    return bytes(out)
-
-
-def _chunk(tag: bytes, data: bytes) -> bytes:
-    """One PNG chunk: length, type, data, CRC over type+data."""
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-
 def encode_png(width: int, height: int, pixels: Sequence[RGBA]) -> bytes:
-    """Encode row-major RGBA pixels as an 8-bit RGBA, non-interlaced PNG."""
+    """Encode row-major RGBA pixels as an 8-bit RGBA PNG (Pillow's writer: lossless, and the same bytes every run)."""
     if len(pixels) != width * height:
         raise ValueError(f"expected {width * height} pixels, got {len(pixels)}")
-    bpp = 4
-    raw = bytearray()
-    prev = bytes(width * bpp)
-    for y in range(height):
-        row = bytes(v for px in pixels[y * width:(y + 1) * width] for v in px)
-        # The usual libpng heuristic: pick the filter whose output has the smallest sum of
-        # signed-byte magnitudes; it compresses well and exercises all five filter types.
-        candidates = [_filter_row(kind, row, prev, bpp) for kind in range(5)]
-        kind = min(range(5), key=lambda k: sum(v if v < 128 else 256 - v for v in candidates[k]))
-        raw.append(kind)
-        raw += candidates[kind]
-        prev = row
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", zlib.compress(bytes(raw), 9))
-        + _chunk(b"IEND", b"")
-    )
+    image = Image.frombytes("RGBA", (width, height), bytes(v for px in pixels for v in px))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def decode_png(data: bytes) -> tuple[int, int, list[RGBA]]:
+    """Width, height and row-major RGBA pixels of a PNG (any colour type Pillow reads)."""
+    with Image.open(io.BytesIO(data)) as image:
+        rgba = image.convert("RGBA")
+        raw = rgba.tobytes()
+        width, height = rgba.size
+    return width, height, [(raw[i], raw[i + 1], raw[i + 2], raw[i + 3]) for i in range(0, len(raw), 4)]
 
 
 # --- geometry ---------------------------------------------------------------------------------
@@ -246,14 +207,24 @@ def _gradient(t: float) -> RGBA:
     )
 
 
+def color_pixels() -> list[RGBA]:
+    """The 192x192 full-colour icon's pixels."""
+    return render(192, _gradient, rose_shapes(shaded=True))
+
+
+def outline_pixels() -> list[RGBA]:
+    """The 32x32 white-on-transparent outline icon's pixels."""
+    return render(32, lambda _t: CLEAR, rose_shapes(shaded=False), samples=8)
+
+
 def color_png() -> bytes:
-    """The 192x192 full-colour icon."""
-    return encode_png(192, 192, render(192, _gradient, rose_shapes(shaded=True)))
+    """The 192x192 full-colour icon as PNG."""
+    return encode_png(192, 192, color_pixels())
 
 
 def outline_png() -> bytes:
-    """The 32x32 white-on-transparent outline icon."""
-    return encode_png(32, 32, render(32, lambda _t: CLEAR, rose_shapes(shaded=False), samples=8))
+    """The 32x32 white-on-transparent outline icon as PNG."""
+    return encode_png(32, 32, outline_pixels())
 
 
 def main() -> None:

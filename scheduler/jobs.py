@@ -5,6 +5,7 @@ import logging
 from datetime import datetime
 from typing import Callable
 
+from bot.observe.context import bound, new_correlation_id
 from bot.outbox.sender import Sender
 from bot.services.core import Core
 from bot.services.planning import Planner
@@ -14,7 +15,8 @@ log = logging.getLogger(__name__)
 
 async def tick(planner: Planner, sender: Sender | None, clock: Callable[[], datetime]) -> int:
     """Release every due plan row into the outbox and wake the sender."""
-    released = await planner.release_due(clock())
+    with bound(new_correlation_id("tick-")):  # the rows it releases are sent under the tick's id
+        released = await planner.release_due(clock())
     if released and sender is not None:
         sender.wake()
     return released
@@ -22,7 +24,8 @@ async def tick(planner: Planner, sender: Sender | None, clock: Callable[[], date
 
 async def question_sla(core: Core, sender: Sender | None, clock: Callable[[], datetime]) -> int:
     """One reminder in the instructors' channel for each question open longer than the working-hours limit."""
-    reminded = await core.desk.remind_overdue(clock())
+    with bound(new_correlation_id("sla-")):
+        reminded = await core.desk.remind_overdue(clock())
     if reminded and sender is not None:
         sender.wake()
     return reminded
@@ -30,6 +33,11 @@ async def question_sla(core: Core, sender: Sender | None, clock: Callable[[], da
 
 async def daily(core: Core, sender: Sender | None, clock: Callable[[], datetime]) -> dict[str, int]:
     """Daily housekeeping, one step per concern; each step is idempotent for the day it runs on."""
+    with bound(new_correlation_id("daily-")):
+        return await _daily(core, sender, clock)
+
+
+async def _daily(core: Core, sender: Sender | None, clock: Callable[[], datetime]) -> dict[str, int]:
     now = clock()
     done: dict[str, int] = {}
     # One gentle reminder for nudges nobody acted on.

@@ -27,6 +27,7 @@ from bot.cli.common import CliError, check_outputs
 from bot.config import ConfigError, Settings
 from bot.domain.errors import FileErrors
 from bot.logsetup import setup_logging
+from bot.observe.context import bound, new_correlation_id
 from bot.services.cohorts import UnknownCohort
 
 # Each group adds its own sub-parser; the order is the order of `--help`.
@@ -55,9 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     try:
-        return asyncio.run(run_audited(args, settings, args.func))
+        # one id for the whole command: the messages it queues log under it when a server sends them
+        # (bound, not set: a caller in the same process, such as a test, keeps its own context)
+        with bound(new_correlation_id("cli-")):
+            return asyncio.run(run_audited(args, settings, args.func))
     except FileErrors as exc:
         print(f"{len(exc.errors)} error(s); nothing was written:", file=sys.stderr)
         for error in exc.errors:

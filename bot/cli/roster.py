@@ -12,7 +12,7 @@ from bot.domain.roster_file import roster_text
 from bot.services.cohorts import UnknownCohort
 from bot.services.core import Core
 from bot.services.roster_preview import import_and_replan, preview_roster
-from bot.services.graph_sync import GraphSyncError, check_settings, sync_roster
+from bot.services.graph_sync import GraphSyncError, PersonOutcome, check_settings, sync_roster
 from bot.storage.db import Database
 
 
@@ -52,9 +52,14 @@ async def cmd_roster_sync(args: argparse.Namespace, settings: Settings) -> int:
     except GraphSyncError as exc:
         raise CliError(str(exc)) from None
 
+    def progress(done: int, total: int, person: PersonOutcome) -> None:
+        # as it goes, on stderr: a sync of hundreds of people waits on Graph for minutes
+        reason = f"  – {person.reason}" if person.reason else ""
+        print(f"[{done}/{total}] {person.status:<16} {person.email}{reason}", file=sys.stderr, flush=True)
+
     async def work(db: Database) -> int:
         try:
-            result = await sync_roster(db, settings, args.cohort)
+            result = await sync_roster(db, settings, args.cohort, progress=progress)
         except GraphSyncError as exc:
             raise CliError(str(exc)) from None
         if args.json:

@@ -21,6 +21,8 @@ class Claimed:
     conversation_id: str
     service_url: str
     unreachable: bool = False
+    correlation_id: str | None = None  # the turn or command that queued it
+    person_id: int | None = None  # the chat's person (None for a channel)
 
 
 class Claims:
@@ -66,7 +68,7 @@ class Claims:
             )
             return [
                 Claimed(o.id, o.key, o.payload, o.attempts, c.id, c.conversation_id, c.service_url,
-                         c.unreachable_at is not None)
+                         c.unreachable_at is not None, o.correlation_id, c.person_id)
                 for o, c in rows.all()
             ]
 

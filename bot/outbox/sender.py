@@ -15,6 +15,8 @@ from sqlalchemy import and_, or_, update
 from bot.delivery.connector import ConnectorClient, SendResult
 from bot.outbox.claims import Claims, Claimed
 from bot.delivery.retry import backoff
+from bot.observe.context import bound
+from bot.observe.metrics import PACING_WAIT_SECONDS, PACING_WAITS, SENDS, send_outcome
 from bot.outbox.group_commit import GroupCommit
 from bot.outbox.pacing import ConversationWindows, PacedRate, SlidingLimit
 from bot.outbox.shared_rate import SharedRate
@@ -192,11 +194,17 @@ class Sender(Claims):
     async def _handle(self, row: Claimed, *, queued: bool = False) -> None:
         """Pace one claimed row, send it and record the outcome."""
         deadline = asyncio.get_running_loop().time() + self.lease.total_seconds() / 2
-        async with self._lane(row.conversation_id):
-            result = await self._pace_and_send(row, queued, deadline)
-            if result is not None:
-                self.stats.by_status[result.status] = self.stats.by_status.get(result.status, 0) + 1
-                await self._record(row, result)
+        # the send logs under the id of the turn or command that queued it (bot/observe/context.py)
+        with bound(row.correlation_id, person_id=row.person_id):
+            async with self._lane(row.conversation_id):
+                result = await self._pace_and_send(row, queued, deadline)
+                if result is not None:
+                    self.stats.by_status[result.status] = self.stats.by_status.get(result.status, 0) + 1
+                    SENDS.labels(send_outcome(result.status)).inc()
+                    dead = self.stats.dead
+                    await self._record(row, result)
+                    if self.stats.dead > dead:
+                        SENDS.labels("dead_lettered").inc()
 
     async def _pace_and_send(self, row: Claimed, queued: bool, deadline: float) -> SendResult | None:
         """Wait for the conversation's window and a global slot, then send; None if not sent."""
@@ -218,9 +226,11 @@ class Sender(Claims):
                 if wait > self.max_window_wait or asyncio.get_running_loop().time() + wait > deadline:
                     # (also when it waited so long behind its conversation that its lease runs short)
                     went_out()
+                    PACING_WAITS.labels("postponed").inc()
                     await self._postpone(row, wait)
                     return None
                 if wait > 0:
+                    _waited("conversation", wait)
                     await self.windows.sleep(wait + 0.001)
                     continue
                 async with self._gate:
@@ -234,7 +244,9 @@ class Sender(Claims):
                             await self._postpone(row, 0.0)
                             return None
                         # the slot needs database round trips; the lane keeps this chat's other rows out
+                        started = asyncio.get_running_loop().time()
                         await self.rate.acquire()
+                        _waited("global", asyncio.get_running_loop().time() - started, floor=0.005)
                         self.windows.record(row.conversation_id)
                     else:
                         # Reserve the global slot and count the window at that slot in one step (no
@@ -242,7 +254,10 @@ class Sender(Claims):
                         delay = self.rate.reserve()
                         self.windows.record(row.conversation_id, delay)
                         if delay > 0:
+                            _waited("global", delay)
                             await self.rate.sleep(delay)
+                    if (ceiling_wait := self.ceiling.wait_time()) > 0:
+                        _waited("global", ceiling_wait)
                     await self.ceiling.acquire()
                     went_out()
                     if row.conversation_pk in self._gone:
@@ -266,6 +281,7 @@ class Sender(Claims):
         if 200 <= result.status < 300:
             values = {"status": "sent", "sent_at": now, "activity_id": result.activity_id, "lease_until": None, "last_error": None}
             self.stats.sent += 1
+            log.info("outbox %d sent (attempt %d)", row.id, row.attempts + 1)
         elif result.status == 429:
             self.stats.throttled += 1
             wait = result.retry_after if result.retry_after is not None else backoff(1)
@@ -273,6 +289,7 @@ class Sender(Claims):
             if throttles > MAX_THROTTLES + self.max_attempts:
                 values = {"status": "dead", "last_error": "throttled too often", "lease_until": None}
                 self.stats.dead += 1
+                log.warning("outbox %s dead-lettered: throttled too often", row.key)
             else:
                 values = {"status": "pending", "attempts": throttles, "next_attempt_at": now + timedelta(seconds=wait),
                           "lease_until": None, "last_error": "429 Retry-After"}
@@ -338,6 +355,13 @@ class Sender(Claims):
             )
             .values(status="unreachable", lease_until=None, last_error=reason),
         )
+
+
+def _waited(limit: str, seconds: float, *, floor: float = 0.0) -> None:
+    """Count one wait for Teams' limits (`global` rate or a `conversation` window) of this many seconds."""
+    if seconds > floor:
+        PACING_WAITS.labels(limit).inc()
+        PACING_WAIT_SECONDS.labels(limit).inc(seconds)
 
 
 async def _detached(work: Awaitable[T]) -> T:

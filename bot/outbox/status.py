@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.storage.db import Database
-from bot.storage.models import Conversation, OutboxMessage, Person
+from bot.storage.models import Broadcast, Conversation, OutboxMessage, Person
 
 STATES = ("pending", "sending", "sent", "dead", "unreachable")
 
@@ -58,3 +58,39 @@ async def outbox_status(db: Database, problem_limit: int = 50) -> OutboxStatus:
             )
         ]
     return OutboxStatus(counts, oldest[0] if oldest else None, oldest[1] if oldest else None, problems)
+
+
+@dataclass(frozen=True)
+class BroadcastProgress:
+    """How far one broadcast's messages have come: counts per outbox state."""
+
+    broadcast_id: int
+    recipients: int
+    counts: dict[str, int]
+
+    @property
+    def waiting(self) -> int:
+        """Messages not yet sent or given up on (pending or being sent)."""
+        return self.counts["pending"] + self.counts["sending"]
+
+    def line(self) -> str:
+        """One line for `outbox status --watch`."""
+        c = self.counts
+        return (f"broadcast {self.broadcast_id}: {c['sent']}/{self.recipients} sent, {self.waiting} waiting, "
+                f"{c['dead']} dead, {c['unreachable']} unreachable")
+
+
+async def broadcast_progress(db: Database, broadcast_id: int | None = None) -> BroadcastProgress | None:
+    """The progress of this broadcast (None: the newest one); None when there is no such broadcast."""
+    async with db.sessions() as session:
+        query = select(Broadcast.id, Broadcast.recipients)
+        query = query.where(Broadcast.id == broadcast_id) if broadcast_id is not None else query.order_by(Broadcast.id.desc())
+        found = (await session.execute(query.limit(1))).first()
+        if found is None:
+            return None
+        counts = dict.fromkeys(STATES, 0)
+        for state, count in await session.execute(
+            select(OutboxMessage.status, func.count()).where(OutboxMessage.broadcast_id == found[0]).group_by(OutboxMessage.status)
+        ):
+            counts[state] = count
+    return BroadcastProgress(found[0], max(found[1], sum(counts.values())), counts)

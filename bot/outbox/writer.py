@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.observe.context import correlation_id
 from bot.storage.models import Conversation, OutboxMessage
 
 
@@ -62,9 +63,10 @@ async def enqueue_all(session: AsyncSession, messages: Iterable[Outgoing]) -> in
     rows go in one statement: a broadcast to thousands costs a few round trips, not thousands.
     """
     insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
+    correlation = correlation_id()  # the turn or command under way: its send logs under the same id
     rows = [
         {"key": m.key, "conversation_id": m.conversation_id, "payload": m.payload, "next_attempt_at": m.at,
-         "plan_id": m.plan_id, "broadcast_id": m.broadcast_id, "status": "pending"}
+         "plan_id": m.plan_id, "broadcast_id": m.broadcast_id, "status": "pending", "correlation_id": correlation}
         for m in messages
     ]
     if not rows:

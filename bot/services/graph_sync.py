@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -144,6 +144,9 @@ def _reason(resp: GraphResponse, permission: str) -> str:
     return f"Microsoft Graph svarede {resp.status}{detail}"
 
 
+Progress = Callable[[int, int, PersonOutcome], None]
+
+
 class GraphRosterSync:
     """For each person: resolve in Entra ID → install the app → get the 1:1 chat → store it. Safe to rerun."""
 
@@ -173,16 +176,24 @@ class GraphRosterSync:
         # and the unique aad_object_id must then be caught here, not as a database error.
         self._store_lock = asyncio.Lock()
 
-    async def run(self, cohort_key: str) -> SyncResult:
-        """Sync everyone on the cohort's roster; unreachable people are listed, not fatal."""
+    async def run(self, cohort_key: str, progress: Progress | None = None) -> SyncResult:
+        """Sync everyone on the cohort's roster; unreachable people are listed, not fatal.
+
+        `progress(done, total, outcome)` is called as each person is finished (in the order they finish)."""
         members = await self._members(cohort_key)
+        done = 0
         try:
             catalog_id = await self.catalog_app_id()
             gate = asyncio.Semaphore(self.concurrency)
 
             async def one(member: _Member) -> PersonOutcome:
+                nonlocal done
                 async with gate:
-                    return await self._sync_one(member, catalog_id)
+                    outcome = await self._sync_one(member, catalog_id)
+                done += 1
+                if progress is not None:
+                    progress(done, len(members), outcome)
+                return outcome
 
             outcomes = await asyncio.gather(*(one(m) for m in members))
         except GraphTokenError as exc:
@@ -381,8 +392,9 @@ async def sync_roster(
     concurrency: int = 4,
     max_attempts: int = 6,
     timeout: float = 30.0,
+    progress: Progress | None = None,
 ) -> SyncResult:
-    """Check the settings, get a token for the cohort's tenant and sync its roster."""
+    """Check the settings, get a token for the cohort's tenant and sync its roster (progress: see GraphRosterSync.run)."""
     check_settings(settings)
     # The people live in the cohort's tenant (a MultiTenant bot serves several); else the bot's own.
     tenant = await cohort_tenant(db, cohort_key) or settings.app_tenant_id
@@ -407,6 +419,6 @@ async def sync_roster(
             tenant_id=tenant,
             concurrency=concurrency,
             sleep=sleep,
-        ).run(cohort_key)
+        ).run(cohort_key, progress)
     finally:
         await client.close()

@@ -16,6 +16,7 @@ from bot.domain.plan import Member, PlanItem, plan_materials
 from bot.domain.programme import Programme
 from bot.domain.readiness import ReadinessTiming, plan_readiness
 from bot.domain.workdays import send_soon
+from bot.observe.metrics import PLAN_RELEASED
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chat
 from bot.services.messages.builder import MessageBuilder
 from bot.services.cohorts import get_cohort
@@ -261,6 +262,7 @@ class Planner:
                 # in due order, one statement; a key already in the outbox went out before: still "sent"
                 released += await enqueue_all(session, batch)
         if released:
+            PLAN_RELEASED.inc(released)
             log.info("released %d plan row(s) to the outbox", released)
         return released
 

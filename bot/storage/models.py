@@ -213,6 +213,7 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     activity_id: Mapped[str | None] = mapped_column(String(200), nullable=True)  # id Teams gave the message
+    correlation_id: Mapped[str | None] = mapped_column(String(120), nullable=True)  # the turn/command that queued it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
 from bot.domain.access import can_edit_plan
+from bot.observe.context import note_route
 from bot.services.errors import ActionError, Refused
 from bot.services.reply import Reply, notice
 from bot.teams.invoke import card_response, error_response
@@ -116,6 +117,7 @@ async def act(turn: Turn, data: dict[str, Any]) -> Reply:
     """Carry out a card action (LookupError for an unknown verb); every refused attempt is audited first."""
     verb = data.get("verb")
     action = VERBS.get(verb) if isinstance(verb, str) else None
+    note_route(f"card:{verb}" if action is not None else "card:unknown")  # only the table's verbs become labels
     if action is None:
         raise LookupError(f"unknown verb {verb!r}")
     try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from aiohttp import web
@@ -11,6 +12,8 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.integration.aiohttp.cloud_adapter import serializer_helper
 from botbuilder.schema import Activity
 
+from bot.observe.context import begin_turn, current_turn, new_correlation_id, set_correlation_id
+from bot.observe.metrics import TURN_SECONDS, TURNS
 from bot.teams.shape import activity_problem
 
 log = logging.getLogger(__name__)
@@ -32,7 +35,33 @@ def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def _outcome(status: int, failed: bool) -> str:
+    """The outcome label of a turn: ok, error (the person got the apology, or a 5xx), unauthorized or rejected."""
+    if failed or status >= 500:
+        return "error"
+    if status == 401:
+        return "unauthorized"
+    return "rejected" if status >= 400 else "ok"
+
+
 async def handle_messages(request: web.Request, adapter: CloudAdapter, bot: Bot, max_body: int) -> web.StreamResponse:
+    """One POST /api/messages: its turn under a correlation id, counted and timed for /metrics."""
+    started = time.perf_counter()
+    # every log line of the turn (and the sends it queues) carries one id; the activity's own id
+    # when it has one (a shape error is answered before the id is read: a fresh one then)
+    set_correlation_id(new_correlation_id())
+    record = begin_turn()
+    status = 500
+    try:
+        response = await _handle(request, adapter, bot, max_body)
+        status = response.status
+        return response
+    finally:
+        TURNS.labels(record.route or record.kind or "invalid", _outcome(status, record.failed)).inc()
+        TURN_SECONDS.observe(time.perf_counter() - started)
+
+
+async def _handle(request: web.Request, adapter: CloudAdapter, bot: Bot, max_body: int) -> web.StreamResponse:
     """Validate the request shape, then hand it to botbuilder; never a 500 for bad input or auth."""
     if request.content_length is not None and request.content_length > max_body:
         return _problem(413, f"body larger than {max_body} bytes")
@@ -61,6 +90,11 @@ async def handle_messages(request: web.Request, adapter: CloudAdapter, bot: Bot,
         return _problem(400, "Activity has no type")
     if activity.conversation is None or not activity.service_url:
         return _problem(400, "Activity lacks conversation or serviceUrl")
+    if isinstance(activity.id, str) and activity.id:
+        set_correlation_id(activity.id)
+    turn = current_turn()
+    if turn is not None:
+        turn.kind = activity.type[:40]  # the label when no table names a route
 
     marker = _TurnMarker(bot)
     try:

@@ -8,6 +8,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
+from bot.observe.context import note_route
 from bot.services.core import Core
 from bot.teams import actions, routes
 from bot.teams.channel import on_channel_invoke, on_channel_message
@@ -52,6 +53,8 @@ class CompanionBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         turn = await self._turn(turn_context)
+        if not turn.personal:
+            note_route("channel")
         await (routes.on_message(turn) if turn.personal else on_channel_message(turn))
 
     async def on_teams_members_added(self, teams_members_added, team_info, turn_context: TurnContext) -> None:  # type: ignore[override]
@@ -69,6 +72,8 @@ class CompanionBot(TeamsActivityHandler):
         """Action.Execute: act and answer with the refreshed card (Teams replaces it in place)."""
         turn = await self._turn(turn_context)
         data = actions.card_data(turn_context.activity.value)
+        if not turn.personal:
+            note_route("channel:card")
         return await (actions.on_invoke(turn, data) if turn.personal else on_channel_invoke(turn, data))
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Awaitable, Callable
 
 from bot.domain.commands import Intent, classify
+from bot.observe.context import note_route
 from bot.services.access import ADMIN_ONLY_DA
 from bot.services.broadcasts import ROLE_WORDS, BroadcastError
 from bot.services.errors import ActionError, Refused
@@ -132,12 +133,14 @@ ROUTES: dict[str, Route] = {
 async def answer(turn: Turn) -> Reply:
     """The reply to a rostered person's chat message."""
     intent = classify(turn.text)
+    note_route(intent.name if intent.name in ROUTES else "fallback")
     return await ROUTES.get(intent.name, _fallback)(turn, intent)
 
 
 async def on_message(turn: Turn) -> None:
     """A message in a 1:1 chat: strangers get the polite card, a card submit acts, text goes by the table."""
     if not turn.rostered:
+        note_route("stranger")
         await turn.send(turn.core.guide.not_rostered(turn.identity.name))
         return
     if turn.value.get("verb") and not turn.text.strip():
@@ -148,6 +151,7 @@ async def on_message(turn: Turn) -> None:
 
 async def greet(turn: Turn) -> None:
     """The app was installed in a 1:1 chat: welcome the person (or tell a stranger why not)."""
+    note_route("install")
     if not turn.rostered:
         await turn.send(turn.core.guide.not_rostered(turn.identity.name))
         return

@@ -9,6 +9,7 @@ from botbuilder.schema import Attachment
 
 import cards
 from bot.domain.people import Profile, TeamsIdentity
+from bot.observe.context import set_subject
 from bot.services.core import Core
 from bot.services.reply import Reply
 from bot.teams.identity import Senders, identity_of, is_personal
@@ -31,6 +32,11 @@ class Turn:
         """The turn for an activity; in a 1:1 chat the sender is found (and linked) at once."""
         identity = identity_of(ctx.activity)
         profile = await senders.sender(ctx, identity) if is_personal(ctx.activity) else None
+        if profile is not None:
+            # the turn's later log lines (and the sends it queues) name the person by id, and their cohort
+            # when they have exactly one
+            cohorts = {r.cohort_key for r in profile.roles}
+            set_subject(person_id=profile.person_id, cohort=next(iter(cohorts)) if len(cohorts) == 1 else None)
         return cls(ctx, core, senders, identity, profile, replies)
 
     @property

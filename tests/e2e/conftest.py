@@ -27,7 +27,7 @@ def _missing() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "Playwright for Python is not installed (it is in requirements-dev.txt: make e2e installs it)"
+        return "Playwright for Python is not installed (it is in requirements-dev.lock: make e2e installs it)"
     if not CHROMIUM.exists():
         return f"Chromium is not at {CHROMIUM} (apt-get install chromium; or set CHROMIUM=/path/to/chromium)"
     if shutil.which("node") is None:

@@ -383,6 +383,10 @@ async def test_cli_prints_everyone_as_json_and_text(db: Database, settings: Sett
     ]
     assert data["people"][0]["chatId"].startswith("19:") and data["tenantId"] == TENANT
     assert "1 reached" in err
+    # a line per person on stderr as each is done, with the count so far
+    progress = [line.split() for line in err.splitlines() if line.startswith("[")]
+    assert sorted(p[0] for p in progress) == ["[1/2]", "[2/2]"]
+    assert {(p[1], p[2]) for p in progress} == {("reached", "anna@aalborg.example"), ("unreachable", "ghost@nowhere.example")}
 
     code, out, _ = await _cli(env, "roster", "sync", "--cohort", COHORT)
     assert code == 0

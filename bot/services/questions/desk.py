@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.observe.metrics import QUESTIONS_ANSWERED, QUESTIONS_HANDED_OFF
 from bot.outbox.writer import enqueue, reachable_chats
 from bot.domain.access import can_answer_questions
 from bot.domain.people import Profile
@@ -116,6 +117,7 @@ class QuestionDesk(IndexRefresh, SlaReminders):
             await self._refresh()
             match = self.index.answer(question)
             if match.confident and match.entry is not None:
+                QUESTIONS_ANSWERED.labels("index").inc()
                 return self.answer_reply(question, match.entry)
             if not explicit and not looks_like_question(question):
                 return Reply("fallback", {"text": text})
@@ -134,6 +136,7 @@ class QuestionDesk(IndexRefresh, SlaReminders):
         query = f"{question} {self._activity_name(activity_key)}" if activity_key else question
         match = self.index.answer(query)
         if match.confident and match.entry is not None:
+            QUESTIONS_ANSWERED.labels("index").inc()
             return self.answer_reply(question, match.entry)
         return await self.hand_off(profile, question, activity_key)
 
@@ -206,6 +209,7 @@ class QuestionDesk(IndexRefresh, SlaReminders):
             await session.flush()
             session.add(QuestionAsker(question_id=q.id, person_id=profile.person_id, created_at=now))
             posted = await self._post_card(session, q)
+        QUESTIONS_HANDED_OFF.inc()
         if not posted:
             return notice("Dit spørgsmål er gemt", (
                 "Underviserne har endnu ikke en kanal i Teams til spørgsmål, så jeg kan ikke sende det videre lige nu. "
@@ -287,6 +291,7 @@ class QuestionDesk(IndexRefresh, SlaReminders):
             sent = await self._send_answer(session, q, now)
             card = await self._card(session, q)
             await self._update_card(session, q, card, "answered")
+        QUESTIONS_ANSWERED.labels("instructor").inc()
         if reuse:
             self.index.add(self._entry(q))
         log.info("question %d answered by person %d; %d asker(s) told; reuse=%s", q.id, person_id, sent, reuse)
