@@ -45,7 +45,7 @@ async def test_welcome_names_the_role_the_leader_and_what_is_next(guide: Guide) 
 
 def test_help_lists_every_command(guide: Guide) -> None:
     reply = guide.help()
-    assert reply == Reply("help", {"commands": [{"command": c, "text": t} for c, t in HELP_COMMANDS], "is_admin": False})
+    assert reply == Reply("help", {"commands": [{"command": c, "text": t} for c, t in HELP_COMMANDS], "is_admin": False, "tab_url": None})
     assert [c["command"] for c in reply.data["commands"]][:2] == ["næste", "materialer"]
 
 

@@ -211,7 +211,7 @@ async def test_snooze_to_tomorrow_and_next_week_in_working_hours(cohort: Any, db
     assert "Jeg minder dig om det igen mandag 18. januar" in card_text(card)
     connector.clear()
     await _send_due(server, datetime(2027, 1, 18, 8, 0, tzinfo=timezone.utc))
-    assert any("Samtale 1 med nærmeste leder" in card_text(c) for c in connector.cards())
+    assert any("Samtale 1 med din nærmeste leder" in card_text(c) for c in connector.cards())
     clock.now = datetime(2027, 1, 15, 14, 30, tzinfo=timezone.utc)  # the snooze went out; a new one is a new row
     await server.app[CORE].nudging.snooze(anna, row.id, 7)
     snoozes = [r for r in await rows(db, person_id=anna, topic="leader-conversation") if (r.data or {}).get("parent") == row.id]

@@ -7,7 +7,7 @@ from typing import Any
 from bot.content.fields import FieldChecker
 from bot.content.yamlfile import LineDict, load_yaml_file
 from bot.domain.errors import FileError, FileErrors
-from bot.domain.nudges import ANCHOR_RE, NUDGE_TOPICS, RECIPIENTS, NudgeDef, Nudges, Occasion
+from bot.domain.nudges import ANCHOR_RE, NUDGE_TOPICS, READER_ROLES, RECIPIENTS, NudgeDef, Nudges, Occasion
 from bot.domain.programme import Programme
 
 NUDGES_FILE = "nudges.yaml"
@@ -70,10 +70,29 @@ def parse_nudges(data: Any, path: str, programme: Programme) -> Nudges:
             meeting_subject=check.text(block, "meeting_subject", where, required=False),
             questions=tuple(q.strip() for q in questions),
             occasions=tuple(occasions),
+            by_role=_parse_for(block, where, check),
         )
     if check.errors:
         raise FileErrors(check.errors)
     return Nudges(definitions, reminder_after_days=reminder_days, skyggepraktik_module=shadow)
+
+
+def _parse_for(block: LineDict, where: str, check: FieldChecker) -> dict[str, tuple[str, str]]:
+    """`for: {leader: {title: …, text: …}}`: wording for one recipient role where the shared one reads wrong."""
+    raw = block.get("for")
+    if raw is None:
+        return {}
+    if not isinstance(raw, LineDict):
+        check.error(block, "for", f"{where}: for must map roles ({', '.join(READER_ROLES)}) to a title and/or text")
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    for role, wording in raw.items():
+        if role not in READER_ROLES or not isinstance(wording, LineDict):
+            check.error(raw, role, f"{where}.for: {role!r} must be one of {', '.join(READER_ROLES)} with title and/or text")
+            continue
+        out[str(role)] = (check.text(wording, "title", f"{where}.for.{role}", required=False),
+                          check.text(wording, "text", f"{where}.for.{role}", required=False))
+    return out
 
 
 def _parse_occasion(occ: LineDict, where: str, check: FieldChecker, programme: Programme, shadow: str) -> Occasion | None:

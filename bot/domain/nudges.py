@@ -17,6 +17,7 @@ NUDGE_TOPICS = (
     "leader-group", "mentor", "follow-up", "alumni", "evaluation",
 )
 RECIPIENTS = ("talent", "leader", "buddies", "mentor", "participants")
+READER_ROLES = ("talent", "leader", "mentor")  # who may get their own wording (`for:` in nudges.yaml)
 ANCHOR_RE = re.compile(r"^(?P<activity>[a-z0-9-]+)(?:\.(?P<part>main|day1|day2))?$")
 
 
@@ -44,6 +45,12 @@ class NudgeDef:
     meeting_subject: str = ""
     questions: tuple[str, ...] = ()
     occasions: tuple[Occasion, ...] = ()
+    by_role: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)  # recipient role -> (title, text) overrides
+
+    def wording(self, role: str) -> tuple[str, str]:
+        """The (title, text) this recipient role reads: its own wording where content/ gives one."""
+        title, text = self.by_role.get(role, ("", ""))
+        return title or self.title, text or self.text
 
 
 @dataclass(frozen=True)

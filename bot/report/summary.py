@@ -16,14 +16,14 @@ def status_summary(report: CohortReport, report_url: str | None, expires: dateti
     local = report.generated_at.astimezone(tz)
     completion_label = "gennemført" if report.finished else "gennemført eller på vej"
     facts = [
-        {"title": "Talenter", "value": f"{report.talents}: {report.completed} gennemført, {report.on_track} på vej, {report.not_completed} ikke gennemført"},
+        {"title": "Talenter", "value": f"{report.talents} i alt – {report.completed} gennemført, {report.on_track} på vej, {report.not_completed} ikke gennemført"},
         {"title": "Forventninger indfriet", "value": f"{pct(report.expectations_rate)} ja af {report.expectation_answers} svar (mål {pct(report.expectations_target)})"},
     ]
     rated = [r for r in report.ratings if r.mean_rating is not None]
     if rated:
         facts.append({"title": "Vurdering pr. aktivitet", "value": " · ".join(f"{r.name.split(':')[0]} {num(r.mean_rating)}" for r in rated)})
     for m in report.meetings:
-        facts.append({"title": m.name, "value": f"{m.held} holdt af {m.due} forfaldne ({m.planned} planlagt)"})
+        facts.append({"title": m.name, "value": f"{m.held} holdt af {m.due}, der skulle være holdt nu ({m.planned} planlagt i alt)"})
     boxes = " · ".join(f"boks {b}: {report.readiness_box(b)}" for b in BOXES)
     facts.append({"title": "Parathed", "value": f"{boxes} · ikke vurderet: {report.not_assessed}"})
     q = report.questions

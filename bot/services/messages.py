@@ -15,6 +15,7 @@ from bot.domain.materials import KIND_LABELS_DA, TOPIC_LABELS_DA, TOPICS, Materi
 from bot.domain.nudges import Nudges
 from bot.domain.programme import LEVEL_NAMES_DA, Programme
 from bot.services.reply import Reply, notice
+from bot.services.wording import fill, reader_role
 from bot.storage.models import (
     BuddyMember,
     CalendarSession,
@@ -126,7 +127,10 @@ class MessageBuilder:
         }
         subject = (definition.meeting_subject or definition.title).format(n=n)
         emails = [p.email for p in others]
-        title = definition.title.format(n=n, activity=self.programme.activity(data["anchor"]).name if data.get("anchor") else "")
+        role = reader_role(recipient.id, talent.id, talent_membership)
+        wording = {"n": n, "activity": self.programme.activity(data["anchor"]).the if data.get("anchor") else ""}
+        title_text, body = definition.wording(role)
+        title = fill(title_text, wording)
         if recipient.id != talent.id and row.topic not in ("buddy-intro",) and "buddies" not in to:
             title += f" – {talent.name}"
         return Reply(
@@ -134,14 +138,14 @@ class MessageBuilder:
             {
                 "title": title,
                 "note": data.get("note") or "",
-                "text": definition.text,
+                "text": fill(body, wording),
                 "questions": list(definition.questions) if recipient.id != talent.id or row.topic == "leader-conversation" else [],
                 "people": [
                     {"name": p.name, "organisation": p.organisation, "level": LEVEL_NAMES_DA.get(levels.get(p.id) or "", "")}
                     for p in others
                 ],
                 "book_url": meeting_link(subject, emails) if emails and definition.meeting_subject else None,
-                "chat_url": chat_link(emails, "Buddies – Talent Nord") if row.topic == "buddy-intro" and emails else None,
+                "chat_url": chat_link(emails, "Buddy'er – Talent Nord") if row.topic == "buddy-intro" and emails else None,
                 "plan_id": row.id,
                 "done": acted_label(row, tz),
                 "can_act": row.topic != "buddy-intro",
@@ -165,8 +169,8 @@ class MessageBuilder:
         return Reply(
             "evaluation",
             {
-                "title": (definition.title if definition else "Hvordan var {activity}?").format(activity=activity.name, n=1),
-                "text": definition.text if definition else "",
+                "title": fill(definition.title if definition else "Hvordan var {activity}?", {"activity": activity.the, "n": 1}),
+                "text": fill(definition.text, {"activity": activity.the, "n": 1}) if definition else "",
                 "plan_id": row.id,
                 "rating": str(answer.rating) if answer else "",
                 "expectations": answer.expectations if answer else "",
@@ -207,6 +211,7 @@ class MessageBuilder:
             "material",
             {
                 "activity": activity.name,
+                "activity_the": activity.the,
                 "activity_key": activity_key,
                 "topic": topic,
                 "topic_label": TOPIC_LABELS_DA[topic],
@@ -261,7 +266,7 @@ class MessageBuilder:
         if row.kind == "material" and row.activity_key:
             card, version = await self.material_card(session, row.person_id, row.activity_key, row.topic, tz)
             activity = self.programme.activity(row.activity_key)
-            return card_message(card, f"Forberedelse til {activity.name}"), version
+            return card_message(card, f"Forberedelse til {activity.the}"), version
         if row.kind == "reminder" and row.activity_key:
             card = await self.reminder_card(session, row.cohort_id, row.activity_key, tz)
             return card_message(card, f"Praktisk påmindelse: {self.programme.activity(row.activity_key).name}"), None
