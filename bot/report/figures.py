@@ -96,6 +96,18 @@ class CohortReport:
     not_assessed: int
     questions: QuestionFigures
     time: list[TimeSpent]
+    started: bool = True  # a required session has been held: before that, completion has no meaning
+
+    @property
+    def completion_label(self) -> str:
+        """The completion figure as shown: 'ikke startet' until the first required session has passed."""
+        return pct(self.completion_rate) if self.started else "ikke startet"
+
+    @property
+    def completion_good(self) -> bool:
+        """Green only once the programme has started and the share meets the target."""
+        rate = self.completion_rate
+        return self.started and rate is not None and rate >= self.completion_target
 
     @property
     def completion_rate(self) -> float | None:

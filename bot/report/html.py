@@ -191,7 +191,7 @@ def render_html(report: CohortReport) -> str:
     rated = [r for r in report.ratings if r.mean_rating is not None]
     talent_time = next((t for t in report.time if t.role == "talent"), None)
     charts = {
-        "completion": target_bar(report.completion_rate, report.completion_target, "Gennemførelse i forhold til målet"),
+        "completion": target_bar(report.completion_rate if report.started else None, report.completion_target, "Gennemførelse i forhold til målet"),
         "expectations": target_bar(report.expectations_rate, report.expectations_target, "Forventninger indfriet i forhold til målet"),
         "ratings": hbars([(r.name, r.mean_rating or 0, num(r.mean_rating)) for r in rated], "Gennemsnitlig vurdering pr. aktivitet (1–5)", scale=5),
         "answers": answers_chart([(r.name, r.expectations) for r in report.ratings if r.answers], "Levede aktiviteten op til forventningerne?"),

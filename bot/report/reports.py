@@ -126,6 +126,8 @@ class Reports:
             questions = await self._questions(session, cohort.id)
             time = await self._time(session, cohort.id, members, occasions, now)
             required_ended = all(s.status.remaining == 0 for s in statuses) if statuses else False
+            required_count = len(self.growth.content.rule.required)
+            started = any(s.status.remaining < required_count for s in statuses)
         expectation_counts = {k: sum(1 for e in talent_answers if e.expectations == k) for k in ("ja", "delvist", "nej")}
         return CohortReport(
             cohort_key=cohort.key,
@@ -148,6 +150,7 @@ class Reports:
             not_assessed=len(talents) - assessed,
             questions=questions,
             time=time,
+            started=started,
         )
 
     @staticmethod

@@ -34,8 +34,8 @@ def status_summary(report: CohortReport, report_url: str | None, expires: dateti
         "cohort": report.cohort_name,
         "generated": f"Opgjort {format_date(local.date(), weekday=False)} {format_time(local)}",
         "headline": [
-            {"title": f"{completion_label} (mål {pct(report.completion_target)})", "value": pct(report.completion_rate),
-             "good": report.completion_rate is not None and report.completion_rate >= report.completion_target},
+            {"title": f"{completion_label} (mål {pct(report.completion_target)})", "value": report.completion_label,
+             "good": report.completion_good, "pending": not report.started},
             {"title": f"synes aktiviteterne levede op til forventningerne (mål {pct(report.expectations_target)})",
              "value": pct(report.expectations_rate),
              "good": report.expectations_rate is not None and report.expectations_rate >= report.expectations_target},
