@@ -223,6 +223,8 @@ def buddy_intro_items(
     """One introduction per buddy per group; the key names the group so a changed pairing is announced anew."""
     items = []
     for group in groups:
+        if len(group) < 2:
+            continue  # left alone (a buddy pruned from the roster): announcing "your buddy" would claim a pair that is not there
         signature = "-".join(str(p) for p in sorted(group))
         for person_id in group:
             items.append(

@@ -96,6 +96,7 @@ class CohortReport:
     not_assessed: int
     questions: QuestionFigures
     time: list[TimeSpent]
+    unpaired: int = 0  # talents in no buddy group: they get no buddy nudges
     started: bool = True  # a required session has been held: before that, completion has no meaning
 
     @property

@@ -31,6 +31,7 @@ from bot.services.cohorts import get_cohort
 from bot.services.growth import Growth
 from bot.storage.db import Database
 from bot.storage.models import (
+    BuddyMember,
     CalendarSession,
     Evaluation,
     Material,
@@ -124,6 +125,10 @@ class Reports:
                     readiness[(r.aim, r.box)] += 1
                     assessed += 1
             questions = await self._questions(session, cohort.id)
+            groups: dict[int, set[int]] = {}
+            for b in await session.scalars(select(BuddyMember).where(BuddyMember.cohort_id == cohort.id)):
+                groups.setdefault(b.group_no, set()).add(b.person_id)
+            paired = {pid for g in groups.values() if len(g) > 1 for pid in g}  # a group of one is no pair
             time = await self._time(session, cohort.id, members, occasions, now)
             required_ended = all(s.status.remaining == 0 for s in statuses) if statuses else False
             required_count = len(self.growth.content.rule.required)
@@ -151,6 +156,7 @@ class Reports:
             questions=questions,
             time=time,
             started=started,
+            unpaired=len(talent_ids - paired),
         )
 
     @staticmethod

@@ -10,6 +10,19 @@ from bot.domain.readiness import BOXES
 from bot.report.figures import CohortReport, num, pct
 
 
+def warnings(report: CohortReport) -> list[str]:
+    """What LEAD must act on before the figures mean anything: today, talents without a buddy group."""
+    if not report.unpaired:
+        return []
+    who = ("Ingen af talenterne har en buddy" if report.unpaired == report.talents
+           else f"{report.unpaired} af {report.talents} talenter har ingen buddy")
+    return [
+        f"Buddy-grupperne er ikke dannet: {who}, så de får ingen påmindelser om buddy-møder og "
+        f"skyggepraktik. Dan grupperne med »python -m bot buddies suggest --cohort {report.cohort_key}« "
+        "eller »buddies set«."
+    ]
+
+
 def status_summary(report: CohortReport, report_url: str | None, expires: datetime | None) -> dict[str, Any]:
     """The data for the admin's status card (report_url and expires None: no link note)."""
     tz = ZoneInfo(report.timezone)
@@ -41,6 +54,7 @@ def status_summary(report: CohortReport, report_url: str | None, expires: dateti
              "good": report.expectations_rate is not None and report.expectations_rate >= report.expectations_target},
         ],
         "facts": facts,
+        "warnings": warnings(report),
         "report_url": report_url,
         "link_note": (
             f"Linket til rapporten virker til {format_date(expires.astimezone(tz).date(), weekday=False)} {format_time(expires.astimezone(tz))} "
