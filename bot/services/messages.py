@@ -13,6 +13,7 @@ import cards
 from bot.domain.danish import format_date, format_span
 from bot.domain.materials import KIND_LABELS_DA, TOPIC_LABELS_DA, TOPICS, Materials
 from bot.domain.nudges import Nudges
+from bot.domain.placements import cohort_placements, reminder_notes
 from bot.domain.programme import LEVEL_NAMES_DA, Programme
 from bot.services.reply import Reply, notice
 from bot.services.wording import fill, reader_role
@@ -242,6 +243,10 @@ class MessageBuilder:
             )
         ).all()
         sequence = self.materials.sequences.get(activity_key)
+        cohort = await session.get(Cohort, cohort_id)
+        placed = reminder_notes(activity_key, cohort_placements(cohort.plan_settings if cohort else None,
+                                                                self.nudges.skyggepraktik_module))
+        bring = " ".join(filter(None, [*placed, (sequence.reminder if sequence else "") or activity.bring]))
         return Reply(
             "reminder",
             {
@@ -254,7 +259,7 @@ class MessageBuilder:
                     }
                     for r in rows
                 ],
-                "bring": (sequence.reminder if sequence else "") or activity.bring,
+                "bring": bring,
             },
         )
 

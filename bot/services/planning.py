@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from sqlalchemy import exists, select, update
 from bot.domain.calendar import Session
 from bot.domain.materials import Materials
 from bot.domain.nudges import CohortPeople, Nudges, Talent, buddy_intro_items, plan_nudges
+from bot.domain.placements import cohort_placements
 from bot.domain.plan import Member, PlanItem, plan_materials
 from bot.domain.programme import Programme
 from bot.domain.readiness import ReadinessTiming, plan_readiness
@@ -89,8 +90,10 @@ class Planner:
 
     def _nudge_items(self, snap: CohortSnapshot) -> list[PlanItem]:
         cohort = snap.cohort
+        # the cohort's skyggepraktik module anchors its nudge (placements: in the cohort file)
+        shadow = cohort_placements(cohort.plan_settings, self.nudges.skyggepraktik_module)["skyggepraktik"]
         return plan_nudges(
-            cohort.key, self.programme, self.nudges, snap.sessions, snap.people, self._timing(cohort).send_time,
+            cohort.key, self.programme, replace(self.nudges, skyggepraktik_module=shadow), snap.sessions, snap.people, self._timing(cohort).send_time,
             ZoneInfo(cohort.timezone),
         )
 
