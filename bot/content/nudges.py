@@ -71,6 +71,7 @@ def parse_nudges(data: Any, path: str, programme: Programme) -> Nudges:
             questions=tuple(q.strip() for q in questions),
             occasions=tuple(occasions),
             by_role=_parse_for(block, where, check),
+            once_per_person=block.get("once_per_person") is True,
         )
     if check.errors:
         raise FileErrors(check.errors)
@@ -96,7 +97,7 @@ def _parse_for(block: LineDict, where: str, check: FieldChecker) -> dict[str, tu
 
 
 def _parse_occasion(occ: LineDict, where: str, check: FieldChecker, programme: Programme, shadow: str) -> Occasion | None:
-    allowed = {"after", "before", "days", "months", "until", "note", "after_each_activity"}
+    allowed = {"after", "before", "days", "months", "until", "note", "after_each_activity", "text"}
     for extra in sorted(set(map(str, occ)) - allowed):
         check.error(occ, extra, f"{where}: unknown field {extra!r}")
     if occ.get("after_each_activity") is True:
@@ -122,9 +123,14 @@ def _parse_occasion(occ: LineDict, where: str, check: FieldChecker, programme: P
     if not isinstance(note, str):
         check.error(occ, "note", f"{where}: note must be text")
         ok = False
+    own_text = occ.get("text", "")
+    if not isinstance(own_text, str):
+        check.error(occ, "text", f"{where}: text must be text")
+        ok = False
     if not ok:
         return None
-    return Occasion(anchor, direction, numbers["days"], numbers["months"], str(until) if until else None, note)
+    return Occasion(anchor, direction, numbers["days"], numbers["months"], str(until) if until else None, note,
+                    text=own_text.strip())
 
 
 def _check_anchor(occ: LineDict, field_name: str, anchor: str, where: str, check: FieldChecker, programme: Programme, shadow: str) -> bool:

@@ -32,6 +32,7 @@ class Occasion:
     until: str | None = None
     note: str = ""
     each_activity: bool = False
+    text: str = ""  # this occasion's own text instead of the nudge's (e.g. the meetings after the programme)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class NudgeDef:
     questions: tuple[str, ...] = ()
     occasions: tuple[Occasion, ...] = ()
     by_role: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)  # recipient role -> (title, text) overrides
+    once_per_person: bool = False  # a leader of two talents gets one, not one per talent (the alumni invitation)
 
     def wording(self, role: str) -> tuple[str, str]:
         """The (title, text) this recipient role reads: its own wording where content/ gives one."""
@@ -143,6 +145,7 @@ def plan_nudges(
             not_after = until.starts_at if until else None
             for talent in people.talents:
                 for recipient, about in _recipients(definition, talent):
+                    about = None if definition.once_per_person else about  # one key per person: the dict below keeps one
                     step = f"{definition.topic}-{n}" + (f"/{about}" if about is not None else "")
                     items.append(
                         PlanItem(

@@ -131,8 +131,13 @@ class MessageBuilder:
         role = reader_role(recipient.id, talent.id, talent_membership)
         wording = {"n": n, "activity": self.programme.activity(data["anchor"]).the if data.get("anchor") else ""}
         title_text, body = definition.wording(role)
+        if 0 < n <= len(definition.occasions) and definition.occasions[n - 1].text:
+            body = definition.occasions[n - 1].text  # e.g. the buddy meetings after the programme: no "seneste modul"
+        once = definition.once_per_person and role != "talent"
+        if once:
+            others = []  # one invitation for all their talents: naming one of them would be wrong
         title = fill(title_text, wording)
-        if recipient.id != talent.id and row.topic not in ("buddy-intro",) and "buddies" not in to:
+        if recipient.id != talent.id and row.topic not in ("buddy-intro",) and "buddies" not in to and not once:
             title += f" – {talent.name}"
         return Reply(
             "nudge",
