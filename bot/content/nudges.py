@@ -75,7 +75,13 @@ def parse_nudges(data: Any, path: str, programme: Programme) -> Nudges:
         )
     if check.errors:
         raise FileErrors(check.errors)
-    return Nudges(definitions, reminder_after_days=reminder_days, skyggepraktik_module=shadow)
+    final = data.get("final_evaluation") or LineDict()
+    final_texts = {k: check.text(final, k, "final_evaluation", required=False) for k in ("title", "text", "question")} \
+        if isinstance(final, LineDict) else {}
+    if check.errors:
+        raise FileErrors(check.errors)
+    return Nudges(definitions, reminder_after_days=reminder_days, skyggepraktik_module=shadow,
+                  final={k: v for k, v in final_texts.items() if v})
 
 
 def _parse_for(block: LineDict, where: str, check: FieldChecker) -> dict[str, tuple[str, str]]:

@@ -62,6 +62,7 @@ class Nudges:
     definitions: dict[str, NudgeDef]
     reminder_after_days: int = 7
     skyggepraktik_module: str = "m4"
+    final: dict[str, str] = field(default_factory=dict, compare=False)  # final_evaluation: title, text, question
 
 
 @dataclass(frozen=True)

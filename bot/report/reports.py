@@ -30,6 +30,7 @@ from bot.report.table import report_csv
 from bot.services.cohorts import get_cohort
 from bot.services.growth import Growth
 from bot.storage.db import Database
+from bot.domain.final_evaluation import EVALUATION_KEY
 from bot.storage.models import (
     BuddyMember,
     CalendarSession,
@@ -133,7 +134,9 @@ class Reports:
             required_ended = all(s.status.remaining == 0 for s in statuses) if statuses else False
             required_count = len(self.growth.content.rule.required)
             started = any(s.status.remaining < required_count for s in statuses)
-        expectation_counts = {k: sum(1 for e in talent_answers if e.expectations == k) for k in ("ja", "delvist", "nej")}
+        final_answers = [e for e in talent_answers if e.activity_key == EVALUATION_KEY]
+        activity_answers = [e for e in talent_answers if e.activity_key != EVALUATION_KEY]
+        expectation_counts = {k: sum(1 for e in final_answers if e.expectations == k) for k in ("ja", "delvist", "nej")}
         return CohortReport(
             cohort_key=cohort.key,
             cohort_name=cohort.name,
@@ -145,8 +148,10 @@ class Reports:
             not_completed=counts["not-completed"],
             finished=required_ended,
             completion_target=self.settings.completion_target,
-            expectation_answers=len(talent_answers),
+            expectation_answers=len(final_answers),
             expectation_counts=expectation_counts,
+            activity_expectation_answers=len(activity_answers),
+            activity_expectation_counts={k: sum(1 for e in activity_answers if e.expectations == k) for k in ("ja", "delvist", "nej")},
             expectations_target=self.settings.expectations_target,
             ratings=ratings,
             preparation=preparation,

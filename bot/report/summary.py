@@ -30,7 +30,8 @@ def status_summary(report: CohortReport, report_url: str | None, expires: dateti
     completion_label = "gennemført" if report.finished else "gennemført eller på vej"
     facts = [
         {"title": "Talenter", "value": f"{report.talents} i alt – {report.completed} gennemført, {report.on_track} på vej, {report.not_completed} ikke gennemført"},
-        {"title": "Forventninger indfriet", "value": f"{pct(report.expectations_rate)} ja af {report.expectation_answers} svar (mål {pct(report.expectations_target)})"},
+        {"title": "Forventninger indfriet", "value": f"{pct(report.expectations_rate)} ja af {report.expectation_answers} svar i den afsluttende evaluering (mål {pct(report.expectations_target)})"},
+        {"title": "Forventninger pr. aktivitet", "value": f"{pct(report.activity_expectations_rate)} ja af {report.activity_expectation_answers} svar"},
     ]
     rated = [r for r in report.ratings if r.mean_rating is not None]
     if rated:
@@ -49,7 +50,7 @@ def status_summary(report: CohortReport, report_url: str | None, expires: dateti
         "headline": [
             {"title": f"{completion_label} (mål {pct(report.completion_target)})", "value": report.completion_label,
              "good": report.completion_good, "pending": not report.started},
-            {"title": f"synes aktiviteterne levede op til forventningerne (mål {pct(report.expectations_target)})",
+            {"title": f"synes Talent Nord levede op til forventningerne (mål {pct(report.expectations_target)})",
              "value": pct(report.expectations_rate),
              "good": report.expectations_rate is not None and report.expectations_rate >= report.expectations_target},
         ],

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from bot.domain.danish import format_date, format_span
 from bot.domain.materials import KIND_LABELS_DA, TOPIC_LABELS_DA, TOPICS, Materials
+from bot.domain.final_evaluation import EVALUATION_KEY, FinalEvaluation
+from bot.domain.final_evaluation import TOPIC as FINAL_TOPIC
 from bot.domain.nudges import Nudges
 from bot.domain.placements import cohort_placements, reminder_notes
 from bot.domain.programme import LEVEL_NAMES_DA, Programme
@@ -161,15 +163,21 @@ class MessageBuilder:
         )
 
     async def evaluation_card(self, session: AsyncSession, row: PlannedDelivery, thanks: bool = False) -> Reply:
-        """The short evaluation of one activity, pre-filled with an earlier answer."""
-        assert row.activity_key
+        """The short evaluation of one activity (or the final one of the whole programme), pre-filled with an earlier answer."""
         answer = await session.scalar(
             select(Evaluation).where(
                 Evaluation.cohort_id == row.cohort_id,
                 Evaluation.person_id == row.person_id,
-                Evaluation.activity_key == row.activity_key,
+                Evaluation.activity_key == (row.activity_key or EVALUATION_KEY),
             )
         )
+        if row.activity_key is None:
+            final = {**FinalEvaluation().__dict__, **self.nudges.final}
+            return Reply("evaluation", {
+                "title": final["title"], "text": final["text"], "question": final["question"], "plan_id": row.id,
+                "rating": str(answer.rating) if answer else "", "expectations": answer.expectations if answer else "",
+                "comment": answer.comment if answer else "", "thanks": thanks,
+            })
         definition = self.nudges.definitions.get("evaluation")
         activity = self.programme.activity(row.activity_key)
         return Reply(
@@ -290,7 +298,7 @@ class MessageBuilder:
             from bot.services.growth import readiness_form  # growth builds on this module
 
             return card_message(await readiness_form(session, row)), None
-        if row.kind == "survey" and row.activity_key:
+        if row.kind == "survey" and (row.activity_key or row.topic == FINAL_TOPIC):
             return card_message(await self.evaluation_card(session, row)), None
         raise LookupError(f"no message for plan row kind {row.kind!r}")
 

@@ -12,6 +12,7 @@ from sqlalchemy import exists, select, update
 from bot.domain.calendar import Session
 from bot.domain.materials import Materials
 from bot.domain.nudges import CohortPeople, Nudges, Talent, buddy_intro_items, plan_nudges
+from bot.domain.final_evaluation import plan_final_evaluation
 from bot.domain.placements import cohort_placements
 from bot.domain.plan import Member, PlanItem, plan_materials
 from bot.domain.programme import Programme
@@ -77,7 +78,8 @@ class Planner:
         self.nudges = nudges
         self.messages = messages
         # Each track contributes its rows; the plan is their union.
-        self.makers: list[Planners] = [self._material_items, self._nudge_items, self._buddy_intro_items, self._readiness_items]
+        self.makers: list[Planners] = [self._material_items, self._nudge_items, self._buddy_intro_items, self._readiness_items,
+                                      self._final_evaluation_items]
 
     def _timing(self, cohort: Cohort) -> Any:
         return self.materials.timing.with_overrides(cohort.plan_settings)
@@ -111,6 +113,12 @@ class Planner:
         return plan_readiness(
             snap.cohort.key, self.readiness, snap.sessions, talents, self._timing(snap.cohort).send_time, ZoneInfo(snap.cohort.timezone)
         )
+
+    def _final_evaluation_items(self, snap: CohortSnapshot) -> list[PlanItem]:
+        # the 80 % criterion: one answer per talent about the whole programme, after the closing seminar
+        talents = [t.person_id for t in snap.people.talents]
+        return plan_final_evaluation(snap.cohort.key, snap.sessions, talents, self._timing(snap.cohort).send_time,
+                                     ZoneInfo(snap.cohort.timezone))
 
     async def snapshot(self, session: Any, cohort: Cohort) -> CohortSnapshot:
         """Calendar, members, talents with their leader/mentor/buddies."""
