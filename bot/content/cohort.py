@@ -12,6 +12,7 @@ from bot.domain.cohort import COHORT_KEY_RE, CohortSpec, SessionSpec
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.limits import too_long
 from bot.domain.materials import STEP_OFFSETS
+from bot.domain.placements import CHOICES as PLACEMENT_CHOICES
 from bot.domain.programme import Programme
 
 
@@ -79,7 +80,21 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
                 else:
                     good[step] = days
             plan_settings["offsets_days"] = good
-    unknown_top = set(data) - {"key", "name", "timezone", "tenant", "activities", "send_time", "offsets_days"}
+    if "placements" in data:
+        chosen = data["placements"]
+        if not isinstance(chosen, LineDict):
+            err(data, "placements", "placements must map skyggepraktik and/or bootcamp to a module, e.g. {skyggepraktik: m3}")
+        else:
+            good_placements = {}
+            for name, module in chosen.items():
+                if name not in PLACEMENT_CHOICES:
+                    err(chosen, name, f"placements: unknown {name!r}; expected {', '.join(PLACEMENT_CHOICES)}")
+                elif module not in PLACEMENT_CHOICES[name]:
+                    err(chosen, name, f"placements.{name} must be one of {', '.join(PLACEMENT_CHOICES[name])}")
+                else:
+                    good_placements[str(name)] = str(module)
+            plan_settings["placements"] = good_placements
+    unknown_top = set(data) - {"key", "name", "timezone", "tenant", "activities", "send_time", "offsets_days", "placements"}
     for extra in sorted(map(str, unknown_top)):
         err(data, extra, f"unknown field {extra!r}")
 

@@ -40,6 +40,12 @@ class Activity:
     day1: str = ""
     day2: str = ""
     bring: str = ""
+    definite: str = ""  # the Danish definite form ("afslutningsseminaret") for "til …", "var …", "om …"
+
+    @property
+    def the(self) -> str:
+        """The definite form where Danish needs it; the name when none is set."""
+        return self.definite or self.name
 
     @property
     def is_module(self) -> bool:

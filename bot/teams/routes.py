@@ -7,6 +7,7 @@ from bot.domain.commands import Intent, classify
 from bot.services.access import ADMIN_ONLY_DA
 from bot.services.broadcasts import ROLE_WORDS, BroadcastError
 from bot.services.errors import ActionError, Refused
+from bot.services.link_guard import PlaceholderLinks
 from bot.services.reply import Reply, notice
 from bot.teams.actions import on_submit
 from bot.teams.turn import Turn
@@ -91,7 +92,10 @@ async def _publish(turn: Turn, intent: Intent) -> Reply:
         await access.require_admin(turn.profile, None, "content.publish", tenant_id=turn.tenant)
     except Refused as exc:
         return refusal(str(exc))
-    summary = await turn.core.learning.publish()
+    try:
+        summary = await turn.core.learning.publish()
+    except PlaceholderLinks as exc:
+        return notice("Materialer ikke publiceret", str(exc))
     await access.allowed(turn.profile, "content.publish", cohort_key=None, tenant_id=turn.tenant, target=str(summary))
     return notice("Materialer publiceret", (
         f"{summary.new} nye, {summary.changed} ændrede, {summary.unchanged} uændrede. "

@@ -217,7 +217,7 @@ def group_track(snapshot: TalentSnapshot, nudges: Nudges, programme: Programme, 
     return {
         "buddies": [{"name": b.name, "organisation": b.organisation} for b in snapshot.buddies],
         "buddy_names": names,
-        "chat_url": chat_link(emails, "Buddies – Talent Nord") if emails else None,
+        "chat_url": chat_link(emails, "Buddy'er – Talent Nord") if emails else None,
         "meeting_url": meeting_link("Buddy-møde – Talent Nord", emails) if emails else None,
         "tracks": tracks,
     }

@@ -72,7 +72,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "chat_url": None, "plan_id": 17, "done": None, "can_act": True,
     },
     "evaluation": {
-        "title": "Hvordan var Modul 1?", "text": "Tak for i dag.", "plan_id": 9, "rating": "", "expectations": "",
+        "title": "Hvordan var modul 1?", "text": "Tak fordi du var med.", "plan_id": 9, "rating": "", "expectations": "",
         "comment": "", "thanks": False,
     },
     "library": {
@@ -115,7 +115,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "headline": [{"title": "gennemført (mål 95 %)", "value": "96 %", "good": True},
                      {"title": "svarede ja (mål 80 %)", "value": "71 %", "good": False}],
         "facts": [{"title": "Talenter", "value": "25: 24 gennemført, 0 på vej, 1 ikke gennemført"},
-                  {"title": "Buddy-møder", "value": "40 holdt af 48 forfaldne (60 planlagt)"}],
+                  {"title": "Buddy-møder", "value": "40 holdt af 48 der skulle være holdt nu (60 planlagt)"}],
         "report_url": "https://bot.example/report/hold-2027?exp=1800000000&sig=" + "ab" * 32,
         "link_note": "Linket virker til 4. januar kl. 22.00.",
     },
