@@ -69,6 +69,11 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
     planner = Planner(db, programme, materials, nudges, messages, readiness=growth_content.readiness)
     growth = Growth(db, programme, growth_content, clock, messages, timezone=settings.timezone)
     questions = load_index(settings.content_dir)
+    reports = Reports(
+        db, programme, materials, growth, load_report_settings(settings.content_dir), clock,
+        link_secret=settings.report_secret.reveal(), base_url=settings.base_url,
+    )
+    messages.report_link = reports.link  # the steering group's meeting nudges link the report
     return Core(
         db=db,
         programme=programme,
@@ -87,10 +92,7 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         desk=QuestionDesk(db, questions, programme, clock, reminder_hours=settings.question_reminder_working_hours,
                           timezone=settings.timezone),
         growth=growth,
-        reports=Reports(
-            db, programme, materials, growth, load_report_settings(settings.content_dir), clock,
-            link_secret=settings.report_secret.reveal(), base_url=settings.base_url,
-        ),
+        reports=reports,
         access=Access(db, clock),
         privacy=Privacy(db, clock, retention_days=settings.retention_days, policy=RetentionPolicy(
             settings.retention_days, settings.retention_grace_days, settings.retention_notice_days)),

@@ -29,6 +29,11 @@ INTROS = (
     ("mentor", "Jeg er programmets digitale følgesvend. Jeg minder dig om mentorsamtalerne med dit talent undervejs."),
     ("instructor", "Jeg er programmets digitale følgesvend. Jeg samler talenternes spørgsmål til underviserne i jeres "
                    "kanal, så I kan svare dem, og minder jer om dem, der venter på svar."),
+    ("consultant", "Jeg er programmets digitale følgesvend. Jeg sender dig forberedelse før afslutningsseminaret og "
+                   "alumnedagen, og under »udviklingsplan« ser du de planer for lokale talentmiljøer, som talenterne fra "
+                   "din organisation laver sammen med dig og deres nærmeste leder."),
+    ("steering", "Jeg er programmets digitale følgesvend. Jeg minder dig om styregruppens møder med et link til holdets "
+                 "rapport, og du kan altid skrive »status« for at se de samlede tal."),
     ("admin", "Jeg er programmets digitale følgesvend. Som administrator kan du se holdets status, sende beskeder og "
               "udgive materialer: skriv »status«, »udsend« eller »publicér«."),
 )

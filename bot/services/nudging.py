@@ -15,6 +15,7 @@ from bot.domain.materials import Timing
 from bot.domain.final_evaluation import EVALUATION_KEY
 from bot.domain.final_evaluation import TOPIC as FINAL_TOPIC
 from bot.domain.nudges import Nudges
+from bot.domain.steering import TOPIC as STEERING_TOPIC
 from bot.domain.workdays import next_send_moment, send_soon
 from bot.services.idempotent import retry_on_conflict
 from bot.services.messages.builder import MessageBuilder
@@ -153,7 +154,7 @@ class Nudging:
                     PlannedDelivery.status == "sent",
                     PlannedDelivery.action.is_(None),
                     PlannedDelivery.released_at <= cutoff,
-                    PlannedDelivery.topic != "buddy-intro",
+                    PlannedDelivery.topic.notin_(("buddy-intro", STEERING_TOPIC)),  # nothing to mark as held
                 )
             )
             for row in rows:

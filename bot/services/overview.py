@@ -236,7 +236,8 @@ class Overview:
                 snapshot.revisions = [
                     Revision(rev.version, rev.created_at, editor or "",
                              {"aim": rev.aim or "", "individual": rev.individual or "", "team": rev.team or "",
-                              "organisation": rev.organisation or "", "notes": rev.notes or ""})
+                              "organisation": rev.organisation or "", "notes": rev.notes or "",
+                              "environment": rev.environment or "", "apprentices": str(rev.apprentices or "")})
                     for rev, editor in await session.execute(
                         select(DevelopmentPlanRevision, _EDITOR.name)
                         .outerjoin(_EDITOR, _EDITOR.id == DevelopmentPlanRevision.edited_by)

@@ -289,6 +289,9 @@ class DevelopmentPlan(Base):
     team: Mapped[str] = mapped_column(Text, default="")
     organisation: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # mesterlære: the 1-2 people the talent takes into apprenticeship, [{"name", "role"}]; no Entra account needed
+    apprentices: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
+    environment: Mapped[str] = mapped_column(Text, default="")  # the closing seminar's plan for local talent environments
     version: Mapped[int] = mapped_column(Integer, default=0)  # number of the latest revision
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -309,6 +312,8 @@ class DevelopmentPlanRevision(Base):
     team: Mapped[str] = mapped_column(Text, default="")
     organisation: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    apprentices: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
+    environment: Mapped[str] = mapped_column(Text, default="")
     edited_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -327,6 +332,23 @@ class ReadinessAssessment(Base):
     tasks: Mapped[str] = mapped_column(String(16))  # stretch, simple
     performance: Mapped[str] = mapped_column(String(16))  # exceptional, satisfactory, not-yet
     box: Mapped[int] = mapped_column(Integer)  # 1..6
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ReadinessSelfPlacement(Base):
+    """The talent's own placement in the same six boxes, given before the nearest leader places them."""
+
+    __tablename__ = "readiness_self"
+    __table_args__ = (UniqueConstraint("cohort_id", "person_id", name="uq_readiness_self"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))  # the talent
+    aim: Mapped[str] = mapped_column(String(16))
+    tasks: Mapped[str] = mapped_column(String(16))
+    performance: Mapped[str] = mapped_column(String(16))
+    box: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

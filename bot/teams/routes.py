@@ -103,11 +103,11 @@ async def _publish(turn: Turn, intent: Intent) -> Reply:
 
 
 async def _status(turn: Turn, intent: Intent) -> Reply:
-    # admins see the figures of the cohorts they administer: the one named, else their first
+    # admins see the figures of the cohorts they administer, the steering group its own cohort's (aggregated only)
     access = turn.core.access
     named = await access.cohort_named(intent.arg) if intent.arg else None
     try:
-        cohort_key = await access.admin_cohort(turn.profile, "report.status", tenant_id=turn.tenant, named=named)
+        cohort_key = await access.report_cohort(turn.profile, "report.status", tenant_id=turn.tenant, named=named)
     except Refused as exc:
         return refusal(str(exc))
     reply = Reply("status_summary", await turn.core.reports.status(cohort_key))

@@ -21,6 +21,7 @@ PLAN_FIELDS = (
     ("team", "Mål for dit team"),
     ("organisation", "Mål for organisationen"),
     ("notes", "Noter"),
+    ("environment", "Plan for lokale talentmiljøer (fra afslutningsseminaret)"),
 )
 # The group and everyday track as the tab lists it: topic, heading, how many the programme asks for.
 TRACKS = (
@@ -225,7 +226,8 @@ def group_track(snapshot: TalentSnapshot, nudges: Nudges, programme: Programme, 
 
 def _changed(old: dict[str, str] | None, new: dict[str, str]) -> str:
     names = {"aim": "formål", "individual": "mål for individ", "team": "mål for team",
-             "organisation": "mål for organisation", "notes": "noter"}
+             "organisation": "mål for organisation", "notes": "noter", "environment": "plan for lokale talentmiljøer",
+             "apprentices": "mesterlære"}
     if old is None:
         return "oprettet"
     changed = [names[k] for k in names if old.get(k, "") != new.get(k, "")]
@@ -254,6 +256,7 @@ def development_plan(snapshot: TalentSnapshot, tz: ZoneInfo) -> dict[str, Any]:
         "updated": f"Senest gemt {day(plan.updated_at, tz, year=True)} (version {plan.version})" if plan and plan.version else "",
         "history": list(reversed(history)),
         "readiness": readiness,
+        "apprentices": list((plan.apprentices if plan else None) or []),
     }
 
 

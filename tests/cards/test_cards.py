@@ -88,12 +88,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "notes": "Aftalt på samtale 3.", "updated": "Senest gemt 4. januar 2027 (version 2)",
         "history": [{"when": "4. januar 2027", "who": "Anna Jensen", "what": "mål for team"},
                     {"when": "2. januar 2027", "who": "Anna Jensen", "what": "oprettet"}],
-        "readiness": None, "thanks": False,
+        "readiness": None, "thanks": False, "environment": "Et talentforum i forvaltningen hvert kvartal.",
+        "apprentices": [{"name": "Ida Holm", "role": "teamleder"}],
+        "readiness_own": {"box": 2, "aim": "Vertikal", "tasks": "t", "performance": "p", "description": "d", "recommendation": "r"},
     },
+    "environment_plans": {"organisation": "Aalborg Kommune",
+                          "plans": [{"name": "Anna Jensen", "text": "Et talentforum hvert kvartal."}, {"name": "Bo Berg", "text": ""}]},
     "development_plan": {
         "plans": [{
             "talent": "Anna Jensen", "aim": "Vertikal ledelsesudvikling", "individual": "Strategisk sparring.", "team": "Uddelegering.",
             "organisation": "Talentmiljø.", "notes": "Aftalt på samtale 3.", "updated": "Senest gemt 4. januar 2027 (version 2)",
+            "environment": "Et talentforum hvert kvartal.", "apprentices": [{"name": "Ida Holm", "role": "teamleder"}],
+            "readiness_own": None,
             "history": [{"when": "4. januar 2027", "who": "Anna Jensen", "what": "mål for team"}],
             "readiness": {"box": 2, "aim": "Vertikal ledelsesudvikling", "tasks": "Arbejder med opgaver fra næste ledelsesniveau",
                           "performance": "Fyldestgørende præstation", "description": "Talentet løser opgaver på næste ledelsesniveau tilfredsstillende.",
@@ -103,6 +109,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "readiness_form": {
         "talent": "Anna Jensen", "plan_id": 77, "talent_id": 5, "aim": "", "tasks": "", "performance": "", "result": None, "thanks": False,
+        "own": {"box": 2, "aim": "Vertikal", "tasks": "t", "performance": "p", "description": "d", "recommendation": "r"}, "own_card": False,
     },
     "readiness_result": {
         "box": 4, "aim": "Horisontal ledelsesudvikling", "tasks": "Arbejder med forholdsvist simple opgaver på eget ledelsesniveau",
@@ -122,15 +129,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
 }
 VARIANTS: dict[str, list[dict[str, Any]]] = {
     "development_plan_form": [
-        {"thanks": True, "history": [], "updated": "", "aim_value": ""},
+        {"thanks": True, "history": [], "updated": "", "aim_value": "", "apprentices": [], "readiness_own": None},
         {"readiness": {"box": 6, "aim": "Vertikal", "tasks": "Simple", "performance": "Ikke", "description": "d", "recommendation": "r"}},
     ],
     "development_plan": [{"plans": [], "back_plan": None}, {"can_edit": True, "back_plan": None}],
     "readiness_form": [{"aim": "vertical", "tasks": "stretch", "performance": "exceptional", "thanks": True,
                         "result": {"box": 1, "aim": "Vertikal ledelsesudvikling", "tasks": "t", "performance": "p",
                                    "description": "Talentet løser opgaver på næste ledelsesniveau exceptionelt.",
-                                   "recommendation": "Forfrem talentet hurtigst muligt til næste ledelsesniveau."}}],
+                                   "recommendation": "Forfrem talentet hurtigst muligt til næste ledelsesniveau."}},
+                       {"own_card": True, "own": None}, {"own": None}],
     "readiness_result": [{"leader": "", "box": 1}],
+    "environment_plans": [{"plans": []}],
     "status_summary": [{"report_url": None, "link_note": "", "facts": []}],
     "welcome": [{"next": None}, {"roles": []}],
     "next_activity": [{"bring": "", "later": []}],
@@ -139,7 +148,9 @@ VARIANTS: dict[str, list[dict[str, Any]]] = {
     "reminder": [{"bring": ""}],
     "nudge": [{"done": "Holdt ✔ 12. jan", "book_url": None, "people": [], "questions": []},
               {"can_act": False, "chat_url": "https://teams.microsoft.com/l/chat/0/0?users=a%40b.dk"},
-              {"plan_talent": 5, "done": "Holdt ✔ 12. jan"}],
+              {"plan_talent": 5, "done": "Holdt ✔ 12. jan"},
+              {"apprentices": "Ida Holm (teamleder)", "environment": [{"name": "Anna", "organisation": "A", "text": "Plan"}],
+               "report_url": "https://bot.example/report/x", "attachments": [{"title": "Samtaleguide", "url": "https://x.example/g"}]}],
     "evaluation": [{"rating": "4", "expectations": "delvist", "comment": "Godt", "thanks": True}],
     "library": [{"groups": []}, {"closed": True, "closed_text": "Adgangen er slut.", "groups": []}],
     "answer": [{"note": "Tak for din tilbagemelding – godt, at det hjalp!", "can_act": False}],

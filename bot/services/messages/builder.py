@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -15,8 +15,10 @@ from bot.domain.final_evaluation import TOPIC as FINAL_TOPIC
 from bot.domain.nudges import Nudges
 from bot.domain.placements import cohort_placements, reminder_notes
 from bot.domain.programme import LEVEL_NAMES_DA, Programme
+from bot.domain.steering import TOPIC as STEERING_TOPIC
 from bot.services.growth.readiness import readiness_form
 from bot.services.messages.links import chat_link, meeting_link
+from bot.services.messages.plan_context import nudge_plan_parts, steering_card
 from bot.services.messages.render import card_message
 from bot.services.reply import Reply, notice
 from bot.services.messages.wording import fill, reader_role
@@ -57,6 +59,8 @@ class MessageBuilder:
         self.programme = programme
         self.materials = materials
         self.nudges = nudges
+        # the steering group's nudges carry a signed report link; build_core sets this to Reports.link
+        self.report_link: Callable[[str], tuple[str, datetime]] | None = None
 
     async def _person(self, session: AsyncSession, person_id: int | None) -> Person | None:
         return await session.get(Person, person_id) if person_id is not None else None
@@ -114,6 +118,7 @@ class MessageBuilder:
         once = definition.once_per_person and role != "talent"
         if once:
             others = []  # one invitation for all their talents: naming one of them would be wrong
+        parts = await nudge_plan_parts(session, row.topic, n, row.cohort_id, talent.id, recipient.id, role, once)
         title = fill(title_text, wording)
         if recipient.id != talent.id and row.topic not in ("buddy-intro",) and "buddies" not in to and not once:
             title += f" – {talent.name}"
@@ -135,6 +140,8 @@ class MessageBuilder:
                 "can_act": row.topic != "buddy-intro",
                 # the leader conversations revise the development plan: link it for the talent and the leader
                 "plan_talent": talent.id if row.topic == "leader-conversation" else None,
+                **parts,  # the apprentices and the closing seminar's plans, where this occasion refers to them
+                "attachments": [],  # hook: files attached to this nudge (templates, slides) as {title, url}
             },
         )
 
@@ -264,6 +271,8 @@ class MessageBuilder:
         if row.kind == "reminder" and row.activity_key:
             card = await self.reminder_card(session, row.cohort_id, row.activity_key, tz)
             return card_message(card, f"Praktisk påmindelse: {self.programme.activity(row.activity_key).name}"), None
+        if row.kind == "nudge" and row.topic == STEERING_TOPIC:
+            return card_message(steering_card(row, cohort, self.report_link)), None
         if row.kind == "nudge" and row.topic in self.nudges.definitions:
             target = row
             parent_id = (row.data or {}).get("parent")
