@@ -141,6 +141,8 @@ def place(aim: str, tasks: str, performance: str) -> Placement:
     return Placement(box, aim, tasks, performance, description(box, aim), recommendation(box, aim))
 
 
+SELF_TOPIC = "readiness-self"  # the talent's own card; "readiness" is the leader's
+READINESS_TOPICS = ("readiness", SELF_TOPIC)
 SELF_DAYS_BEFORE = 2  # the talent's own card goes this many days before the leader's (never before module 6 ends)
 
 
@@ -175,7 +177,7 @@ def plan_readiness(
             person_id=talent_id,
             kind="survey",
             activity_key=None,
-            topic="readiness",
+            topic=SELF_TOPIC,
             seq=0,
             due_at=min(own_due, due),
             not_after=None,

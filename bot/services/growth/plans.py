@@ -15,6 +15,7 @@ from bot.domain.limits import LIMITS
 from bot.domain.people import Profile
 from bot.domain.programme import Programme
 from bot.domain.readiness import (
+    READINESS_TOPICS,
     AIM_NAMES_DA,
     AIMS,
 )
@@ -254,10 +255,10 @@ class Growth(Readiness, AttendanceRecords):
             raise ActionError("Kortet mangler sin reference.")
         async with self.db.sessions() as session:
             row = await session.get(PlannedDelivery, plan_id)
-            if row is None or row.person_id != person_id or not (row.kind == "nudge" or row.topic == "readiness"):
+            if row is None or row.person_id != person_id or not (row.kind == "nudge" or row.topic in READINESS_TOPICS):
                 log.warning("card on plan row %s refused for person %d", plan_id, person_id)
                 raise Refused("Det kort hører ikke til dig.", target=f"plan row {plan_id}")
-            if row.topic == "readiness":
+            if row.topic in READINESS_TOPICS:
                 return await readiness_form(session, row)
             parent = (row.data or {}).get("parent")
             if parent is not None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import can_assess_readiness, can_place_self
-from bot.domain.readiness import Placement, ReadinessError, place
+from bot.domain.readiness import READINESS_TOPICS, SELF_TOPIC, Placement, ReadinessError, place
 from bot.outbox.writer import enqueue, reachable_chats
 from bot.services.errors import ActionError, Refused
 from bot.services.messages.render import card_message
@@ -47,7 +47,7 @@ async def readiness_form(session: AsyncSession, row: PlannedDelivery, thanks: bo
     talent_id = (row.data or {}).get("talent")
     talent = await session.get(Person, talent_id) if isinstance(talent_id, int) else None
     own = readiness_placement(await own_placement(session, row.cohort_id, talent_id))
-    if (row.data or {}).get("self"):
+    if row.topic == SELF_TOPIC:
         mine = await own_placement(session, row.cohort_id, talent_id)
         return Reply("readiness_form", {
             "own_card": True, "talent": talent.name if talent else "", "plan_id": row.id,
@@ -101,11 +101,11 @@ class Readiness:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             row = await session.get(PlannedDelivery, plan_id)
-            if row is None or row.person_id != leader_id or row.topic != "readiness":
+            if row is None or row.person_id != leader_id or row.topic not in READINESS_TOPICS:
                 log.warning("readiness on plan row %s refused for person %d", plan_id, leader_id)
                 raise Refused("Det kort hører ikke til dig.", target=f"plan row {plan_id}")
             talent_id = (row.data or {}).get("talent")
-            if (row.data or {}).get("self"):
+            if row.topic == SELF_TOPIC:
                 return await self._place_self(session, row, leader_id, (aim, tasks, performance), placement.box, now)
             membership = await self._talent_membership(session, talent_id) if isinstance(talent_id, int) else None
             if membership is None or not can_assess_readiness(leader_id, membership.leader_id):

@@ -15,6 +15,7 @@ from bot.domain.final_evaluation import TOPIC as FINAL_TOPIC
 from bot.domain.nudges import Nudges
 from bot.domain.placements import cohort_placements, reminder_notes
 from bot.domain.programme import LEVEL_NAMES_DA, Programme
+from bot.domain.readiness import READINESS_TOPICS
 from bot.domain.steering import TOPIC as STEERING_TOPIC
 from bot.services.growth.readiness import readiness_form
 from bot.services.messages.links import chat_link, meeting_link
@@ -279,7 +280,7 @@ class MessageBuilder:
             if parent_id is not None:  # a snooze or reminder shows the original nudge again
                 target = await session.get(PlannedDelivery, parent_id) or row
             return card_message(await self.nudge_card(session, target, tz)), None
-        if row.kind == "survey" and row.topic == "readiness":
+        if row.kind == "survey" and row.topic in READINESS_TOPICS:
             return card_message(await readiness_form(session, row)), None
         if row.kind == "survey" and (row.activity_key or row.topic == FINAL_TOPIC):
             return card_message(await self.evaluation_card(session, row)), None
