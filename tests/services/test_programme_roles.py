@@ -116,3 +116,11 @@ async def test_the_internal_consultant_sees_their_organisations_talent_environme
     assert "Annas egne mål" not in shown  # the development plan's goals stay between talent and leader
     welcome = await say(world, connector, KIRSTEN, "hej")
     assert "afslutningsseminaret" in welcome and "alumnedagen" in welcome
+
+
+def test_a_wrong_steering_meeting_date_is_named_with_its_line(programme: Any) -> None:
+    text = EXAMPLE_COHORT.read_text(encoding="utf-8") + "\nsteering_meetings: [2027-03-01, 1. juni]\n"
+    with pytest.raises(FileErrors) as caught:
+        parse_cohort(load_yaml_text(text, "c.yaml"), "c.yaml", programme)
+    line = text.count("\n", 0, text.index("steering_meetings")) + 1
+    assert f"c.yaml:{line}" in str(caught.value) and "'1. juni' is not a date" in str(caught.value)
