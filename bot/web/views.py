@@ -247,6 +247,8 @@ def development_plan(snapshot: TalentSnapshot, tz: ZoneInfo) -> dict[str, Any]:
         p = place(snapshot.readiness.aim, snapshot.readiness.tasks, snapshot.readiness.performance)
         readiness = {"box": p.box, "aim": p.aim_da, "tasks": p.tasks_da, "performance": p.performance_da,
                      "description": p.description, "recommendation": p.recommendation}
+    own = snapshot.readiness_own
+    own_placement = place(own.aim, own.tasks, own.performance) if own is not None else None
     aim = (plan.aim if plan else None) or ""
     return {
         "aim": aim,
@@ -257,6 +259,7 @@ def development_plan(snapshot: TalentSnapshot, tz: ZoneInfo) -> dict[str, Any]:
         "history": list(reversed(history)),
         "readiness": readiness,
         "apprentices": list((plan.apprentices if plan else None) or []),
+        "readiness_own": {"box": own_placement.box, "aim": own_placement.aim_da} if own_placement else None,
     }
 
 

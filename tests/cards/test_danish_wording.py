@@ -11,11 +11,15 @@ from sqlalchemy import select
 
 import cards
 from app import CORE
+from bot.content.cohort import parse_cohort
+from bot.content.yamlfile import load_yaml_text
+from bot.domain.roster import parse_roster
 from bot.report.html import render_html
+from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import Membership, Person, PlannedDelivery
 from tests.fakes.connector import card_text
-from tests.support import Clock, NOW, SCHEMAS, require_shared, seed, start_server
+from tests.support import EXAMPLE_COHORT, NOW, SCHEMAS, Clock, require_shared, seed, start_server
 
 # words after which Danish needs the definite form of an activity ("Hvordan var afslutningsseminaret?")
 NEEDS_DEFINITE = r"(?:til|var|om|efter|før|inden|i|på|fra)"
@@ -46,11 +50,19 @@ def slips(text: str, names: list[str]) -> list[str]:
 async def texts(db: Database, programme: Any, settings: Any) -> dict[str, list[tuple[str, str]]]:
     """(what, text) per recipient role for every planned row, welcome and status card of the example cohort."""
     await seed(db, programme)
+    # the steering group (with its meetings) and an internal consultant read their texts too
+    service = RosterService(db)
+    cohort = EXAMPLE_COHORT.read_text(encoding="utf-8") + "\nsteering_meetings: [2027-03-01, 2027-06-14, 2027-11-29]\n"
+    await service.import_cohort(parse_cohort(load_yaml_text(cohort, "c.yaml"), "c.yaml", programme))
+    extra = ("email,name,role,organisation,level,leader_email,mentor_email\n"
+             "kirsten.hr@aalborg.example,Kirsten Holm,consultant,Aalborg Kommune,,,\n"
+             "stig.styregruppe@rn.example,Stig Nielsen,steering,Region Nordjylland,,,\n")
+    await service.import_roster("hold-2027", parse_roster(extra, "extra.csv"), "extra.csv")
     server = await start_server(settings, Clock(NOW))
     core = server.app[CORE]
     await core.planner.replan("hold-2027")
     await core.buddies.suggest("hold-2027")
-    out: dict[str, list[tuple[str, str]]] = {r: [] for r in ("talent", "leader", "mentor", "instructor", "admin")}
+    out: dict[str, list[tuple[str, str]]] = {r: [] for r in ("talent", "leader", "mentor", "instructor", "admin", "consultant", "steering")}
     schema = json.loads(require_shared(SCHEMAS / "adaptive-card-1.5.json").read_text(encoding="utf-8"))
     validator = jsonschema.validators.validator_for(schema)(schema)
     try:
@@ -72,6 +84,7 @@ async def texts(db: Database, programme: Any, settings: Any) -> dict[str, list[t
             out[roles[person.id]].append(("welcome", card_text(welcome)))
         status = cards.render("status_summary", await core.reports.status("hold-2027"))
         report = render_html(await core.reports.build("hold-2027"))
+        out["steering"].append(("status", card_text(status)))
         out["admin"] += [("status", card_text(status)), ("report", re.sub(r"<style.*?</style>|<[^>]+>", " ", report, flags=re.S))]
     finally:
         await server.close()
@@ -88,7 +101,9 @@ async def test_every_text_for_every_role_reads_right_and_as_their_own(texts: dic
     mentor = "\n".join(t for _, t in texts["mentor"])
     assert "Samtale 1 med dit talent" in leader and "med nærmeste leder –" not in leader
     assert "Mentorsamtale 1 med dit talent" in mentor and "samtale med din mentor" not in mentor
-    for role in ("mentor", "instructor", "admin"):
+    assert any("Styregruppemøde 1 af 3" in t for _, t in texts["steering"])
+    assert any("Forberedelse til afslutningsseminaret" in t for _, t in texts["consultant"])
+    for role in ("mentor", "instructor", "admin", "steering"):  # the consultant does get preparation
         welcome = next(t for what, t in texts[role] if what == "welcome")
         assert "sender dig forberedelse" not in welcome, role
     assert any("Inden dag 2 i modul 4" in t for _, t in texts["talent"])

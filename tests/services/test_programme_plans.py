@@ -120,6 +120,10 @@ async def test_the_talent_places_themselves_first_and_the_leader_sees_it_when_pl
     assert [(r.person_id, r.box) for r in own] == [(anna, 2)] and [(r.person_id, r.box) for r in leaders] == [(anna, 5)]
     both = card_text(rendered(await growth.plan_view(mette, anna)))
     assert "Egen placering: boks 2" in both and "Parathed: boks 5" in both  # both kept and shown
+    snapshot = await Overview(db).talent(anna, 1)
+    assert snapshot is not None
+    tab = development_plan(snapshot, CPH)  # 'Mit forløb' shows both as well
+    assert tab["readiness_own"]["box"] == 2 and tab["readiness"]["box"] == 5
 
 
 # ---- the closing seminar's plan for local talent environments ------------------------------------
