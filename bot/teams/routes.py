@@ -110,7 +110,10 @@ async def _status(turn: Turn, intent: Intent) -> Reply:
         cohort_key = await access.report_cohort(turn.profile, "report.status", tenant_id=turn.tenant, named=named)
     except Refused as exc:
         return refusal(str(exc))
-    reply = Reply("status_summary", await turn.core.reports.status(cohort_key))
+    data = await turn.core.reports.status(cohort_key)
+    if not access.is_admin(turn.profile, cohort_key):
+        data = {**data, "warnings": []}  # the steering group: what LEAD must fix (with its commands) is LEAD's
+    reply = Reply("status_summary", data)
     await access.allowed(turn.profile, "report.status", cohort_key=cohort_key, tenant_id=turn.tenant)
     return reply
 

@@ -97,6 +97,7 @@ async def test_the_steering_group_sees_its_own_cohorts_aggregated_report_only(wo
     shown = await say(world, connector, STIG, "status")
     assert "Status" in shown and "Talenter" in shown
     assert "Anna Jensen" not in shown and "Mette" not in shown  # figures, never a named talent's plan or box
+    assert "buddies suggest" not in shown  # LEAD's to-do list (with its commands) stays LEAD's
     refused = await say(world, connector, STIG, "status hold-2028")
     assert "kun dit eget holds rapport" in refused
     plans = await say(world, connector, STIG, "udviklingsplan")
