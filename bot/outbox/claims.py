@@ -12,7 +12,7 @@ from bot.storage.models import Conversation, OutboxMessage
 
 
 @dataclass(frozen=True)
-class _Claimed:
+class Claimed:
     id: int
     key: str
     payload: dict
@@ -38,7 +38,7 @@ class Claims:
             and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
         )
 
-    async def claim(self, limit: int | None = None) -> list[_Claimed]:
+    async def claim(self, limit: int | None = None) -> list[Claimed]:
         """Lease a batch of due rows: pending ones, and 'sending' ones whose lease ran out (a crashed sender)."""
         now = self.clock()
         due = self._due(now)
@@ -65,7 +65,7 @@ class Claims:
                 .order_by(OutboxMessage.id)
             )
             return [
-                _Claimed(o.id, o.key, o.payload, o.attempts, c.id, c.conversation_id, c.service_url,
+                Claimed(o.id, o.key, o.payload, o.attempts, c.id, c.conversation_id, c.service_url,
                          c.unreachable_at is not None)
                 for o, c in rows.all()
             ]

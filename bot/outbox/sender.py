@@ -13,7 +13,7 @@ from typing import AsyncIterator, Awaitable, Callable, TypeVar
 from sqlalchemy import and_, or_, update
 
 from bot.delivery.connector import ConnectorClient, SendResult
-from bot.outbox.claims import Claims, _Claimed
+from bot.outbox.claims import Claims, Claimed
 from bot.delivery.retry import backoff
 from bot.outbox.group_commit import GroupCommit
 from bot.outbox.pacing import ConversationWindows, PacedRate, SlidingLimit
@@ -189,7 +189,7 @@ class Sender(Claims):
             if lane[1] == 0:
                 del self._lanes[conversation]
 
-    async def _handle(self, row: _Claimed, *, queued: bool = False) -> None:
+    async def _handle(self, row: Claimed, *, queued: bool = False) -> None:
         """Pace one claimed row, send it and record the outcome."""
         deadline = asyncio.get_running_loop().time() + self.lease.total_seconds() / 2
         async with self._lane(row.conversation_id):
@@ -198,7 +198,7 @@ class Sender(Claims):
                 self.stats.by_status[result.status] = self.stats.by_status.get(result.status, 0) + 1
                 await self._record(row, result)
 
-    async def _pace_and_send(self, row: _Claimed, queued: bool, deadline: float) -> SendResult | None:
+    async def _pace_and_send(self, row: Claimed, queued: bool, deadline: float) -> SendResult | None:
         """Wait for the conversation's window and a global slot, then send; None if not sent."""
         out = False
 
@@ -259,7 +259,7 @@ class Sender(Claims):
         finally:
             went_out()
 
-    async def _record(self, row: _Claimed, result: SendResult) -> None:
+    async def _record(self, row: Claimed, result: SendResult) -> None:
         now = self.clock()
         mine = and_(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker_id)
         values: dict[str, object]
@@ -300,7 +300,7 @@ class Sender(Claims):
             self.stats.dead += 1
         await self._writes.write(update(OutboxMessage).where(mine).values(**values))
 
-    async def _postpone(self, row: _Claimed, wait: float) -> None:
+    async def _postpone(self, row: Claimed, wait: float) -> None:
         """The conversation's window is full for a while: give the row back, due when it frees."""
         await self._writes.write(
             update(OutboxMessage)
@@ -308,7 +308,7 @@ class Sender(Claims):
             .values(status="pending", lease_until=None, next_attempt_at=self.clock() + timedelta(seconds=wait))
         )
 
-    async def _skip_gone(self, row: _Claimed) -> None:
+    async def _skip_gone(self, row: Claimed) -> None:
         """A row for a conversation already known to be unreachable: never sent."""
         await self._writes.write(
             update(OutboxMessage)
@@ -316,7 +316,7 @@ class Sender(Claims):
             .values(status="unreachable", lease_until=None, last_error="conversation unreachable")
         )
 
-    async def _unreachable(self, row: _Claimed, result: SendResult, now: datetime) -> None:
+    async def _unreachable(self, row: Claimed, result: SendResult, now: datetime) -> None:
         """403/404: the person removed or blocked the bot. Mark the chat, stop everything queued for it."""
         self._gone.add(row.conversation_pk)
         self.stats.unreachable += 1

@@ -53,7 +53,7 @@ DEFAULT_AVG_ANSWER_LEN = 40.0
 
 
 @dataclass
-class _Query:
+class AnalysedQuery:
     """A question analysed against the vocabulary: weighted terms and the units for coverage."""
 
     weights: dict[str, float]  # term -> query weight (unigram, part, fuzzy or bigram)
@@ -260,7 +260,7 @@ class Bm25Index:
     def _idf(self, df: int, n: int) -> float:
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
-    def _analyse_query(self, question: str) -> _Query:
+    def _analyse_query(self, question: str) -> AnalysedQuery:
         tokens = analyse(question)
         n_entries = max(1, len(self._entries))
         n_curated = max(1, self._n_curated)
@@ -315,9 +315,9 @@ class Bm25Index:
         for idf, ways in units:
             if not ways:
                 ideal += (K1 + 1) * (idf + ANSWER_WEIGHT * idf)
-        return _Query(weights, units, ideal)
+        return AnalysedQuery(weights, units, ideal)
 
-    def _scores(self, query: _Query) -> dict[int, float]:
+    def _scores(self, query: AnalysedQuery) -> dict[int, float]:
         """BM25 per entry: best phrasing + weighted answer field, times the kind prior.
 
         Term at a time over the postings of the question's rarer terms; a term in more than
@@ -353,7 +353,7 @@ class Bm25Index:
 
     def _accumulate(
         self,
-        query: _Query,
+        query: AnalysedQuery,
         postings: dict[str, list[tuple[int, float]]],
         forward: list[dict[str, float]],
         n: int,
@@ -389,7 +389,7 @@ class Bm25Index:
                     scores[doc] += wi * v
         return {d: v for d, v in scores.items() if v > 0.0}
 
-    def _coverage(self, query: _Query, e: int) -> float:
+    def _coverage(self, query: AnalysedQuery, e: int) -> float:
         total = matched = 0.0
         terms = self._entry_terms[e]
         for idf, ways in query.units:

@@ -29,7 +29,7 @@ from dataclasses import replace
 from typing import Iterable
 
 from bot.qa import dense
-from bot.qa.bm25 import Bm25Index, _Query
+from bot.qa.bm25 import Bm25Index, AnalysedQuery
 from bot.qa.confidence import Thresholds
 from bot.qa.entry import CURATED, KINDS, Candidate, Entry, Match, dense_texts
 from bot.qa.learned import curated_first, merge_answered, merge_near_duplicates, merged, question_key
@@ -158,7 +158,7 @@ class QuestionIndex(Bm25Index):
         query = self._analyse_query(question)
         return self._ranked(query, k, question)
 
-    def _lexical(self, query: _Query, e: int, bm25: float) -> tuple[float, float]:
+    def _lexical(self, query: AnalysedQuery, e: int, bm25: float) -> tuple[float, float]:
         """(BM25 weighted by coverage and topic, coverage) of one entry."""
         coverage = self._coverage(query, e)
         score = bm25 * (COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage)
@@ -167,13 +167,13 @@ class QuestionIndex(Bm25Index):
             score *= TOPIC_MISS
         return score, coverage
 
-    def _pool(self, query: _Query, scores: dict[int, float], curated: bool) -> dict[int, tuple[float, float]]:
+    def _pool(self, query: AnalysedQuery, scores: dict[int, float], curated: bool) -> dict[int, tuple[float, float]]:
         """(lexical score, coverage) of the RERANK best of one group (curated or learned) by BM25."""
         entries = self._entries
         group = ((e, s) for e, s in scores.items() if (entries[e].kind in CURATED) == curated)
         return {e: self._lexical(query, e, bm25) for e, bm25 in heapq.nlargest(RERANK, group, key=lambda kv: kv[1])}
 
-    def _needs_meaning(self, query: _Query, scores: dict[int, float], pools: list[dict[int, tuple[float, float]]]) -> bool:
+    def _needs_meaning(self, query: AnalysedQuery, scores: dict[int, float], pools: list[dict[int, tuple[float, float]]]) -> bool:
         """False when the words alone settle it: nothing could be confident, or the curated best is a clear full match.
 
         The question's embedding is most of an answer's time; these two cases are where the dense
@@ -193,7 +193,7 @@ class QuestionIndex(Bm25Index):
         return not (cov >= DECISIVE_COVERAGE and relative >= t.sure_relative and lex > 0
                     and (lex - second) / lex >= DECISIVE_MARGIN)
 
-    def _fuse(self, query: _Query, scores: dict[int, float], pool: dict[int, tuple[float, float]],
+    def _fuse(self, query: AnalysedQuery, scores: dict[int, float], pool: dict[int, tuple[float, float]],
               semantic: list[tuple[int, float]], use_dense: bool) -> list[Candidate]:
         """One group's candidates: BM25 and meaning fused by reciprocal rank (the lexical score alone without vectors)."""
         by_lexical = sorted(pool, key=lambda e: -pool[e][0])
@@ -221,7 +221,7 @@ class QuestionIndex(Bm25Index):
                                  lex_rank.get(e, 0), own))
         return out
 
-    def _ranked(self, query: _Query, k: int, question: str = "") -> list[Candidate]:
+    def _ranked(self, query: AnalysedQuery, k: int, question: str = "") -> list[Candidate]:
         """Entries by BM25 and (when there are vectors) by meaning, fused by reciprocal rank.
 
         Curated and learned entries are ranked apart, so the curated ranking is the same with 0 or

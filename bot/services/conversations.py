@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from bot.services.idempotent import retry_on_conflict
 from bot.storage.db import Database
 from bot.storage.models import Conversation
 
@@ -29,11 +29,8 @@ class Conversations:
         """Remember where to write to someone (or a channel); a new install makes it reachable again."""
         fields = dict(conversation_id=conversation_id, kind=kind, service_url=service_url, tenant_id=tenant_id,
                       reference=reference, person_id=person_id)
-        try:
-            await self._save_conversation(**fields)
-        except IntegrityError:
-            # two turns of a new chat raced (install event + first message): the row exists now
-            await self._save_conversation(**fields)
+        # two turns of a new chat race (install event + first message): the loser finds the row and updates it
+        await retry_on_conflict(lambda: self._save_conversation(**fields), "conversation save")
 
     async def _save_conversation(
         self,

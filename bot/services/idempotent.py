@@ -1,4 +1,4 @@
-"""Card actions clicked twice at once: the loser of a unique-key race runs again and finds the winner's row."""
+"""Unique-key races (a card clicked twice, two turns of a new chat): the loser runs again and finds the winner's row."""
 from __future__ import annotations
 
 import logging

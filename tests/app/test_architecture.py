@@ -154,3 +154,14 @@ def test_the_cycle_finder_finds_a_known_cycle(tmp_path: Path) -> None:
     modules = _product_modules(tmp_path)
     assert set(modules) == {"bot", "bot.pkg", "bot.pkg.a", "bot.pkg.b", "bot.pkg.c", "bot.alone"}
     assert cycles(import_graph(modules)) == [{"bot.pkg.a", "bot.pkg.b", "bot.pkg.c"}]
+
+
+def test_no_module_imports_another_modules_private_name() -> None:
+    # A leading underscore says "only this module uses it"; a name another module needs is public.
+    found = []
+    for module, path in _product_modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__":
+                found += [f"{module} imports {node.module}.{a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+    assert not found, found

@@ -22,7 +22,7 @@ from bot.domain.readiness import (
 from bot.services.reply import Reply, notice
 from bot.services.idempotent import retry_on_conflict
 from bot.services.growth.attendance import AttendanceRecords
-from bot.services.growth.readiness import Readiness, _placement_data, own_placement, readiness_form, readiness_placement
+from bot.services.growth.readiness import Readiness, placement_data, own_placement, readiness_form, readiness_placement
 from bot.services.messages.builder import MessageBuilder
 from bot.content.growth import GrowthContent
 from bot.domain.access import can_view_plan, consultant_scopes
@@ -179,8 +179,8 @@ class Growth(Readiness, AttendanceRecords):
             "apprentices_text": apprentices_text(plan.apprentices if plan else None),
             "updated": updated,
             "history": history[:HISTORY_SHOWN],
-            "readiness": _placement_data(placement) if placement else None,
-            "readiness_own": _placement_data(own) if own else None,  # the talent's own placement, kept beside the leader's
+            "readiness": placement_data(placement) if placement else None,
+            "readiness_own": placement_data(own) if own else None,  # the talent's own placement, kept beside the leader's
         }
 
     async def plan_form(self, person_id: int, thanks: bool = False) -> Reply:

@@ -20,7 +20,7 @@ from bot.storage.models import DevelopmentPlan, Person, PlannedDelivery, Readine
 log = logging.getLogger(__name__)
 
 
-def _placement_data(placement: Placement) -> dict[str, Any]:
+def placement_data(placement: Placement) -> dict[str, Any]:
     return {
         "box": placement.box,
         "aim": placement.aim_da,
@@ -54,7 +54,7 @@ async def readiness_form(session: AsyncSession, row: PlannedDelivery, thanks: bo
             "talent_id": talent_id if isinstance(talent_id, int) else 0,
             "aim": mine.aim if mine else "", "tasks": mine.tasks if mine else "",
             "performance": mine.performance if mine else "",
-            "result": _placement_data(own) if own else None, "own": None, "thanks": thanks,
+            "result": placement_data(own) if own else None, "own": None, "thanks": thanks,
         })
     assessment = await session.scalar(
         select(ReadinessAssessment).where(ReadinessAssessment.cohort_id == row.cohort_id, ReadinessAssessment.person_id == talent_id)
@@ -73,8 +73,8 @@ async def readiness_form(session: AsyncSession, row: PlannedDelivery, thanks: bo
             "aim": assessment.aim if assessment else (plan_aim or ""),
             "tasks": assessment.tasks if assessment else "",
             "performance": assessment.performance if assessment else "",
-            "result": _placement_data(placement) if placement else None,
-            "own": _placement_data(own) if own else None,  # the talent's own placement, shown while the leader places
+            "result": placement_data(placement) if placement else None,
+            "own": placement_data(own) if own else None,  # the talent's own placement, shown while the leader places
             "own_card": False,
             "thanks": thanks,
         },
@@ -154,7 +154,7 @@ class Readiness:
         if chat is None:
             return
         leader = await session.get(Person, leader_id)
-        card = Reply("readiness_result", {**_placement_data(placement), "leader": leader.name if leader else ""})
+        card = Reply("readiness_result", {**placement_data(placement), "leader": leader.name if leader else ""})
         stamp = f"{placement.aim}-{placement.tasks}-{placement.performance}"
         key = f"readiness/{assessment_id}/{stamp}/{now.timestamp()}"
         await enqueue(session, key=key, conversation_id=chat,

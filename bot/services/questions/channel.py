@@ -44,7 +44,7 @@ class ChannelPlace:
     reference: dict[str, Any]  # a ConversationReference pointing at the channel itself
 
 
-def _when(moment: datetime, tz: ZoneInfo) -> str:
+def local_moment_text(moment: datetime, tz: ZoneInfo) -> str:
     """'4. januar kl. 10.00' in the cohort's time zone."""
     local = moment.astimezone(tz)
     return f"{format_date(local.date(), weekday=False, year=False)} {format_time(local)}"
@@ -68,13 +68,13 @@ class InstructorsChannel:
         answered = None
         if q.status == "answered" and q.answered_at is not None:
             by = await session.get(Person, q.answered_by) if q.answered_by is not None else None
-            answered = {"by_line": f"Besvaret af {by.name if by else 'en underviser'} {_when(q.answered_at, tz)}",
+            answered = {"by_line": f"Besvaret af {by.name if by else 'en underviser'} {local_moment_text(q.answered_at, tz)}",
                         "answer": q.answer or ""}
         return Reply("question_channel", {
             "question_id": q.id, "question": q.text,
             "asker": asker.name if asker else "(slettet)", "organisation": asker.organisation if asker else "",
             "level": LEVEL_NAMES_DA.get(level or "", ""), "cohort": cohort.name if cohort else "",
-            "activity": self._activity_name(q.activity_key), "asked": _when(q.created_at, tz),
+            "activity": self._activity_name(q.activity_key), "asked": local_moment_text(q.created_at, tz),
             "others": max(0, askers - 1), "answered": answered,
         })
 

@@ -27,7 +27,7 @@ from bot.qa import Entry, QuestionIndex
 from bot.qa.text import terms
 from bot.services.reply import Reply, notice
 from bot.services.messages.render import card_message
-from bot.services.questions.channel import _when
+from bot.services.questions.channel import local_moment_text
 from bot.services.questions.refresh import IndexRefresh
 from bot.services.questions.reminders import SlaReminders
 from bot.storage.db import Database
@@ -296,7 +296,7 @@ class QuestionDesk(IndexRefresh, SlaReminders):
 
     async def _already(self, session: AsyncSession, q: Question) -> str:
         by = await session.get(Person, q.answered_by) if q.answered_by is not None else None
-        when = _when(q.answered_at, self.tz) if q.answered_at else ""
+        when = local_moment_text(q.answered_at, self.tz) if q.answered_at else ""
         return (f"Spørgsmålet er allerede besvaret af {by.name if by else 'en underviser'} {when}. "
                 "Dit svar er ikke sendt videre, så talentet ikke får to svar.")
 
@@ -305,7 +305,7 @@ class QuestionDesk(IndexRefresh, SlaReminders):
         instructor = await session.get(Person, q.answered_by) if q.answered_by is not None else None
         name = instructor.name if instructor else "en underviser"
         card = Reply("instructor_answer", {"instructor": name, "question": q.text, "answer": q.answer or "",
-                                                  "when": _when(now, self.tz)})
+                                                  "when": local_moment_text(now, self.tz)})
         payload = card_message(card, f"Svar fra {name}")
         askers = list(await session.scalars(select(QuestionAsker.person_id).where(QuestionAsker.question_id == q.id)))
         chats = await reachable_chats(session, askers)
