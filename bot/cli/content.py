@@ -5,13 +5,14 @@ import argparse
 import sys
 from typing import Any
 
-from bot.cli.common import with_core
+from bot.cli.common import CliError, with_core
 from bot.config import Settings
 from bot.content.growth import load_growth_content
 from bot.content.materials import load_content
 from bot.content.nudges import load_nudges
 from bot.content.report import load_report_settings
 from bot.services.core import Core
+from bot.services.link_guard import PlaceholderLinks
 
 
 async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -22,6 +23,9 @@ async def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int
     load_report_settings(settings.content_dir)
     steps = [step for seq in materials.sequences.values() for step in seq.steps]
     placeholders = sum(1 for step in steps if step.is_placeholder)
+    for step in steps:
+        if step.is_placeholder:
+            print(f"warning: {step.activity_key}/{step.topic} still links to the example {step.url}", file=sys.stderr)
     print(
         f"content OK: {len(programme.activities)} activities, {len(steps)} materials in {settings.content_dir}"
         + (f"; {placeholders} link(s) are still example placeholders" if placeholders else ""),
@@ -34,7 +38,11 @@ async def cmd_content_publish(args: argparse.Namespace, settings: Settings) -> i
     """Publish the materials; changed ones already sent get one update notice."""
 
     async def work(core: Core) -> int:
-        summary = await core.learning.publish()
+        try:
+            summary = await core.learning.publish()
+        except PlaceholderLinks as exc:
+            raise CliError("refused: example links (materialer.example) for activities within 30 days:\n"
+                           + "\n".join(f"  {line}" for line in exc.links)) from None
         print(f"published: {summary}", file=sys.stderr)
         return 0
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +12,7 @@ from bot.domain.cohort import COHORT_KEY_RE, CohortSpec, SessionSpec
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.limits import too_long
 from bot.domain.materials import STEP_OFFSETS
+from bot.domain.placements import CHOICES as PLACEMENT_CHOICES
 from bot.domain.programme import Programme
 
 
@@ -79,7 +80,34 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
                 else:
                     good[step] = days
             plan_settings["offsets_days"] = good
-    unknown_top = set(data) - {"key", "name", "timezone", "tenant", "activities", "send_time", "offsets_days"}
+    if "placements" in data:
+        chosen = data["placements"]
+        if not isinstance(chosen, LineDict):
+            err(data, "placements", "placements must map skyggepraktik and/or bootcamp to a module, e.g. {skyggepraktik: m3}")
+        else:
+            good_placements = {}
+            for name, module in chosen.items():
+                if name not in PLACEMENT_CHOICES:
+                    err(chosen, name, f"placements: unknown {name!r}; expected {', '.join(PLACEMENT_CHOICES)}")
+                elif module not in PLACEMENT_CHOICES[name]:
+                    err(chosen, name, f"placements.{name} must be one of {', '.join(PLACEMENT_CHOICES[name])}")
+                else:
+                    good_placements[str(name)] = str(module)
+            plan_settings["placements"] = good_placements
+    if "steering_meetings" in data:
+        days = data["steering_meetings"]
+        good_days: list[str] = []
+        if not isinstance(days, list):
+            err(data, "steering_meetings", "steering_meetings must be a list of dates, e.g. [2027-03-01, 2027-06-14, 2027-11-22]")
+        else:
+            for value in days:
+                try:
+                    good_days.append(date.fromisoformat(str(value).strip()).isoformat())
+                except ValueError:
+                    err(data, "steering_meetings", f"steering_meetings: {value!r} is not a date (YYYY-MM-DD)")
+        plan_settings["steering_meetings"] = sorted(good_days)
+    unknown_top = set(data) - {"key", "name", "timezone", "tenant", "activities", "send_time", "offsets_days", "placements",
+                               "steering_meetings"}
     for extra in sorted(map(str, unknown_top)):
         err(data, extra, f"unknown field {extra!r}")
 

@@ -7,7 +7,7 @@ from typing import Any
 from bot.content.fields import FieldChecker
 from bot.content.yamlfile import LineDict, load_yaml_file
 from bot.domain.errors import FileError, FileErrors
-from bot.domain.nudges import ANCHOR_RE, NUDGE_TOPICS, RECIPIENTS, NudgeDef, Nudges, Occasion
+from bot.domain.nudges import ANCHOR_RE, NUDGE_TOPICS, READER_ROLES, RECIPIENTS, NudgeDef, Nudges, Occasion
 from bot.domain.programme import Programme
 
 NUDGES_FILE = "nudges.yaml"
@@ -70,14 +70,40 @@ def parse_nudges(data: Any, path: str, programme: Programme) -> Nudges:
             meeting_subject=check.text(block, "meeting_subject", where, required=False),
             questions=tuple(q.strip() for q in questions),
             occasions=tuple(occasions),
+            by_role=_parse_for(block, where, check),
+            once_per_person=block.get("once_per_person") is True,
         )
     if check.errors:
         raise FileErrors(check.errors)
-    return Nudges(definitions, reminder_after_days=reminder_days, skyggepraktik_module=shadow)
+    final = data.get("final_evaluation") or LineDict()
+    final_texts = {k: check.text(final, k, "final_evaluation", required=False) for k in ("title", "text", "question")} \
+        if isinstance(final, LineDict) else {}
+    if check.errors:
+        raise FileErrors(check.errors)
+    return Nudges(definitions, reminder_after_days=reminder_days, skyggepraktik_module=shadow,
+                  final={k: v for k, v in final_texts.items() if v})
+
+
+def _parse_for(block: LineDict, where: str, check: FieldChecker) -> dict[str, tuple[str, str]]:
+    """`for: {leader: {title: …, text: …}}`: wording for one recipient role where the shared one reads wrong."""
+    raw = block.get("for")
+    if raw is None:
+        return {}
+    if not isinstance(raw, LineDict):
+        check.error(block, "for", f"{where}: for must map roles ({', '.join(READER_ROLES)}) to a title and/or text")
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    for role, wording in raw.items():
+        if role not in READER_ROLES or not isinstance(wording, LineDict):
+            check.error(raw, role, f"{where}.for: {role!r} must be one of {', '.join(READER_ROLES)} with title and/or text")
+            continue
+        out[str(role)] = (check.text(wording, "title", f"{where}.for.{role}", required=False),
+                          check.text(wording, "text", f"{where}.for.{role}", required=False))
+    return out
 
 
 def _parse_occasion(occ: LineDict, where: str, check: FieldChecker, programme: Programme, shadow: str) -> Occasion | None:
-    allowed = {"after", "before", "days", "months", "until", "note", "after_each_activity"}
+    allowed = {"after", "before", "days", "months", "until", "note", "after_each_activity", "text"}
     for extra in sorted(set(map(str, occ)) - allowed):
         check.error(occ, extra, f"{where}: unknown field {extra!r}")
     if occ.get("after_each_activity") is True:
@@ -103,9 +129,14 @@ def _parse_occasion(occ: LineDict, where: str, check: FieldChecker, programme: P
     if not isinstance(note, str):
         check.error(occ, "note", f"{where}: note must be text")
         ok = False
+    own_text = occ.get("text", "")
+    if not isinstance(own_text, str):
+        check.error(occ, "text", f"{where}: text must be text")
+        ok = False
     if not ok:
         return None
-    return Occasion(anchor, direction, numbers["days"], numbers["months"], str(until) if until else None, note)
+    return Occasion(anchor, direction, numbers["days"], numbers["months"], str(until) if until else None, note,
+                    text=own_text.strip())
 
 
 def _check_anchor(occ: LineDict, field_name: str, anchor: str, where: str, check: FieldChecker, programme: Programme, shadow: str) -> bool:

@@ -78,6 +78,7 @@ def parse_programme(data: Any, path: str) -> Programme:
             day1=check.text(raw, "day1", where, required=is_module),
             day2=check.text(raw, "day2", where, required=is_module),
             bring=check.text(raw, "bring", where, required=False),
+            definite=check.text(raw, "definite", where, required=False),
         )
         activities.append(activity)
     missing = [k for k in ACTIVITY_KEYS if k not in seen]

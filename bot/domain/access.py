@@ -7,6 +7,8 @@ from bot.domain.people import Profile
 
 ADMIN = "admin"
 INSTRUCTOR = "instructor"
+CONSULTANT = "consultant"
+STEERING = "steering"
 
 
 def visible_in_tenant(cohort_tenant: str | None, activity_tenant: str | None) -> bool:
@@ -60,3 +62,23 @@ def can_view_readiness(viewer_id: int, talent_id: int, leader_id: int | None) ->
 def can_assess_readiness(viewer_id: int, leader_id: int | None) -> bool:
     """Only the talent's nearest leader places them in the readiness criteria."""
     return leader_id is not None and viewer_id == leader_id
+
+
+def can_place_self(viewer_id: int, talent_id: object) -> bool:
+    """Only the talent gives their own readiness placement (before their leader places them)."""
+    return isinstance(talent_id, int) and viewer_id == talent_id
+
+
+def steering_cohorts(profile: Profile) -> tuple[str, ...]:
+    """The keys of the cohorts whose steering group this person sits in: they see those cohorts' aggregated report."""
+    return tuple(dict.fromkeys(r.cohort_key for r in profile.roles if r.role == STEERING))
+
+
+def report_cohorts(profile: Profile) -> tuple[str, ...]:
+    """The cohorts whose aggregated report this person may see: those they administer or steer."""
+    return tuple(dict.fromkeys((*admin_cohorts(profile), *steering_cohorts(profile))))
+
+
+def consultant_scopes(profile: Profile) -> tuple[tuple[int, str], ...]:
+    """(cohort id, organisation) pairs whose talent-environment plans this internal consultant may see."""
+    return tuple(dict.fromkeys((r.cohort_id, profile.organisation) for r in profile.roles if r.role == CONSULTANT))

@@ -82,7 +82,7 @@ def check_groups(groups: list[list[str]], talents: dict[str, str]) -> list[str]:
                 seen[email] = number
         levels = {talents[e] for e in group if e in talents}
         if len(levels) > 1:
-            problems.append(f"gruppe {number}: buddies skal være på samme ledelsesniveau ({', '.join(sorted(levels))})")
+            problems.append(f"gruppe {number}: buddy'erne skal være på samme ledelsesniveau ({', '.join(sorted(levels))})")
     missing = sorted(set(talents) - set(seen))
     if missing:
         problems.append(f"uden buddy: {', '.join(missing)}")

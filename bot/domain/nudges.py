@@ -17,6 +17,7 @@ NUDGE_TOPICS = (
     "leader-group", "mentor", "follow-up", "alumni", "evaluation",
 )
 RECIPIENTS = ("talent", "leader", "buddies", "mentor", "participants")
+READER_ROLES = ("talent", "leader", "mentor")  # who may get their own wording (`for:` in nudges.yaml)
 ANCHOR_RE = re.compile(r"^(?P<activity>[a-z0-9-]+)(?:\.(?P<part>main|day1|day2))?$")
 
 
@@ -31,6 +32,7 @@ class Occasion:
     until: str | None = None
     note: str = ""
     each_activity: bool = False
+    text: str = ""  # this occasion's own text instead of the nudge's (e.g. the meetings after the programme)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,13 @@ class NudgeDef:
     meeting_subject: str = ""
     questions: tuple[str, ...] = ()
     occasions: tuple[Occasion, ...] = ()
+    by_role: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)  # recipient role -> (title, text) overrides
+    once_per_person: bool = False  # a leader of two talents gets one, not one per talent (the alumni invitation)
+
+    def wording(self, role: str) -> tuple[str, str]:
+        """The (title, text) this recipient role reads: its own wording where content/ gives one."""
+        title, text = self.by_role.get(role, ("", ""))
+        return title or self.title, text or self.text
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,7 @@ class Nudges:
     definitions: dict[str, NudgeDef]
     reminder_after_days: int = 7
     skyggepraktik_module: str = "m4"
+    final: dict[str, str] = field(default_factory=dict, compare=False)  # final_evaluation: title, text, question
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,7 @@ def plan_nudges(
             not_after = until.starts_at if until else None
             for talent in people.talents:
                 for recipient, about in _recipients(definition, talent):
+                    about = None if definition.once_per_person else about  # one key per person: the dict below keeps one
                     step = f"{definition.topic}-{n}" + (f"/{about}" if about is not None else "")
                     items.append(
                         PlanItem(
@@ -216,6 +227,8 @@ def buddy_intro_items(
     """One introduction per buddy per group; the key names the group so a changed pairing is announced anew."""
     items = []
     for group in groups:
+        if len(group) < 2:
+            continue  # left alone (a buddy pruned from the roster): announcing "your buddy" would claim a pair that is not there
         signature = "-".join(str(p) for p in sorted(group))
         for person_id in group:
             items.append(

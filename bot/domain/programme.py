@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("talent", "leader", "mentor", "instructor", "admin")
+ROLES = ("talent", "leader", "mentor", "instructor", "admin", "consultant", "steering")
 LEVELS = ("leder-af-medarbejdere", "leder-af-ledere")
 ACTIVITY_KEYS = ("kickoff", "leader-ws", "m1", "m2", "m3", "m4", "m5", "m6", "closing", "alumni")
 ACTIVITY_FORMATS = ("session", "module")
@@ -15,6 +15,8 @@ ROLE_NAMES_DA = {
     "mentor": "mentor",
     "instructor": "underviser",
     "admin": "administrator (LEAD)",
+    "consultant": "intern konsulent",
+    "steering": "styregruppe",
 }
 LEVEL_NAMES_DA = {
     "leder-af-medarbejdere": "leder af medarbejdere",
@@ -40,6 +42,12 @@ class Activity:
     day1: str = ""
     day2: str = ""
     bring: str = ""
+    definite: str = ""  # the Danish definite form ("afslutningsseminaret") for "til …", "var …", "om …"
+
+    @property
+    def the(self) -> str:
+        """The definite form where Danish needs it; the name when none is set."""
+        return self.definite or self.name
 
     @property
     def is_module(self) -> bool:

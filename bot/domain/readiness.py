@@ -141,6 +141,11 @@ def place(aim: str, tasks: str, performance: str) -> Placement:
     return Placement(box, aim, tasks, performance, description(box, aim), recommendation(box, aim))
 
 
+SELF_TOPIC = "readiness-self"  # the talent's own card; "readiness" is the leader's
+READINESS_TOPICS = ("readiness", SELF_TOPIC)
+SELF_DAYS_BEFORE = 2  # the talent's own card goes this many days before the leader's (never before module 6 ends)
+
+
 @dataclass(frozen=True)
 class ReadinessTiming:
     """When the readiness card goes to the nearest leader: days after the end of a session."""
@@ -157,13 +162,30 @@ def plan_readiness(
     send_time: time,
     tz: ZoneInfo,
 ) -> list[PlanItem]:
-    """One readiness card per talent, to their nearest leader, after module 6 (none until it is dated)."""
+    """Readiness cards after module 6 (none until it is dated): the talent's own first, then one to their nearest leader."""
+    talents = list(talents)
     activity, _, part = timing.after.partition(".")
     anchor = next((s for s in sessions if s.activity_key == activity and (s.part == part or not part)), None)
     if anchor is None:
         return []
     due = occasion_moment(Occasion(timing.after, "after", timing.days), anchor, send_time, tz)
-    return [
+    # the talent places themselves first, in the same six boxes; the leader's card then shows it
+    own_due = occasion_moment(Occasion(timing.after, "after", max(0, timing.days - SELF_DAYS_BEFORE)), anchor, send_time, tz)
+    own = [
+        PlanItem(
+            key=plan_key(cohort_key, talent_id, None, "readiness-self"),
+            person_id=talent_id,
+            kind="survey",
+            activity_key=None,
+            topic=SELF_TOPIC,
+            seq=0,
+            due_at=min(own_due, due),
+            not_after=None,
+            data={"talent": talent_id, "self": True},
+        )
+        for talent_id, _ in talents
+    ]
+    return own + [
         PlanItem(
             key=plan_key(cohort_key, leader_id, None, f"readiness/{talent_id}"),
             person_id=leader_id,

@@ -96,6 +96,21 @@ class CohortReport:
     not_assessed: int
     questions: QuestionFigures
     time: list[TimeSpent]
+    activity_expectation_answers: int = 0  # every per-activity evaluation by talents, pooled (reported beside the criterion)
+    activity_expectation_counts: dict[str, int] = field(default_factory=dict)
+    unpaired: int = 0  # talents in no buddy group: they get no buddy nudges
+    started: bool = True  # a required session has been held: before that, completion has no meaning
+
+    @property
+    def completion_label(self) -> str:
+        """The completion figure as shown: 'ikke startet' until the first required session has passed."""
+        return pct(self.completion_rate) if self.started else "ikke startet"
+
+    @property
+    def completion_good(self) -> bool:
+        """Green only once the programme has started and the share meets the target."""
+        rate = self.completion_rate
+        return self.started and rate is not None and rate >= self.completion_target
 
     @property
     def completion_rate(self) -> float | None:
@@ -104,8 +119,14 @@ class CohortReport:
 
     @property
     def expectations_rate(self) -> float | None:
-        """Share of the talents' evaluation answers that say 'ja'."""
+        """The criterion: share of the talents' final evaluations (one each, the whole programme) that say 'ja'."""
         return self.expectation_counts.get("ja", 0) / self.expectation_answers if self.expectation_answers else None
+
+    @property
+    def activity_expectations_rate(self) -> float | None:
+        """Share of the talents' per-activity evaluations, pooled, that say 'ja'."""
+        n = self.activity_expectation_answers
+        return self.activity_expectation_counts.get("ja", 0) / n if n else None
 
     def readiness_box(self, box: int) -> int:
         """Talents in a box, both aims together."""

@@ -152,8 +152,8 @@ def meetings_chart(report: CohortReport) -> Markup:
     label_w, bar_w, row_h = 330, 400, 70
     parts = [
         _rect(0, 8, 22, 22, ACCENT), _text(30, 27, "Holdt", size=20),
-        _rect(140, 8, 22, 22, "#9fb6da"), _text(170, 27, "Forfalden", size=20),
-        _rect(330, 8, 22, 22, TRACK_BG), _text(360, 27, "Planlagt i alt", size=20),
+        _rect(140, 8, 22, 22, "#9fb6da"), _text(170, 27, "Skulle være holdt nu", size=20),
+        _rect(400, 8, 22, 22, TRACK_BG), _text(430, 27, "Planlagt i alt", size=20),
     ]
     for i, m in enumerate(report.meetings):
         y = 46 + i * row_h
@@ -191,13 +191,13 @@ def render_html(report: CohortReport) -> str:
     rated = [r for r in report.ratings if r.mean_rating is not None]
     talent_time = next((t for t in report.time if t.role == "talent"), None)
     charts = {
-        "completion": target_bar(report.completion_rate, report.completion_target, "Gennemførelse i forhold til målet"),
+        "completion": target_bar(report.completion_rate if report.started else None, report.completion_target, "Gennemførelse i forhold til målet"),
         "expectations": target_bar(report.expectations_rate, report.expectations_target, "Forventninger indfriet i forhold til målet"),
         "ratings": hbars([(r.name, r.mean_rating or 0, num(r.mean_rating)) for r in rated], "Gennemsnitlig vurdering pr. aktivitet (1–5)", scale=5),
         "answers": answers_chart([(r.name, r.expectations) for r in report.ratings if r.answers], "Levede aktiviteten op til forventningerne?"),
         "preparation": [
             (p, hbars([(label, opened / p.audience if p.audience else 0, f"{pct(opened / p.audience if p.audience else None)}") for label, opened in p.steps],
-                      f"Forberedelse til {p.name}: andel der har åbnet hvert trin", scale=1))
+                      f"{p.name}: andel der har åbnet hvert trin af forberedelsen", scale=1))
             for p in report.preparation
         ],
         "meetings": meetings_chart(report),

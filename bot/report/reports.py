@@ -30,7 +30,9 @@ from bot.report.table import report_csv
 from bot.services.cohorts import get_cohort
 from bot.services.growth.plans import Growth
 from bot.storage.db import Database
+from bot.domain.final_evaluation import EVALUATION_KEY
 from bot.storage.models import (
+    BuddyMember,
     CalendarSession,
     Evaluation,
     Material,
@@ -124,9 +126,17 @@ class Reports:
                     readiness[(r.aim, r.box)] += 1
                     assessed += 1
             questions = await self._questions(session, cohort.id)
+            groups: dict[int, set[int]] = {}
+            for b in await session.scalars(select(BuddyMember).where(BuddyMember.cohort_id == cohort.id)):
+                groups.setdefault(b.group_no, set()).add(b.person_id)
+            paired = {pid for g in groups.values() if len(g) > 1 for pid in g}  # a group of one is no pair
             time = await self._time(session, cohort.id, members, occasions, now)
             required_ended = all(s.status.remaining == 0 for s in statuses) if statuses else False
-        expectation_counts = {k: sum(1 for e in talent_answers if e.expectations == k) for k in ("ja", "delvist", "nej")}
+            required_count = len(self.growth.content.rule.required)
+            started = any(s.status.remaining < required_count for s in statuses)
+        final_answers = [e for e in talent_answers if e.activity_key == EVALUATION_KEY]
+        activity_answers = [e for e in talent_answers if e.activity_key != EVALUATION_KEY]
+        expectation_counts = {k: sum(1 for e in final_answers if e.expectations == k) for k in ("ja", "delvist", "nej")}
         return CohortReport(
             cohort_key=cohort.key,
             cohort_name=cohort.name,
@@ -138,8 +148,10 @@ class Reports:
             not_completed=counts["not-completed"],
             finished=required_ended,
             completion_target=self.settings.completion_target,
-            expectation_answers=len(talent_answers),
+            expectation_answers=len(final_answers),
             expectation_counts=expectation_counts,
+            activity_expectation_answers=len(activity_answers),
+            activity_expectation_counts={k: sum(1 for e in activity_answers if e.expectations == k) for k in ("ja", "delvist", "nej")},
             expectations_target=self.settings.expectations_target,
             ratings=ratings,
             preparation=preparation,
@@ -148,6 +160,8 @@ class Reports:
             not_assessed=len(talents) - assessed,
             questions=questions,
             time=time,
+            started=started,
+            unpaired=len(talent_ids - paired),
         )
 
     @staticmethod

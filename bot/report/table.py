@@ -22,6 +22,8 @@ def report_csv(report: CohortReport) -> str:
         ("expectations", "answers", report.expectation_answers, "", "answers"),
         *[("expectations", k, v, "", "answers") for k, v in report.expectation_counts.items()],
         ("expectations", "rate", _r(report.expectations_rate), report.expectations_target, "share"),
+        ("expectations-activities", "answers", report.activity_expectation_answers, "", "answers"),
+        ("expectations-activities", "rate", _r(report.activity_expectations_rate), "", "share"),
     ]
     for r in report.ratings:
         rows += [

@@ -62,6 +62,16 @@ class Access:
             raise ActionError(f"Du er administrator for flere hold ({', '.join(own)}). Skriv holdets navn først.")
         return own[0]
 
+    async def report_cohort(self, profile: Profile, action: str, *, tenant_id: str | None, named: str | None = None) -> str:
+        """The cohort whose aggregated report someone sees: an admin's (admin_cohort), else the steering group's own."""
+        if rules.admin_cohorts(profile) or not rules.steering_cohorts(profile):
+            return await self.admin_cohort(profile, action, tenant_id=tenant_id, named=named)
+        steered = rules.steering_cohorts(profile)
+        if named and named not in steered:
+            await self.refused(profile.person_id, action, cohort_key=named, tenant_id=tenant_id)
+            raise Refused("Du sidder i styregruppen for et andet hold; her ser du kun dit eget holds rapport.", action, named)
+        return named or steered[0]
+
     async def allowed(
         self, profile: Profile, action: str, *, cohort_key: str | None, tenant_id: str | None, target: str = ""
     ) -> None:

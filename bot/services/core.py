@@ -69,6 +69,11 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
     planner = Planner(db, programme, materials, nudges, messages, readiness=growth_content.readiness)
     growth = Growth(db, programme, growth_content, clock, messages, timezone=settings.timezone)
     questions = load_index(settings.content_dir)
+    reports = Reports(
+        db, programme, materials, growth, load_report_settings(settings.content_dir), clock,
+        link_secret=settings.report_secret.reveal(), base_url=settings.base_url,
+    )
+    messages.report_link = reports.link  # the steering group's meeting nudges link the report
     return Core(
         db=db,
         programme=programme,
@@ -78,7 +83,8 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         guide=Guide(programme, directory, clock),
         messages=messages,
         planner=planner,
-        learning=Learning(db, programme, materials, messages, planner, clock, timezone=settings.timezone),
+        learning=Learning(db, programme, materials, messages, planner, clock, timezone=settings.timezone,
+                          refuse_placeholders=not settings.local_mode, demo_cohort=settings.demo_cohort),
         broadcaster=Broadcaster(db, clock),
         nudging=Nudging(db, nudges, materials.timing, messages, clock, timezone=settings.timezone),
         buddies=Buddies(db, planner, clock),
@@ -86,10 +92,7 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         desk=QuestionDesk(db, questions, programme, clock, reminder_hours=settings.question_reminder_working_hours,
                           timezone=settings.timezone),
         growth=growth,
-        reports=Reports(
-            db, programme, materials, growth, load_report_settings(settings.content_dir), clock,
-            link_secret=settings.report_secret.reveal(), base_url=settings.base_url,
-        ),
+        reports=reports,
         access=Access(db, clock),
         privacy=Privacy(db, clock, retention_days=settings.retention_days, policy=RetentionPolicy(
             settings.retention_days, settings.retention_grace_days, settings.retention_notice_days)),

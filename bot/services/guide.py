@@ -20,6 +20,23 @@ HELP_COMMANDS = (
     ("spørg …", "Stil et spørgsmål til underviserne"),
     ("hjælp", "Denne oversigt"),
 )
+# what the bot does for someone, by their first role in this order: only talents and leaders get preparation
+INTROS = (
+    ("talent", "Jeg er programmets digitale følgesvend. Jeg sender dig forberedelse før hver aktivitet, minder dig om "
+               "møder og samtaler undervejs og hjælper med dine spørgsmål til underviserne."),
+    ("leader", "Jeg er programmets digitale følgesvend. Jeg sender dig forberedelse før de aktiviteter, du er med til, "
+               "og minder dig om samtalerne og møderne med dit talent undervejs."),
+    ("mentor", "Jeg er programmets digitale følgesvend. Jeg minder dig om mentorsamtalerne med dit talent undervejs."),
+    ("instructor", "Jeg er programmets digitale følgesvend. Jeg samler talenternes spørgsmål til underviserne i jeres "
+                   "kanal, så I kan svare dem, og minder jer om dem, der venter på svar."),
+    ("consultant", "Jeg er programmets digitale følgesvend. Jeg sender dig forberedelse før afslutningsseminaret og "
+                   "alumnedagen, og under »udviklingsplan« ser du de planer for lokale talentmiljøer, som talenterne fra "
+                   "din organisation laver sammen med dig og deres nærmeste leder."),
+    ("steering", "Jeg er programmets digitale følgesvend. Jeg minder dig om styregruppens møder med et link til holdets "
+                 "rapport, og du kan altid skrive »status« for at se de samlede tal."),
+    ("admin", "Jeg er programmets digitale følgesvend. Som administrator kan du se holdets status, sende beskeder og "
+              "udgive materialer: skriv »status«, »udsend« eller »publicér«."),
+)
 PREPARATION_TEXT = (
     "Cirka to uger før får du her i chatten en kort video eller podcast, en uge før en kort artikel, "
     "og lidt senere valgfri grundlitteratur. Regn med cirka 2 timers forberedelse i alt."
@@ -75,6 +92,7 @@ class Guide:
         nxt = self._when(*items[0]) if items else None
         cohort_name = profile.roles[0].cohort_name if profile.roles else ""
         return Reply("welcome", {"first_name": profile.first_name, "roles": roles, "cohort_name": cohort_name, "next": nxt,
+                                 "intro": next((text for role, text in INTROS if profile.has_role(role)), INTROS[0][1]),
                                  "tab_url": self._tab_url(profile)})
 
     def help(self, profile: Profile | None = None) -> Reply:

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.services.idempotent import retry_on_conflict
+from bot.services.link_guard import PlaceholderLinks, placeholder_links_soon
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
@@ -68,8 +69,12 @@ class Learning:
         clock: Callable[[], datetime],
         *,
         timezone: str,
+        refuse_placeholders: bool = False,
+        demo_cohort: str = "",
     ) -> None:
         self.db = db
+        self.refuse_placeholders = refuse_placeholders  # Azure mode: real people would get example links
+        self.demo_cohort = demo_cohort
         self.timezone = timezone  # settings.timezone, for someone in no cohort
         self.programme = programme
         self.materials = materials
@@ -77,10 +82,18 @@ class Learning:
         self.planner = planner
         self.clock = clock
 
-    async def publish(self) -> PublishSummary:
-        """Store the materials from content/, re-plan, and queue one 'opdateret materiale' per changed, already-sent step."""
+    async def publish(self, *, checked: bool = True) -> PublishSummary:
+        """Store the materials from content/, re-plan, and queue one 'opdateret materiale' per changed, already-sent step.
+
+        In Azure mode a checked publish refuses (PlaceholderLinks) while an activity within 30 days has example links.
+        """
         summary = PublishSummary()
         now = self.clock()
+        if checked and self.refuse_placeholders:
+            async with self.db.sessions() as session:
+                links = await placeholder_links_soon(session, self.materials, now, skip_cohorts=(self.demo_cohort,))
+            if links:
+                raise PlaceholderLinks(links)
         changed_steps: list[tuple[str, str, str]] = []
         async with self.db.sessions() as session, session.begin():
             existing = {(m.activity_key, m.topic): m for m in await session.scalars(select(Material))}
@@ -142,7 +155,7 @@ class Learning:
             count = await session.scalar(select(func.count()).select_from(Material))
         if not count:
             try:
-                await self.publish()
+                await self.publish(checked=False)  # the first start must come up; `content publish` checks
             except IntegrityError:
                 # Replicas starting together on an empty database race here; one wins, that is enough.
                 async with self.db.sessions() as session:

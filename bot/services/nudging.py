@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.danish import format_date
 from bot.domain.limits import LIMITS
 from bot.domain.materials import Timing
+from bot.domain.final_evaluation import EVALUATION_KEY
+from bot.domain.final_evaluation import TOPIC as FINAL_TOPIC
 from bot.domain.nudges import Nudges
+from bot.domain.steering import TOPIC as STEERING_TOPIC
 from bot.domain.workdays import next_send_moment, send_soon
 from bot.services.idempotent import retry_on_conflict
 from bot.services.messages.builder import MessageBuilder
@@ -151,7 +154,7 @@ class Nudging:
                     PlannedDelivery.status == "sent",
                     PlannedDelivery.action.is_(None),
                     PlannedDelivery.released_at <= cutoff,
-                    PlannedDelivery.topic != "buddy-intro",
+                    PlannedDelivery.topic.notin_(("buddy-intro", STEERING_TOPIC)),  # nothing to mark as held
                 )
             )
             for row in rows:
@@ -198,19 +201,20 @@ class Nudging:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             row = await self._own_row(session, person_id, plan_id, ("survey",))
-            if row.activity_key is None:  # the readiness card is a survey too, but not of an activity
+            if row.activity_key is None and row.topic != FINAL_TOPIC:  # the readiness card is a survey too
                 raise ActionError("Det kort er ikke en evaluering.")
+            evaluated = row.activity_key or EVALUATION_KEY  # the final evaluation is of the whole programme
             existing = await session.scalar(
                 select(Evaluation).where(
                     Evaluation.cohort_id == row.cohort_id,
                     Evaluation.person_id == person_id,
-                    Evaluation.activity_key == row.activity_key,
+                    Evaluation.activity_key == evaluated,
                 )
             )
             if existing is None:
                 session.add(
                     Evaluation(
-                        cohort_id=row.cohort_id, person_id=person_id, activity_key=row.activity_key,
+                        cohort_id=row.cohort_id, person_id=person_id, activity_key=evaluated,
                         rating=int(rating), expectations=expectations, comment=comment, created_at=now, updated_at=now,
                     )
                 )

@@ -24,6 +24,7 @@ from bot.storage.models import (
     Question,
     QuestionAsker,
     ReadinessAssessment,
+    ReadinessSelfPlacement,
 )
 
 _LEADER, _MENTOR, _EDITOR = aliased(Person), aliased(Person), aliased(Person)
@@ -97,6 +98,7 @@ class TalentSnapshot:
     plan: DevelopmentPlan | None
     revisions: list[Revision] = field(default_factory=list)
     readiness: ReadinessAssessment | None = None
+    readiness_own: ReadinessSelfPlacement | None = None  # the talent's own placement, kept beside the leader's
     questions: list[AskedQuestion] = field(default_factory=list)
 
 
@@ -236,7 +238,8 @@ class Overview:
                 snapshot.revisions = [
                     Revision(rev.version, rev.created_at, editor or "",
                              {"aim": rev.aim or "", "individual": rev.individual or "", "team": rev.team or "",
-                              "organisation": rev.organisation or "", "notes": rev.notes or ""})
+                              "organisation": rev.organisation or "", "notes": rev.notes or "",
+                              "environment": rev.environment or "", "apprentices": str(rev.apprentices or "")})
                     for rev, editor in await session.execute(
                         select(DevelopmentPlanRevision, _EDITOR.name)
                         .outerjoin(_EDITOR, _EDITOR.id == DevelopmentPlanRevision.edited_by)
@@ -245,6 +248,8 @@ class Overview:
                     )
                 ]
             snapshot.readiness = readiness
+            snapshot.readiness_own = await session.scalar(select(ReadinessSelfPlacement).where(
+                ReadinessSelfPlacement.cohort_id == cohort_id, ReadinessSelfPlacement.person_id == talent_id))
             snapshot.questions = await self._questions(session, talent_id)
             return snapshot
 

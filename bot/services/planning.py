@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
@@ -12,6 +12,9 @@ from sqlalchemy import exists, select, update
 from bot.domain.calendar import Session
 from bot.domain.materials import Materials
 from bot.domain.nudges import CohortPeople, Nudges, Talent, buddy_intro_items, plan_nudges
+from bot.domain.final_evaluation import plan_final_evaluation
+from bot.domain.placements import cohort_placements
+from bot.domain.steering import plan_steering, steering_meetings
 from bot.domain.plan import Member, PlanItem, plan_materials
 from bot.domain.programme import Programme
 from bot.domain.readiness import ReadinessTiming, plan_readiness
@@ -77,7 +80,8 @@ class Planner:
         self.nudges = nudges
         self.messages = messages
         # Each track contributes its rows; the plan is their union.
-        self.makers: list[Planners] = [self._material_items, self._nudge_items, self._buddy_intro_items, self._readiness_items]
+        self.makers: list[Planners] = [self._material_items, self._nudge_items, self._buddy_intro_items, self._readiness_items,
+                                      self._final_evaluation_items, self._steering_items]
 
     def _timing(self, cohort: Cohort) -> Any:
         return self.materials.timing.with_overrides(cohort.plan_settings)
@@ -90,8 +94,10 @@ class Planner:
 
     def _nudge_items(self, snap: CohortSnapshot) -> list[PlanItem]:
         cohort = snap.cohort
+        # the cohort's skyggepraktik module anchors its nudge (placements: in the cohort file)
+        shadow = cohort_placements(cohort.plan_settings, self.nudges.skyggepraktik_module)["skyggepraktik"]
         return plan_nudges(
-            cohort.key, self.programme, self.nudges, snap.sessions, snap.people, self._timing(cohort).send_time,
+            cohort.key, self.programme, replace(self.nudges, skyggepraktik_module=shadow), snap.sessions, snap.people, self._timing(cohort).send_time,
             ZoneInfo(cohort.timezone),
         )
 
@@ -104,11 +110,23 @@ class Planner:
         return buddy_intro_items(snap.cohort.key, snap.buddy_groups, due)
 
     def _readiness_items(self, snap: CohortSnapshot) -> list[PlanItem]:
-        # the readiness card goes to each talent's nearest leader after module 6
+        # the talent's own readiness card, then their nearest leader's, after module 6
         talents = [(t.person_id, t.leader_id) for t in snap.people.talents]
         return plan_readiness(
             snap.cohort.key, self.readiness, snap.sessions, talents, self._timing(snap.cohort).send_time, ZoneInfo(snap.cohort.timezone)
         )
+
+    def _steering_items(self, snap: CohortSnapshot) -> list[PlanItem]:
+        # the steering group's meetings (steering_meetings: in the cohort file), each with the report link
+        members = [pid for pid, roles in snap.people.roles.items() if "steering" in roles]
+        return plan_steering(snap.cohort.key, steering_meetings(snap.cohort.plan_settings), members,
+                             self._timing(snap.cohort).send_time, ZoneInfo(snap.cohort.timezone))
+
+    def _final_evaluation_items(self, snap: CohortSnapshot) -> list[PlanItem]:
+        # the 80 % criterion: one answer per talent about the whole programme, after the closing seminar
+        talents = [t.person_id for t in snap.people.talents]
+        return plan_final_evaluation(snap.cohort.key, snap.sessions, talents, self._timing(snap.cohort).send_time,
+                                     ZoneInfo(snap.cohort.timezone))
 
     async def snapshot(self, session: Any, cohort: Cohort) -> CohortSnapshot:
         """Calendar, members, talents with their leader/mentor/buddies."""

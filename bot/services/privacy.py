@@ -60,6 +60,7 @@ from bot.storage.models import (
     Question,
     QuestionAsker,
     ReadinessAssessment,
+    ReadinessSelfPlacement,
 )
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ OWN_ROWS: tuple[OwnRows, ...] = (
             lambda c: DevelopmentPlan.cohort_id == c, covers=("development_plans.person_id",)),
     OwnRows("readiness", ReadinessAssessment.__table__, lambda p: ReadinessAssessment.person_id == p,
             lambda c: ReadinessAssessment.cohort_id == c, covers=("readiness.person_id",)),
+    OwnRows("readiness_self", ReadinessSelfPlacement.__table__, lambda p: ReadinessSelfPlacement.person_id == p,
+            lambda c: ReadinessSelfPlacement.cohort_id == c, covers=("readiness_self.person_id",)),
     OwnRows("attendance", Attendance.__table__, lambda p: Attendance.person_id == p,
             lambda c: Attendance.cohort_id == c, covers=("attendance.person_id",)),
     OwnRows("evaluations", Evaluation.__table__, lambda p: Evaluation.person_id == p,

@@ -1,41 +1,20 @@
-"""SQLAlchemy tables: cohorts, their calendars, people, memberships, conversations."""
+"""SQLAlchemy tables: cohorts, their calendars, people, memberships, conversations (growth tables in growth_models)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import Boolean
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from bot.storage.base import Base, UTCDateTime, utcnow
+from bot.storage.growth_models import Attendance, DevelopmentPlan, DevelopmentPlanRevision, ReadinessAssessment, ReadinessSelfPlacement
 
-def utcnow() -> datetime:
-    """Now, timezone-aware in UTC."""
-    return datetime.now(timezone.utc)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores aware datetimes as UTC and always gives them back aware (SQLite forgets)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-class Base(DeclarativeBase):
-    """Declarative base for every table."""
+__all__ = [
+    "Attendance", "Base", "DevelopmentPlan", "DevelopmentPlanRevision", "ReadinessAssessment", "ReadinessSelfPlacement",
+    "UTCDateTime", "utcnow",
+]
 
 
 class Cohort(Base):
@@ -274,79 +253,6 @@ class Evaluation(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-
-class DevelopmentPlan(Base):
-    """A talent's personal development plan (udviklingsplan): goals at three levels, aim and notes."""
-
-    __tablename__ = "development_plans"
-    __table_args__ = (UniqueConstraint("cohort_id", "person_id", name="uq_development_plan"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))  # the talent
-    aim: Mapped[str | None] = mapped_column(String(16), nullable=True)  # vertical, horizontal
-    individual: Mapped[str] = mapped_column(Text, default="")
-    team: Mapped[str] = mapped_column(Text, default="")
-    organisation: Mapped[str] = mapped_column(Text, default="")
-    notes: Mapped[str] = mapped_column(Text, default="")
-    version: Mapped[int] = mapped_column(Integer, default=0)  # number of the latest revision
-    updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-
-class DevelopmentPlanRevision(Base):
-    """One saved version of a development plan: the dated history."""
-
-    __tablename__ = "development_plan_revisions"
-    __table_args__ = (UniqueConstraint("plan_id", "version", name="uq_plan_revision"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("development_plans.id", ondelete="CASCADE"), index=True)
-    version: Mapped[int] = mapped_column(Integer)
-    aim: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    individual: Mapped[str] = mapped_column(Text, default="")
-    team: Mapped[str] = mapped_column(Text, default="")
-    organisation: Mapped[str] = mapped_column(Text, default="")
-    notes: Mapped[str] = mapped_column(Text, default="")
-    edited_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class ReadinessAssessment(Base):
-    """The nearest leader's placement of a talent in the readiness criteria after module 6."""
-
-    __tablename__ = "readiness"
-    __table_args__ = (UniqueConstraint("cohort_id", "person_id", name="uq_readiness"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))  # the talent
-    assessed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
-    aim: Mapped[str] = mapped_column(String(16))  # vertical, horizontal
-    tasks: Mapped[str] = mapped_column(String(16))  # stretch, simple
-    performance: Mapped[str] = mapped_column(String(16))  # exceptional, satisfactory, not-yet
-    box: Mapped[int] = mapped_column(Integer)  # 1..6
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-
-class Attendance(Base):
-    """LEAD's mark that a person missed (or, after all, attended) one session of an activity."""
-
-    __tablename__ = "attendance"
-    __table_args__ = (UniqueConstraint("cohort_id", "person_id", "activity_key", "part", name="uq_attendance"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    activity_key: Mapped[str] = mapped_column(String(32))
-    part: Mapped[str] = mapped_column(String(8))  # main, day1, day2
-    status: Mapped[str] = mapped_column(String(16), default="absent")  # absent, present (a mark taken back)
-    note: Mapped[str] = mapped_column(Text, default="")
-    recorded_by: Mapped[str] = mapped_column(String(200), default="")
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class InstructorChannel(Base):

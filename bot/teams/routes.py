@@ -8,6 +8,7 @@ from bot.observe.context import note_route
 from bot.services.access import ADMIN_ONLY_DA
 from bot.services.broadcasts import ROLE_WORDS, BroadcastError
 from bot.services.errors import ActionError, Refused
+from bot.services.link_guard import PlaceholderLinks
 from bot.services.reply import Reply, notice
 from bot.teams.actions import on_submit
 from bot.teams.turn import Turn
@@ -92,7 +93,10 @@ async def _publish(turn: Turn, intent: Intent) -> Reply:
         await access.require_admin(turn.profile, None, "content.publish", tenant_id=turn.tenant)
     except Refused as exc:
         return refusal(str(exc))
-    summary = await turn.core.learning.publish()
+    try:
+        summary = await turn.core.learning.publish()
+    except PlaceholderLinks as exc:
+        return notice("Materialer ikke publiceret", str(exc))
     await access.allowed(turn.profile, "content.publish", cohort_key=None, tenant_id=turn.tenant, target=str(summary))
     return notice("Materialer publiceret", (
         f"{summary.new} nye, {summary.changed} ændrede, {summary.unchanged} uændrede. "
@@ -100,14 +104,17 @@ async def _publish(turn: Turn, intent: Intent) -> Reply:
 
 
 async def _status(turn: Turn, intent: Intent) -> Reply:
-    # admins see the figures of the cohorts they administer: the one named, else their first
+    # admins see the figures of the cohorts they administer, the steering group its own cohort's (aggregated only)
     access = turn.core.access
     named = await access.cohort_named(intent.arg) if intent.arg else None
     try:
-        cohort_key = await access.admin_cohort(turn.profile, "report.status", tenant_id=turn.tenant, named=named)
+        cohort_key = await access.report_cohort(turn.profile, "report.status", tenant_id=turn.tenant, named=named)
     except Refused as exc:
         return refusal(str(exc))
-    reply = Reply("status_summary", await turn.core.reports.status(cohort_key))
+    data = await turn.core.reports.status(cohort_key)
+    if not access.is_admin(turn.profile, cohort_key):
+        data = {**data, "warnings": []}  # the steering group: what LEAD must fix (with its commands) is LEAD's
+    reply = Reply("status_summary", data)
     await access.allowed(turn.profile, "report.status", cohort_key=cohort_key, tenant_id=turn.tenant)
     return reply
 

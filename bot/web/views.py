@@ -21,6 +21,7 @@ PLAN_FIELDS = (
     ("team", "Mål for dit team"),
     ("organisation", "Mål for organisationen"),
     ("notes", "Noter"),
+    ("environment", "Plan for lokale talentmiljøer (fra afslutningsseminaret)"),
 )
 # The group and everyday track as the tab lists it: topic, heading, how many the programme asks for.
 TRACKS = (
@@ -217,7 +218,7 @@ def group_track(snapshot: TalentSnapshot, nudges: Nudges, programme: Programme, 
     return {
         "buddies": [{"name": b.name, "organisation": b.organisation} for b in snapshot.buddies],
         "buddy_names": names,
-        "chat_url": chat_link(emails, "Buddies – Talent Nord") if emails else None,
+        "chat_url": chat_link(emails, "Buddy'er – Talent Nord") if emails else None,
         "meeting_url": meeting_link("Buddy-møde – Talent Nord", emails) if emails else None,
         "tracks": tracks,
     }
@@ -225,7 +226,8 @@ def group_track(snapshot: TalentSnapshot, nudges: Nudges, programme: Programme, 
 
 def _changed(old: dict[str, str] | None, new: dict[str, str]) -> str:
     names = {"aim": "formål", "individual": "mål for individ", "team": "mål for team",
-             "organisation": "mål for organisation", "notes": "noter"}
+             "organisation": "mål for organisation", "notes": "noter", "environment": "plan for lokale talentmiljøer",
+             "apprentices": "mesterlære"}
     if old is None:
         return "oprettet"
     changed = [names[k] for k in names if old.get(k, "") != new.get(k, "")]
@@ -245,6 +247,8 @@ def development_plan(snapshot: TalentSnapshot, tz: ZoneInfo) -> dict[str, Any]:
         p = place(snapshot.readiness.aim, snapshot.readiness.tasks, snapshot.readiness.performance)
         readiness = {"box": p.box, "aim": p.aim_da, "tasks": p.tasks_da, "performance": p.performance_da,
                      "description": p.description, "recommendation": p.recommendation}
+    own = snapshot.readiness_own
+    own_placement = place(own.aim, own.tasks, own.performance) if own is not None else None
     aim = (plan.aim if plan else None) or ""
     return {
         "aim": aim,
@@ -254,6 +258,8 @@ def development_plan(snapshot: TalentSnapshot, tz: ZoneInfo) -> dict[str, Any]:
         "updated": f"Senest gemt {day(plan.updated_at, tz, year=True)} (version {plan.version})" if plan and plan.version else "",
         "history": list(reversed(history)),
         "readiness": readiness,
+        "apprentices": list((plan.apprentices if plan else None) or []),
+        "readiness_own": {"box": own_placement.box, "aim": own_placement.aim_da} if own_placement else None,
     }
 
 

@@ -52,7 +52,7 @@ def test_an_unknown_role_is_reported_with_the_line_of_participants() -> None:
     n = next(i for i, line in enumerate(lines) if line.strip().startswith("participants:"))
     lines[n] = lines[n].split("participants:")[0] + "participants: [talent, chef]"
     errors = _errors("\n".join(lines))
-    assert errors == [f"programme.yaml:{n + 1}: activity 'kickoff': participants must be a list of roles from talent, leader, mentor, instructor, admin"]
+    assert errors == [f"programme.yaml:{n + 1}: activity 'kickoff': participants must be a list of roles from talent, leader, mentor, instructor, admin, consultant, steering"]
 
 
 def test_yaml_syntax_error_has_a_line() -> None:

@@ -79,7 +79,7 @@ def test_4_material_card_mark_seen_updates_in_place_and_library_shows_it(chat: C
     said = chat.tick()
     released = re.search(r"released (\d+) row", said)
     assert released and int(released.group(1)) >= 1, said
-    material = chat.card("Forberedelse til Kick-off: 1 af 3")
+    material = chat.card("Forberedelse til kick-off'en: 1 af 3")
     try:
         expect(material).to_be_visible(timeout=TIMEOUT_MS)
         # everything this tick released (the intro, and whatever else fell due today) has arrived
@@ -95,7 +95,7 @@ def test_4_material_card_mark_seen_updates_in_place_and_library_shows_it(chat: C
     title = material.locator(".ac-textBlock").nth(1).inner_text().strip()
     assert title and "Forberedelse" not in title
     count = chat.cards.count()
-    index = next(i for i in range(count) if "Forberedelse til Kick-off: 1 af 3" in chat.cards.nth(i).inner_text())
+    index = next(i for i in range(count) if "Forberedelse til kick-off'en: 1 af 3" in chat.cards.nth(i).inner_text())
     chat.shot("04a-material")
 
     material.get_by_role("button", name="Markér som set").click()

@@ -189,10 +189,11 @@ async def test_figures_match_an_independent_count(world: Any, db: Database) -> N
     assert report.completion_rate == pytest.approx(len(completed) / 20)
     assert 0 < len(completed) < 20  # the simulation really has both kinds
 
-    # expectations: the talents' final answers
+    # expectations per activity: the talents' last answers, pooled; the criterion waits for the final evaluation
     talent_answers = [a for (email, _), a in truth.evaluations.items() if email in TALENTS]
-    assert report.expectation_answers == len(talent_answers)
-    assert report.expectations_rate == pytest.approx(sum(1 for _, e in talent_answers if e == "ja") / len(talent_answers))
+    assert report.activity_expectation_answers == len(talent_answers)
+    assert report.activity_expectations_rate == pytest.approx(sum(1 for _, e in talent_answers if e == "ja") / len(talent_answers))
+    assert report.expectation_answers == 0 and report.expectations_rate is None
 
     # ratings per activity: everyone's final answers
     by_activity: dict[str, list[tuple[int, str]]] = {}

@@ -45,7 +45,7 @@ async def test_intro_goes_out_14_days_before_and_card_shows_step_and_minutes(tra
     assert await tick_and_send(track) == 1
     [card] = connector.cards()
     text = card_text(card)
-    assert "Forberedelse til Kick-off: 1 af 3" in text
+    assert "Forberedelse til kick-off'en: 1 af 3" in text
     assert "Markér som set" in text and "Åbn" in text
     assert "min." in text
     execute = next(a for a in card["actions"] if a["type"] == "Action.Execute")
@@ -108,7 +108,7 @@ async def test_late_calendar_sends_due_steps_together_in_order_once(track: Serve
     clock.now = datetime(2027, 1, 11, 10, 0, tzinfo=timezone.utc)  # the day before the kick-off
     assert await tick_and_send(track) == 4
     titles = [card_text(c).splitlines()[0] for c in connector.cards()]
-    assert titles[:3] == ["Forberedelse til Kick-off: 1 af 3", "Forberedelse til Kick-off: 2 af 3", "Forberedelse til Kick-off: 3 af 3"]
+    assert titles[:3] == ["Forberedelse til kick-off'en: 1 af 3", "Forberedelse til kick-off'en: 2 af 3", "Forberedelse til kick-off'en: 3 af 3"]
     assert "Praktisk påmindelse" in card_text(connector.cards()[3])
     assert await tick_and_send(track) == 0
 
@@ -180,9 +180,9 @@ async def test_moving_a_date_after_a_send_moves_the_rest_and_resends_nothing(
     assert summary.added == 0 and summary.moved > 0
     clock.now = datetime(2027, 1, 18, 10, 0, tzinfo=timezone.utc)
     await tick_and_send(track)
-    topics = [card_text(c).splitlines()[0] for c in connector.cards() if "Kick-off" in card_text(c)]
-    assert topics.count("Forberedelse til Kick-off: 1 af 3") == 1
-    assert "Forberedelse til Kick-off: 2 af 3" in topics and "Forberedelse til Kick-off: 3 af 3" in topics
+    topics = [card_text(c).splitlines()[0] for c in connector.cards() if "Kick-off" in card_text(c) or "kick-off" in card_text(c)]
+    assert topics.count("Forberedelse til kick-off'en: 1 af 3") == 1
+    assert "Forberedelse til kick-off'en: 2 af 3" in topics and "Forberedelse til kick-off'en: 3 af 3" in topics
     async with db.sessions() as s:
         keys = list(await s.scalars(select(OutboxMessage.key)))
     assert len(keys) == len(set(keys))

@@ -183,7 +183,8 @@ def _verbs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 async def test_talent_edits_the_plan_and_every_change_is_a_dated_revision(world: Any, db: Database, clock: Clock) -> None:
     growth = world.app[CORE].growth
     anna = await pid(db, ANNA)
-    first = {"aim": "vertical", "individual": "Strategisk sparring", "team": "Uddelegere", "organisation": "Talentmiljø", "notes": ""}
+    first = {"aim": "vertical", "individual": "Strategisk sparring", "team": "Uddelegere", "organisation": "Talentmiljø", "notes": "",
+             "environment": ""}
     card = rendered(await growth.save_plan(anna, first))
     assert "Gemt ✔" in card_text(card)
     assert _inputs(card) == first and "plan-save" in _verbs(card)

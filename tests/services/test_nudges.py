@@ -146,7 +146,7 @@ async def test_leader_gets_conversations_per_talent_and_mentor_only_where_set(co
 async def test_evaluations_are_planned_for_participants_after_each_activity(cohort: Any, db: Database) -> None:
     anna = await person_id(db, "anna.talent@aalborg.example")
     mette = await person_id(db, "mette.leder@aalborg.example")
-    assert {r.activity_key for r in await rows(db, person_id=anna, kind="survey")} == {
+    assert {r.activity_key for r in await rows(db, person_id=anna, kind="survey", topic="evaluation")} == {
         "kickoff", "m1", "m2", "m3", "m4", "m5", "m6", "closing", "alumni"}
     assert {r.activity_key for r in await rows(db, person_id=mette, kind="survey", topic="evaluation")} == {
         "kickoff", "leader-ws", "closing", "alumni"}
@@ -209,7 +209,7 @@ async def test_snooze_to_tomorrow_and_next_week_in_working_hours(cohort: Any, db
     assert "Jeg minder dig om det igen mandag 18. januar" in card_text(card)
     connector.clear()
     await _send_due(server, datetime(2027, 1, 18, 8, 0, tzinfo=timezone.utc))
-    assert any("Samtale 1 med nærmeste leder" in card_text(c) for c in connector.cards())
+    assert any("Samtale 1 med din nærmeste leder" in card_text(c) for c in connector.cards())
     clock.now = datetime(2027, 1, 15, 14, 30, tzinfo=timezone.utc)  # the snooze went out; a new one is a new row
     await server.app[CORE].nudging.snooze(anna, row.id, 7)
     snoozes = [r for r in await rows(db, person_id=anna, topic="leader-conversation") if (r.data or {}).get("parent") == row.id]

@@ -19,7 +19,7 @@ from bot.storage.db import Database
 from bot.storage.models import (
     AnswerFeedback, Attendance, Base, Broadcast, BuddyMember, CalendarSession, Cohort, Conversation, DevelopmentPlan,
     DevelopmentPlanRevision, Evaluation, InstructorChannel, Membership, OutboxMessage, Person, PlannedDelivery,
-    Progress, Question, QuestionAsker, ReadinessAssessment,
+    Progress, Question, QuestionAsker, ReadinessAssessment, ReadinessSelfPlacement,
 )
 from tests.support import NOW, seed
 
@@ -52,6 +52,8 @@ async def _fill(s: Any, cohort_id: int, person: Person, other: Person, leader_id
         Evaluation(cohort_id=cohort_id, person_id=person.id, activity_key="m1", rating=4, expectations="ja", comment=f"godt {n}"),
         ReadinessAssessment(cohort_id=cohort_id, person_id=person.id, assessed_by=leader_id, aim="vertical", tasks="stretch",
                             performance="exceptional", box=1),
+        ReadinessSelfPlacement(cohort_id=cohort_id, person_id=person.id, aim="vertical", tasks="stretch",
+                               performance="satisfactory", box=2),
         Attendance(cohort_id=cohort_id, person_id=person.id, activity_key="m2", part="day1", note="syg", recorded_by="Lars Thomsen"),
         AnswerFeedback(person_id=person.id, entry_id="faq:1", question="Hvornår er modul 1?", helpful=True),
     ])
@@ -252,7 +254,8 @@ async def test_retention_erases_a_cohort_after_the_retention_days_and_not_before
         cohort_id = await s.scalar(select(Cohort.id).where(Cohort.key == "hold-2027"))
         assert await s.scalar(select(func.count()).select_from(Membership).where(Membership.cohort_id == cohort_id)) == 0
         assert await s.scalar(select(func.count()).select_from(Broadcast)) == 0
-        for table in (PlannedDelivery, BuddyMember, Evaluation, DevelopmentPlan, ReadinessAssessment, Attendance):
+        for table in (PlannedDelivery, BuddyMember, Evaluation, DevelopmentPlan, ReadinessAssessment, ReadinessSelfPlacement,
+                      Attendance):
             assert await s.scalar(select(func.count()).select_from(table).where(table.cohort_id == cohort_id)) == 0, table
         # Anna stays for her later cohort: her person, her chat and her progress, not her hold-2027 rows
         assert await s.scalar(select(Person.email).where(Person.id == anna)) == ANNA

@@ -10,20 +10,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
+from bot.domain.development import apprentices_text
 from bot.domain.limits import LIMITS
 from bot.domain.people import Profile
 from bot.domain.programme import Programme
 from bot.domain.readiness import (
+    READINESS_TOPICS,
     AIM_NAMES_DA,
     AIMS,
 )
 from bot.services.reply import Reply, notice
 from bot.services.idempotent import retry_on_conflict
 from bot.services.growth.attendance import AttendanceRecords
-from bot.services.growth.readiness import Readiness, placement_data, readiness_form, readiness_placement
+from bot.services.growth.readiness import Readiness, placement_data, own_placement, readiness_form, readiness_placement
 from bot.services.messages.builder import MessageBuilder
 from bot.content.growth import GrowthContent
-from bot.domain.access import can_view_plan
+from bot.domain.access import can_view_plan, consultant_scopes
 from bot.services.errors import ActionError, Refused
 from bot.storage.db import Database
 from bot.storage.models import (
@@ -37,27 +39,46 @@ from bot.storage.models import (
 )
 
 log = logging.getLogger(__name__)
-PLAN_FIELDS = ("individual", "team", "organisation", "notes")
+PLAN_FIELDS = ("individual", "team", "organisation", "notes", "environment")
 FIELD_NAMES_DA = {
     "aim": "formål",
     "individual": "mål for individ",
     "team": "mål for team",
     "organisation": "mål for organisation",
     "notes": "noter",
+    "environment": "plan for lokale talentmiljøer",
+    "apprentices": "mesterlære",
 }
 MAX_PLAN_TEXT = LIMITS["plan text"]
+MAX_APPRENTICES = 2  # the programme text: 1-2 subordinate leaders or employees
 HISTORY_SHOWN = 5
+
+
+def apprentices_from(answer: dict[str, Any]) -> list[dict[str, str]]:
+    """The 1-2 apprentices (mesterlære) from the form's fields, each with name and role; ActionError when half filled."""
+    out = []
+    for n in range(1, MAX_APPRENTICES + 1):
+        name = str(answer.get(f"apprentice{n}", "") or "").strip()
+        role = str(answer.get(f"apprentice{n}_role", "") or "").strip()
+        if not name and not role:
+            continue
+        if not name or not role:
+            raise ActionError(f"Skriv både navn og rolle for person {n} i mesterlære.")
+        if len(name) > LIMITS["person name"] or len(role) > LIMITS["person name"]:
+            raise ActionError(f"Navn og rolle i mesterlære må højst være {LIMITS['person name']} tegn.")
+        out.append({"name": name, "role": role})
+    return out
 
 
 def _changed(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     if old is None:
         return "oprettet"
-    names = [FIELD_NAMES_DA[k] for k in ("aim", *PLAN_FIELDS) if (old.get(k) or "") != (new.get(k) or "")]
+    names = [FIELD_NAMES_DA[k] for k in ("aim", *PLAN_FIELDS, "apprentices") if (old.get(k) or "") != (new.get(k) or "")]
     return ", ".join(names) if names else "uændret"
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:
-    return {"aim": obj.aim or "", **{k: getattr(obj, k) or "" for k in PLAN_FIELDS}}
+    return {"aim": obj.aim or "", **{k: getattr(obj, k) or "" for k in PLAN_FIELDS}, "apprentices": obj.apprentices or []}
 
 
 class Growth(Readiness, AttendanceRecords):
@@ -144,6 +165,7 @@ class Growth(Readiness, AttendanceRecords):
             )
         )
         placement = readiness_placement(assessment)
+        own = readiness_placement(await own_placement(session, membership.cohort_id, membership.person_id))
         history = await self.history(session, plan, tz)
         updated = ""
         if plan is not None and plan.version:
@@ -153,9 +175,12 @@ class Growth(Readiness, AttendanceRecords):
             "aim_value": (plan.aim if plan else "") or "",
             "aim": AIM_NAMES_DA.get((plan.aim if plan else "") or "", "Ikke valgt endnu"),
             **{k: (getattr(plan, k) if plan else "") or "" for k in PLAN_FIELDS},
+            "apprentices": list((plan.apprentices if plan else None) or []),
+            "apprentices_text": apprentices_text(plan.apprentices if plan else None),
             "updated": updated,
             "history": history[:HISTORY_SHOWN],
             "readiness": placement_data(placement) if placement else None,
+            "readiness_own": placement_data(own) if own else None,  # the talent's own placement, kept beside the leader's
         }
 
     async def plan_form(self, person_id: int, thanks: bool = False) -> Reply:
@@ -182,6 +207,7 @@ class Growth(Readiness, AttendanceRecords):
         for name, value in values.items():
             if len(value) > MAX_PLAN_TEXT:
                 raise ActionError(f"Feltet {FIELD_NAMES_DA[name]} må højst være {MAX_PLAN_TEXT} tegn.")
+        apprentices = apprentices_from(answer)
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             membership = await self._talent_membership(session, person_id)
@@ -192,16 +218,18 @@ class Growth(Readiness, AttendanceRecords):
                 plan = DevelopmentPlan(cohort_id=membership.cohort_id, person_id=person_id, version=0, created_at=now, updated_at=now)
                 session.add(plan)
                 await session.flush()
-            new = {"aim": aim, **values}
+            new = {"aim": aim, **values, "apprentices": apprentices}
             if plan.version == 0 or _snapshot(plan) != new:
                 plan.aim = aim or None
+                plan.apprentices = apprentices or None
                 for name, value in values.items():
                     setattr(plan, name, value)
                 plan.version += 1
                 plan.updated_at, plan.updated_by = now, person_id
                 session.add(
                     DevelopmentPlanRevision(
-                        plan_id=plan.id, version=plan.version, aim=aim or None, edited_by=person_id, created_at=now, **values
+                        plan_id=plan.id, version=plan.version, aim=aim or None, apprentices=apprentices or None,
+                        edited_by=person_id, created_at=now, **values
                     )
                 )
                 log.info("development plan %d saved as version %d", plan.id, plan.version)
@@ -227,10 +255,10 @@ class Growth(Readiness, AttendanceRecords):
             raise ActionError("Kortet mangler sin reference.")
         async with self.db.sessions() as session:
             row = await session.get(PlannedDelivery, plan_id)
-            if row is None or row.person_id != person_id or not (row.kind == "nudge" or row.topic == "readiness"):
+            if row is None or row.person_id != person_id or not (row.kind == "nudge" or row.topic in READINESS_TOPICS):
                 log.warning("card on plan row %s refused for person %d", plan_id, person_id)
                 raise Refused("Det kort hører ikke til dig.", target=f"plan row {plan_id}")
-            if row.topic == "readiness":
+            if row.topic in READINESS_TOPICS:
                 return await readiness_form(session, row)
             parent = (row.data or {}).get("parent")
             if parent is not None:
@@ -256,7 +284,24 @@ class Growth(Readiness, AttendanceRecords):
             if talents:
                 plans = [await self._plan_data(session, m) for m in talents]
                 return Reply("development_plan", {"plans": plans, "can_edit": False, "back_plan": None})
+            scopes = consultant_scopes(profile)
+            if scopes:
+                return await self._environment_reply(session, scopes)
         return notice(
             "Ingen udviklingsplan",
             "Udviklingsplanen hører til talenterne. Som nærmeste leder kan du se dine talenters planer her.",
         )
+
+    async def _environment_reply(self, session: AsyncSession, scopes: tuple[tuple[int, str], ...]) -> Reply:
+        """The internal consultant's card: their organisation's talents' plans for local talent environments, only those."""
+        plans = []
+        for cohort_id, organisation in scopes:
+            rows = await session.execute(
+                select(Person.name, DevelopmentPlan.environment)
+                .join(Membership, (Membership.person_id == Person.id) & (Membership.role == "talent"))
+                .outerjoin(DevelopmentPlan, (DevelopmentPlan.person_id == Person.id) & (DevelopmentPlan.cohort_id == cohort_id))
+                .where(Membership.cohort_id == cohort_id, Person.organisation == organisation)
+                .order_by(Person.name)
+            )
+            plans += [{"name": name, "text": text or ""} for name, text in rows]
+        return Reply("environment_plans", {"organisation": scopes[0][1], "plans": plans})

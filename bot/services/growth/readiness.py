@@ -1,4 +1,4 @@
-"""Readiness placement: the nearest leader's card (readiness_form), their assessment and the talent's result card."""
+"""Readiness placement: the talent's own placement first, then the nearest leader's (readiness_form), and the result card."""
 from __future__ import annotations
 
 import logging
@@ -8,14 +8,14 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.access import can_assess_readiness
-from bot.domain.readiness import Placement, ReadinessError, place
+from bot.domain.access import can_assess_readiness, can_place_self
+from bot.domain.readiness import READINESS_TOPICS, SELF_TOPIC, Placement, ReadinessError, place
 from bot.outbox.writer import enqueue, reachable_chats
 from bot.services.errors import ActionError, Refused
 from bot.services.messages.render import card_message
 from bot.services.reply import Reply
 from bot.storage.db import Database
-from bot.storage.models import DevelopmentPlan, Person, PlannedDelivery, ReadinessAssessment
+from bot.storage.models import DevelopmentPlan, Person, PlannedDelivery, ReadinessAssessment, ReadinessSelfPlacement
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +31,31 @@ def placement_data(placement: Placement) -> dict[str, Any]:
     }
 
 
-def readiness_placement(row: ReadinessAssessment | None) -> Placement | None:
-    """The stored assessment as a placement (None when not assessed)."""
+def readiness_placement(row: ReadinessAssessment | ReadinessSelfPlacement | None) -> Placement | None:
+    """The stored assessment (the leader's or the talent's own) as a placement (None when not placed)."""
     return place(row.aim, row.tasks, row.performance) if row is not None else None
 
 
+async def own_placement(session: AsyncSession, cohort_id: int, talent_id: Any) -> ReadinessSelfPlacement | None:
+    """The talent's own placement in the six boxes, if they gave one."""
+    return await session.scalar(select(ReadinessSelfPlacement).where(
+        ReadinessSelfPlacement.cohort_id == cohort_id, ReadinessSelfPlacement.person_id == talent_id))
+
+
 async def readiness_form(session: AsyncSession, row: PlannedDelivery, thanks: bool = False) -> Reply:
-    """The readiness card for the nearest leader, pre-filled with an earlier answer."""
+    """The readiness card, pre-filled with an earlier answer: the talent's own, or the leader's showing the talent's."""
     talent_id = (row.data or {}).get("talent")
     talent = await session.get(Person, talent_id) if isinstance(talent_id, int) else None
+    own = readiness_placement(await own_placement(session, row.cohort_id, talent_id))
+    if row.topic == SELF_TOPIC:
+        mine = await own_placement(session, row.cohort_id, talent_id)
+        return Reply("readiness_form", {
+            "own_card": True, "talent": talent.name if talent else "", "plan_id": row.id,
+            "talent_id": talent_id if isinstance(talent_id, int) else 0,
+            "aim": mine.aim if mine else "", "tasks": mine.tasks if mine else "",
+            "performance": mine.performance if mine else "",
+            "result": placement_data(own) if own else None, "own": None, "thanks": thanks,
+        })
     assessment = await session.scalar(
         select(ReadinessAssessment).where(ReadinessAssessment.cohort_id == row.cohort_id, ReadinessAssessment.person_id == talent_id)
     )
@@ -58,6 +74,8 @@ async def readiness_form(session: AsyncSession, row: PlannedDelivery, thanks: bo
             "tasks": assessment.tasks if assessment else "",
             "performance": assessment.performance if assessment else "",
             "result": placement_data(placement) if placement else None,
+            "own": placement_data(own) if own else None,  # the talent's own placement, shown while the leader places
+            "own_card": False,
             "thanks": thanks,
         },
     )
@@ -83,10 +101,12 @@ class Readiness:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             row = await session.get(PlannedDelivery, plan_id)
-            if row is None or row.person_id != leader_id or row.topic != "readiness":
+            if row is None or row.person_id != leader_id or row.topic not in READINESS_TOPICS:
                 log.warning("readiness on plan row %s refused for person %d", plan_id, leader_id)
                 raise Refused("Det kort hører ikke til dig.", target=f"plan row {plan_id}")
             talent_id = (row.data or {}).get("talent")
+            if row.topic == SELF_TOPIC:
+                return await self._place_self(session, row, leader_id, (aim, tasks, performance), placement.box, now)
             membership = await self._talent_membership(session, talent_id) if isinstance(talent_id, int) else None
             if membership is None or not can_assess_readiness(leader_id, membership.leader_id):
                 raise Refused("Du er ikke længere registreret som nærmeste leder for talentet.", target=f"readiness of person {talent_id}")
@@ -108,6 +128,23 @@ class Readiness:
             card = await readiness_form(session, row, thanks=True)
         log.info("readiness of person %d set to box %d by their leader", talent_id, placement.box)
         return card
+
+    async def _place_self(
+        self, session: AsyncSession, row: PlannedDelivery, person_id: int, answer: tuple[str, str, str], box: int, now: datetime
+    ) -> Reply:
+        """Store the talent's own placement (their leader sees it on their card); the refreshed card."""
+        if not can_place_self(person_id, (row.data or {}).get("talent")):
+            raise Refused("Du kan kun placere dig selv.", target=f"plan row {row.id}")
+        mine = await own_placement(session, row.cohort_id, person_id)
+        if mine is None:
+            mine = ReadinessSelfPlacement(cohort_id=row.cohort_id, person_id=person_id, created_at=now)
+            session.add(mine)
+        mine.aim, mine.tasks, mine.performance = answer
+        mine.box, mine.updated_at = box, now
+        row.action, row.acted_at, row.acted_by = "done", now, person_id
+        await session.flush()
+        log.info("person %d placed themselves in box %d", person_id, box)
+        return await readiness_form(session, row, thanks=True)
 
     async def _tell_talent(
         self, session: AsyncSession, cohort_id: int, talent_id: int, leader_id: int, placement: Placement, assessment_id: int, now: datetime

@@ -1,1 +1,1 @@
-"""The outbox's message payloads: builder.py (plan rows to cards), render.py (card_message), links.py (Teams deep links)."""
+"""The outbox's message payloads: builder.py (plan rows to cards), render.py (card_message), links.py (Teams deep links), wording.py (filling texts per reader)."""

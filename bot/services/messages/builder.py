@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -10,12 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date, format_span
 from bot.domain.materials import KIND_LABELS_DA, TOPIC_LABELS_DA, TOPICS, Materials
+from bot.domain.final_evaluation import EVALUATION_KEY, FinalEvaluation
+from bot.domain.final_evaluation import TOPIC as FINAL_TOPIC
 from bot.domain.nudges import Nudges
+from bot.domain.placements import cohort_placements, reminder_notes
 from bot.domain.programme import LEVEL_NAMES_DA, Programme
+from bot.domain.readiness import READINESS_TOPICS
+from bot.domain.steering import TOPIC as STEERING_TOPIC
 from bot.services.growth.readiness import readiness_form
 from bot.services.messages.links import chat_link, meeting_link
+from bot.services.messages.plan_context import nudge_plan_parts, steering_card
 from bot.services.messages.render import card_message
 from bot.services.reply import Reply, notice
+from bot.services.messages.wording import fill, reader_role
 from bot.storage.models import (
     BuddyMember,
     CalendarSession,
@@ -53,6 +60,8 @@ class MessageBuilder:
         self.programme = programme
         self.materials = materials
         self.nudges = nudges
+        # the steering group's nudges carry a signed report link; build_core sets this to Reports.link
+        self.report_link: Callable[[str], tuple[str, datetime]] | None = None
 
     async def _person(self, session: AsyncSession, person_id: int | None) -> Person | None:
         return await session.get(Person, person_id) if person_id is not None else None
@@ -102,47 +111,64 @@ class MessageBuilder:
         }
         subject = (definition.meeting_subject or definition.title).format(n=n)
         emails = [p.email for p in others]
-        title = definition.title.format(n=n, activity=self.programme.activity(data["anchor"]).name if data.get("anchor") else "")
-        if recipient.id != talent.id and row.topic not in ("buddy-intro",) and "buddies" not in to:
+        role = reader_role(recipient.id, talent.id, talent_membership)
+        wording = {"n": n, "activity": self.programme.activity(data["anchor"]).the if data.get("anchor") else ""}
+        title_text, body = definition.wording(role)
+        if 0 < n <= len(definition.occasions) and definition.occasions[n - 1].text:
+            body = definition.occasions[n - 1].text  # e.g. the buddy meetings after the programme: no "seneste modul"
+        once = definition.once_per_person and role != "talent"
+        if once:
+            others = []  # one invitation for all their talents: naming one of them would be wrong
+        parts = await nudge_plan_parts(session, row.topic, n, row.cohort_id, talent.id, recipient.id, role, once)
+        title = fill(title_text, wording)
+        if recipient.id != talent.id and row.topic not in ("buddy-intro",) and "buddies" not in to and not once:
             title += f" – {talent.name}"
         return Reply(
             "nudge",
             {
                 "title": title,
                 "note": data.get("note") or "",
-                "text": definition.text,
+                "text": fill(body, wording),
                 "questions": list(definition.questions) if recipient.id != talent.id or row.topic == "leader-conversation" else [],
                 "people": [
                     {"name": p.name, "organisation": p.organisation, "level": LEVEL_NAMES_DA.get(levels.get(p.id) or "", "")}
                     for p in others
                 ],
                 "book_url": meeting_link(subject, emails) if emails and definition.meeting_subject else None,
-                "chat_url": chat_link(emails, "Buddies – Talent Nord") if row.topic == "buddy-intro" and emails else None,
+                "chat_url": chat_link(emails, "Buddy'er – Talent Nord") if row.topic == "buddy-intro" and emails else None,
                 "plan_id": row.id,
                 "done": acted_label(row, tz),
                 "can_act": row.topic != "buddy-intro",
                 # the leader conversations revise the development plan: link it for the talent and the leader
                 "plan_talent": talent.id if row.topic == "leader-conversation" else None,
+                **parts,  # the apprentices and the closing seminar's plans, where this occasion refers to them
+                "attachments": [],  # hook: files attached to this nudge (templates, slides) as {title, url}
             },
         )
 
     async def evaluation_card(self, session: AsyncSession, row: PlannedDelivery, thanks: bool = False) -> Reply:
-        """The short evaluation of one activity, pre-filled with an earlier answer."""
-        assert row.activity_key
+        """The short evaluation of one activity (or the final one of the whole programme), pre-filled with an earlier answer."""
         answer = await session.scalar(
             select(Evaluation).where(
                 Evaluation.cohort_id == row.cohort_id,
                 Evaluation.person_id == row.person_id,
-                Evaluation.activity_key == row.activity_key,
+                Evaluation.activity_key == (row.activity_key or EVALUATION_KEY),
             )
         )
+        if row.activity_key is None:
+            final = {**FinalEvaluation().__dict__, **self.nudges.final}
+            return Reply("evaluation", {
+                "title": final["title"], "text": final["text"], "question": final["question"], "plan_id": row.id,
+                "rating": str(answer.rating) if answer else "", "expectations": answer.expectations if answer else "",
+                "comment": answer.comment if answer else "", "thanks": thanks,
+            })
         definition = self.nudges.definitions.get("evaluation")
         activity = self.programme.activity(row.activity_key)
         return Reply(
             "evaluation",
             {
-                "title": (definition.title if definition else "Hvordan var {activity}?").format(activity=activity.name, n=1),
-                "text": definition.text if definition else "",
+                "title": fill(definition.title if definition else "Hvordan var {activity}?", {"activity": activity.the, "n": 1}),
+                "text": fill(definition.text, {"activity": activity.the, "n": 1}) if definition else "",
                 "plan_id": row.id,
                 "rating": str(answer.rating) if answer else "",
                 "expectations": answer.expectations if answer else "",
@@ -183,6 +209,7 @@ class MessageBuilder:
             "material",
             {
                 "activity": activity.name,
+                "activity_the": activity.the,
                 "activity_key": activity_key,
                 "topic": topic,
                 "topic_label": TOPIC_LABELS_DA[topic],
@@ -213,6 +240,10 @@ class MessageBuilder:
             )
         ).all()
         sequence = self.materials.sequences.get(activity_key)
+        cohort = await session.get(Cohort, cohort_id)
+        placed = reminder_notes(activity_key, cohort_placements(cohort.plan_settings if cohort else None,
+                                                                self.nudges.skyggepraktik_module))
+        bring = " ".join(filter(None, [*placed, (sequence.reminder if sequence else "") or activity.bring]))
         return Reply(
             "reminder",
             {
@@ -225,7 +256,7 @@ class MessageBuilder:
                     }
                     for r in rows
                 ],
-                "bring": (sequence.reminder if sequence else "") or activity.bring,
+                "bring": bring,
             },
         )
 
@@ -237,19 +268,21 @@ class MessageBuilder:
         if row.kind == "material" and row.activity_key:
             card, version = await self.material_card(session, row.person_id, row.activity_key, row.topic, tz)
             activity = self.programme.activity(row.activity_key)
-            return card_message(card, f"Forberedelse til {activity.name}"), version
+            return card_message(card, f"Forberedelse til {activity.the}"), version
         if row.kind == "reminder" and row.activity_key:
             card = await self.reminder_card(session, row.cohort_id, row.activity_key, tz)
             return card_message(card, f"Praktisk påmindelse: {self.programme.activity(row.activity_key).name}"), None
+        if row.kind == "nudge" and row.topic == STEERING_TOPIC:
+            return card_message(steering_card(row, cohort, self.report_link)), None
         if row.kind == "nudge" and row.topic in self.nudges.definitions:
             target = row
             parent_id = (row.data or {}).get("parent")
             if parent_id is not None:  # a snooze or reminder shows the original nudge again
                 target = await session.get(PlannedDelivery, parent_id) or row
             return card_message(await self.nudge_card(session, target, tz)), None
-        if row.kind == "survey" and row.topic == "readiness":
+        if row.kind == "survey" and row.topic in READINESS_TOPICS:
             return card_message(await readiness_form(session, row)), None
-        if row.kind == "survey" and row.activity_key:
+        if row.kind == "survey" and (row.activity_key or row.topic == FINAL_TOPIC):
             return card_message(await self.evaluation_card(session, row)), None
         raise LookupError(f"no message for plan row kind {row.kind!r}")
 
