@@ -403,7 +403,7 @@ class Bm25Index:
                     break
             else:
                 # a split compound with only some parts in the entry ("mentorordningen" against
-                # "mentorkorps"): the parts it has count half
+                # "mentorkorps"): the share of parts it has, at PARTIAL_CREDIT
                 best = max((sum(t in terms for t in way) / len(way) for way in ways if len(way) > 1), default=0.0)
                 matched += idf * PARTIAL_CREDIT * best
         return matched / total if total else 0.0

@@ -23,7 +23,7 @@ from bot.qa import dense
 from bot.qa.confidence import Thresholds
 from bot.qa.entry import Entry, dense_texts
 from bot.qa.index import QuestionIndex
-from bot.qa.passages import passage_entries
+from bot.qa.passages import passage_entries, team_entries
 from bot.content.yamlfile import LineDict, load_yaml_file
 
 FAQ_FILE = "faq.yaml"
@@ -260,7 +260,7 @@ def _content_entries(content_dir: Path) -> list[Entry]:
 
     programme, materials = load_content(content_dir)
     return [*load_faq(content_dir), *programme_entries(programme), *material_entries(materials, programme),
-            *readiness_entries(), *passage_entries(content_dir)]
+            *readiness_entries(), *team_entries(content_dir), *passage_entries(content_dir)]
 
 
 _stores_loaded: set[Path] = set()
