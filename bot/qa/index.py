@@ -213,9 +213,13 @@ class QuestionIndex(Bm25Index):
             return False  # a hand-off whatever the meaning says: every path needs this much of the words
         curated = sorted(pools[0].items(), key=lambda kv: -kv[1][0])
         asked = set(query.weights)
-        if not curated or any(cov >= t.learned_coverage and self._own_share(e, asked) >= t.learned_coverage
-                              for e, (_, cov) in pools[1].items()):
-            return True  # a learned answer could compete: let meaning decide
+        if not curated:
+            return True
+        # A learned answer could compete: let meaning rank the learned ones - when they have vectors
+        # (those given at build have none; learned and curated are weighed against each other by words).
+        if self._learned_vectors and any(cov >= t.learned_coverage and self._own_share(e, asked) >= t.learned_coverage
+                                         for e, (_, cov) in pools[1].items()):
+            return True
         e, (lex, cov) = curated[0]
         second = curated[1][1][0] if len(curated) > 1 else 0.0
         relative = scores.get(e, 0.0) / (query.ideal or 1.0)
