@@ -175,6 +175,11 @@ def programme_entries(programme: Programme) -> list[Entry]:
                 [f"Hvad skal jeg medbringe til {short}?", f"Hvordan forbereder jeg mig til {short}{theme}?"],
                 _sentence(a.bring))
         if a.is_module:
+            # "Hvilket modul handler om samskabelse?": the theme is named, the module is not (no topic).
+            out.append(Entry(f"{a.key}:theme", f"Hvilket modul handler om {a.competence.lower()}?",
+                             (f"Hvor arbejder vi med {a.competence.lower()}?", f"Hvornår lærer vi om {a.competence.lower()}?"),
+                             f"Det gør {name}. {_sentence(a.purpose)}", f"{label} – tema", a.key, "programme",
+                             f"{context} {a.content}"))
             add("days", "dag 1 og dag 2", f"Hvad sker der på dag 1 og dag 2 af {name}?",
                 [f"Hvad er forskellen på dag 1 og dag 2 på {short}?", f"Hvad sker der mellem de to dage på {short}?"],
                 f"{_sentence(a.day1)} {_sentence(a.day2)}")
