@@ -89,7 +89,7 @@ class QuestionIndex(Bm25Index):
         entries = merge_answered(entries)
         # Pass 1: the vocabulary of plain words, so that compounds can be split in pass 2.
         analysed = []
-        q_total = a_total = q_docs = 0
+        q_total = a_total = q_docs = a_docs = 0
         for entry in entries:
             phr = [analyse(p) for p in entry.phrasings]
             ans = analyse(f"{entry.answer} {entry.context}")
@@ -98,13 +98,15 @@ class QuestionIndex(Bm25Index):
                     self._entry_df[tok.term] += 0  # known, df counted when indexed
                     for part in tok.parts:
                         self._entry_df[part] += 0
-            q_total += sum(len(t) for t in phr)
-            q_docs += len(phr)
-            a_total += len(ans)
+            if entry.kind in CURATED:  # the length norm on curated texts: stable at any size of the learned memory
+                q_total += sum(len(t) for t in phr)
+                q_docs += len(phr)
+                a_total += len(ans)
+                a_docs += 1
             analysed.append((entry, phr, ans))
-        if entries:
+        if a_docs:
             self._avg_q = max(1.0, q_total / max(1, q_docs))
-            self._avg_a = max(1.0, a_total / len(entries))
+            self._avg_a = max(1.0, a_total / a_docs)
         # Pass 2: index.
         for entry, phr, ans in analysed:
             self._index(entry, phr, ans)
