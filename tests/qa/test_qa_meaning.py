@@ -80,3 +80,16 @@ def test_answers_in_worker_threads_while_answers_are_added(index: QuestionIndex)
 
     assert all(asyncio.run(run()))
     assert idx.answer("må jeg tage min hund nummer 7 med på internatet").entry.id == "answered:7"
+
+
+def test_curated_scores_do_not_drift_with_many_learned_answers() -> None:
+    """Learned answers (longer texts) must not change the curated entries' length norm, hence their confidence."""
+    content = content_entries(CONTENT)
+    learned = [Entry(f"answered:{n}", f"Hvordan kan jeg bruge Den Nye Syntese og talentstrategien i opgave {n} med min ledergruppe?",
+                     (), "Start med formålet og involver dine medarbejdere tidligt i processen, gerne på et personalemøde. " * 3,
+                     "Svar fra underviser", None, "answered") for n in range(300)]
+    alone, beside = QuestionIndex().build(content), QuestionIndex().build([*content, *learned])
+    for q in ("Hvad er Den Nye Syntese?", "hvad er en talentstrategi", "hvor mange buddymøder er der"):
+        a, b = alone.answer(q), beside.answer(q)
+        assert (a.entry.id, a.confident) == (b.entry.id, b.confident), q
+        assert abs(a.relative - b.relative) < 1e-9, q
