@@ -1,7 +1,8 @@
 """Entries for the question index: the FAQ file (line-numbered errors) and the programme as entries.
 
     load_faq(content_dir)              -> list[Entry]   content/faq.yaml, FileErrors on problems
-    programme_entries(programme)       -> list[Entry]   purpose, participants, duration, ... per activity
+    programme_entries(programme)       -> list[Entry]   purpose, participants, duration, ..., theme per activity
+    team_entries(content_dir)          -> list[Entry]   who teaches each activity (bot.qa.passages)
     material_entries(materials, prog)  -> list[Entry]   the digital-track sequence per activity
     readiness_entries()                -> list[Entry]   the six boxes (vertical/horizontal for 1-3)
     passage_entries(content_dir)       -> list[Entry]   the programme description in passages (bot.qa.passages)
