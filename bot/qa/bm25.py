@@ -41,6 +41,7 @@ ANSWER_WEIGHT = 0.35  # answer field relative to the best question phrasing
 BIGRAM_WEIGHT = 0.5  # a matched bigram relative to a matched unigram
 PART_WEIGHT = 0.5  # each part of a split compound
 FUZZY_WEIGHT = 0.7  # a term matched through a typo
+PARTIAL_CREDIT = 0.5  # coverage of a split compound of which only some parts match
 # Kind priors: FAQ answers are written as answers; generated programme texts are long; an
 # instructor's answer is as good as the FAQ.
 # Learned (answered) answers rank below the curated ones of equal score: 10 000 of them must not
@@ -400,4 +401,9 @@ class Bm25Index:
                     exact = i == 0 and len(way) == 1 and way[0] in query.weights and query.weights[way[0]] >= 1.0
                     matched += idf if exact else idf * 0.9
                     break
+            else:
+                # a split compound with only some parts in the entry ("mentorordningen" against
+                # "mentorkorps"): the share of parts it has, at PARTIAL_CREDIT
+                best = max((sum(t in terms for t in way) / len(way) for way in ways if len(way) > 1), default=0.0)
+                matched += idf * PARTIAL_CREDIT * best
         return matched / total if total else 0.0

@@ -65,6 +65,18 @@ class Thresholds:
     meaning_coverage: float = 0.45
     meaning_similarity: float = 0.935
     agree_lexical_rank: int = 2
+    # A third path (p-qa3, tuning set only): the dense best is very close in meaning (no out-of-scope
+    # tuning question reaches 0.95; the nearest, "Hvad koster det at deltage i Talent Nord?", 0.945),
+    # is among the lexical best and holds some of the words. It is answered even when another entry
+    # won the fused ranking: a paraphrase in other words than the text's.
+    strong_similarity: float = 0.95
+    strong_lexical_rank: int = 5
+    strong_coverage: float = 0.4
+
+    def strong(self, c: "Candidate") -> bool:
+        """True when the dense best is so close in meaning, and plausible by words, that it may answer alone."""
+        return (c.dense_rank == 1 and c.similarity >= self.strong_similarity
+                and 0 < c.lexical_rank <= self.strong_lexical_rank and c.coverage >= self.strong_coverage)
 
     def agreed(self, c: "Candidate") -> bool:
         """True when words and meaning agree on the winner strongly enough to answer without a clear BM25 margin."""

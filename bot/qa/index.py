@@ -24,6 +24,8 @@ bot.qa.learned. Confidence looks at three things of the best entry:
 from __future__ import annotations
 
 import heapq
+import threading
+from collections import OrderedDict
 from collections import defaultdict
 from dataclasses import replace
 from typing import Iterable
@@ -39,8 +41,10 @@ from bot.qa.vectors import DenseVectors
 
 # A confident curated answer gets the best passage of the programme text after it when that passage
 # is among the SUPPLEMENT_RANK best by words and by meaning and holds this much of the question.
-SUPPLEMENT_RANK = 5
+SUPPLEMENT_RANK = 10
 SUPPLEMENT_COVERAGE = 0.5
+# An unsure winner gives way to a passage among the GIVE_WAY_RANK best that holds more of the question.
+GIVE_WAY_RANK = 5
 # Reciprocal rank fusion of the BM25 and the dense ranking: 1 / (RRF_K + rank) per ranking.
 RRF_K = 10
 DENSE_WEIGHT = 0.3
@@ -54,6 +58,7 @@ RERANK = 40
 # next curated entry by this margin (and no learned answer could compete): see _needs_meaning.
 DECISIVE_COVERAGE = 0.85
 DECISIVE_MARGIN = 0.5
+QUERY_CACHE = 1024  # analysed questions kept per index
 
 
 class QuestionIndex(Bm25Index):
@@ -62,12 +67,19 @@ class QuestionIndex(Bm25Index):
     def __init__(self, thresholds: Thresholds | None = None) -> None:
         super().__init__()
         self.thresholds = thresholds or Thresholds()
+        # answer() may run in a worker thread (the bot keeps its event loop free) while add() runs on
+        # the loop: one lock per index, kept across build()'s re-initialisation.
+        self._lock: threading.RLock = getattr(self, "_lock", None) or threading.RLock()
+        self._query_cache: OrderedDict[str, _Query] = OrderedDict()  # analysis depends on the vocabulary: cleared on change
         self._vectors = DenseVectors()  # curated entries
         self._learned_vectors = DenseVectors()  # learned answers: ranked apart (see _ranked)
 
     def build(self, entries: Iterable[Entry]) -> "QuestionIndex":
         """Index these entries from scratch (replaces anything indexed before)."""
-        entries = list(entries)
+        with self._lock:
+            return self._build(list(entries))
+
+    def _build(self, entries: list[Entry]) -> "QuestionIndex":
         seen: set[str] = set()
         for entry in entries:
             if entry.id in seen:
@@ -77,7 +89,7 @@ class QuestionIndex(Bm25Index):
         entries = merge_answered(entries)
         # Pass 1: the vocabulary of plain words, so that compounds can be split in pass 2.
         analysed = []
-        q_total = a_total = q_docs = 0
+        q_total = a_total = q_docs = a_docs = 0
         for entry in entries:
             phr = [analyse(p) for p in entry.phrasings]
             ans = analyse(f"{entry.answer} {entry.context}")
@@ -86,13 +98,15 @@ class QuestionIndex(Bm25Index):
                     self._entry_df[tok.term] += 0  # known, df counted when indexed
                     for part in tok.parts:
                         self._entry_df[part] += 0
-            q_total += sum(len(t) for t in phr)
-            q_docs += len(phr)
-            a_total += len(ans)
+            if entry.kind in CURATED:  # the length norm on curated texts: stable at any size of the learned memory
+                q_total += sum(len(t) for t in phr)
+                q_docs += len(phr)
+                a_total += len(ans)
+                a_docs += 1
             analysed.append((entry, phr, ans))
-        if entries:
+        if a_docs:
             self._avg_q = max(1.0, q_total / max(1, q_docs))
-            self._avg_a = max(1.0, a_total / len(entries))
+            self._avg_a = max(1.0, a_total / a_docs)
         # Pass 2: index.
         for entry, phr, ans in analysed:
             self._index(entry, phr, ans)
@@ -108,6 +122,11 @@ class QuestionIndex(Bm25Index):
 
     def add(self, entry: Entry) -> None:
         """Make one more entry (e.g. an answered question) searchable at once; same id replaces."""
+        with self._lock:
+            self._add(entry)
+
+    def _add(self, entry: Entry) -> None:
+        self._query_cache.clear()
         if entry.id in self._by_id:
             self.remove(entry.id)
         if entry.kind == "answered":
@@ -133,11 +152,12 @@ class QuestionIndex(Bm25Index):
         The entry stays in the postings as a tombstone (skipped when scoring), so document
         frequencies drift a little until the next build(); rebuild e.g. nightly if many go.
         """
-        idx = self._by_id.pop(entry_id, None)
-        if idx is None:
-            return False
-        self._removed.add(idx)
-        return True
+        with self._lock:
+            idx = self._by_id.pop(entry_id, None)
+            if idx is None:
+                return False
+            self._removed.add(idx)
+            return True
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -155,8 +175,19 @@ class QuestionIndex(Bm25Index):
 
     def search(self, question: str, k: int = 5) -> list[Candidate]:
         """The k best entries with score, coverage and relative score (for tuning and hand-off)."""
-        query = self._analyse_query(question)
-        return self._ranked(query, k, question)
+        with self._lock:
+            return self._ranked(self._query(question), k, question)
+
+    def _query(self, question: str) -> _Query:
+        """The question analysed against the vocabulary, cached (a cohort asks the same few questions)."""
+        cached = self._query_cache.get(question)
+        if cached is None:
+            cached = self._query_cache[question] = self._analyse_query(question)
+            if len(self._query_cache) > QUERY_CACHE:
+                self._query_cache.popitem(last=False)
+        else:
+            self._query_cache.move_to_end(question)
+        return cached
 
     def _lexical(self, query: AnalysedQuery, e: int, bm25: float) -> tuple[float, float]:
         """(BM25 weighted by coverage and topic, coverage) of one entry."""
@@ -180,13 +211,17 @@ class QuestionIndex(Bm25Index):
         ranking cannot change the decision (values chosen on the tuning questions)."""
         t = self.thresholds
         best_cov = max((cov for pool in pools for _, cov in pool.values()), default=0.0)
-        if best_cov < min(t.meaning_coverage, t.min_coverage):
+        if best_cov < min(t.meaning_coverage, t.min_coverage, t.strong_coverage):
             return False  # a hand-off whatever the meaning says: every path needs this much of the words
         curated = sorted(pools[0].items(), key=lambda kv: -kv[1][0])
         asked = set(query.weights)
-        if not curated or any(cov >= t.learned_coverage and self._own_share(e, asked) >= t.learned_coverage
-                              for e, (_, cov) in pools[1].items()):
-            return True  # a learned answer could compete: let meaning decide
+        if not curated:
+            return True
+        # A learned answer could compete: let meaning rank the learned ones - when they have vectors
+        # (those given at build have none; learned and curated are weighed against each other by words).
+        if self._learned_vectors and any(cov >= t.learned_coverage and self._own_share(e, asked) >= t.learned_coverage
+                                         for e, (_, cov) in pools[1].items()):
+            return True
         e, (lex, cov) = curated[0]
         second = curated[1][1][0] if len(curated) > 1 else 0.0
         relative = scores.get(e, 0.0) / (query.ideal or 1.0)
@@ -255,8 +290,12 @@ class QuestionIndex(Bm25Index):
         return len(key & asked) / len(key) if key else 0.0
 
     def answer(self, question: str) -> Match:
-        """The best entry for a question and whether the bot may answer with it."""
-        query = self._analyse_query(question)
+        """The best entry for a question and whether the bot may answer with it (thread-safe against add/remove)."""
+        with self._lock:
+            return self._answer(question)
+
+    def _answer(self, question: str) -> Match:
+        query = self._query(question)
         terms = tuple(query.weights)
         if not query.units:
             return Match(None, 0.0, False, 0.0, 0.0, terms=terms)
@@ -276,14 +315,20 @@ class QuestionIndex(Bm25Index):
         if not confident:
             # The winner is unsure, but a passage close behind may hold all the words and agree with
             # the meaning: the text says it where the FAQ does not.
-            for c in ranked[1:SUPPLEMENT_RANK]:
+            for c in ranked[1:GIVE_WAY_RANK]:
                 if c.entry.kind == "passage" and c.coverage > best.coverage and self.thresholds.agreed(c):
                     best, confident = c, True
                     break
+        if not confident:
+            strong = next((c for c in ranked if c.dense_rank == 1), None)
+            if strong is not None and strong.entry.kind in CURATED and self.thresholds.strong(strong):
+                best, confident = strong, True
         entry = best.entry
         words = {t for t in terms if " " not in t}
         if entry.kind == "passage":  # show what answers, not the whole block
             entry = replace(entry, answer=trim_passage(entry.answer, words))
+            if confident:  # a second passage that ranks close: the other side of a two-sided concept
+                entry = self._with_passage(entry, [c for c in ranked if c.entry.id != best.entry.id], words)
         elif confident and entry.kind in CURATED:
             entry = self._with_passage(entry, ranked, words)
         return Match(
@@ -302,16 +347,22 @@ class QuestionIndex(Bm25Index):
         """A curated answer with the programme text's passage on the same question after it, when one ranks close.
 
         The FAQ sums up; the description says it in full (both sides of a two-sided concept, the
-        names and numbers). The passage must rank near the top by words or by meaning and hold
-        half of the question's words."""
-        for c in ranked[:SUPPLEMENT_RANK]:
-            if (c.entry.kind == "passage" and (0 < c.dense_rank <= SUPPLEMENT_RANK or 0 < c.lexical_rank <= SUPPLEMENT_RANK)
-                    and c.coverage >= SUPPLEMENT_COVERAGE):
-                excerpt = trim_passage(c.entry.answer, words)
-                if excerpt[:60] in entry.answer:
-                    return entry
-                return replace(entry, answer=f"{entry.answer}\n\nI programbeskrivelsen ({c.entry.question}): {excerpt}")
-        return entry
+        names and numbers). Passages are ranked among themselves, by words and by meaning fused by
+        reciprocal rank; the best one is added when it holds SUPPLEMENT_COVERAGE of the question."""
+        passages = [c for c in ranked if c.entry.kind == "passage" and c.entry.id != entry.id
+                    and c.coverage >= SUPPLEMENT_COVERAGE]
+        if not passages:
+            return entry
+        fused: dict[str, float] = defaultdict(float)
+        for r, c in enumerate(sorted(passages, key=lambda c: -c.lexical), start=1):
+            fused[c.entry.id] += 1.0 / (RRF_K + r)
+        for r, c in enumerate(sorted((c for c in passages if c.similarity > 0), key=lambda c: -c.similarity), start=1):
+            fused[c.entry.id] += 1.0 / (RRF_K + r)
+        best = max(passages, key=lambda c: (fused[c.entry.id], c.lexical))
+        excerpt = trim_passage(best.entry.answer, words)
+        if excerpt.strip("… ")[:60] in entry.answer:
+            return entry
+        return replace(entry, answer=f"{entry.answer}\n\nI programbeskrivelsen ({best.entry.question}): {excerpt}")
 
 
 def build_index(entries: Iterable[Entry], thresholds: Thresholds | None = None) -> QuestionIndex:

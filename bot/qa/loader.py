@@ -1,7 +1,8 @@
 """Entries for the question index: the FAQ file (line-numbered errors) and the programme as entries.
 
     load_faq(content_dir)              -> list[Entry]   content/faq.yaml, FileErrors on problems
-    programme_entries(programme)       -> list[Entry]   purpose, participants, duration, ... per activity
+    programme_entries(programme)       -> list[Entry]   purpose, participants, duration, ..., theme per activity
+    team_entries(content_dir)          -> list[Entry]   who teaches each activity (bot.qa.passages)
     material_entries(materials, prog)  -> list[Entry]   the digital-track sequence per activity
     readiness_entries()                -> list[Entry]   the six boxes (vertical/horizontal for 1-3)
     passage_entries(content_dir)       -> list[Entry]   the programme description in passages (bot.qa.passages)
@@ -23,7 +24,7 @@ from bot.qa import dense
 from bot.qa.confidence import Thresholds
 from bot.qa.entry import Entry, dense_texts
 from bot.qa.index import QuestionIndex
-from bot.qa.passages import passage_entries
+from bot.qa.passages import passage_entries, team_entries
 from bot.content.yamlfile import LineDict, load_yaml_file
 
 FAQ_FILE = "faq.yaml"
@@ -175,6 +176,11 @@ def programme_entries(programme: Programme) -> list[Entry]:
                 [f"Hvad skal jeg medbringe til {short}?", f"Hvordan forbereder jeg mig til {short}{theme}?"],
                 _sentence(a.bring))
         if a.is_module:
+            # "Hvilket modul handler om samskabelse?": the theme is named, the module is not (no topic).
+            out.append(Entry(f"{a.key}:theme", f"Hvilket modul handler om {a.competence.lower()}?",
+                             (f"Hvor arbejder vi med {a.competence.lower()}?", f"Hvornår lærer vi om {a.competence.lower()}?"),
+                             f"Det gør {name}. {_sentence(a.purpose)}", f"{label} – tema", a.key, "programme",
+                             f"{context} {a.content}"))
             add("days", "dag 1 og dag 2", f"Hvad sker der på dag 1 og dag 2 af {name}?",
                 [f"Hvad er forskellen på dag 1 og dag 2 på {short}?", f"Hvad sker der mellem de to dage på {short}?"],
                 f"{_sentence(a.day1)} {_sentence(a.day2)}")
@@ -260,7 +266,7 @@ def _content_entries(content_dir: Path) -> list[Entry]:
 
     programme, materials = load_content(content_dir)
     return [*load_faq(content_dir), *programme_entries(programme), *material_entries(materials, programme),
-            *readiness_entries(), *passage_entries(content_dir)]
+            *readiness_entries(), *team_entries(content_dir), *passage_entries(content_dir)]
 
 
 _stores_loaded: set[Path] = set()

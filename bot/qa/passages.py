@@ -129,6 +129,34 @@ def passage_entries(content_dir: Path) -> list[Entry]:
     return out
 
 
+_TEAM = re.compile(r"Konsulentteamet(?: er)? (.+?)(?:\.(?=\s|$)|(?= Varighed))")
+
+
+def team_entries(content_dir: Path) -> list[Entry]:
+    """Who teaches each activity ("Konsulentteamet er ..."), as one entry per activity of the text.
+
+    The activities' own entries (bot.qa.loader) say who takes part, not who teaches; the text names
+    the consultant team of each, and "hvem underviser på modul 3" should get those names."""
+    path = content_dir / PROGRAMME_TEXT_FILE
+    if not path.exists():
+        return []
+    out: list[Entry] = []
+    seen: set[str] = set()
+    for heading, text in split_passages(path.read_text(encoding="utf-8")):
+        found = _TEAM.search(text)
+        if not found or heading in seen:
+            continue
+        seen.add(heading)
+        name = heading.split(":")[0]  # "Modul 3", "Kick-off"
+        topic = " ".join(w for w in re.split(r"[\s:]+", heading) if w.lower() != "modul")
+        out.append(Entry(
+            f"team:{hashlib.sha1(heading.encode()).hexdigest()[:8]}", f"Hvem underviser på {heading}?",
+            (f"Hvem står for {name}?", f"Hvem er underviserne på {name}?", f"Hvilke konsulenter er på {name}?"),
+            f"Konsulentteamet på {heading} er {found.group(1)}.", f"{SOURCE_PREFIX} – {heading}", None, "programme",
+            topic=topic))
+    return out
+
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅ0-9•–-])|\s+(?=[•–] )")
 MIN_SHOWN_WORDS = 35  # a trimmed passage keeps at least this much context around what matched
 

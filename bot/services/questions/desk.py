@@ -1,6 +1,8 @@
 """The instructors' loop: questions the bot cannot answer go to their channel; their answers come back."""
 from __future__ import annotations
 
+import asyncio
+
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -115,7 +117,7 @@ class QuestionDesk(IndexRefresh, SlaReminders):
                                        "Skriv det gerne lidt kortere.")
         if not wants_person:
             await self._refresh()
-            match = self.index.answer(question)
+            match = await asyncio.to_thread(self.index.answer, question)  # the embedding takes ms: off the loop
             if match.confident and match.entry is not None:
                 QUESTIONS_ANSWERED.labels("index").inc()
                 return self.answer_reply(question, match.entry)
@@ -134,7 +136,7 @@ class QuestionDesk(IndexRefresh, SlaReminders):
                                  error=f"Dit spørgsmål er for langt ({len(question)} tegn; højst {MAX_QUESTION_CHARS}).")
         await self._refresh()
         query = f"{question} {self._activity_name(activity_key)}" if activity_key else question
-        match = self.index.answer(query)
+        match = await asyncio.to_thread(self.index.answer, query)
         if match.confident and match.entry is not None:
             QUESTIONS_ANSWERED.labels("index").inc()
             return self.answer_reply(question, match.entry)
