@@ -29,8 +29,21 @@ def utcnow() -> datetime:
 
 def print_json(data: Any) -> None:
     """Data for machines: JSON on stdout, nothing else."""
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    if not isinstance(data, list) or not data:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    # A long list (a cohort's plan) element by element, the same text as one json.dumps(indent=2): bounded
+    # memory, and a write per batch instead of one per token as json.dump makes with an indent.
+    # An element's text has no raw newline inside a string, so indenting it is a replace.
+    out = sys.stdout
+    out.write("[\n")
+    last = len(data) - 1
+    for start in range(0, len(data), 500):
+        out.write("".join(
+            "  " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ") + (",\n" if i < last else "\n")
+            for i, item in enumerate(data[start:start + 500], start)
+        ))
+    out.write("]\n")
 
 
 def parse_instant(value: str) -> datetime:

@@ -16,7 +16,7 @@ from bot.domain.ics import plan_to_ics
 from bot.domain.roster import normalise_email
 from bot.services.cohorts import get_cohort
 from bot.services.core import Core
-from bot.services.planning import order_rows, plan_row_json
+from bot.services.planning import PLAN_COLUMNS, order_rows, plan_row_json
 from bot.services.tick_preview import TickPreview, is_simulated_future, preview_release
 from bot.storage.models import OutboxMessage, Person, PlannedDelivery
 
@@ -27,8 +27,9 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     async def work(core: Core) -> int:
         async with core.db.sessions() as session:
             cohort = await get_cohort(session, args.cohort)
+            # plain rows with the columns plan_row_json reads: no ORM object per plan row
             query = (
-                select(PlannedDelivery, Person.email, OutboxMessage.status)
+                select(*PLAN_COLUMNS, Person.email, OutboxMessage.status.label("delivery"))
                 .join(Person, Person.id == PlannedDelivery.person_id)
                 .outerjoin(OutboxMessage, OutboxMessage.key == PlannedDelivery.key)
                 .where(PlannedDelivery.cohort_id == cohort.id)
@@ -37,11 +38,9 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
                 query = query.where(Person.email == normalise_email(args.person))
             found = (await session.execute(query)).all()
         tz = ZoneInfo(cohort.timezone)
-        delivery = {row.id: (email, status) for row, email, status in found}
-        rows = order_rows(row for row, _, _ in found)
         items = []
-        for row in rows:
-            item = plan_row_json(row, *delivery[row.id])
+        for row in order_rows(found):
+            item = plan_row_json(row, row.email, row.delivery)
             item["due"] = row.due_at.astimezone(tz).isoformat()
             items.append(item)
         if args.ics:

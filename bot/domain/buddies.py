@@ -30,6 +30,21 @@ def _affinity(a: Candidate, b: Candidate) -> int:
     return 2
 
 
+def _best_match(first: Candidate, pool: list[Candidate]) -> int:
+    """The first index with the lowest affinity, as min((affinity, index)) finds it, but stopping at the first 0.
+
+    The pool is sorted biggest organisation first, so someone from another organisation is soon found:
+    about linear in the pool instead of a full scan per pick (quadratic)."""
+    best, best_affinity = 0, 3
+    for i, other in enumerate(pool):
+        affinity = _affinity(first, other)
+        if affinity < best_affinity:
+            best, best_affinity = i, affinity
+            if affinity == 0:
+                break
+    return best
+
+
 def _pair_level(candidates: list[Candidate]) -> list[list[Candidate]]:
     """Greedy, most-constrained first: people from the biggest organisation choose first."""
     pool = _stable_order(candidates)
@@ -40,7 +55,7 @@ def _pair_level(candidates: list[Candidate]) -> list[list[Candidate]]:
     groups: list[list[Candidate]] = []
     while len(pool) >= 2:
         first = pool.pop(0)
-        best = min(range(len(pool)), key=lambda i: (_affinity(first, pool[i]), i))
+        best = _best_match(first, pool)
         groups.append([first, pool.pop(best)])
     if pool:  # an odd one out joins the group where they fit best: a trio, nobody left alone
         last = pool.pop()

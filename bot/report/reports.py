@@ -6,7 +6,7 @@ import statistics
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.report import ReportSettings
@@ -49,6 +49,11 @@ TRACK_OF_TOPIC = {
     "buddy-meeting": "group", "lederspejl": "group", "skyggepraktik": "group",
     "leader-conversation": "everyday", "leader-group": "everyday", "mentor": "everyday",
 }
+
+_REPORT_COLUMNS = (
+    PlannedDelivery.kind, PlannedDelivery.topic, PlannedDelivery.person_id, PlannedDelivery.seq, PlannedDelivery.action,
+    PlannedDelivery.due_at, PlannedDelivery.data, PlannedDelivery.activity_key, PlannedDelivery.status,
+)
 
 
 class Reports:
@@ -102,10 +107,7 @@ class Reports:
             counts = {state: sum(1 for s in statuses if s.status.state == state) for state in ("completed", "on-track", "not-completed")}
             evaluations = list(await session.scalars(select(Evaluation).where(Evaluation.cohort_id == cohort.id)))
             talent_answers = [e for e in evaluations if e.person_id in talent_ids]
-            plan = [
-                r for r in await session.scalars(select(PlannedDelivery).where(PlannedDelivery.cohort_id == cohort.id))
-                if not (r.data or {}).get("parent") and r.status_reason != "no longer planned"
-            ]
+            plan = await self._plan_rows(session, cohort.id)
             occasions = self._occasions(plan, now)
             ratings = self._ratings(evaluations, plan)
             preparation = await self._preparation(session, members)
@@ -165,7 +167,19 @@ class Reports:
         )
 
     @staticmethod
-    def _occasions(plan: list[PlannedDelivery], now: datetime) -> dict[tuple[str, int, int], dict[str, bool]]:
+    async def _plan_rows(session: AsyncSession, cohort_id: int) -> list[Any]:
+        """The nudge and survey rows the figures count, as plain rows (no ORM object per plan row)."""
+        rows = await session.execute(
+            select(*_REPORT_COLUMNS).where(
+                PlannedDelivery.cohort_id == cohort_id,
+                PlannedDelivery.kind.in_(("nudge", "survey")),  # the only kinds _occasions and _ratings read
+                or_(PlannedDelivery.status_reason.is_(None), PlannedDelivery.status_reason != "no longer planned"),
+            )
+        )
+        return [r for r in rows.all() if not (r.data or {}).get("parent")]
+
+    @staticmethod
+    def _occasions(plan: list[Any], now: datetime) -> dict[tuple[str, int, int], dict[str, bool]]:
         """Each talent's occasion of each nudge topic once: (topic, talent, n) -> held, due."""
         out: dict[tuple[str, int, int], dict[str, bool]] = {}
         for row in plan:
@@ -178,7 +192,7 @@ class Reports:
             entry["due"] = entry["due"] or row.due_at <= now
         return out
 
-    def _ratings(self, evaluations: list[Evaluation], plan: list[PlannedDelivery]) -> list[ActivityRating]:
+    def _ratings(self, evaluations: list[Evaluation], plan: list[Any]) -> list[ActivityRating]:
         out = []
         for activity in self.programme.activities:
             answers = [e for e in evaluations if e.activity_key == activity.key]

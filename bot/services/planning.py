@@ -23,6 +23,7 @@ from bot.observe.metrics import PLAN_RELEASED
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chat
 from bot.services.messages.builder import MessageBuilder
 from bot.services.cohorts import get_cohort
+from bot.services.plan_store import ReplanSummary, write_plan
 from bot.storage.db import Database
 from bot.storage.models import (
     BuddyMember,
@@ -35,7 +36,6 @@ from bot.storage.models import (
 
 log = logging.getLogger(__name__)
 RELEASE_BATCH = 500
-MANAGED_KINDS = ("material", "reminder", "nudge", "survey")
 
 
 @dataclass(frozen=True)
@@ -51,19 +51,6 @@ class CohortSnapshot:
 
 
 Planners = Callable[[CohortSnapshot], list[PlanItem]]
-
-
-@dataclass
-class ReplanSummary:
-    """What a re-plan changed."""
-
-    added: int = 0
-    moved: int = 0
-    dropped: int = 0
-    kept: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.added} added, {self.moved} moved, {self.dropped} dropped, {self.kept} unchanged"
 
 
 class Planner:
@@ -165,53 +152,12 @@ class Planner:
 
     async def replan_in(self, session: Any, cohort_key: str) -> ReplanSummary:
         """replan inside the caller's transaction (the console's roster preview rolls it back)."""
-        summary = ReplanSummary()
         # one re-plan of a cohort at a time on PostgreSQL: a second waits, then sees the first's rows
         cohort = await get_cohort(session, cohort_key, for_update=not self.db.is_sqlite)
         version = cohort.plan_version  # read under the lock: an import committed later bumps it past this
         snap = await self.snapshot(session, cohort)
         wanted = {item.key: item for maker in self.makers for item in maker(snap)}
-        existing = {
-            row.key: row
-            for row in await session.scalars(select(PlannedDelivery).where(PlannedDelivery.cohort_id == cohort.id))
-        }
-        for key, item in wanted.items():
-            row = existing.get(key)
-            if row is None:
-                session.add(
-                    PlannedDelivery(
-                        key=key,
-                        cohort_id=cohort.id,
-                        person_id=item.person_id,
-                        kind=item.kind,
-                        activity_key=item.activity_key,
-                        topic=item.topic,
-                        seq=item.seq,
-                        due_at=item.due_at,
-                        not_after=item.not_after,
-                        status="planned",
-                        data=item.data,
-                    )
-                )
-                summary.added += 1
-            elif row.status == "planned" or (row.status == "skipped" and row.status_reason == "no longer planned"):
-                changed = (
-                    row.due_at != item.due_at or row.not_after != item.not_after or row.seq != item.seq
-                    or row.data != item.data
-                )
-                if changed or row.status != "planned":
-                    row.due_at, row.not_after, row.seq, row.data = item.due_at, item.not_after, item.seq, item.data
-                    row.status, row.status_reason = "planned", None
-                    summary.moved += 1
-                else:
-                    summary.kept += 1
-            else:
-                summary.kept += 1  # sent rows are never resent
-        for key, row in existing.items():
-            # snoozes and reminders are children of a sent row, not of the calendar: leave them
-            if key not in wanted and row.status == "planned" and row.kind in MANAGED_KINDS and not (row.data or {}).get("parent"):
-                row.status, row.status_reason = "skipped", "no longer planned"
-                summary.dropped += 1
+        summary = await write_plan(session, cohort.id, wanted)
         cohort.planned_version = version
         return summary
 
@@ -296,8 +242,15 @@ class Planner:
             return len(rows.all())
 
 
-def plan_row_json(row: PlannedDelivery, email: str, delivery_status: str | None) -> dict[str, Any]:
-    """The plan row as `python -m bot plan --json` prints it."""
+# What plan_row_json and order_rows read, for a select of plain rows instead of PlannedDelivery objects.
+PLAN_COLUMNS = (
+    PlannedDelivery.id, PlannedDelivery.key, PlannedDelivery.due_at, PlannedDelivery.seq, PlannedDelivery.kind,
+    PlannedDelivery.activity_key, PlannedDelivery.topic, PlannedDelivery.status, PlannedDelivery.status_reason,
+)
+
+
+def plan_row_json(row: Any, email: str, delivery_status: str | None) -> dict[str, Any]:
+    """The plan row (a PlannedDelivery or a row of PLAN_COLUMNS) as `python -m bot plan --json` prints it."""
     status = row.status
     if status == "sent" and delivery_status in ("dead", "unreachable"):
         status = "failed"
@@ -313,6 +266,6 @@ def plan_row_json(row: PlannedDelivery, email: str, delivery_status: str | None)
     }
 
 
-def order_rows(rows: Iterable[PlannedDelivery]) -> list[PlannedDelivery]:
+def order_rows(rows: Iterable[Any]) -> list[Any]:
     """Plan rows in the order they go out."""
     return sorted(rows, key=lambda r: (r.due_at, r.seq, r.id))
