@@ -15,6 +15,11 @@ MAX_CLASSIFY_CHARS = 4000
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
+def drop_controls(text: str) -> str:
+    """Text without control characters and NUL; tab, newline and carriage return kept as they are."""
+    return _CONTROL_RE.sub("", text)
+
+
 def clean(text: Any, limit: int | None = None) -> str:
     """Free text without control characters (tab and newline kept), cut to limit characters."""
     if text is None:
@@ -22,7 +27,7 @@ def clean(text: Any, limit: int | None = None) -> str:
     text = str(text)
     if limit is not None:
         text = text[: limit * 2]  # bound the work before cleaning; controls removed may shorten it
-    text = _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = drop_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
     return text[:limit] if limit is not None else text
 
 
