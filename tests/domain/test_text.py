@@ -8,6 +8,7 @@ import pytest
 
 from bot.domain.commands import classify, normalise
 from bot.domain.questions import plain_text, question_text
+from bot.domain.roster import parse_roster
 from bot.domain.text import clean, clean_value, strip_mentions, strip_tags
 
 BODY = 128 * 1024
@@ -60,3 +61,11 @@ def test_clean_drops_controls_and_nul_but_keeps_lines() -> None:
 def test_clean_value_cleans_nested_strings_and_keys() -> None:
     value = {"a\x00": ["x\x01", {"b": "y\x1b"}], "n": 3}
     assert clean_value(value) == {"a": ["x", {"b": "y"}], "n": 3}
+
+
+def test_a_roster_csv_is_cleaned() -> None:
+    text = ("email,name,role,organisation,level,leader_email,mentor_email\r\n"
+            "anna@x.example,An\x01na\x1b Jensen,talent,Aal\x7fborg,leder-af-medarbejdere,mette@x.example,\r\n"
+            "mette@x.example,Mette,leader,Aalborg,,,\r\n")
+    rows = parse_roster(text, "roster.csv")
+    assert (rows[0].name, rows[0].organisation) == ("Anna Jensen", "Aalborg")

@@ -20,6 +20,7 @@ from bot.services.nudging import ActionError
 from bot.storage.db import Database
 from bot.storage.models import (
     Conversation,
+    DevelopmentPlan,
     DevelopmentPlanRevision,
     OutboxMessage,
     Person,
@@ -393,3 +394,13 @@ async def test_udviklingsplan_command_and_card_actions_through_teams(world: Any,
 
     await world.post(message_from(METTE, "udviklingsplan", connector, 12))
     assert "Mit mål" in connector.texts()[-1] and "Horisontal ledelsesudvikling" in connector.texts()[-1]
+
+
+async def test_a_card_submit_is_cleaned_before_it_is_stored(world: Any, db: Database, connector: FakeConnector) -> None:
+    dirty = "Lede\x00 le\x07dere\x1b"
+    body = await _invoke(world, connector, ANNA, 11, {"verb": "plan-save", "aim": "vertical", "individual": dirty,
+                                                       "team": "", "organisation": "", "notes": "a\r\nb"})
+    assert body["statusCode"] == 200
+    async with db.sessions() as s:
+        plan = await s.scalar(select(DevelopmentPlan).where(DevelopmentPlan.person_id == await pid(db, ANNA)))
+    assert (plan.individual, plan.notes) == ("Lede ledere", "a\nb")

@@ -225,6 +225,17 @@ async def test_plan_saved_in_the_tab_is_the_card_forms_plan_with_history(tab: Se
     assert "Version 1, 4. januar 2027 (Anna Jensen): oprettet" in text_of(html)
 
 
+async def test_a_tab_form_is_cleaned_before_it_is_stored(tab: Server, db: Database) -> None:
+    _, html = await page(tab, f"/tab?as={ANNA}")
+    form = {"csrf": csrf_of(html), "aim": "vertical", "individual": "Lede\x00 le\x07dere\x1b", "team": "",
+            "organisation": "", "notes": "a\r\nb"}
+    status, _, _ = await post(tab, f"/tab/plan?as={ANNA}", form)
+    assert status == 303
+    async with db.sessions() as s:
+        plan = await s.scalar(select(DevelopmentPlan).where(DevelopmentPlan.person_id == await person(db, ANNA)))
+    assert (plan.individual, plan.notes) == ("Lede ledere", "a\nb")
+
+
 async def test_fetch_from_teams_gets_the_fragment(tab: Server) -> None:
     status, html = await page(tab, f"/tab/view?as={ANNA}", Authorization="Bearer from-teams")
 
