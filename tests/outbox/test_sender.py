@@ -521,3 +521,23 @@ async def test_the_fake_enforces_the_limits_and_injects_the_same_faults_by_seed(
             await f.stop()
     failed = [{a.key: a.status for a in f.answers if a.status != 201} for f in (first, second)]
     assert failed[0] == failed[1] and 15 < len(failed[0]) < 45  # same keys fail, whatever the order
+
+
+async def test_the_sender_logs_a_lost_database_once_and_backs_off(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}")
+    db.engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")  # cannot open
+    db.sessions.configure(bind=db.engine)
+    sender = make_sender(db, object(), Clock(NOW))
+    stop = asyncio.Event()
+    caplog.set_level(logging.DEBUG, logger="bot.outbox.sender")
+    task = asyncio.create_task(sender.run(stop, poll_seconds=0.02))
+    await asyncio.sleep(1.2)  # 60 polls' worth; the back-off (1 s, then 2 s) allows two tries
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    await db.dispose()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    tries = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert len(errors) == 1 and errors[0].exc_info, [r.getMessage() for r in errors]
+    assert 1 <= len(tries) <= 3
