@@ -175,6 +175,9 @@ async def test_held_from_the_tab_marks_the_buddy_groups_nudge_as_the_card_does(t
     async with db.sessions() as s:
         row = await s.scalar(select(PlannedDelivery).where(
             PlannedDelivery.person_id == anna, PlannedDelivery.topic == "buddy-meeting", PlannedDelivery.seq == 1))
+    async with db.sessions() as s, s.begin():  # its nudge went out (the tab has no chats to release to)
+        for sent in await s.scalars(select(PlannedDelivery).where(PlannedDelivery.topic == "buddy-meeting", PlannedDelivery.seq == 1)):
+            sent.status = "sent"
     _, html = await page(tab, f"/tab?as={ANNA}")
 
     status, _, _ = await post(tab, f"/tab/done?as={ANNA}", {"csrf": csrf_of(html), "plan": str(row.id)})
@@ -234,6 +237,18 @@ async def test_a_tab_form_is_cleaned_before_it_is_stored(tab: Server, db: Databa
     async with db.sessions() as s:
         plan = await s.scalar(select(DevelopmentPlan).where(DevelopmentPlan.person_id == await person(db, ANNA)))
     assert (plan.individual, plan.notes) == ("Lede ledere", "a\nb")
+
+
+async def test_the_tab_refuses_holdt_for_a_meeting_not_yet_due(tab: Server, db: Database) -> None:
+    async with db.sessions() as s:
+        row = await s.scalar(select(PlannedDelivery).where(
+            PlannedDelivery.person_id == await person(db, ANNA), PlannedDelivery.kind == "nudge", PlannedDelivery.due_at > NOW)
+            .order_by(PlannedDelivery.due_at.desc()))
+    _, html = await page(tab, f"/tab?as={ANNA}")
+    status, _, body = await post(tab, f"/tab/done?as={ANNA}", {"csrf": csrf_of(html), "plan": str(row.id)})
+    assert status == 400 and "ikke sket endnu" in body
+    async with db.sessions() as s:
+        assert (await s.get(PlannedDelivery, row.id)).action is None
 
 
 async def test_fetch_from_teams_gets_the_fragment(tab: Server) -> None:
