@@ -296,6 +296,16 @@ async def test_leader_sees_their_talents_and_one_talents_programme_read_only(tab
     assert "Ikke valgt endnu" in text  # the plan, read-only
 
 
+async def test_the_leaders_view_folds_a_long_plan_text_behind_vis_mere(tab: Server, db: Database) -> None:
+    long = ("Ledelse i praksis. " * 110)[:2000]
+    _, html = await page(tab, f"/tab?as={ANNA}")
+    form = {"csrf": csrf_of(html), "aim": "vertical", "individual": long, "team": "Kort tekst", "organisation": "", "notes": ""}
+    assert (await post(tab, f"/tab/plan?as={ANNA}", form))[0] == 303
+    status, html = await page(tab, f"/tab/talent/{await person(db, ANNA)}?as={METTE}")
+    assert status == 200 and html.count("vis mere</span></summary>") == 1  # only the long field folds
+    assert long.strip() in html and "<dd>Kort tekst</dd>" in html
+
+
 async def test_leader_is_refused_another_leaders_talent_with_no_data(tab: Server, db: Database) -> None:
     bo = await person(db, BO)
 
