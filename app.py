@@ -169,8 +169,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
             app[IN_FLIGHT].discard(task)
 
     async def healthz(request: web.Request) -> web.Response:
-        ok = await app[DATABASE].ping()
-        body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "down", "mode": "local" if settings.local_mode else "azure"}
+        state = await app[DATABASE].health()  # a database that answers but refuses writes is not healthy
+        ok = state == "ok"
+        body = {"status": "ok" if ok else "unavailable", "database": state, "mode": "local" if settings.local_mode else "azure"}
         return web.json_response(body, status=200 if ok else 503)
 
     async def report(request: web.Request) -> web.Response:

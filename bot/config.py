@@ -10,6 +10,8 @@ from typing import Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+
 from manifest.package import GUID_RE, resolve_values
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -248,6 +250,9 @@ class Settings:
         database_url = normalise_database_url(env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL)
         if not (database_url.startswith("sqlite+aiosqlite://") or database_url.startswith("postgresql+asyncpg://")):
             raise ConfigError("DATABASE_URL", "must be a sqlite:// or postgresql:// URL")
+        if database_url.startswith("sqlite") and make_url(database_url).database in (None, "", ":memory:"):
+            # an in-memory database forgets everything at restart and is never shared: never what is meant
+            raise ConfigError("DATABASE_URL", "names no SQLite file; use sqlite:///path/to/talentnord.db")
 
         host = env.get("HOST", "").strip() or "127.0.0.1"
         port = _int(env, "PORT", 3978, 1, 65535)

@@ -2,17 +2,22 @@
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Mapping
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.domain.text import drop_controls
 from cards.plain import chunks, plain
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-MAX_CARD_BYTES = 80 * 1024  # Teams rejects messages much above ~100 KB; keep a margin
+MAX_CARD_BYTES = 27 * 1024  # Teams refuses a message above ~28 KB; the activity around the card needs the rest
 MAX_TEXT = 2000  # longest single text we show; longer user text is cut with an ellipsis
+# When a card is still too large, every text is cut shorter, step by step, until it fits.
+_TEXT_STEPS = (MAX_TEXT, 1000, 500, 250, 120)
+_text_limit: ContextVar[int] = ContextVar("card_text_limit", default=MAX_TEXT)
 
 
 class CardTooLarge(ValueError):
@@ -21,8 +26,11 @@ class CardTooLarge(ValueError):
 
 def _json_value(value: Any) -> str:
     # Every {{ expression }} is emitted as a JSON literal, so no template can forget to escape.
-    if isinstance(value, str) and len(value) > MAX_TEXT:
-        value = value[: MAX_TEXT - 1] + "…"
+    if isinstance(value, str):
+        value = drop_controls(value)  # control characters show as nothing but cost six bytes each in JSON
+        limit = _text_limit.get()
+        if len(value) > limit:
+            value = value[: limit - 1] + "…"
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -67,16 +75,22 @@ def template_names() -> list[str]:
 
 
 def render(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Render a card template to an Adaptive Card dict; CardTooLarge if over the limit."""
-    text = _env.get_template(f"{name}.json.j2").render(**data)
-    try:
-        card = json.loads(text)
-    except json.JSONDecodeError as exc:  # a template bug, not user input: say where
-        raise ValueError(f"card template {name} rendered invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-    size = len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
-    if size > MAX_CARD_BYTES:
-        raise CardTooLarge(f"card {name} is {size} bytes (limit {MAX_CARD_BYTES})")
-    return card
+    """Render a card template to an Adaptive Card dict, texts cut shorter until it fits; CardTooLarge if it cannot."""
+    size = 0
+    for limit in _TEXT_STEPS:
+        token = _text_limit.set(limit)
+        try:
+            text = _env.get_template(f"{name}.json.j2").render(**data)
+        finally:
+            _text_limit.reset(token)
+        try:
+            card = json.loads(text)
+        except json.JSONDecodeError as exc:  # a template bug, not user input: say where
+            raise ValueError(f"card template {name} rendered invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+        size = len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
+        if size <= MAX_CARD_BYTES:
+            return card
+    raise CardTooLarge(f"card {name} is {size} bytes even with texts cut to {_TEXT_STEPS[-1]} (limit {MAX_CARD_BYTES})")
 
 
 def attachment(card: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from datetime import datetime
 from typing import Callable
 
@@ -9,14 +10,25 @@ from bot.observe.context import bound, new_correlation_id
 from bot.outbox.sender import Sender
 from bot.services.core import Core
 from bot.services.planning import Planner
+from bot.storage.trouble import Trouble
 
 log = logging.getLogger(__name__)
+# The tick runs every few seconds: a database that fails is logged once, and ticks wait out the pause.
+_TICK_TROUBLE: "weakref.WeakKeyDictionary[Planner, Trouble]" = weakref.WeakKeyDictionary()
 
 
 async def tick(planner: Planner, sender: Sender | None, clock: Callable[[], datetime]) -> int:
-    """Release every due plan row into the outbox and wake the sender."""
-    with bound(new_correlation_id("tick-")):  # the rows it releases are sent under the tick's id
-        released = await planner.release_due(clock())
+    """Release every due plan row into the outbox and wake the sender (0 while a failure backs off)."""
+    trouble = _TICK_TROUBLE.setdefault(planner, Trouble("plan tick", log))
+    if trouble.waiting:
+        return 0
+    try:
+        with bound(new_correlation_id("tick-")):  # the rows it releases are sent under the tick's id
+            released = await planner.release_due(clock())
+    except Exception as exc:  # the database is down or read-only: the next tick after the pause retries
+        trouble.failed(exc)
+        return 0
+    trouble.ok()
     if released and sender is not None:
         sender.wake()
     return released

@@ -24,7 +24,7 @@ async def cmd_attendance(args: argparse.Namespace, settings: Settings) -> int:
             statuses = await core.growth.attendance_report(args.cohort)
         except UnknownCohort:
             raise  # reported like every unknown cohort
-        except LookupError as exc:  # an unknown person or activity
+        except (LookupError, ValueError) as exc:  # an unknown person or activity, a note too long
             raise CliError(str(exc).strip("'\"")) from None
         if args.action != "show":
             return 0

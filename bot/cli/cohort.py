@@ -26,6 +26,8 @@ async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int
         # Without a tenant the first tenant whose lookup finds a rostered email could claim that person.
         raise FileErrors([FileError(args.file, 1, "tenant: is required when the bot is MultiTenant "
                                     "(MicrosoftAppType=MultiTenant); add `tenant: <tenant id>` or pass --tenant")])
+    for warning in spec.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
     async def work(core: Core) -> int:
         summary = await core.roster.import_cohort(spec)

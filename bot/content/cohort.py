@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.content.yamlfile import LineDict, load_yaml_file
+from bot.domain.calendar_checks import calendar_notes, local_time_problem, session_label
 from bot.domain.cohort import COHORT_KEY_RE, CohortSpec, SessionSpec
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.limits import too_long
@@ -25,6 +26,30 @@ def _parse_local(value: Any, tz: ZoneInfo) -> datetime | None:
     except ValueError:
         return None
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+def _wall_clock(value: Any) -> datetime | None:
+    """The value as written, when it is a date-time (for the DST check)."""
+    try:
+        return datetime.fromisoformat(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _warnings(sessions: list[tuple[SessionSpec, int]], path: str, tz: ZoneInfo) -> tuple[str, ...]:
+    """file:line notes on sessions that overlap, or fall on a weekend or a public holiday (shown, not refused)."""
+    line_of = {id(session): line for session, line in sessions}
+    out: list[str] = []
+    for note in calendar_notes([session for session, _ in sessions], tz):
+        label = session_label(note.session)
+        if note.kind == "overlap" and note.other is not None:
+            text = f"{label} overlaps {session_label(note.other)}"
+        elif note.kind == "holiday":
+            text = f"{label} is on a public holiday ({note.holiday}, {note.day})"
+        else:
+            text = f"{label} is on a {'Saturday' if note.day.weekday() == 5 else 'Sunday'} ({note.day})"
+        out.append(str(FileError(path, line_of[id(note.session)], text)))
+    return tuple(out)
 
 
 def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
@@ -112,6 +137,7 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
         err(data, extra, f"unknown field {extra!r}")
 
     sessions: list[SessionSpec] = []
+    session_lines: list[tuple[SessionSpec, int]] = []
     activities = data.get("activities")
     if activities is None:
         activities = LineDict()
@@ -149,6 +175,12 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
                 err(block, "start", f"{label}: start must be a date-time like 2027-01-14T09:00")
             if end is None:
                 err(block, "end", f"{label}: end must be a date-time like 2027-01-14T16:00")
+            for field in ("start", "end"):
+                written = _wall_clock(block.get(field))
+                problem = local_time_problem(written, tz) if written else None
+                if problem:
+                    err(block, field, f"{label}: {field} {problem}")
+                    start, end = (None, end) if field == "start" else (start, None)
             if start and end and end <= start:
                 err(block, "end", f"{label}: end must be after start")
             venue = block.get("venue", "")
@@ -159,6 +191,7 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
                 err(block, "venue", f"{label}: {problem}")
             if start and end:
                 sessions.append(SessionSpec(str(akey), part, start, end, venue.strip()))
+                session_lines.append((sessions[-1], block.line_of("start")))
         if activity.is_module and isinstance(value, LineDict):
             days = {s.part: s for s in sessions if s.activity_key == akey}
             if "day1" in days and "day2" in days and days["day2"].starts_at <= days["day1"].ends_at:
@@ -173,6 +206,7 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
         tenant=tenant,
         sessions=tuple(sessions),
         plan_settings=plan_settings or None,
+        warnings=_warnings(session_lines, path, tz),
     )
 
 

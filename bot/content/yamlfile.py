@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from bot.domain.errors import FileError, FileErrors
+from bot.domain.text import clean
 
 
 class LineDict(dict):
@@ -76,6 +77,8 @@ _NO_BASE_60 = {
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
     ),
 }
+# "\0" and "\x07" escapes are valid YAML; no file of ours means them, and PostgreSQL refuses NUL.
+_LineLoader.add_constructor("tag:yaml.org,2002:str", lambda loader, node: clean(loader.construct_scalar(node)))
 # Dates stay strings: the domain parses them itself and reports with the line.
 _LineLoader.yaml_implicit_resolvers = {
     k: [(tag, _NO_BASE_60.get(tag, rx)) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]

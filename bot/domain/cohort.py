@@ -30,3 +30,4 @@ class CohortSpec:
     tenant: str | None
     sessions: tuple[SessionSpec, ...]
     plan_settings: dict[str, Any] | None = None  # offsets_days / send_time overriding the programme's
+    warnings: tuple[str, ...] = ()  # file:line notes on the calendar (overlaps, weekends, holidays): shown, not refused

@@ -5,8 +5,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_MENTION_RE = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
-_TAG_RE = re.compile(r"<[^>]+>")
+from bot.domain.text import MAX_CLASSIFY_CHARS, strip_mentions, strip_tags
+
 _PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
 
@@ -52,8 +52,7 @@ RAW_ARGUMENT = ("broadcast",)
 
 def normalise(text: str) -> str:
     """Lower-case, mentions and markup removed, punctuation dropped, spaces collapsed."""
-    text = _MENTION_RE.sub(" ", text or "")
-    text = _TAG_RE.sub(" ", text)
+    text = strip_tags(strip_mentions(text or ""))
     text = unicodedata.normalize("NFC", text).lower()
     text = _PUNCT_RE.sub(" ", text)
     return _SPACE_RE.sub(" ", text).strip()
@@ -61,7 +60,7 @@ def normalise(text: str) -> str:
 
 def classify(text: str) -> Intent:
     """The intent of a chat message; 'unknown' when nothing matches, 'empty' for nothing at all."""
-    norm = normalise(text)
+    norm = normalise((text or "")[:MAX_CLASSIFY_CHARS])
     if not norm:
         return Intent("empty")
     for name, phrases in PHRASES.items():
@@ -71,7 +70,7 @@ def classify(text: str) -> Intent:
         for prefix in prefixes:
             if norm.startswith(prefix):
                 if name in RAW_ARGUMENT:
-                    raw = _TAG_RE.sub(" ", _MENTION_RE.sub(" ", text or "")).strip()
+                    raw = strip_tags(strip_mentions(text or "")).strip()
                     return Intent(name, raw.split(None, 1)[1].strip() if len(raw.split(None, 1)) > 1 else "")
                 return Intent(name, norm[len(prefix):].strip())
     if norm.startswith("næste ") or norm.endswith(" næste"):

@@ -12,6 +12,7 @@ LIMITS: dict[str, int] = {
     "area": 200,
     "plan text": 2000,  # each of a development plan's fields, and its notes
     "evaluation comment": 1000,
+    "attendance note": 1000,
     "question": 2000,
     "answer": 4000,
     "broadcast": 4000,  # delivered whole as several text blocks (cards.chunks)

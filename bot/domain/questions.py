@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.limits import LIMITS
+from bot.domain.text import strip_mentions, strip_tags
 from bot.domain.workdays import is_working_day
 
 MAX_QUESTION_CHARS = LIMITS["question"]
@@ -14,9 +15,7 @@ MAX_ANSWER_CHARS = LIMITS["answer"]
 # What the talent is told about when to expect a person's answer.
 ANSWER_PROMISE = "normalt inden for et døgn på hverdage"
 
-_MENTION_RE = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _BREAK_RE = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
-_TAG_RE = re.compile(r"<[^>]+>")
 _SPACES_RE = re.compile(r"[ \t\u00a0]+")
 # "spørg en underviser om …", "spørg underviserne: …", "spørgsmål til en underviser …"
 _ASK_RE = re.compile(r"^\s*(?:spørg|spoerg|spørgsmål)\b[\s:,-]*", re.IGNORECASE)
@@ -33,9 +32,9 @@ _THREAD_MARK = ";messageid="
 
 def plain_text(text: str) -> str:
     """Chat text as written: @mentions and markup removed, entities decoded, spaces tidied."""
-    text = _MENTION_RE.sub(" ", text or "")
+    text = strip_mentions(text or "")
     text = _BREAK_RE.sub("\n", text)
-    text = html.unescape(_TAG_RE.sub(" ", text))
+    text = html.unescape(strip_tags(text))
     lines = [_SPACES_RE.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
     return "\n".join(line for line in lines if line).strip()
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.limits import too_long
 from bot.domain.programme import LEVELS, ROLES
+from bot.domain.text import clean
 
 REQUIRED_COLUMNS = ("email", "name", "role", "organisation", "level", "leader_email", "mentor_email")
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
@@ -38,6 +39,7 @@ def parse_roster(text: str, path: str) -> list[RosterRow]:
     """Parse the roster CSV; raise FileErrors listing every bad line."""
     if text.startswith("\ufeff"):  # Excel writes a BOM
         text = text[1:]
+    text = clean(text)  # control characters in a cell are never meant (and PostgreSQL refuses NUL)
     header_line = text.split("\n", 1)[0]  # Danish Excel saves CSV with ';': the header says which
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)

@@ -8,14 +8,24 @@ from zoneinfo import ZoneInfo
 import holidays
 
 # Not official public holidays, but days when public workplaces are closed or nearly so.
-CLOSED_DAYS = ((6, 5), (12, 24), (12, 31))  # grundlovsdag, juleaftensdag, nytårsaftensdag
+CLOSED_DAYS = {(6, 5): "Grundlovsdag", (12, 24): "Juleaftensdag", (12, 31): "Nytårsaftensdag"}
+
+
+@lru_cache(maxsize=64)
+def _holiday_names(year: int) -> dict[date, str]:
+    names = {day: str(name) for day, name in holidays.Denmark(years=year, language="da").items()}
+    names.update({date(year, month, day): name for (month, day), name in CLOSED_DAYS.items()})
+    return names
 
 
 @lru_cache(maxsize=64)
 def _holidays(year: int) -> frozenset[date]:
-    days = set(holidays.Denmark(years=year).keys())
-    days.update(date(year, month, day) for month, day in CLOSED_DAYS)
-    return frozenset(days)
+    return frozenset(_holiday_names(year))
+
+
+def holiday_name(day: date) -> str | None:
+    """The Danish name of the public holiday (or closed day) on this day, else None."""
+    return _holiday_names(day.year).get(day)
 
 
 def is_working_day(day: date) -> bool:

@@ -23,6 +23,7 @@ from bot.outbox.shared_rate import SharedRate
 from bot.outbox.updates import deliver
 from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxMessage
+from bot.storage.trouble import Trouble
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -129,6 +130,7 @@ class Sender(Claims):
         """
         log.info("sender %s started", self.worker_id)
         tasks: set[asyncio.Task[None]] = set()
+        trouble = Trouble(f"outbox sender {self.worker_id}", log)
 
         def done(task: asyncio.Task[None]) -> None:
             tasks.discard(task)
@@ -144,9 +146,10 @@ class Sender(Claims):
                 try:
                     self._wake.clear()
                     claimed = await _detached(self.claim())
-                except Exception:
-                    log.exception("sender loop error; retrying shortly")
-                    claimed = []
+                    trouble.ok()
+                except Exception as exc:  # the database is down or read-only: one log line, then back off
+                    await _first(stop.wait(), timeout=trouble.failed(exc))
+                    continue
                 self._queued += len(claimed)
                 for row in claimed:
                     task = asyncio.create_task(self._handle(row, queued=True))
@@ -157,9 +160,9 @@ class Sender(Claims):
                 self.windows.forget_idle()
                 try:
                     due_in = await _detached(self.next_due_in())
-                except Exception:
-                    log.exception("sender could not read the next due time")
-                    due_in = None
+                except Exception as exc:
+                    await _first(stop.wait(), timeout=trouble.failed(exc))
+                    continue
                 timeout = poll_seconds if due_in is None else min(poll_seconds, max(0.01, due_in + 0.01))
                 await _first(self._wake.wait(), stop.wait(), timeout=timeout)
             if tasks:

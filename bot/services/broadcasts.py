@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.limits import LIMITS
+from bot.domain.text import clean
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
 from bot.services.messages.builder import MessageBuilder
 from bot.services.cohorts import get_cohort
@@ -44,7 +45,7 @@ class BroadcastResult:
 
 def checked_text(text: str, role: str) -> str:
     """The message as it will be sent (stripped), or BroadcastError saying in Danish what is wrong."""
-    text = text.replace("\r\n", "\n").strip()  # a browser's textarea sends CRLF; the card wants plain lines
+    text = clean(text).strip()  # a browser's textarea sends CRLF, a command line may carry NUL: plain lines only
     if not text:
         raise BroadcastError("Beskeden er tom.")
     if len(text) > MAX_BROADCAST_CHARS:

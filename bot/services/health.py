@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.calendar_checks import CalendarNote, calendar_notes
+from bot.domain.danish import format_date
 from bot.domain.materials import Materials
 from bot.domain.programme import Programme
 from bot.domain.questions import working_hours_between
@@ -137,6 +139,11 @@ class HealthCheck:
                 items.append(HealthItem("undated-activities", f"{len(undated)} aktiviteter uden dato",
                                         "Tilføj datoerne i holdets YAML og importér den igen (cohort import).",
                                         False, tuple(undated)))
+            odd = [self._note_da(n) for n in calendar_notes([s for s in sessions if s.ends_at > now], tz)]
+            if odd:  # allowed (a Saturday seminar may be meant), so never urgent
+                items.append(HealthItem("calendar-notes", f"{len(odd)} ting i kalenderen bør tjekkes",
+                                        "Ret datoerne i holdets YAML og importér den igen, hvis det ikke er meningen.",
+                                        False, tuple(odd)))
             overdue = await self._overdue_questions(session, cohort.id, now, tz)
             if overdue:
                 items.append(HealthItem("overdue-questions", f"{len(overdue)} spørgsmål venter over {self.reminder_hours} arbejdstimer",
@@ -151,6 +158,20 @@ class HealthCheck:
                                         f"Ret links til {PLACEHOLDER_HOST} i materials.yaml og udgiv dem (content publish).",
                                         True, tuple(placeholders)))
         return health
+
+    def _session_da(self, session: Any) -> str:
+        names = {a.key: a.name for a in self.programme.activities}
+        name = names.get(session.activity_key, session.activity_key)
+        return name if session.part == "main" else f"{name}, dag {session.part[-1]}"
+
+    def _note_da(self, note: CalendarNote) -> str:
+        """One calendar note in Danish, with the day."""
+        when = format_date(note.day)
+        if note.kind == "overlap" and note.other is not None:
+            return f"{self._session_da(note.session)} ({when}) overlapper {self._session_da(note.other)}"
+        if note.kind == "holiday":
+            return f"{self._session_da(note.session)} ligger på en helligdag: {note.holiday}, {when}"
+        return f"{self._session_da(note.session)} ligger i en weekend: {when}"
 
     async def _overdue_questions(self, session: AsyncSession, cohort_id: int, now: datetime, tz: ZoneInfo) -> list[str]:
         rows = await session.scalars(select(Question).where(

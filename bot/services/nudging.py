@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,13 @@ class Nudging:
             row = await session.get(PlannedDelivery, parent) or row
         return row
 
+    def _happened(self, row: PlannedDelivery, now: datetime) -> None:
+        """Refuse a card action on a row that has not gone out, or whose moment has not come."""
+        due = row.due_at if row.due_at.tzinfo else row.due_at.replace(tzinfo=UTC)  # stored as UTC
+        if row.status != "sent" or due > now:
+            log.info("card action on plan row %d refused: not yet (status %s)", row.id, row.status)
+            raise ActionError("Det er ikke sket endnu. Du kan svare, når jeg har sendt dig kortet om det.")
+
     async def _tz(self, session: AsyncSession, row: PlannedDelivery) -> ZoneInfo:
         cohort = await session.get(Cohort, row.cohort_id)
         return ZoneInfo(cohort.timezone if cohort else self.timezone)
@@ -93,6 +100,7 @@ class Nudging:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             row = await self._own_row(session, person_id, plan_id, ("nudge",))
+            self._happened(row, now)
             for sibling in await self._siblings(session, row):
                 if sibling.action != "done":
                     sibling.action, sibling.acted_at, sibling.acted_by = "done", now, person_id
@@ -115,6 +123,7 @@ class Nudging:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             row = await self._own_row(session, person_id, plan_id, ("nudge",))
+            self._happened(row, now)
             tz = await self._tz(session, row)
             due = next_send_moment(now + timedelta(days=days - 1), self.timing.send_time, tz)
             snoozes = list(await session.scalars(select(PlannedDelivery).where(PlannedDelivery.key.like(f"{row.key}/snooze/%"))))
@@ -203,6 +212,7 @@ class Nudging:
             row = await self._own_row(session, person_id, plan_id, ("survey",))
             if row.activity_key is None and row.topic != FINAL_TOPIC:  # the readiness card is a survey too
                 raise ActionError("Det kort er ikke en evaluering.")
+            self._happened(row, now)
             evaluated = row.activity_key or EVALUATION_KEY  # the final evaluation is of the whole programme
             existing = await session.scalar(
                 select(Evaluation).where(

@@ -55,6 +55,20 @@ class Database:
             log.warning("database ping failed: %s", type(exc).__name__)
             return False
 
+    async def health(self) -> str:
+        """'ok' when the database takes a write, 'read-only' when it answers but refuses one, else 'down'."""
+        if not await self.ping():
+            return "down"
+        try:
+            async with self.engine.connect() as conn:
+                # A write every database of ours has (the migration stamp), rewritten as it is and rolled back.
+                await conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                await conn.rollback()
+            return "ok"
+        except Exception as exc:  # read-only file or mount, full disk, a read-only PostgreSQL replica
+            log.warning("database write probe failed: %s", type(exc).__name__)
+            return "read-only"
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()

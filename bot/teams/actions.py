@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
 from bot.domain.access import can_edit_plan
+from bot.domain.text import clean_value
 from bot.observe.context import note_route
 from bot.services.errors import ActionError, Refused
 from bot.services.reply import Reply, notice
@@ -25,7 +26,7 @@ def card_data(raw: Any) -> dict[str, Any]:
     data = dict(action["data"]) if isinstance(action.get("data"), dict) else {}
     if isinstance(action.get("verb"), str) and "verb" not in data:
         data["verb"] = action["verb"]
-    return data
+    return clean_value(data)  # free text from a card is cleaned here, the one door it comes in by
 
 
 def _own_plan(turn: Turn, data: dict[str, Any]) -> int:

@@ -9,6 +9,7 @@ from botbuilder.schema import Attachment
 
 import cards
 from bot.domain.people import Profile, TeamsIdentity
+from bot.domain.text import MAX_TURN_CHARS, clean, clean_value
 from bot.observe.context import set_subject
 from bot.services.core import Core
 from bot.services.reply import Reply
@@ -56,14 +57,14 @@ class Turn:
 
     @property
     def text(self) -> str:
-        """The message text ('' for none)."""
-        return self.ctx.activity.text or ""
+        """The message text ('' for none): control characters removed, bounded before any parsing."""
+        return clean(self.ctx.activity.text, MAX_TURN_CHARS)
 
     @property
     def value(self) -> dict[str, Any]:
         """The activity's value when it is an object (a card submit), else {}."""
         value = self.ctx.activity.value
-        return value if isinstance(value, dict) else {}
+        return clean_value(value) if isinstance(value, dict) else {}
 
     async def send(self, reply: Reply) -> None:
         """Render the reply and post it to the chat."""

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.appkeys import CORE
 from bot.domain.people import Profile
+from bot.domain.text import MAX_TURN_CHARS, clean
 from bot.services.errors import ActionError, Refused
 from bot.services.overview import Overview
 from bot.web import security
@@ -153,7 +154,7 @@ def action(name: str, section: str, run: Action) -> Callable[[web.Request], Awai
 
     async def handler(request: web.Request) -> web.Response:
         profile = await tab_profile(request)
-        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        form = {k: clean(v, MAX_TURN_CHARS) for k, v in (await request.post()).items() if isinstance(v, str)}
         await security.check_csrf(request, profile)
         companion = request.app[COMPANION]
         try:

@@ -69,3 +69,9 @@ def test_plain_database_urls_get_async_drivers() -> None:
         "postgresql+asyncpg://"
     )
     assert Settings.from_env({"DATABASE_URL": "sqlite:////tmp/x.db"}).database_url == "sqlite+aiosqlite:////tmp/x.db"
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite:///", "sqlite:///", "sqlite://", "sqlite:///:memory:"])
+def test_an_empty_sqlite_path_is_a_start_up_error(url: str) -> None:
+    with pytest.raises(ConfigError, match="DATABASE_URL.*names no SQLite file"):
+        Settings.from_env({"DATABASE_URL": url})

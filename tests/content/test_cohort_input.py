@@ -58,3 +58,8 @@ def test_a_multitenant_bot_will_not_start_with_a_cohort_without_tenant(tmp_path:
     assert "Traceback" not in result.stderr
     line = next(line for line in result.stderr.splitlines() if line.startswith("Cannot start:"))
     assert "hold-2027" in line and "tenant" in line
+
+
+def test_yaml_escapes_cannot_smuggle_control_characters() -> None:
+    data = load_yaml_text('title: "Kick\\0-off\\x07"\nvenue: "Aalborg\\e"\n', "cohort.yaml")
+    assert (data["title"], data["venue"]) == ("Kick-off", "Aalborg")

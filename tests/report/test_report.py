@@ -103,10 +103,11 @@ async def simulate(server: Server, db: Database, clock: Clock) -> Truth:
     surveys = [r for r in await all_rows(db) if r.kind == "survey" and r.topic == "evaluation" and r.activity_key != "alumni"]
     for row in surveys:
         email = email_of[row.person_id]
-        if rng.random() < 0.3:
+        sent = rng.random() < 0.3
+        if sent:
             await set_status(db, row.id, "sent")
             truth.invited[row.activity_key] += 1
-        if rng.random() < 0.7:
+        if rng.random() < 0.7 and sent:  # only a survey that went out can be answered
             for _ in range(rng.choice([1, 1, 2])):
                 answer = (rng.randint(1, 5), rng.choice(["ja", "ja", "delvist", "nej"]))
                 await core.nudging.evaluate(row.person_id, row.id, {"rating": str(answer[0]), "expectations": answer[1]})
@@ -125,7 +126,8 @@ async def simulate(server: Server, db: Database, clock: Clock) -> Truth:
                         truth.seen.setdefault(email, set()).add((activity_key, step.topic))
 
     # meetings held: one person presses "Holdt" on one of the occasion's cards
-    nudges = [r for r in await all_rows(db) if r.kind == "nudge" and r.topic in HOURS]
+    nudges = [r for r in await all_rows(db) if r.kind == "nudge" and r.topic in HOURS
+              and r.due_at.replace(tzinfo=timezone.utc) <= AFTER]  # an occasion still ahead cannot be held yet
     group_of = {e: g for g in groups for e in g}
     for topic in HOURS:
         occasions: dict[tuple[Any, int], list[PlannedDelivery]] = {}
@@ -137,6 +139,7 @@ async def simulate(server: Server, db: Database, clock: Clock) -> Truth:
         for (owner, n), rows in sorted(occasions.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
             if rng.random() < 0.55:
                 row = rng.choice(rows)
+                await set_status(db, row.id, "sent")  # the card went out before anyone pressed it
                 await core.nudging.done(row.person_id, row.id)
                 for talent in (owner if isinstance(owner, tuple) else (owner,)):
                     truth.held.setdefault(talent, set()).add((topic, n))

@@ -18,14 +18,14 @@ ANNA = "anna.talent@aalborg.example"
 
 @pytest.fixture
 async def core(db: Database, programme: Any, settings: Settings) -> Core:
-    """The example cohort, planned, its nudges and surveys sent (so their cards can be clicked)."""
+    """The example cohort, planned, its nudges and surveys sent and due (so their cards can be clicked)."""
     await seed(db, programme)
     services = build_core(db, settings, lambda: NOW)
     await services.learning.ensure_published()
     await services.planner.replan("hold-2027")
     async with db.sessions() as s, s.begin():
         for row in await s.scalars(select(PlannedDelivery).where(PlannedDelivery.kind.in_(("nudge", "survey")))):
-            row.status = "sent"
+            row.status, row.due_at = "sent", NOW  # as if their moment had come
     return services
 
 

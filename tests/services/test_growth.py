@@ -19,7 +19,9 @@ from bot.content.growth import load_growth_content, parse_growth_content
 from bot.services.nudging import ActionError
 from bot.storage.db import Database
 from bot.storage.models import (
+    Attendance,
     Conversation,
+    DevelopmentPlan,
     DevelopmentPlanRevision,
     OutboxMessage,
     Person,
@@ -394,3 +396,22 @@ async def test_udviklingsplan_command_and_card_actions_through_teams(world: Any,
 
     await world.post(message_from(METTE, "udviklingsplan", connector, 12))
     assert "Mit mål" in connector.texts()[-1] and "Horisontal ledelsesudvikling" in connector.texts()[-1]
+
+
+async def test_a_card_submit_is_cleaned_before_it_is_stored(world: Any, db: Database, connector: FakeConnector) -> None:
+    dirty = "Lede\x00 le\x07dere\x1b"
+    body = await _invoke(world, connector, ANNA, 11, {"verb": "plan-save", "aim": "vertical", "individual": dirty,
+                                                       "team": "", "organisation": "", "notes": "a\r\nb"})
+    assert body["statusCode"] == 200
+    async with db.sessions() as s:
+        plan = await s.scalar(select(DevelopmentPlan).where(DevelopmentPlan.person_id == await pid(db, ANNA)))
+    assert (plan.individual, plan.notes) == ("Lede ledere", "a\nb")
+
+
+async def test_an_attendance_note_is_cleaned_and_bounded(world: Any, db: Database) -> None:
+    growth = world.app[CORE].growth
+    assert await growth.set_attendance("hold-2027", ANNA, "m1", absent=True, note=" syg\x00 \x07") == 2
+    async with db.sessions() as s:
+        assert set(await s.scalars(select(Attendance.note))) == {"syg"}
+    with pytest.raises(ValueError, match="attendance note is 1001 characters; at most 1000"):
+        await growth.set_attendance("hold-2027", ANNA, "m2", absent=True, note="x" * 1001)

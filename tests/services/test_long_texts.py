@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 import cards
-from bot.services.broadcasts import MAX_BROADCAST_CHARS
+from bot.services.broadcasts import MAX_BROADCAST_CHARS, checked_text
 from cards.plain import chunks
 
 
@@ -39,3 +39,7 @@ def test_an_answer_full_of_markdown_characters_is_not_cut_by_its_escaping() -> N
     card = cards.render("instructor_answer", {"instructor": "Lars", "question": "?", "answer": answer, "when": "i dag"})
     shown = "".join(blocks(card)[2:-1])
     assert shown.replace("\\", "") == answer
+
+
+def test_a_broadcast_loses_control_characters_and_nul_from_any_edge() -> None:
+    assert checked_text("  Hej\x00 alle\x07\r\nVi ses\x1b  ", "all") == "Hej alle\nVi ses"

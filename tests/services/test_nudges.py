@@ -180,6 +180,7 @@ async def test_done_by_one_buddy_counts_for_the_whole_group_and_updates_the_card
     trio = next(g for g in groups if len(g) == 3) if any(len(g) == 3 for g in groups) else groups[0]
     ids = [await person_id(db, e) for e in trio]
     first = (await rows(db, person_id=ids[0], topic="buddy-meeting"))[0]
+    await _send_due(server, first.due_at.replace(tzinfo=timezone.utc))  # the meeting's nudge went out
     card = rendered(await nudging.done(ids[0], first.id))
     assert "Holdt ✔" in card_text(card) and "Holdt ✔" not in [a.get("title") for a in card["actions"]]
     for pid in ids:
@@ -205,6 +206,7 @@ async def test_snooze_to_tomorrow_and_next_week_in_working_hours(cohort: Any, db
     anna = await person_id(db, "anna.talent@aalborg.example")
     row = (await rows(db, person_id=anna, topic="leader-conversation"))[0]
     clock.now = datetime(2027, 1, 15, 14, 0, tzinfo=timezone.utc)  # Friday afternoon
+    await server.app[CORE].planner.release_due(clock.now)  # the nudge (14 January) went out
     card = rendered(await server.app[CORE].nudging.snooze(anna, row.id, 1))
     assert "Jeg minder dig om det igen mandag 18. januar" in card_text(card)
     connector.clear()
@@ -245,6 +247,7 @@ async def test_evaluation_submit_and_update(cohort: Any, db: Database) -> None:
     server, _ = cohort
     anna = await person_id(db, "anna.talent@aalborg.example")
     survey = (await rows(db, person_id=anna, kind="survey", activity_key="kickoff"))[0]
+    await _send_due(server, survey.due_at.replace(tzinfo=timezone.utc))  # the kick-off is over, its survey sent
     nudging = server.app[CORE].nudging
     card = rendered(await nudging.evaluate(anna, survey.id, {"rating": "4", "expectations": "ja", "comment": "Godt"}))
     assert "Tak! Dit svar er gemt" in card_text(card)

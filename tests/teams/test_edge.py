@@ -205,6 +205,30 @@ async def test_healthz_is_503_when_database_is_gone(tmp_path: Path, settings: An
         await srv.close()
 
 
+async def test_healthz_is_503_when_the_database_refuses_writes(tmp_path: Path, settings: Any) -> None:
+    from dataclasses import replace
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.appkeys import DATABASE
+
+    path = tmp_path / "ro.db"
+    srv = await start_server(replace(settings, database_url=f"sqlite+aiosqlite:///{path}"))
+    try:
+        status, _ = await srv.get("/healthz")
+        assert status == 200
+        db = srv.app[DATABASE]
+        await db.engine.dispose()
+        # The same file opened read-only, as a read-only mount or a full disk leaves it: reads work, writes fail.
+        db.engine = create_async_engine(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+        db.sessions.configure(bind=db.engine)
+        assert await db.ping()
+        status, body = await srv.get("/healthz")
+        assert status == 503 and body["database"] == "read-only" and body["status"] == "unavailable"
+    finally:
+        await srv.close()
+
+
 async def test_a_known_question_is_answered_with_its_source(seeded: Database, server: Server, connector: FakeConnector) -> None:
     activity = personal_message("Hvor mange buddy-møder skal jeg holde?", connector)
     connector.know(activity["from"], ANNA)

@@ -175,6 +175,9 @@ async def test_held_from_the_tab_marks_the_buddy_groups_nudge_as_the_card_does(t
     async with db.sessions() as s:
         row = await s.scalar(select(PlannedDelivery).where(
             PlannedDelivery.person_id == anna, PlannedDelivery.topic == "buddy-meeting", PlannedDelivery.seq == 1))
+    async with db.sessions() as s, s.begin():  # its nudge went out (the tab has no chats to release to)
+        for sent in await s.scalars(select(PlannedDelivery).where(PlannedDelivery.topic == "buddy-meeting", PlannedDelivery.seq == 1)):
+            sent.status = "sent"
     _, html = await page(tab, f"/tab?as={ANNA}")
 
     status, _, _ = await post(tab, f"/tab/done?as={ANNA}", {"csrf": csrf_of(html), "plan": str(row.id)})
@@ -225,6 +228,29 @@ async def test_plan_saved_in_the_tab_is_the_card_forms_plan_with_history(tab: Se
     assert "Version 1, 4. januar 2027 (Anna Jensen): oprettet" in text_of(html)
 
 
+async def test_a_tab_form_is_cleaned_before_it_is_stored(tab: Server, db: Database) -> None:
+    _, html = await page(tab, f"/tab?as={ANNA}")
+    form = {"csrf": csrf_of(html), "aim": "vertical", "individual": "Lede\x00 le\x07dere\x1b", "team": "",
+            "organisation": "", "notes": "a\r\nb"}
+    status, _, _ = await post(tab, f"/tab/plan?as={ANNA}", form)
+    assert status == 303
+    async with db.sessions() as s:
+        plan = await s.scalar(select(DevelopmentPlan).where(DevelopmentPlan.person_id == await person(db, ANNA)))
+    assert (plan.individual, plan.notes) == ("Lede ledere", "a\nb")
+
+
+async def test_the_tab_refuses_holdt_for_a_meeting_not_yet_due(tab: Server, db: Database) -> None:
+    async with db.sessions() as s:
+        row = await s.scalar(select(PlannedDelivery).where(
+            PlannedDelivery.person_id == await person(db, ANNA), PlannedDelivery.kind == "nudge", PlannedDelivery.due_at > NOW)
+            .order_by(PlannedDelivery.due_at.desc()))
+    _, html = await page(tab, f"/tab?as={ANNA}")
+    status, _, body = await post(tab, f"/tab/done?as={ANNA}", {"csrf": csrf_of(html), "plan": str(row.id)})
+    assert status == 400 and "ikke sket endnu" in body
+    async with db.sessions() as s:
+        assert (await s.get(PlannedDelivery, row.id)).action is None
+
+
 async def test_fetch_from_teams_gets_the_fragment(tab: Server) -> None:
     status, html = await page(tab, f"/tab/view?as={ANNA}", Authorization="Bearer from-teams")
 
@@ -268,6 +294,16 @@ async def test_leader_sees_their_talents_and_one_talents_programme_read_only(tab
     assert "Forventningsafstemning og mål for forløbet" in text
     assert "<textarea" not in html and "Markér som set" not in html and "Holdt ✔<" not in html  # read-only
     assert "Ikke valgt endnu" in text  # the plan, read-only
+
+
+async def test_the_leaders_view_folds_a_long_plan_text_behind_vis_mere(tab: Server, db: Database) -> None:
+    long = ("Ledelse i praksis. " * 110)[:2000]
+    _, html = await page(tab, f"/tab?as={ANNA}")
+    form = {"csrf": csrf_of(html), "aim": "vertical", "individual": long, "team": "Kort tekst", "organisation": "", "notes": ""}
+    assert (await post(tab, f"/tab/plan?as={ANNA}", form))[0] == 303
+    status, html = await page(tab, f"/tab/talent/{await person(db, ANNA)}?as={METTE}")
+    assert status == 200 and html.count("vis mere</span></summary>") == 1  # only the long field folds
+    assert long.strip() in html and "<dd>Kort tekst</dd>" in html
 
 
 async def test_leader_is_refused_another_leaders_talent_with_no_data(tab: Server, db: Database) -> None:

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.growth import GrowthContent
 from bot.domain.calendar import Session
 from bot.domain.completion import CompletionStatus, assess, expand_required
+from bot.domain.limits import too_long
 from bot.domain.programme import Programme
 from bot.domain.roster import normalise_email
+from bot.domain.text import clean
 from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
 from bot.storage.models import Attendance, CalendarSession, Cohort, Membership, Person
@@ -50,6 +52,9 @@ class AttendanceRecords:
         self, cohort_key: str, email: str, spec: str, absent: bool, note: str = "", recorded_by: str = "LEAD"
     ) -> int:
         """Mark a person absent from (or, after all, present at) the sessions an activity spec names."""
+        note = clean(note).strip()  # from a command line: no NUL (PostgreSQL refuses it) nor other controls
+        if problem := too_long("attendance note", note):
+            raise ValueError(f"note: {problem}")
         parts = self._parts(spec)
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
