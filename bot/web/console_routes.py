@@ -57,10 +57,12 @@ async def _form(request: web.Request) -> dict[str, Any]:
     return dict(await request.post()) if request.method == "POST" else {}
 
 
-async def _admin(request: web.Request, action: str) -> tuple[Profile, str]:
-    """The admin and the cohort they act on; anyone else gets the polite refusal (audited) and no data."""
+async def _admin(request: web.Request, action: str, *, read_form: bool = True) -> tuple[Profile, str]:
+    """The admin and the cohort they act on; anyone else gets the polite refusal (audited) and no data.
+
+    read_form=False leaves the body alone (a streamed upload): the cohort then comes from the query."""
     profile = await tab_profile(request)
-    form = await _form(request)
+    form = await _form(request) if read_form else {}
     wanted = str(form.get("cohort") or request.query.get("cohort", ""))[:64]
     try:
         return profile, admin_cohort(profile, wanted)
