@@ -72,6 +72,9 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
     planner = Planner(db, programme, materials, nudges, messages, readiness=growth_content.readiness)
     growth = Growth(db, programme, growth_content, clock, messages, timezone=settings.timezone)
     questions = load_index(settings.content_dir)
+    files = Files(db, programme, file_store(settings.file_storage_dir), clock, secret=settings.report_secret.reveal(),
+                  base_url=settings.base_url, max_bytes=settings.file_max_bytes)
+    messages.attachments = files.attachments  # the cards that need a template or slides link them
     return Core(
         db=db,
         programme=programme,
@@ -98,6 +101,5 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
             settings.retention_days, settings.retention_grace_days, settings.retention_notice_days)),
         roster=RosterService(db),
         health=HealthCheck(db, programme, materials, reminder_hours=settings.question_reminder_working_hours),
-        files=Files(db, programme, file_store(settings.file_storage_dir), clock, secret=settings.report_secret.reveal(),
-                    base_url=settings.base_url, max_bytes=settings.file_max_bytes),
+        files=files,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.filetypes import KINDS, FileKind, NotAllowed, display_name, sniff
@@ -187,6 +187,32 @@ class Files:
     async def _closed(self, session: AsyncSession, cohort_id: int, now: datetime) -> bool:
         closes = await self._closes(session, cohort_id)
         return closes is not None and now >= closes
+
+    async def attachments(self, session: AsyncSession, person_id: int, *, nudge: str | None = None,
+                          activity: str | None = None, topic: str | None = None) -> list[dict[str, str]]:
+        """The files a card carries as links for this person: those attached to its nudge kind, or to its step
+        (the intro step also carries the activity's own files, e.g. the module's slides)."""
+        query = (select(StoredFile).join(Membership, Membership.cohort_id == StoredFile.cohort_id)
+                 .where(Membership.person_id == person_id).order_by(StoredFile.created_at, StoredFile.id))
+        if nudge is not None:
+            query = query.where(StoredFile.nudge_topic == nudge)
+        elif activity is not None:
+            steps = [topic] + ([None] if topic == TOPICS[0] else [])
+            query = query.where(StoredFile.activity_key == activity,
+                                or_(*(StoredFile.topic.is_(None) if t is None else StoredFile.topic == t for t in steps)))
+        else:
+            return []
+        rows = {r.id: _info(r) for r in await session.scalars(query)}  # one person, several memberships: once each
+        return [self.item(f, person_id, ttl=file_links.CARD_TTL) for f in rows.values()]
+
+    def item(self, info: FileInfo, person_id: int, *, ttl: timedelta = file_links.TAB_TTL) -> dict[str, str]:
+        """A file as a library or card entry: title, kind and the person's signed link."""
+        return {"title": info.title, "kind_label": info.kind_label, "url": self.link(info, person_id, ttl=ttl),
+                "where": attachment_label(info, self.programme)}
+
+    async def library(self, person_id: int, *, ttl: timedelta = file_links.TAB_TTL) -> list[dict[str, str]]:
+        """The person's files for the library (tab or chat) with fresh links; none once the library has closed."""
+        return [self.item(f, person_id, ttl=ttl) for f in await self.of_person(person_id)]
 
     def link(self, info: FileInfo, person_id: int, *, ttl: timedelta = file_links.TAB_TTL) -> str:
         """The signed URL that lets this person fetch this file until now + ttl."""

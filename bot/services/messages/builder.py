@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Awaitable, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -46,6 +46,13 @@ def seen_label(seen_at: datetime | None, tz: ZoneInfo) -> str | None:
     return f"Set ✔ {format_date(local.date(), weekday=False, year=False)}"
 
 
+class Attachments(Protocol):
+    """Files.attachments: the signed links of the files a card carries (set on the builder by build_core)."""
+
+    def __call__(self, session: AsyncSession, person_id: int, *, nudge: str | None = None, activity: str | None = None,
+                 topic: str | None = None) -> Awaitable[list[dict[str, str]]]: ...
+
+
 class MessageBuilder:
     """Builds the replies for material steps, reminders, nudges and evaluations, and their outbox payloads."""
 
@@ -53,6 +60,10 @@ class MessageBuilder:
         self.programme = programme
         self.materials = materials
         self.nudges = nudges
+        self.attachments: Attachments | None = None  # the cohort's uploaded files on the cards that need them
+
+    async def _files(self, session: AsyncSession, person_id: int, **where: str | None) -> list[dict[str, str]]:
+        return await self.attachments(session, person_id, **where) if self.attachments is not None else []
 
     async def _person(self, session: AsyncSession, person_id: int | None) -> Person | None:
         return await session.get(Person, person_id) if person_id is not None else None
@@ -123,6 +134,7 @@ class MessageBuilder:
                 "can_act": row.topic != "buddy-intro",
                 # the leader conversations revise the development plan: link it for the talent and the leader
                 "plan_talent": talent.id if row.topic == "leader-conversation" else None,
+                "files": await self._files(session, recipient.id, nudge=row.topic),
             },
         )
 
@@ -198,6 +210,7 @@ class MessageBuilder:
                 "seen": seen_label(seen_at, tz),
                 "optional": topic == "literature",
                 "updated": updated,
+                "files": await self._files(session, person_id, activity=activity_key, topic=topic),
             },
         )
         return card, material.version
