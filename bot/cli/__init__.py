@@ -16,6 +16,7 @@ from bot.cli import (
     content,
     db,
     demo,
+    faq,
     files,
     outbox,
     plan,
@@ -31,7 +32,7 @@ from bot.logsetup import setup_logging
 from bot.services.cohorts import UnknownCohort
 
 # Each group adds its own sub-parser; the order is the order of `--help`.
-COMMAND_GROUPS = (db, cohort, roster, content, files, plan, broadcast, buddies, outbox, demo, report, attendance, audit, privacy, channel)
+COMMAND_GROUPS = (db, cohort, roster, content, files, faq, plan, broadcast, buddies, outbox, demo, report, attendance, audit, privacy, channel)
 
 
 def build_parser() -> argparse.ArgumentParser:

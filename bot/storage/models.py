@@ -4,8 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy import Boolean
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -384,6 +383,7 @@ class Question(Base):
     reuse: Mapped[bool] = mapped_column(Boolean, default=True)  # "Tilføj til FAQ": the bot may answer with it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    faq_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # LEAD edited/withdrew it
 
 
 class QuestionAsker(Base):

@@ -21,6 +21,7 @@ ACTION_LABELS_DA = {
     "roster.import": "Deltagerliste importeret", "broadcast": "Besked sendt", "console.open": "Konsollen åbnet",
     "cohort.import": "Holdets kalender importeret", "cohort.check": "Klar til start? tjekket",
     "files.add": "Fil uploadet", "files.remove": "Fil fjernet",
+    "faq.edit": "Lært svar rettet", "faq.withdraw": "Lært svar trukket tilbage",
 }
 OUTCOME_DA = {"allowed": "udført", "refused": "afvist", "failed": "fejlede"}
 
@@ -58,6 +59,7 @@ class Console:
         audit = await read_audit(self.core.db, cohort_key, limit=AUDIT_LIMIT)
         report_url, expires = self.core.reports.link(cohort_key)
         files = await self.core.files.of_cohort(cohort_key)
+        asked = await self.core.desk.overview(cohort_key)
         cohorts = [{"key": r.cohort_key, "name": r.cohort_name} for r in profile.roles if r.role == "admin"]
         return Page("console.html.j2", {
             "who": {"name": profile.name, "first_name": profile.first_name},
@@ -78,6 +80,13 @@ class Console:
                        "where": attachment_label(f, self.core.programme), "url": self.core.files.link(f, profile.person_id),
                        "when": _when(f.created_at, tz)} for f in files],
             "attach_options": self.attach_options(),
+            "questions": {
+                "open": [{"id": q.id, "text": q.text, "age": q.age_da(now)} for q in asked if q.status != "answered"],
+                "answered": [{"id": q.id, "text": q.text, "answer": q.answer, "by": q.answered_by, "learned": q.learned,
+                              "when": _when(q.answered_at, tz) if q.answered_at else "", "age": q.age_da(now)}
+                             for q in asked if q.status == "answered"],
+                "error": extra.get("faq_error", ""),
+            },
             "file_error": extra.get("file_error", ""),
             "file_max_mb": self.core.files.max_bytes // (1024 * 1024),
             "preview": extra.get("preview"),
