@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import access as rules
 from bot.domain.danish import format_date
+from bot.domain.programme import LEVEL_NAMES_DA as LEVELS_DA
 from bot.domain.people import Profile
 from bot.services.audit import read_audit
 from bot.services.broadcast_view import BroadcastDeliveries, broadcast_deliveries
@@ -21,7 +22,7 @@ ACTION_LABELS_DA = {
     "roster.import": "Deltagerliste importeret", "broadcast": "Besked sendt", "console.open": "Konsollen åbnet",
     "cohort.import": "Holdets kalender importeret", "cohort.check": "Klar til start? tjekket",
     "files.add": "Fil uploadet", "files.remove": "Fil fjernet",
-    "faq.edit": "Lært svar rettet", "faq.withdraw": "Lært svar trukket tilbage",
+    "buddies.set": "Buddygrupper sat", "faq.edit": "Lært svar rettet", "faq.withdraw": "Lært svar trukket tilbage",
 }
 OUTCOME_DA = {"allowed": "udført", "refused": "afvist", "failed": "fejlede"}
 
@@ -60,6 +61,9 @@ class Console:
         report_url, expires = self.core.reports.link(cohort_key)
         files = await self.core.files.of_cohort(cohort_key)
         asked = await self.core.desk.overview(cohort_key)
+        groups, stored = await self.core.buddies.proposal(cohort_key)
+        number = {email: n for n, g in enumerate(groups, start=1) for email in g}
+        talents = await self.core.buddies.talents(cohort_key)
         cohorts = [{"key": r.cohort_key, "name": r.cohort_name} for r in profile.roles if r.role == "admin"]
         return Page("console.html.j2", {
             "who": {"name": profile.name, "first_name": profile.first_name},
@@ -80,6 +84,13 @@ class Console:
                        "where": attachment_label(f, self.core.programme), "url": self.core.files.link(f, profile.person_id),
                        "when": _when(f.created_at, tz)} for f in files],
             "attach_options": self.attach_options(),
+            "buddies": {
+                "stored": stored, "count": len(groups), "choices": list(range(1, len(groups) + 2)),
+                "groups": [[next((t[1] for t in talents if t[0] == e), e) for e in g] for g in groups],
+                "talents": [{"email": e, "name": n, "meta": " · ".join(x for x in (o, LEVELS_DA.get(lv, lv)) if x),
+                             "group": number.get(e, 0)} for e, n, o, lv in talents],
+                "error": extra.get("buddy_error", ""),
+            },
             "questions": {
                 "open": [{"id": q.id, "text": q.text, "age": q.age_da(now)} for q in asked if q.status != "answered"],
                 "answered": [{"id": q.id, "text": q.text, "answer": q.answer, "by": q.answered_by, "learned": q.learned,

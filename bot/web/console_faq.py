@@ -1,10 +1,11 @@
-"""LEAD-konsol's Spørgsmål actions: edit or withdraw a learned answer (the question index follows at once)."""
+"""LEAD-konsol's Spørgsmål and Buddygrupper actions: a learned answer edited or withdrawn, the groups set."""
 from __future__ import annotations
 
 from typing import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.services.buddies import BuddyError
 from bot.services.questions.faq import AskedRow, FaqRefused
 from bot.services.core import Core
 from bot.web import security
@@ -42,7 +43,28 @@ async def _withdraw(core: Core, cohort: str, question_id: int, form: dict[str, s
     return await core.desk.withdraw_learned(cohort, question_id, core.growth.clock())
 
 
+@_refusable
+async def buddies_set(request: web.Request) -> web.StreamResponse:
+    """POST /console/buddies/set: the groups as the admin moved people, through `buddies set`'s service."""
+    profile, cohort = await _admin(request, "buddies.set")
+    await security.check_csrf(request, profile)
+    groups: dict[int, list[str]] = {}
+    for key, value in (await request.post()).items():
+        if key.startswith("g:") and isinstance(value, str) and value.isdigit():
+            groups.setdefault(int(value), []).append(key[2:])
+    core = request.app[CONSOLE].core
+    try:
+        stored = await core.buddies.set(cohort, [groups[n] for n in sorted(groups)])
+    except BuddyError as exc:
+        return await _page(request, profile, cohort, buddy_error=str(exc), status=200 if _is_fetch(request) else 400)
+    await core.access.allowed(profile, "buddies.set", cohort_key=cohort, tenant_id=None, target=f"{len(stored)} group(s)")
+    if _is_fetch(request):
+        return await _page(request, profile, cohort, imported="Buddygrupperne er gemt. Talenterne får besked.")
+    raise web.HTTPSeeOther(Links(request)("/console", "buddies", cohort=cohort), headers=NO_STORE)
+
+
 def setup_console_faq(app: web.Application) -> None:
-    """Register /console/faq/edit and /console/faq/withdraw."""
+    """Register /console/faq/edit, /console/faq/withdraw and /console/buddies/set."""
+    app.router.add_post("/console/buddies/set", buddies_set)
     app.router.add_post("/console/faq/edit", _action("faq.edit", _edit, "Svaret er rettet. Botten svarer sådan fra nu af."))
     app.router.add_post("/console/faq/withdraw", _action("faq.withdraw", _withdraw, "Svaret er trukket tilbage fra FAQ."))
