@@ -9,16 +9,16 @@ from bot.services.buddies import BuddyError
 from bot.services.questions.faq import AskedRow, FaqRefused
 from bot.services.core import Core
 from bot.web import security
-from bot.web.console_routes import CONSOLE, _admin, _is_fetch, _page, _refusable
+from bot.web.console_routes import CONSOLE, admin_of, is_fetch, render_console, refusable
 from bot.web.routes import NO_STORE, Links
 
 Change = Callable[[Core, str, int, dict[str, str]], Awaitable[AskedRow]]
 
 
 def _action(name: str, change: Change, done_da: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    @_refusable
+    @refusable
     async def handler(request: web.Request) -> web.StreamResponse:
-        profile, cohort = await _admin(request, name)
+        profile, cohort = await admin_of(request, name)
         await security.check_csrf(request, profile)
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         core = request.app[CONSOLE].core
@@ -27,10 +27,10 @@ def _action(name: str, change: Change, done_da: str) -> Callable[[web.Request], 
                 raise FaqRefused("Vælg det svar, du vil ændre.")
             row = await change(core, cohort, int(form["id"]), form)
         except FaqRefused as exc:
-            return await _page(request, profile, cohort, faq_error=str(exc), status=200 if _is_fetch(request) else 400)
+            return await render_console(request, profile, cohort, faq_error=str(exc), status=200 if is_fetch(request) else 400)
         await core.access.allowed(profile, name, cohort_key=cohort, tenant_id=None, target=f"question {row.id}")
-        if _is_fetch(request):
-            return await _page(request, profile, cohort, imported=done_da)
+        if is_fetch(request):
+            return await render_console(request, profile, cohort, imported=done_da)
         raise web.HTTPSeeOther(Links(request)("/console", "spoergsmaal", cohort=cohort), headers=NO_STORE)
     return handler
 
@@ -43,10 +43,10 @@ async def _withdraw(core: Core, cohort: str, question_id: int, form: dict[str, s
     return await core.desk.withdraw_learned(cohort, question_id, core.growth.clock())
 
 
-@_refusable
+@refusable
 async def buddies_set(request: web.Request) -> web.StreamResponse:
     """POST /console/buddies/set: the groups as the admin moved people, through `buddies set`'s service."""
-    profile, cohort = await _admin(request, "buddies.set")
+    profile, cohort = await admin_of(request, "buddies.set")
     await security.check_csrf(request, profile)
     groups: dict[int, list[str]] = {}
     for key, value in (await request.post()).items():
@@ -56,10 +56,10 @@ async def buddies_set(request: web.Request) -> web.StreamResponse:
     try:
         stored = await core.buddies.set(cohort, [groups[n] for n in sorted(groups)])
     except BuddyError as exc:
-        return await _page(request, profile, cohort, buddy_error=str(exc), status=200 if _is_fetch(request) else 400)
+        return await render_console(request, profile, cohort, buddy_error=str(exc), status=200 if is_fetch(request) else 400)
     await core.access.allowed(profile, "buddies.set", cohort_key=cohort, tenant_id=None, target=f"{len(stored)} group(s)")
-    if _is_fetch(request):
-        return await _page(request, profile, cohort, imported="Buddygrupperne er gemt. Talenterne får besked.")
+    if is_fetch(request):
+        return await render_console(request, profile, cohort, imported="Buddygrupperne er gemt. Talenterne får besked.")
     raise web.HTTPSeeOther(Links(request)("/console", "buddies", cohort=cohort), headers=NO_STORE)
 
 

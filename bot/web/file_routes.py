@@ -10,7 +10,7 @@ from aiohttp import BodyPartReader, web
 from bot.appkeys import CORE
 from bot.services.files import FileDenied, FileRefused
 from bot.web import security
-from bot.web.console_routes import CONSOLE, _admin, _is_fetch, _page, _refusable
+from bot.web.console_routes import CONSOLE, admin_of, is_fetch, render_console, refusable
 from bot.web.routes import NO_STORE, Links
 
 log = logging.getLogger(__name__)
@@ -69,39 +69,39 @@ async def _multipart(request: web.Request, max_bytes: int) -> tuple[dict[str, st
 
 
 def _refused_status(request: web.Request, status: int) -> int:
-    return 200 if _is_fetch(request) else status  # tab.js shows only a 2xx body
+    return 200 if is_fetch(request) else status  # tab.js shows only a 2xx body
 
 
-@_refusable
+@refusable
 async def upload(request: web.Request) -> web.StreamResponse:
     """POST /console/files/upload?cohort=…: store one file for the cohort after the size and content checks."""
-    profile, cohort = await _admin(request, "files.add", read_form=False)
+    profile, cohort = await admin_of(request, "files.add", read_form=False)
     files = request.app[CONSOLE].core.files
     if not request.content_type.startswith("multipart/"):
         security.check_csrf_token(request, profile, "")
-        return await _page(request, profile, cohort, file_error="Vælg en fil.", status=_refused_status(request, 400))
+        return await render_console(request, profile, cohort, file_error="Vælg en fil.", status=_refused_status(request, 400))
     try:
         fields, chosen = await _multipart(request, files.max_bytes)
     except _TooLarge as big:
         security.check_csrf_token(request, profile, big.fields.get(security.CSRF_FIELD, ""))  # forged stays forged
-        return await _page(request, profile, cohort, file_error=f"Filen er for stor: højst {files.max_bytes // (1024 * 1024)} MB.",
-                           status=_refused_status(request, 413))
+        too_large = f"Filen er for stor: højst {files.max_bytes // (1024 * 1024)} MB."
+        return await render_console(request, profile, cohort, file_error=too_large, status=_refused_status(request, 413))
     security.check_csrf_token(request, profile, fields.get(security.CSRF_FIELD, ""))
     if chosen is None:
-        return await _page(request, profile, cohort, file_error="Vælg en fil.", status=_refused_status(request, 400))
+        return await render_console(request, profile, cohort, file_error="Vælg en fil.", status=_refused_status(request, 400))
     try:
         info = await files.add(cohort, chosen[0], chosen[1], title=fields.get("title", ""), attach=fields.get("attach", ""))
     except FileRefused as exc:
-        return await _page(request, profile, cohort, file_error=str(exc), status=_refused_status(request, 400))
+        return await render_console(request, profile, cohort, file_error=str(exc), status=_refused_status(request, 400))
     await request.app[CONSOLE].core.access.allowed(profile, "files.add", cohort_key=cohort, tenant_id=None,
                                                    target=f"file {info.id} ({info.kind}, {info.size} bytes)")
     return await _done(request, profile, cohort, f"Filen »{info.title}« er gemt.")
 
 
-@_refusable
+@refusable
 async def remove(request: web.Request) -> web.StreamResponse:
     """POST /console/files/remove: delete one of the cohort's files; its links stop working at once."""
-    profile, cohort = await _admin(request, "files.remove")
+    profile, cohort = await admin_of(request, "files.remove")
     await security.check_csrf(request, profile)
     raw = str((await request.post()).get("id", ""))
     core = request.app[CONSOLE].core
@@ -110,14 +110,14 @@ async def remove(request: web.Request) -> web.StreamResponse:
             raise FileRefused("Vælg den fil, der skal fjernes.")
         info = await core.files.remove(cohort, int(raw))
     except FileRefused as exc:
-        return await _page(request, profile, cohort, file_error=str(exc), status=_refused_status(request, 400))
+        return await render_console(request, profile, cohort, file_error=str(exc), status=_refused_status(request, 400))
     await core.access.allowed(profile, "files.remove", cohort_key=cohort, tenant_id=None, target=f"file {info.id}")
     return await _done(request, profile, cohort, f"Filen »{info.title}« er fjernet.")
 
 
 async def _done(request: web.Request, profile: Any, cohort: str, notice: str) -> web.StreamResponse:
-    if _is_fetch(request):
-        return await _page(request, profile, cohort, imported=notice)
+    if is_fetch(request):
+        return await render_console(request, profile, cohort, imported=notice)
     raise web.HTTPSeeOther(Links(request)("/console", "filer", cohort=cohort), headers=NO_STORE)
 
 
