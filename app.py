@@ -32,6 +32,8 @@ from bot.teams.replies import DirectReplies
 from bot.web.edge import install_tab_edge
 from bot.web.routes import setup_web
 from bot.web.console_routes import setup_console
+from bot.web.file_routes import setup_files
+from bot.web.console_faq import setup_console_faq
 from bot.web.security import FRAME_ANCESTORS
 from scheduler.setup import create_scheduler
 
@@ -158,6 +160,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
     install_tab_edge(app, settings, lambda: app[CORE])  # the "Mit forløb" tab's identity, headers, static files
     setup_web(app)  # the "Mit forløb" pages: /tab, /tab/view, /tab/talent/{id} and the actions
     setup_console(app)  # LEAD-konsol for admins: /console and its roster and broadcast actions
+    setup_console_faq(app)  # LEAD-konsol's Spørgsmål: learned answers edited or withdrawn
+    setup_files(app)  # uploaded files: the console's upload/remove, /files/{id} by signed link, a Danish 413
 
     async def messages(request: web.Request) -> web.StreamResponse:
         task = asyncio.current_task()

@@ -99,6 +99,16 @@ def _http_url(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _storage_dir(env: Mapping[str, str]) -> Path | None:
+    raw = env.get("FILE_STORAGE_DIR", "").strip()
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_dir():
+        raise ConfigError("FILE_STORAGE_DIR", f"{path} is not a directory")
+    return path
+
+
 def _report_secret(env: Mapping[str, str]) -> Secret:
     """REPORT_SECRET (at least 16 characters), else a random secret for this process."""
     raw = env.get("REPORT_SECRET", "").strip()
@@ -212,6 +222,9 @@ class Settings:
     # and where each tenant's signing keys are published ({tenant} is filled in).
     tab_app_id_uri: str = ""
     tab_sso_metadata_url: str = ""
+    # uploaded files (templates, slides): in the database unless a directory is set (shared by every replica)
+    file_storage_dir: Path | None = None
+    file_max_bytes: int = 20 * 1024 * 1024
 
     @property
     def base_url(self) -> str:
@@ -328,4 +341,6 @@ class Settings:
             public_url=public_url,
             tab_app_id_uri=_tab_app_id_uri(env, app_id, public_url),
             tab_sso_metadata_url=_tab_metadata_url(env),
+            file_storage_dir=_storage_dir(env),
+            file_max_bytes=_int(env, "FILE_MAX_MB", 20, 1, 200) * 1024 * 1024,
         )

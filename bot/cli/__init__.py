@@ -16,6 +16,8 @@ from bot.cli import (
     content,
     db,
     demo,
+    faq,
+    files,
     outbox,
     plan,
     privacy,
@@ -31,7 +33,7 @@ from bot.observe.context import bound, new_correlation_id
 from bot.services.cohorts import UnknownCohort
 
 # Each group adds its own sub-parser; the order is the order of `--help`.
-COMMAND_GROUPS = (db, cohort, roster, content, plan, broadcast, buddies, outbox, demo, report, attendance, audit, privacy, channel)
+COMMAND_GROUPS = (db, cohort, roster, content, files, faq, plan, broadcast, buddies, outbox, demo, report, attendance, audit, privacy, channel)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -55,6 +55,25 @@ class Buddies:
         log.info("buddy groups for %s %s: %d group(s)", cohort_key, source, len(groups))
         await self.planner.replan(cohort_key)
 
+    async def proposal(self, cohort_key: str) -> tuple[list[list[str]], bool]:
+        """The groups to edit (the console): the stored ones, or the rules' suggestion unstored; and whether stored."""
+        current = await self.show(cohort_key)
+        if current:
+            return current, True
+        async with self.db.sessions() as session:
+            cohort = await self._cohort(session, cohort_key)
+            talents = await self._talents(session, cohort.id)
+        ids = {p.id: p.email for _, p in talents}
+        groups = suggest_groups([Candidate(p.id, p.email, m.level or "", p.organisation, m.area or "") for m, p in talents])
+        return [sorted(ids[i] for i in g) for g in groups], False
+
+    async def talents(self, cohort_key: str) -> list[tuple[str, str, str, str]]:
+        """The cohort's talents as (email, name, organisation, level), by name."""
+        async with self.db.sessions() as session:
+            cohort = await self._cohort(session, cohort_key)
+            rows = await self._talents(session, cohort.id)
+        return sorted(((p.email, p.name, p.organisation, m.level or "") for m, p in rows), key=lambda t: (t[1], t[0]))
+
     async def suggest(self, cohort_key: str) -> list[list[str]]:
         """Pair the cohort's talents by the rules and store the groups."""
         async with self.db.sessions() as session:

@@ -20,6 +20,7 @@ from bot.services.broadcasts import Broadcaster
 from bot.services.buddies import Buddies
 from bot.services.nudging import Nudging
 from bot.services.directory import Directory
+from bot.services.files import Files
 from bot.services.growth.plans import Growth
 from bot.services.guide import Guide
 from bot.services.health import HealthCheck
@@ -31,6 +32,7 @@ from bot.services.questions.desk import QuestionDesk
 from bot.services.retention import RetentionPolicy
 from bot.services.roster import RosterService
 from bot.storage.db import Database
+from bot.storage.file_store import file_store
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Core:
     privacy: Privacy
     roster: RosterService
     health: HealthCheck  # 'Klar til start?' for the console and `cohort check`
+    files: Files  # uploaded templates and slides, served by signed links
 
 
 def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Core:
@@ -74,6 +77,9 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         link_secret=settings.report_secret.reveal(), base_url=settings.base_url,
     )
     messages.report_link = reports.link  # the steering group's meeting nudges link the report
+    files = Files(db, programme, file_store(settings.file_storage_dir), clock, secret=settings.report_secret.reveal(),
+                  base_url=settings.base_url, max_bytes=settings.file_max_bytes)
+    messages.attachments = files.attachments  # the cards that need a template or slides link them
     return Core(
         db=db,
         programme=programme,
@@ -98,4 +104,5 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
             settings.retention_days, settings.retention_grace_days, settings.retention_notice_days)),
         roster=RosterService(db),
         health=HealthCheck(db, programme, materials, reminder_hours=settings.question_reminder_working_hours),
+        files=files,
     )

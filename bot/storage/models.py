@@ -291,6 +291,7 @@ class Question(Base):
     reuse: Mapped[bool] = mapped_column(Boolean, default=True)  # "Tilføj til FAQ": the bot may answer with it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    faq_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # LEAD edited/withdrew it
 
 
 class QuestionAsker(Base):

@@ -8,6 +8,7 @@ from bot.observe.context import note_route
 from bot.services.access import ADMIN_ONLY_DA
 from bot.services.broadcasts import ROLE_WORDS, BroadcastError
 from bot.services.errors import ActionError, Refused
+from bot.services.file_links import CARD_TTL
 from bot.services.link_guard import PlaceholderLinks
 from bot.services.reply import Reply, notice
 from bot.teams.actions import on_submit
@@ -53,7 +54,10 @@ async def _instructors_channel_here(turn: Turn, intent: Intent) -> Reply:
 
 
 async def _library(turn: Turn, intent: Intent) -> Reply:
-    return Reply("library", await turn.core.learning.library(turn.profile.person_id))
+    data = await turn.core.learning.library(turn.profile.person_id)
+    if not data["closed"]:  # the card stays in the chat: its file links live as long as a card's
+        data["files"] = await turn.core.files.library(turn.profile.person_id, ttl=CARD_TTL)
+    return Reply("library", data)
 
 
 async def _development_plan(turn: Turn, intent: Intent) -> Reply:

@@ -56,6 +56,7 @@ class Companion:
             return Page("outsider.html.j2", {"name": profile.first_name})
         core = self.core
         prep = views.preparation(snapshot, core.programme, core.materials, now, tz)
+        library = views.library(snapshot, core.programme, now, tz, query, core.programme.library_months_after_end)
         return Page("talent.html.j2", {
             "who": {"name": snapshot.talent.name, "first_name": profile.first_name, "cohort": role.cohort_name,
                     "level": role.level_da, "leader": snapshot.leader.name if snapshot.leader else ""},
@@ -64,7 +65,7 @@ class Companion:
             "budget": views.budget(prep),
             "group": views.group_track(snapshot, core.nudges, core.programme, now, tz, viewer_is_talent=True),
             "plan": views.development_plan(snapshot, tz),
-            "library": views.library(snapshot, core.programme, now, tz, query, core.programme.library_months_after_end),
+            "library": {**library, "files": [] if library["closed"] else views.matching(await core.files.library(profile.person_id), query)},
             "questions": views.questions(snapshot.questions, tz),
             "editable": True,
         })

@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import access as rules
 from bot.domain.danish import format_date
+from bot.domain.programme import LEVEL_NAMES_DA as LEVELS_DA
 from bot.domain.people import Profile
 from bot.services.audit import read_audit
 from bot.services.broadcast_view import BroadcastDeliveries, broadcast_deliveries
 from bot.services.core import Core
+from bot.services.files import NUDGE_LABELS_DA, TOPIC_LABELS_DA, attachment_label
 from bot.web.companion import Page
 
 CONSOLE_ENTITY_ID = "lead-konsol"  # the staticTabs entityId in manifest/manifest.json.template
@@ -19,6 +21,8 @@ ROLE_LABELS_DA = {"talent": "Talenter", "leader": "Ledere", "all": "Alle"}
 ACTION_LABELS_DA = {
     "roster.import": "Deltagerliste importeret", "broadcast": "Besked sendt", "console.open": "Konsollen åbnet",
     "cohort.import": "Holdets kalender importeret", "cohort.check": "Klar til start? tjekket",
+    "files.add": "Fil uploadet", "files.remove": "Fil fjernet",
+    "buddies.set": "Buddygrupper sat", "faq.edit": "Lært svar rettet", "faq.withdraw": "Lært svar trukket tilbage",
 }
 OUTCOME_DA = {"allowed": "udført", "refused": "afvist", "failed": "fejlede"}
 
@@ -55,6 +59,11 @@ class Console:
         deliveries = await broadcast_deliveries(self.core.db, cohort_key, broadcast_id) if broadcast_id else None
         audit = await read_audit(self.core.db, cohort_key, limit=AUDIT_LIMIT)
         report_url, expires = self.core.reports.link(cohort_key)
+        files = await self.core.files.of_cohort(cohort_key)
+        asked = await self.core.desk.overview(cohort_key)
+        groups, stored = await self.core.buddies.proposal(cohort_key)
+        number = {email: n for n, g in enumerate(groups, start=1) for email in g}
+        talents = await self.core.buddies.talents(cohort_key)
         cohorts = [{"key": r.cohort_key, "name": r.cohort_name} for r in profile.roles if r.role == "admin"]
         return Page("console.html.j2", {
             "who": {"name": profile.name, "first_name": profile.first_name},
@@ -71,11 +80,45 @@ class Console:
                        "target": a.target, "outcome": OUTCOME_DA.get(a.outcome, a.outcome), "refused": a.outcome != "allowed"}
                       for a in reversed(audit)],
             "report": {"url": report_url, "expires": _when(expires, tz)},
+            "files": [{"id": f.id, "title": f.title, "filename": f.filename, "kind": f.kind_label, "size": _size(f.size),
+                       "where": attachment_label(f, self.core.programme), "url": self.core.files.link(f, profile.person_id),
+                       "when": _when(f.created_at, tz)} for f in files],
+            "attach_options": self.attach_options(),
+            "buddies": {
+                "stored": stored, "count": len(groups), "choices": list(range(1, len(groups) + 2)),
+                "groups": [[next((t[1] for t in talents if t[0] == e), e) for e in g] for g in groups],
+                "talents": [{"email": e, "name": n, "meta": " · ".join(x for x in (o, LEVELS_DA.get(lv, lv)) if x),
+                             "group": number.get(e, 0)} for e, n, o, lv in talents],
+                "error": extra.get("buddy_error", ""),
+            },
+            "questions": {
+                "open": [{"id": q.id, "text": q.text, "age": q.age_da(now)} for q in asked if q.status != "answered"],
+                "answered": [{"id": q.id, "text": q.text, "answer": q.answer, "by": q.answered_by, "learned": q.learned,
+                              "when": _when(q.answered_at, tz) if q.answered_at else "", "age": q.age_da(now)}
+                             for q in asked if q.status == "answered"],
+                "error": extra.get("faq_error", ""),
+            },
+            "file_error": extra.get("file_error", ""),
+            "file_max_mb": self.core.files.max_bytes // (1024 * 1024),
             "preview": extra.get("preview"),
             "errors": extra.get("errors", []),
             "draft": extra.get("draft"),
             "imported": extra.get("imported", ""),
         })
+
+
+    def attach_options(self) -> list[dict[str, str]]:
+        """Where a file can be attached: the library only, an activity (its slides), a step of it, or a kind of nudge."""
+        options = [{"value": "", "label": "Kun i biblioteket"}]
+        for a in self.core.programme.activities:
+            options.append({"value": a.key, "label": a.name})
+            options += [{"value": f"{a.key}.{t}", "label": f"{a.name} · {label}"} for t, label in TOPIC_LABELS_DA.items()]
+        options += [{"value": f"nudge:{k}", "label": f"Påmindelse: {v}"} for k, v in NUDGE_LABELS_DA.items()]
+        return options
+
+
+def _size(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB".replace(".", ",") if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
 
 
 def _deliveries(d: BroadcastDeliveries, tz: ZoneInfo) -> dict[str, Any]:

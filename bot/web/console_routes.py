@@ -36,7 +36,8 @@ def _theme(request: web.Request) -> str:
     return theme if theme in THEMES else "default"
 
 
-def _is_fetch(request: web.Request) -> bool:
+def is_fetch(request: web.Request) -> bool:
+    """Whether tab.js fetched this (a fragment answers, and refusals come as 200 it can show)."""
     return bearer_token(request) is not None  # tab.js sends the Teams token; a local form never does
 
 
@@ -57,23 +58,25 @@ async def _form(request: web.Request) -> dict[str, Any]:
     return dict(await request.post()) if request.method == "POST" else {}
 
 
-async def _admin(request: web.Request, action: str) -> tuple[Profile, str]:
-    """The admin and the cohort they act on; anyone else gets the polite refusal (audited) and no data."""
+async def admin_of(request: web.Request, action: str, *, read_form: bool = True) -> tuple[Profile, str]:
+    """The admin and the cohort they act on; anyone else gets the polite refusal (audited) and no data.
+
+    read_form=False leaves the body alone (a streamed upload): the cohort then comes from the query."""
     profile = await tab_profile(request)
-    form = await _form(request)
+    form = await _form(request) if read_form else {}
     wanted = str(form.get("cohort") or request.query.get("cohort", ""))[:64]
     try:
         return profile, admin_cohort(profile, wanted)
     except NotAdmin:
         await request.app[CONSOLE].core.access.refused(profile.person_id, action, cohort_key=wanted or None)
-        fetch = _is_fetch(request)
+        fetch = is_fetch(request)
         response = _html(request, "console_refused.html.j2", {"text": REFUSED_DA}, None, fragment=fetch,
                          status=200 if fetch else 403)
         raise _Refusal(response)
 
 
 class _Refusal(Exception):
-    """Carries the refusal page out of _admin."""
+    """Carries the refusal page out of admin_of."""
 
     def __init__(self, response: web.Response) -> None:
         super().__init__("refused")
@@ -83,7 +86,8 @@ class _Refusal(Exception):
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _refusable(handler: Handler) -> Handler:
+def refusable(handler: Handler) -> Handler:
+    """The handler, with admin_of's refusal answered instead of raised."""
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
@@ -92,19 +96,20 @@ def _refusable(handler: Handler) -> Handler:
     return wrapped
 
 
-async def _page(request: web.Request, profile: Profile, cohort: str, *, status: int = 200, notice: str = "",
-                **extra: Any) -> web.Response:
+async def render_console(request: web.Request, profile: Profile, cohort: str, *, status: int = 200, notice: str = "",
+                         **extra: Any) -> web.Response:
+    """The console page (or fragment) for this admin and cohort, with a notice and any section's extra data."""
     console = request.app[CONSOLE]
     raw = request.query.get("broadcast", "")
     page: Page = await console.page(profile, cohort, console.core.growth.clock(),
                                     broadcast_id=int(raw) if raw.isdigit() else None, **extra)
-    return _html(request, page.template, {**page.data, "notice": notice}, profile, fragment=_is_fetch(request),
+    return _html(request, page.template, {**page.data, "notice": notice}, profile, fragment=is_fetch(request),
                  status=status)
 
 
 async def console(request: web.Request) -> web.StreamResponse:
     """GET /console: the whole console when the admin is known (locally ?as=), else the shell tab.js fills."""
-    if "as" not in request.query and not _is_fetch(request):
+    if "as" not in request.query and not is_fetch(request):
         env = request.app[TEMPLATES]
         query = {k: v for k, v in request.query.items() if k in ("cohort", "broadcast")}
         html = env.get_template("page.html.j2").render({
@@ -112,14 +117,14 @@ async def console(request: web.Request) -> web.StreamResponse:
             "theme": _theme(request), "nonce": request.get("csp_nonce", ""), "url": Links(request), "fragment": False,
             "static": lambda name: static_url(request, name), "title": "LEAD-konsol", "loading": "Henter konsollen …"})
         return web.Response(text=html, content_type="text/html", charset="utf-8", headers=NO_STORE)
-    profile, cohort = await _admin(request, "console.open")
-    return await _page(request, profile, cohort)
+    profile, cohort = await admin_of(request, "console.open")
+    return await render_console(request, profile, cohort)
 
 
 async def view(request: web.Request) -> web.StreamResponse:
     """GET /console/view: the console as a fragment for tab.js."""
-    profile, cohort = await _admin(request, "console.open")
-    return await _page(request, profile, cohort)
+    profile, cohort = await admin_of(request, "console.open")
+    return await render_console(request, profile, cohort)
 
 
 def _secret(request: web.Request) -> bytes:
@@ -146,37 +151,37 @@ async def _preview_page(request: web.Request, profile: Profile, cohort: str, tex
         rows = parse_roster(text, UPLOAD_NAME)
         preview = await preview_roster(core.db, core.roster, core.planner, cohort, rows, UPLOAD_NAME, prune=True)
     except FileErrors as exc:
-        return await _page(request, profile, cohort, errors=_error_list(exc), status=200 if _is_fetch(request) else 400)
+        return await render_console(request, profile, cohort, errors=_error_list(exc), status=200 if is_fetch(request) else 400)
     fingerprint = preview.fingerprint()
     sealed = upload_token.seal(_secret(request), profile.person_id, cohort, text, fingerprint)
     data = {"summary": str(preview.summary), "plan": preview.plan, "changed": preview.changed, "rows": preview.rows,
             "added": preview.of("added"), "updated": preview.of("changed"), "removed": preview.of("removed"),
             "content": upload_token.encode_text(text), "fingerprint": fingerprint, "token": sealed}
-    return await _page(request, profile, cohort, preview=data, notice=notice)
+    return await render_console(request, profile, cohort, preview=data, notice=notice)
 
 
-@_refusable
+@refusable
 async def roster_preview(request: web.Request) -> web.StreamResponse:
     """POST /console/roster/preview: the uploaded file's effect, or every error with its line; nothing written."""
-    profile, cohort = await _admin(request, "roster.import")
+    profile, cohort = await admin_of(request, "roster.import")
     await security.check_csrf(request, profile)
     try:
         text = roster_text(await _uploaded(request), UPLOAD_NAME)
     except FileErrors as exc:
-        return await _page(request, profile, cohort, errors=_error_list(exc), status=200 if _is_fetch(request) else 400)
+        return await render_console(request, profile, cohort, errors=_error_list(exc), status=200 if is_fetch(request) else 400)
     return await _preview_page(request, profile, cohort, text)
 
 
-@_refusable
+@refusable
 async def roster_confirm(request: web.Request) -> web.StreamResponse:
     """POST /console/roster/confirm: re-check the sealed preview against a fresh one, then import all or nothing."""
-    profile, cohort = await _admin(request, "roster.import")
+    profile, cohort = await admin_of(request, "roster.import")
     await security.check_csrf(request, profile)
     form = await request.post()
     text = upload_token.decode_text(str(form.get("content", "")))
     fingerprint, token = str(form.get("fingerprint", "")), str(form.get("token", ""))
     if text is None or not upload_token.unseal(_secret(request), token, profile.person_id, cohort, text, fingerprint):
-        return await _page(request, profile, cohort, notice=EXPIRED_DA, status=200 if _is_fetch(request) else 400)
+        return await render_console(request, profile, cohort, notice=EXPIRED_DA, status=200 if is_fetch(request) else 400)
     core = request.app[CONSOLE].core
     rows = parse_roster(text, UPLOAD_NAME)
     fresh = await preview_roster(core.db, core.roster, core.planner, cohort, rows, UPLOAD_NAME, prune=True)
@@ -184,17 +189,17 @@ async def roster_confirm(request: web.Request) -> web.StreamResponse:
         return await _preview_page(request, profile, cohort, text, notice=STALE_DA)
     summary, plan = await import_and_replan(core.roster, core.planner, cohort, rows, UPLOAD_NAME, prune=True)
     await core.access.allowed(profile, "roster.import", cohort_key=cohort, tenant_id=None, target=f"{summary}; plan: {plan}")
-    return await _page(request, profile, cohort, imported=f"Deltagerlisten er gemt: {summary}; plan: {plan}.")
+    return await render_console(request, profile, cohort, imported=f"Deltagerlisten er gemt: {summary}; plan: {plan}.")
 
 
 def _draft(text: str, role: str) -> dict[str, Any]:
     return {"text": text, "role": role, "error": "", "texts": [], "recipients": 0, "unreachable": []}
 
 
-@_refusable
+@refusable
 async def broadcast_preview(request: web.Request) -> web.StreamResponse:
     """POST /console/broadcast/preview: the card's text and who it reaches; nothing is sent."""
-    profile, cohort = await _admin(request, "broadcast")
+    profile, cohort = await admin_of(request, "broadcast")
     await security.check_csrf(request, profile)
     form = await request.post()
     text, role = str(form.get("text", "")), str(form.get("role", "all"))
@@ -204,13 +209,13 @@ async def broadcast_preview(request: web.Request) -> web.StreamResponse:
         draft.update(texts=preview.texts, recipients=preview.recipients, unreachable=preview.unreachable)
     except BroadcastError as exc:
         draft["error"] = str(exc)
-    return await _page(request, profile, cohort, draft=draft)
+    return await render_console(request, profile, cohort, draft=draft)
 
 
-@_refusable
+@refusable
 async def broadcast_send(request: web.Request) -> web.StreamResponse:
     """POST /console/broadcast/send: queue it for everyone in the role, then show delivery per person."""
-    profile, cohort = await _admin(request, "broadcast")
+    profile, cohort = await admin_of(request, "broadcast")
     await security.check_csrf(request, profile)
     form = await request.post()
     text, role = str(form.get("text", "")), str(form.get("role", "all"))
@@ -218,11 +223,11 @@ async def broadcast_send(request: web.Request) -> web.StreamResponse:
     try:
         result = await core.broadcaster.broadcast(cohort, text, role, sender="LEAD")
     except BroadcastError as exc:
-        return await _page(request, profile, cohort, draft={**_draft(text, role), "error": str(exc)})
+        return await render_console(request, profile, cohort, draft={**_draft(text, role), "error": str(exc)})
     await core.access.allowed(profile, "broadcast", cohort_key=cohort, tenant_id=None,
                               target=f"broadcast {result.broadcast_id} to {role}: {result.queued} queued")
     location = Links(request)("/console", "beskeder", cohort=cohort, broadcast=result.broadcast_id)
-    if _is_fetch(request):
+    if is_fetch(request):
         raise web.HTTPSeeOther(location.replace("/console", "/console/view", 1), headers=NO_STORE)
     raise web.HTTPSeeOther(location, headers=NO_STORE)
 
@@ -234,8 +239,8 @@ def setup_console(app: web.Application) -> None:
         yield
 
     app.cleanup_ctx.append(build)
-    app.router.add_get("/console", _refusable(console))
-    app.router.add_get("/console/view", _refusable(view))
+    app.router.add_get("/console", refusable(console))
+    app.router.add_get("/console/view", refusable(view))
     app.router.add_post("/console/roster/preview", roster_preview)
     app.router.add_post("/console/roster/confirm", roster_confirm)
     app.router.add_post("/console/broadcast/preview", broadcast_preview)

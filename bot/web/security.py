@@ -116,14 +116,20 @@ async def check_csrf(request: web.Request, profile: Profile) -> None:
     request on its own, so that is proof enough. Local mode: the form's csrf field (or X-CSRF-Token)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    settings = request.app[TAB_IDENTITY].settings
-    if not settings.local_mode:
+    token = request.headers.get(CSRF_HEADER, "")
+    if not token and request.app[TAB_IDENTITY].settings.local_mode and \
+            request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        field = (await request.post()).get(CSRF_FIELD, "")
+        token = field if isinstance(field, str) else ""
+    check_csrf_token(request, profile, token)
+
+
+def check_csrf_token(request: web.Request, profile: Profile, token: str) -> None:
+    """check_csrf for a handler that reads its own body (a streamed upload): the token is the form's csrf field."""
+    if not request.app[TAB_IDENTITY].settings.local_mode:
         if bearer_token(request) is None:
             raise web.HTTPForbidden(text=CSRF_REFUSED_TEXT)
         return
-    token = request.headers.get(CSRF_HEADER, "")
-    if not token and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        field = (await request.post()).get(CSRF_FIELD, "")
-        token = field if isinstance(field, str) else ""
+    token = request.headers.get(CSRF_HEADER, "") or token
     if not token or not csrf_valid(request, profile, token):
         raise web.HTTPForbidden(text=CSRF_REFUSED_TEXT)

@@ -293,6 +293,12 @@ def library(snapshot: TalentSnapshot, programme: Programme, now: datetime, tz: Z
             "hits": hits}
 
 
+def matching(files: list[dict[str, str]], query: str) -> list[dict[str, str]]:
+    """The library's files whose title, kind or place hold every word of the search."""
+    words = query.casefold().split()
+    return [f for f in files if all(w in f"{f['title']} {f['kind_label']} {f['where']}".casefold() for w in words)]
+
+
 def questions(asked: list[AskedQuestion], tz: ZoneInfo) -> list[dict[str, Any]]:
     """The person's questions to the instructors with status and answer."""
     return [

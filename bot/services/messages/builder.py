@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -53,6 +53,13 @@ def seen_label(seen_at: datetime | None, tz: ZoneInfo) -> str | None:
     return f"Set ✔ {format_date(local.date(), weekday=False, year=False)}"
 
 
+class Attachments(Protocol):
+    """Files.attachments: the signed links of the files a card carries (set on the builder by build_core)."""
+
+    def __call__(self, session: AsyncSession, person_id: int, *, nudge: str | None = None, activity: str | None = None,
+                 topic: str | None = None) -> Awaitable[list[dict[str, str]]]: ...
+
+
 class MessageBuilder:
     """Builds the replies for material steps, reminders, nudges and evaluations, and their outbox payloads."""
 
@@ -62,6 +69,10 @@ class MessageBuilder:
         self.nudges = nudges
         # the steering group's nudges carry a signed report link; build_core sets this to Reports.link
         self.report_link: Callable[[str], tuple[str, datetime]] | None = None
+        self.attachments: Attachments | None = None  # the cohort's uploaded files on the cards that need them
+
+    async def _files(self, session: AsyncSession, person_id: int, **where: str | None) -> list[dict[str, str]]:
+        return await self.attachments(session, person_id, **where) if self.attachments is not None else []
 
     async def _person(self, session: AsyncSession, person_id: int | None) -> Person | None:
         return await session.get(Person, person_id) if person_id is not None else None
@@ -142,7 +153,7 @@ class MessageBuilder:
                 # the leader conversations revise the development plan: link it for the talent and the leader
                 "plan_talent": talent.id if row.topic == "leader-conversation" else None,
                 **parts,  # the apprentices and the closing seminar's plans, where this occasion refers to them
-                "attachments": [],  # hook: files attached to this nudge (templates, slides) as {title, url}
+                "files": await self._files(session, recipient.id, nudge=row.topic),
             },
         )
 
@@ -225,6 +236,7 @@ class MessageBuilder:
                 "seen": seen_label(seen_at, tz),
                 "optional": topic == "literature",
                 "updated": updated,
+                "files": await self._files(session, person_id, activity=activity_key, topic=topic),
             },
         )
         return card, material.version

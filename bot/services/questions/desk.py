@@ -31,6 +31,7 @@ from bot.qa.text import terms
 from bot.services.reply import Reply, notice
 from bot.services.messages.render import card_message
 from bot.services.questions.channel import local_moment_text
+from bot.services.questions.faq import FaqEditing
 from bot.services.questions.refresh import IndexRefresh
 from bot.services.questions.reminders import SlaReminders
 from bot.storage.db import Database
@@ -71,7 +72,7 @@ def reuse_flag(value: Any) -> bool:
     return str(value).strip().lower() not in ("false", "0", "no", "off", "")
 
 
-class QuestionDesk(IndexRefresh, SlaReminders):
+class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
     """Answers from the index, hands the rest to the instructors' channel, relays their answers."""
 
     def __init__(

@@ -6,7 +6,7 @@ import time as monotonic
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.domain.danish import format_date
 from bot.domain.programme import Programme
@@ -41,15 +41,21 @@ class IndexRefresh:
 
     async def load_answered(self) -> int:
         """Add every reusable answered question not yet in the index (all of them at start)."""
-        query = select(Question).where(Question.status == "answered", Question.reuse.is_(True))
-        if self._watermark is not None:
-            query = query.where(Question.answered_at > self._watermark)
+        query = select(Question).where(Question.status == "answered")
+        if self._watermark is None:
+            query = query.where(Question.reuse.is_(True))
+        else:  # new answers, and learned answers LEAD edited or withdrew (maybe on another replica)
+            query = query.where(or_(Question.answered_at > self._watermark, Question.faq_changed_at > self._watermark))
         async with self.db.sessions() as session:
             rows = list(await session.scalars(query.order_by(Question.answered_at)))
         for q in rows:
-            self.index.add(self._entry(q))
-            if self._watermark is None or (q.answered_at and q.answered_at > self._watermark):
-                self._watermark = q.answered_at
+            if q.reuse:
+                self.index.add(self._entry(q))
+            else:
+                self.index.remove(f"answered:{q.id}")
+            for moment in (q.answered_at, q.faq_changed_at):
+                if moment is not None and (self._watermark is None or moment > self._watermark):
+                    self._watermark = moment
         self._refreshed = monotonic.monotonic()
         if rows:
             log.info("question index: %d answered question(s) added", len(rows))
