@@ -12,7 +12,7 @@ PLAN: dict[str, Any] = {
     "talent": "Anna Jensen", "aim": "Vertikal ledelsesudvikling", "individual": "Strategisk sparring.", "team": "Uddelegering.",
     "organisation": "Talentmiljø.", "notes": "Aftalt på samtale 3.", "updated": "Senest gemt 4. januar 2027 (version 2)",
     "history": [{"when": "4. januar 2027", "who": "Anna Jensen", "what": "mål for team"}],
-    "readiness": None,
+    "readiness": None, "environment": "", "apprentices": [{"name": "Bo Holm", "role": "afdelingsleder"}],
 }
 VIEW: dict[str, Any] = {"plans": [PLAN], "can_edit": False, "back_plan": 41}
 
@@ -23,7 +23,8 @@ def _size(card: dict[str, Any]) -> int:
 
 def _plan(text: str) -> dict[str, Any]:
     plan = dict(PLAN)
-    plan.update(aim=text, individual=text, team=text, organisation=text, notes=text)
+    plan.update(aim=text, individual=text, team=text, organisation=text, notes=text, environment=text,
+                apprentices=[{"name": text, "role": text}] * 2)
     return plan
 
 
