@@ -43,7 +43,7 @@ class Buddies:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             cohort = await self._cohort(session, cohort_key)
-            current = {}
+            current: dict[int, list[int]] = {}
             for b in await session.scalars(select(BuddyMember).where(BuddyMember.cohort_id == cohort.id)):
                 current.setdefault(b.group_no, []).append(b.person_id)
             if sorted(tuple(sorted(g)) for g in current.values()) == sorted(groups):
