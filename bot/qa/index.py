@@ -85,7 +85,7 @@ class QuestionIndex(Bm25Index):
             if entry.id in seen:
                 raise ValueError(f"entry id {entry.id!r} twice")
             seen.add(entry.id)
-        self.__init__(self.thresholds)  # type: ignore[misc]
+        self.__init__(self.thresholds)  # type: ignore[misc]  # re-initialise in place: callers hold this object
         entries = merge_answered(entries)
         # Pass 1: the vocabulary of plain words, so that compounds can be split in pass 2.
         analysed = []
