@@ -151,7 +151,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
     async def drain(app: web.Application) -> AsyncIterator[None]:
         yield
         # On shutdown, let turns that are running finish before storage closes.
-        pending = list(app[IN_FLIGHT])
+        pending = [*app[IN_FLIGHT]]  # not list(...): mypy would infer the key from list()'s Iterable parameter
         if pending:
             log.info("draining %d turn(s) in progress", len(pending))
             await asyncio.wait(pending, timeout=25)

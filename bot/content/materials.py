@@ -50,9 +50,10 @@ def parse_materials(data: Any, path: str, programme: Programme) -> Materials:
                 continue
             topic = step.get("topic")
             expected = TOPICS[index] if index < len(TOPICS) else None
-            if topic != expected:
+            if expected is None or topic != expected:  # a step past the last topic: an error, not a KeyError below
                 check.error(step, "topic", f"{swhere}: topic must be {expected!r} here (order: {', '.join(TOPICS)})")
                 continue
+            topic = expected  # the same value, now known to be a str
             kind = step.get("kind")
             if kind not in TOPIC_KINDS[topic]:
                 check.error(step, "kind", f"{swhere}: kind for {topic} must be {' or '.join(TOPIC_KINDS[topic])}")

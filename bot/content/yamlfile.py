@@ -78,7 +78,11 @@ _NO_BASE_60 = {
     ),
 }
 # "\0" and "\x07" escapes are valid YAML; no file of ours means them, and PostgreSQL refuses NUL.
-_LineLoader.add_constructor("tag:yaml.org,2002:str", lambda loader, node: clean(loader.construct_scalar(node)))
+def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> str:
+    return clean(loader.construct_scalar(node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)  # a str tag is always on a scalar node
 # Dates stay strings: the domain parses them itself and reports with the line.
 _LineLoader.yaml_implicit_resolvers = {
     k: [(tag, _NO_BASE_60.get(tag, rx)) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]

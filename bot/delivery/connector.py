@@ -35,7 +35,7 @@ class MsalToken:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._app: object | None = None  # built on first use: msal contacts the authority when created
+        self._app: Any = None  # msal.ConfidentialClientApplication (msal has no types), built on first use: msal contacts the authority when created
         self._token: str | None = None
         self._expires = 0.0
         self._lock = asyncio.Lock()
@@ -63,7 +63,7 @@ class MsalToken:
                 authority=f"{s.login_authority.rstrip('/')}/{tenant}",
                 client_credential=s.app_password.reveal(),
             )
-        return self._app.acquire_token_for_client(scopes=[BOT_FRAMEWORK_SCOPE])  # type: ignore[attr-defined]
+        return self._app.acquire_token_for_client(scopes=[BOT_FRAMEWORK_SCOPE])
 
 
 def token_provider(settings: Settings) -> TokenProvider:
@@ -131,12 +131,12 @@ class ConnectorClient:
                     activity_id = None
                     if text:
                         try:
-                            body = await resp.json(content_type=None)
+                            answer: Any = await resp.json(content_type=None)
                         except ValueError:
-                            body = None
+                            answer = None
                         # a 2xx is a delivery whatever its body; an odd one must not raise
-                        if isinstance(body, dict) and isinstance(body.get("id"), str):
-                            activity_id = body["id"]
+                        if isinstance(answer, dict) and isinstance(answer.get("id"), str):
+                            activity_id = answer["id"]
                     return SendResult(resp.status, activity_id=activity_id)
                 return SendResult(
                     resp.status,

@@ -100,7 +100,7 @@ class GraphToken:
                 # requests lets REQUESTS_CA_BUNDLE override a session's own `verify` (msal's `verify=`
                 # sets exactly that), so a custom CA bundle has to be given on every request instead.
                 session = requests.Session()
-                session.request = functools.partial(session.request, verify=self._verify)  # type: ignore[method-assign]
+                session.request = functools.partial(session.request, verify=self._verify)  # type: ignore[method-assign]  # on purpose: see above
                 extra["http_client"] = session
             self._app = msal.ConfidentialClientApplication(
                 self._app_id,

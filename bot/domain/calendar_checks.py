@@ -39,7 +39,10 @@ def local_time_problem(naive: datetime, tz: ZoneInfo) -> str | None:
 
 
 def _offset(moment: datetime) -> str:
-    minutes = int(moment.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+    offset = moment.utcoffset()
+    if offset is None:  # the callers pass moments localised in the cohort's zone
+        raise ValueError("a naive moment has no offset to show")
+    minutes = int(offset.total_seconds() // 60)
     return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxMessage
@@ -34,7 +34,7 @@ class Claims:
     lease: timedelta
     worker_id: str
 
-    def _due(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _due(self, now: datetime) -> ColumnElement[bool]:
         return or_(
             and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
             and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),

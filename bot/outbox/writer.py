@@ -8,12 +8,13 @@ from typing import Any, Iterable
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from bot.observe.context import correlation_id
 from bot.storage.models import Conversation, OutboxMessage
 
 
-def reachable_chat(person_id: ColumnElement[int] | int | None = None) -> ColumnElement[bool]:
+def reachable_chat(person_id: ColumnElement[int] | QueryableAttribute[int] | int | None = None) -> ColumnElement[bool]:
     """The condition on Conversation for a stored personal chat not marked unreachable (person_id's, when given).
 
     The one definition of "we can write to this person": a channel is never anyone's chat, and a
@@ -39,7 +40,8 @@ async def reachable_chats(session: AsyncSession, person_ids: Iterable[int] | Non
         if not wanted:
             return {}
         query = query.where(Conversation.person_id.in_(wanted))
-    return {person: chat for person, chat in (await session.execute(query)).all()}
+    # the query leaves out chats without a person; the `if` says so to the type checker
+    return {person: chat for person, chat in (await session.execute(query)).all() if person is not None}
 
 
 @dataclass(frozen=True)

@@ -313,8 +313,8 @@ class Bm25Index:
             ideal += w * (K1 + 1) * (self._idf(len(self._q_postings.get(t, ())), n_docs)
                                      + ANSWER_WEIGHT * self._idf(len(self._a_postings.get(t, ())), n_entries))
         # Words nobody has used in the index count towards the ideal as rare words would.
-        for idf, ways in units:
-            if not ways:
+        for idf, unit_ways in units:
+            if not unit_ways:
                 ideal += (K1 + 1) * (idf + ANSWER_WEIGHT * idf)
         return AnalysedQuery(weights, units, ideal)
 

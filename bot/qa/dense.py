@@ -136,10 +136,12 @@ def save_store(path: Any, texts: Sequence[tuple[str, bool]]) -> int:
 
     if model() is None:
         raise RuntimeError("no dense model: cannot write the vector store")
-    rows = []
+    rows: list[tuple[str, bool, Any]] = []
     for is_query in (False, True):
         chosen = [t for t, q in texts if q == is_query]
         vectors = embed(chosen, is_query=is_query)
+        if vectors is None:  # the model was there a moment ago: it cannot have gone, but say so if it did
+            raise RuntimeError("no dense model: cannot write the vector store")
         rows.extend((_key(t, is_query)[1], is_query, v) for t, v in zip(chosen, vectors))
     np.savez_compressed(path, keys=np.array([r[0] for r in rows]), is_query=np.array([r[1] for r in rows]),
                         vectors=np.stack([r[2] for r in rows]).astype(np.float16))

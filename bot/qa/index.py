@@ -70,7 +70,7 @@ class QuestionIndex(Bm25Index):
         # answer() may run in a worker thread (the bot keeps its event loop free) while add() runs on
         # the loop: one lock per index, kept across build()'s re-initialisation.
         self._lock: threading.RLock = getattr(self, "_lock", None) or threading.RLock()
-        self._query_cache: OrderedDict[str, _Query] = OrderedDict()  # analysis depends on the vocabulary: cleared on change
+        self._query_cache: OrderedDict[str, AnalysedQuery] = OrderedDict()  # analysis depends on the vocabulary: cleared on change
         self._vectors = DenseVectors()  # curated entries
         self._learned_vectors = DenseVectors()  # learned answers: ranked apart (see _ranked)
 
@@ -85,7 +85,7 @@ class QuestionIndex(Bm25Index):
             if entry.id in seen:
                 raise ValueError(f"entry id {entry.id!r} twice")
             seen.add(entry.id)
-        self.__init__(self.thresholds)  # type: ignore[misc]
+        self.__init__(self.thresholds)  # type: ignore[misc]  # re-initialise in place: callers hold this object
         entries = merge_answered(entries)
         # Pass 1: the vocabulary of plain words, so that compounds can be split in pass 2.
         analysed = []
@@ -178,7 +178,7 @@ class QuestionIndex(Bm25Index):
         with self._lock:
             return self._ranked(self._query(question), k, question)
 
-    def _query(self, question: str) -> _Query:
+    def _query(self, question: str) -> AnalysedQuery:
         """The question analysed against the vocabulary, cached (a cohort asks the same few questions)."""
         cached = self._query_cache.get(question)
         if cached is None:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.buddies import Candidate, check_groups, suggest_groups
 from bot.services.planning import Planner
@@ -28,11 +29,11 @@ class Buddies:
         self.planner = planner
         self.clock = clock
 
-    async def _cohort(self, session: object, key: str) -> Cohort:
-        return await get_cohort(session, key)  # type: ignore[arg-type]
+    async def _cohort(self, session: AsyncSession, key: str) -> Cohort:
+        return await get_cohort(session, key)
 
-    async def _talents(self, session: object, cohort_id: int) -> list[tuple[Membership, Person]]:
-        result = await session.execute(  # type: ignore[attr-defined]
+    async def _talents(self, session: AsyncSession, cohort_id: int) -> list[tuple[Membership, Person]]:
+        result = await session.execute(
             select(Membership, Person)
             .join(Person, Person.id == Membership.person_id)
             .where(Membership.cohort_id == cohort_id, Membership.role == "talent")
@@ -43,7 +44,7 @@ class Buddies:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             cohort = await self._cohort(session, cohort_key)
-            current = {}
+            current: dict[int, list[int]] = {}
             for b in await session.scalars(select(BuddyMember).where(BuddyMember.cohort_id == cohort.id)):
                 current.setdefault(b.group_no, []).append(b.person_id)
             if sorted(tuple(sorted(g)) for g in current.values()) == sorted(groups):

@@ -27,10 +27,10 @@ class Conversations:
         person_id: int | None,
     ) -> None:
         """Remember where to write to someone (or a channel); a new install makes it reachable again."""
-        fields = dict(conversation_id=conversation_id, kind=kind, service_url=service_url, tenant_id=tenant_id,
-                      reference=reference, person_id=person_id)
         # two turns of a new chat race (install event + first message): the loser finds the row and updates it
-        await retry_on_conflict(lambda: self._save_conversation(**fields), "conversation save")
+        await retry_on_conflict(lambda: self._save_conversation(
+            conversation_id=conversation_id, kind=kind, service_url=service_url, tenant_id=tenant_id,
+            reference=reference, person_id=person_id), "conversation save")
 
     async def _save_conversation(
         self,

@@ -5,7 +5,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Iterable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -176,7 +176,7 @@ class Files:
         async with self.db.sessions() as session:
             cohort_ids = list(await session.scalars(select(Membership.cohort_id).where(Membership.person_id == person_id)))
             open_ids = [c for c in cohort_ids if not await self._closed(session, c, now)]
-            rows = await session.scalars(select(StoredFile).where(StoredFile.cohort_id.in_(open_ids))
+            rows: Iterable[StoredFile] = await session.scalars(select(StoredFile).where(StoredFile.cohort_id.in_(open_ids))
                                          .order_by(StoredFile.created_at, StoredFile.id)) if open_ids else []
             return [_info(r) for r in rows]
 

@@ -74,7 +74,7 @@ async def _members(session: AsyncSession, cohort_id: int) -> list[tuple[int, str
         .join(Membership, Membership.person_id == Person.id).where(Membership.cohort_id == cohort_id)
         .order_by(Person.name)
     )
-    return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+    return [(pid, name, email, role, leader) for pid, name, email, role, leader in rows.all()]  # typed unpacking
 
 
 async def _unreachable(session: AsyncSession, people: dict[int, str]) -> list[str]:

@@ -24,7 +24,7 @@ from bot.outbox.writer import Outgoing, enqueue_all, reachable_chat
 from bot.services.messages.builder import MessageBuilder
 from bot.services.cohorts import get_cohort
 from bot.services.plan_store import ReplanSummary, write_plan
-from bot.storage.db import Database
+from bot.storage.db import Database, changed_rows
 from bot.storage.models import (
     BuddyMember,
     CalendarSession,
@@ -187,7 +187,8 @@ class Planner:
         at = stamp or now
         await self.replan_stale()  # every tick (and so every start) repairs a plan an import left behind
         async with self.db.sessions() as session, session.begin():
-            expired = await session.execute(
+            expired = await changed_rows(
+                session,
                 update(PlannedDelivery)
                 .where(
                     PlannedDelivery.status == "planned",
@@ -197,8 +198,8 @@ class Planner:
                 )
                 .values(status="skipped", status_reason="activity started", updated_at=at)
             )
-            if expired.rowcount:
-                log.info("skipped %d plan row(s) whose activity had started", expired.rowcount)
+            if expired:
+                log.info("skipped %d plan row(s) whose activity had started", expired)
         while True:
             async with self.db.sessions() as session, session.begin():
                 query = (

@@ -39,7 +39,7 @@ from bot.domain.roster import normalise_email
 from bot.services.audit import record_audit
 from bot.services.cohorts import UnknownCohort, get_cohort
 from bot.services.retention import RetentionPolicy, last_activity, queue_notice
-from bot.storage.db import Database
+from bot.storage.db import Database, changed_rows
 from bot.storage.models import (
     AnswerFeedback,
     Attendance,
@@ -315,14 +315,14 @@ class Privacy:
         for entry in OWN_ROWS:
             result.add(result.deleted, entry.name, await self._delete(session, entry.table, entry.where(pid)))
         for table, column in REFERENCES:
-            n = (await session.execute(update(table).where(table.c[column] == pid).values({column: None}))).rowcount
+            n = await changed_rows(session, update(table).where(table.c[column] == pid).values({column: None}))
             result.add(result.anonymised, f"{table.name}.{column}", n)
         result.add(result.anonymised, "names in other messages", await self._scrub_mentions(session, patterns))
         result.add(result.deleted, "people", await self._delete(session, Person.__table__, Person.id == pid))
         return result
 
     async def _delete(self, session: AsyncSession, table: Table, where: ColumnElement[bool]) -> int:
-        return (await session.execute(delete(table).where(where))).rowcount or 0
+        return await changed_rows(session, delete(table).where(where)) or 0
 
     async def _erase_questions(
         self, session: AsyncSession, result: Erasure, which: ColumnElement[bool], pid: int | None

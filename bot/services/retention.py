@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
 from bot.services.messages.builder import MessageBuilder
+from bot.storage.db import changed_rows
 from bot.storage.models import CalendarSession, Cohort, Conversation, Membership, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -105,13 +106,13 @@ async def queue_notice(session: AsyncSession, cohort: Cohort, erase_at: datetime
     for person_id, chat_id in chats.all():
         # keyed by cohort, date and admin: a rerun of the same day queues nothing twice
         key = f"retention/{cohort.key}/notice/{erase_at.date().isoformat()}/{person_id}"
-        result = await session.execute(
+        queued += await changed_rows(
+            session,
             insert(OutboxMessage)
             .values(key=key, conversation_id=chat_id, payload=payload, status="pending", attempts=0,
                     next_attempt_at=now, created_at=now)
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
-        queued += result.rowcount or 0
+            .on_conflict_do_nothing(index_elements=["key"]),
+        ) or 0
     log.warning("retention: cohort %s will be erased on %s; notice queued for %d admin(s)",
                 cohort.key, erase_at.date().isoformat(), queued)
     return queued
@@ -122,4 +123,4 @@ def mark_changed(cohort: Cohort, now: datetime) -> None:
     cohort.changed_at = now
     cohort.retention_notice_at = None
     # in SQL, so two imports at once both count; a new cohort starts one ahead of its (empty) plan
-    cohort.plan_version = 1 if cohort.id is None else Cohort.plan_version + 1  # type: ignore[assignment]
+    cohort.plan_version = 1 if cohort.id is None else Cohort.plan_version + 1

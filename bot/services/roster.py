@@ -186,9 +186,9 @@ class RosterService:
         in_file = {(people[r.email].id, r.role) for r in rows}
         stale = stale_memberships(memberships, in_file)
         if stale:
-            emails = dict((await session.execute(select(Person.id, Person.email).where(
+            email_of = dict((await session.execute(select(Person.id, Person.email).where(
                 Person.id.in_({m.person_id for m in stale})))).all())
-            summary.notes = removal_lines(stale, emails)
+            summary.notes = removal_lines(stale, email_of)
             if prune:
                 await remove_memberships(session, cohort.id, stale, in_file)
                 summary.removed += len(stale)

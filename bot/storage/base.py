@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -35,3 +35,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     """Declarative base for every table."""
+
+    # every model here is declared with __tablename__, so it maps a Table (SQLAlchemy types it as any FromClause)
+    __table__: ClassVar[Table]

@@ -8,12 +8,22 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql import Executable
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x74616C656E74  # the advisory lock key migrations hold on PostgreSQL ("talent")
+
+
+async def changed_rows(session: AsyncSession, statement: Executable) -> int:
+    """Run an INSERT, UPDATE or DELETE and say how many rows it touched (the driver's rowcount)."""
+    result = await session.execute(statement)
+    # execute() is typed as a plain Result, which has no rowcount; a row-changing statement gives a CursorResult
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(statement).__name__} is not a row-changing statement")
+    return result.rowcount
 
 
 class Database:

@@ -31,7 +31,7 @@ def card_data(raw: Any) -> dict[str, Any]:
 
 def _own_plan(turn: Turn, data: dict[str, Any]) -> int:
     """The sender's id, when the card edits their own plan; a card naming someone else is crafted."""
-    person_id = turn.profile.person_id
+    person_id = turn.person.person_id
     if not can_edit_plan(person_id, data.get("talent", person_id)):
         raise Refused("Du kan kun redigere din egen udviklingsplan.", target=f"plan of person {data.get('talent')!r:.40}")
     return person_id
@@ -41,19 +41,19 @@ async def _seen(turn: Turn, data: dict[str, Any]) -> Reply:
     activity_key, topic = data.get("activity"), data.get("topic")
     if not isinstance(activity_key, str) or not isinstance(topic, str):
         raise LookupError("seen without activity/topic")
-    return (await turn.core.learning.mark_seen(turn.profile.person_id, activity_key, topic)).reply
+    return (await turn.core.learning.mark_seen(turn.person.person_id, activity_key, topic)).reply
 
 
 async def _done(turn: Turn, data: dict[str, Any]) -> Reply:
-    return await turn.core.nudging.done(turn.profile.person_id, data.get("plan"))
+    return await turn.core.nudging.done(turn.person.person_id, data.get("plan"))
 
 
 async def _snooze(turn: Turn, data: dict[str, Any]) -> Reply:
-    return await turn.core.nudging.snooze(turn.profile.person_id, data.get("plan"), data.get("days"))
+    return await turn.core.nudging.snooze(turn.person.person_id, data.get("plan"), data.get("days"))
 
 
 async def _evaluate(turn: Turn, data: dict[str, Any]) -> Reply:
-    return await turn.core.nudging.evaluate(turn.profile.person_id, data.get("plan"), data)
+    return await turn.core.nudging.evaluate(turn.person.person_id, data.get("plan"), data)
 
 
 async def _plan_save(turn: Turn, data: dict[str, Any]) -> Reply:
@@ -65,15 +65,15 @@ async def _plan_edit(turn: Turn, data: dict[str, Any]) -> Reply:
 
 
 async def _plan_view(turn: Turn, data: dict[str, Any]) -> Reply:
-    return await turn.core.growth.plan_view(turn.profile.person_id, data.get("talent"), data.get("back"))
+    return await turn.core.growth.plan_view(turn.person.person_id, data.get("talent"), data.get("back"))
 
 
 async def _nudge_show(turn: Turn, data: dict[str, Any]) -> Reply:
-    return await turn.core.growth.nudge_again(turn.profile.person_id, data.get("plan"))
+    return await turn.core.growth.nudge_again(turn.person.person_id, data.get("plan"))
 
 
 async def _readiness(turn: Turn, data: dict[str, Any]) -> Reply:
-    return await turn.core.growth.assess_readiness(turn.profile.person_id, data.get("plan"), data)
+    return await turn.core.growth.assess_readiness(turn.person.person_id, data.get("plan"), data)
 
 
 def _question(data: dict[str, Any]) -> str:
@@ -85,15 +85,15 @@ async def _ask_form(turn: Turn, data: dict[str, Any]) -> Reply:
 
 
 async def _ask(turn: Turn, data: dict[str, Any]) -> Reply:
-    return await turn.core.desk.ask(turn.profile, _question(data), str(data.get("activity") or "") or None)
+    return await turn.core.desk.ask(turn.person, _question(data), str(data.get("activity") or "") or None)
 
 
 async def _answer_helped(turn: Turn, data: dict[str, Any]) -> Reply:
-    return await turn.core.desk.answer_helped(turn.profile, data.get("entry"), _question(data))
+    return await turn.core.desk.answer_helped(turn.person, data.get("entry"), _question(data))
 
 
 async def _ask_instructor(turn: Turn, data: dict[str, Any]) -> Reply:
-    return await turn.core.desk.ask_instructor(turn.profile, data.get("entry"), _question(data))
+    return await turn.core.desk.ask_instructor(turn.person, data.get("entry"), _question(data))
 
 
 # What each verb on a card in a 1:1 chat does; the reply replaces the card. The one table of card verbs.
@@ -125,7 +125,7 @@ async def act(turn: Turn, data: dict[str, Any]) -> Reply:
         return await action(turn, data)
     except Refused as exc:
         await turn.core.access.refused(
-            turn.profile.person_id, f"card.{str(verb)[:40]}", tenant_id=turn.tenant, target=exc.target
+            turn.person.person_id, f"card.{str(verb)[:40]}", tenant_id=turn.tenant, target=exc.target
         )
         raise
 

@@ -33,7 +33,7 @@ class CachingConnectorFactory(ConnectorFactory):
         self._inner = inner
         self._cache = cache
 
-    async def create(self, service_url: str, audience: str = None) -> ConnectorClient:  # type: ignore[override]
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         key = (service_url, audience)
         client = self._cache.get(key)
         if client is None:

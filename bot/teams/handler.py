@@ -7,6 +7,7 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import AdaptiveCardInvokeResponse
+from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from bot.observe.context import note_route
 from bot.services.core import Core
@@ -57,7 +58,9 @@ class CompanionBot(TeamsActivityHandler):
             note_route("channel")
         await (routes.on_message(turn) if turn.personal else on_channel_message(turn))
 
-    async def on_teams_members_added(self, teams_members_added, team_info, turn_context: TurnContext) -> None:  # type: ignore[override]
+    async def on_teams_members_added(
+        self, teams_members_added: list[TeamsChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
         activity = turn_context.activity
         if not is_personal(activity):
             if any(m.id == activity.recipient.id for m in teams_members_added):

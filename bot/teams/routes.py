@@ -25,15 +25,15 @@ def refusal(text: str = ADMIN_ONLY_DA) -> Reply:
 
 
 async def _help(turn: Turn, intent: Intent) -> Reply:
-    return turn.core.guide.help(turn.profile)
+    return turn.core.guide.help(turn.person)
 
 
 async def _next(turn: Turn, intent: Intent) -> Reply:
-    return await turn.core.guide.next(turn.profile)
+    return await turn.core.guide.next(turn.person)
 
 
 async def _welcome(turn: Turn, intent: Intent) -> Reply:
-    return await turn.core.guide.welcome(turn.profile)
+    return await turn.core.guide.welcome(turn.person)
 
 
 async def _thanks(turn: Turn, intent: Intent) -> Reply:
@@ -46,7 +46,7 @@ async def _fallback(turn: Turn, intent: Intent) -> Reply:
 
 async def _question(turn: Turn, intent: Intent) -> Reply:
     """Answer from the question index when confident; otherwise hand the question to the instructors."""
-    return await turn.core.desk.ask_text(turn.profile, turn.text, explicit=intent.name == "ask")
+    return await turn.core.desk.ask_text(turn.person, turn.text, explicit=intent.name == "ask")
 
 
 async def _instructors_channel_here(turn: Turn, intent: Intent) -> Reply:
@@ -54,19 +54,19 @@ async def _instructors_channel_here(turn: Turn, intent: Intent) -> Reply:
 
 
 async def _library(turn: Turn, intent: Intent) -> Reply:
-    data = await turn.core.learning.library(turn.profile.person_id)
+    data = await turn.core.learning.library(turn.person.person_id)
     if not data["closed"]:  # the card stays in the chat: its file links live as long as a card's
-        data["files"] = await turn.core.files.library(turn.profile.person_id, ttl=CARD_TTL)
+        data["files"] = await turn.core.files.library(turn.person.person_id, ttl=CARD_TTL)
     return Reply("library", data)
 
 
 async def _development_plan(turn: Turn, intent: Intent) -> Reply:
-    return await turn.core.growth.plans_reply(turn.profile)
+    return await turn.core.growth.plans_reply(turn.person)
 
 
 async def _broadcast(turn: Turn, intent: Intent) -> Reply:
     """`udsend [hold] [talenter|ledere|alle] <tekst>`: only for admins of that hold (their only one when not named)."""
-    access, profile = turn.core.access, turn.profile
+    access, profile = turn.core.access, turn.person
     first, _, rest = intent.arg.partition(" ")
     named = await access.cohort_named(first) if first else None
     arg = rest.strip() if named else intent.arg
@@ -94,14 +94,14 @@ async def _publish(turn: Turn, intent: Intent) -> Reply:
     # materials are shared by every cohort: any admin may publish them
     access = turn.core.access
     try:
-        await access.require_admin(turn.profile, None, "content.publish", tenant_id=turn.tenant)
+        await access.require_admin(turn.person, None, "content.publish", tenant_id=turn.tenant)
     except Refused as exc:
         return refusal(str(exc))
     try:
         summary = await turn.core.learning.publish()
     except PlaceholderLinks as exc:
         return notice("Materialer ikke publiceret", str(exc))
-    await access.allowed(turn.profile, "content.publish", cohort_key=None, tenant_id=turn.tenant, target=str(summary))
+    await access.allowed(turn.person, "content.publish", cohort_key=None, tenant_id=turn.tenant, target=str(summary))
     return notice("Materialer publiceret", (
         f"{summary.new} nye, {summary.changed} ændrede, {summary.unchanged} uændrede. "
         f"{summary.update_notices} deltagere får besked om opdateret materiale."))
@@ -112,14 +112,14 @@ async def _status(turn: Turn, intent: Intent) -> Reply:
     access = turn.core.access
     named = await access.cohort_named(intent.arg) if intent.arg else None
     try:
-        cohort_key = await access.report_cohort(turn.profile, "report.status", tenant_id=turn.tenant, named=named)
+        cohort_key = await access.report_cohort(turn.person, "report.status", tenant_id=turn.tenant, named=named)
     except Refused as exc:
         return refusal(str(exc))
     data = await turn.core.reports.status(cohort_key)
-    if not access.is_admin(turn.profile, cohort_key):
+    if not access.is_admin(turn.person, cohort_key):
         data = {**data, "warnings": []}  # the steering group: what LEAD must fix (with its commands) is LEAD's
     reply = Reply("status_summary", data)
-    await access.allowed(turn.profile, "report.status", cohort_key=cohort_key, tenant_id=turn.tenant)
+    await access.allowed(turn.person, "report.status", cohort_key=cohort_key, tenant_id=turn.tenant)
     return reply
 
 
@@ -166,4 +166,4 @@ async def greet(turn: Turn) -> None:
     if not turn.rostered:
         await turn.send(turn.core.guide.not_rostered(turn.identity.name))
         return
-    await turn.send(await turn.core.guide.welcome(turn.profile))
+    await turn.send(await turn.core.guide.welcome(turn.person))

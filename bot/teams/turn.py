@@ -56,6 +56,13 @@ class Turn:
         return self.profile is not None and bool(self.profile.roles)
 
     @property
+    def person(self) -> Profile:
+        """The sender's profile, for the routes and card verbs behind the rostered guard (which sees it set)."""
+        if self.profile is None:
+            raise RuntimeError("a route for a known person was reached without one; the rostered guard was skipped")
+        return self.profile
+
+    @property
     def text(self) -> str:
         """The message text ('' for none): control characters removed, bounded before any parsing."""
         return clean(self.ctx.activity.text, MAX_TURN_CHARS)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +15,7 @@ from bot.services.errors import ActionError, Refused
 from bot.services.messages.render import card_message
 from bot.services.reply import Reply
 from bot.storage.db import Database
-from bot.storage.models import DevelopmentPlan, Person, PlannedDelivery, ReadinessAssessment, ReadinessSelfPlacement
+from bot.storage.models import DevelopmentPlan, Membership, Person, PlannedDelivery, ReadinessAssessment, ReadinessSelfPlacement
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ class Readiness:
 
     db: Database
     clock: Callable[[], datetime]
+    _talent_membership: Callable[[AsyncSession, int], Awaitable[Membership | None]]  # Growth's
 
     async def assess_readiness(self, leader_id: int, plan_id: Any, answer: dict[str, Any]) -> Reply:
         """The nearest leader places their talent; the talent is told; the refreshed card."""
@@ -108,7 +109,7 @@ class Readiness:
             if row.topic == SELF_TOPIC:
                 return await self._place_self(session, row, leader_id, (aim, tasks, performance), placement.box, now)
             membership = await self._talent_membership(session, talent_id) if isinstance(talent_id, int) else None
-            if membership is None or not can_assess_readiness(leader_id, membership.leader_id):
+            if not isinstance(talent_id, int) or membership is None or not can_assess_readiness(leader_id, membership.leader_id):
                 raise Refused("Du er ikke længere registreret som nærmeste leder for talentet.", target=f"readiness of person {talent_id}")
             existing = await session.scalar(
                 select(ReadinessAssessment).where(

@@ -56,6 +56,7 @@ class InstructorsChannel:
     db: Database
     clock: Callable[[], datetime]
     tz: ZoneInfo
+    _activity_name: Callable[[str | None], str]  # QuestionDesk's
 
     async def _card(self, session: AsyncSession, q: Question) -> Reply:
         """The question's card in the instructors' channel, as it is now."""

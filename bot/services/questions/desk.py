@@ -34,7 +34,7 @@ from bot.services.questions.channel import local_moment_text
 from bot.services.questions.faq import FaqEditing
 from bot.services.questions.refresh import IndexRefresh
 from bot.services.questions.reminders import SlaReminders
-from bot.storage.db import Database
+from bot.storage.db import Database, changed_rows
 from bot.storage.models import (
     AnswerFeedback,
     Cohort,
@@ -282,12 +282,13 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
                 return Outcome(False, "Svaret er tomt. Skriv dit svar i feltet (eller her i tråden), så sender jeg det.")
             if len(text) > MAX_ANSWER_CHARS:
                 return Outcome(False, f"Svaret er for langt ({len(text)} tegn; højst {MAX_ANSWER_CHARS}). Del det gerne op.")
-            taken = await session.execute(
+            taken = await changed_rows(
+                session,
                 update(Question)
                 .where(Question.id == q.id, Question.status == "open")
                 .values(status="answered", answer=text, answered_by=person_id, answered_at=now, reuse=reuse)
             )
-            if taken.rowcount != 1:  # another instructor answered a moment ago
+            if taken != 1:  # another instructor answered a moment ago
                 await session.refresh(q)
                 return Outcome(False, await self._already(session, q), await self._card(session, q))
             await session.refresh(q)

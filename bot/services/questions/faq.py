@@ -61,7 +61,7 @@ class FaqEditing:
             rows = list(await session.scalars(select(Question).where(Question.cohort_id == cohort.id)
                                               .order_by(Question.created_at.desc(), Question.id.desc())))
             ids = {q.answered_by for q in rows if q.answered_by is not None}
-            names = {p.id: p.name for p in await session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+            names: dict[int | None, str] = {p.id: p.name for p in await session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
         return [AskedRow(q.id, q.text, q.created_at, q.status, q.answer or "",
                          names.get(q.answered_by, "en underviser") if q.status == "answered" else "", q.answered_at,
                          q.status == "answered" and q.reuse) for q in rows]

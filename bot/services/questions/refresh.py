@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import time as monotonic
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,7 @@ class IndexRefresh:
     tz: ZoneInfo
     _watermark: datetime | None
     _refreshed: float
+    _activity_name: Callable[[str | None], str]  # QuestionDesk's
 
     def _entry(self, q: Question) -> Entry:
         activity = self._activity_name(q.activity_key)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.questions import working_hours_between
 from bot.outbox.writer import enqueue
 from bot.services.questions.channel import InstructorsChannel
+from bot.storage.db import changed_rows
 from bot.storage.models import Cohort, Conversation, Question
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,9 @@ class SlaReminders(InstructorsChannel):
                 channel = await session.get(Conversation, q.channel_id)
                 if root is None or channel is None or q.thread_conversation_id is None:
                     continue  # the card is not out yet: nothing to remind in
-                claimed = await session.execute(update(Question).where(Question.id == q.id, Question.reminded_at.is_(None))
-                                                .values(reminded_at=now))
-                if claimed.rowcount != 1:
+                claimed = await changed_rows(session, update(Question).where(
+                    Question.id == q.id, Question.reminded_at.is_(None)).values(reminded_at=now))
+                if claimed != 1:
                     continue
                 thread = await self._thread(session, channel, q.thread_conversation_id)
                 text = (f"Påmindelse: Dette spørgsmål har ventet på svar i mere end {hours} arbejdstimer. "
