@@ -1,12 +1,13 @@
 """The web server: create_app(settings) wires storage, services and the Teams edge; main() runs it."""
+
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
 import sys
-from datetime import datetime, timezone
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 from aiohttp import web
 from botbuilder.core import TurnContext
@@ -15,25 +16,25 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from bot.appkeys import CONNECTOR, CORE, DATABASE, IN_FLIGHT, SENDER, SETTINGS
 from bot.config import ConfigError, Settings
 from bot.content.materials import load_content
-from bot.services.core import build_core
 from bot.delivery.connector import ConnectorClient, token_provider
-from bot.outbox.sender import Sender
 from bot.domain.errors import FileErrors
 from bot.logsetup import setup_logging
 from bot.observe.context import note_failure
 from bot.observe.http import access_middleware, metrics_handler
+from bot.outbox.sender import Sender
 from bot.report.html import render_html
+from bot.services.core import build_core
 from bot.startfail import DATABASE_FAILURES, StartFailure, check_listen, database_failure, listen_failure, refuse_tenantless_cohorts
 from bot.storage.db import Database
 from bot.teams.auth import create_authentication
 from bot.teams.endpoint import handle_messages
 from bot.teams.handler import CompanionBot
 from bot.teams.replies import DirectReplies
-from bot.web.edge import install_tab_edge
-from bot.web.routes import setup_web
-from bot.web.console_routes import setup_console
-from bot.web.file_routes import setup_files
 from bot.web.console_faq import setup_console_faq
+from bot.web.console_routes import setup_console
+from bot.web.edge import install_tab_edge
+from bot.web.file_routes import setup_files
+from bot.web.routes import setup_web
 from bot.web.security import FRAME_ANCESTORS
 from scheduler.setup import create_scheduler
 
@@ -61,7 +62,7 @@ REFUSAL_HEADERS = {**REPORT_HEADERS, "Content-Security-Policy": "default-src 'no
 
 def system_clock() -> datetime:
     """The real time, aware in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def _on_turn_error(context: TurnContext, error: Exception) -> None:
@@ -184,8 +185,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
         reports = app[CORE].reports
         if not reports.link_is_valid(cohort_key, request.query.get("exp", ""), request.query.get("sig", "")):
             log.warning("report for %r refused: bad or expired link", cohort_key[:64])
-            return web.Response(status=403, text="Linket er ugyldigt eller udløbet. Skriv »status« til botten for at få et nyt.",
-                                headers=REFUSAL_HEADERS)
+            return web.Response(
+                status=403, text="Linket er ugyldigt eller udløbet. Skriv »status« til botten for at få et nyt.", headers=REFUSAL_HEADERS
+            )
         try:
             page = render_html(await reports.build(cohort_key))
         except LookupError:

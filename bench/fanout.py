@@ -13,6 +13,7 @@ its ratio to the global limit, duplicates, losses, 429s caused by our own pacing
 faults, the most messages in any one-second window and the wall time. Exit status 1 when a
 target is missed (ratio < 0.9, any loss or duplicate, own-pacing 429s >= 1 % of sends).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,14 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select
 
-from bot.delivery.connector import ConnectorClient, NoToken  # noqa: E402
-from bot.outbox.sender import Sender, utcnow  # noqa: E402
-from bot.services.broadcasts import Broadcaster  # noqa: E402
-from bot.storage.db import Database  # noqa: E402
-from bot.storage.models import Cohort, Conversation, Membership, OutboxMessage, Person  # noqa: E402
-from tests.fakes.limited_connector import LimitedConnector, ProcessConnector  # noqa: E402
+from bot.delivery.connector import ConnectorClient, NoToken
+from bot.outbox.sender import Sender, utcnow
+from bot.services.broadcasts import Broadcaster
+from bot.storage.db import Database
+from bot.storage.models import Cohort, Conversation, Membership, OutboxMessage, Person
+from tests.fakes.limited_connector import LimitedConnector, ProcessConnector
 
 COHORT = "bench-hold"
 
@@ -48,20 +49,42 @@ async def seed(db: Database, talents: int, service_url: str) -> None:
         now = utcnow()
         for lo in range(0, talents, 2000):
             ids = range(lo + 1, min(talents, lo + 2000) + 1)
-            await session.execute(insert(Person), [
-                {"id": i, "email": f"talent{i}@example.org", "name": f"Talent {i}", "organisation": "Bench",
-                 "created_at": now, "updated_at": now} for i in ids])
-            await session.execute(insert(Membership), [
-                {"cohort_id": cohort.id, "person_id": i, "role": "talent"} for i in ids])
-            await session.execute(insert(Conversation), [
-                {"id": i, "conversation_id": f"a:bench-{i}", "kind": "personal", "person_id": i,
-                 "service_url": service_url, "reference": {}, "created_at": now, "updated_at": now} for i in ids])
+            await session.execute(
+                insert(Person),
+                [
+                    {
+                        "id": i,
+                        "email": f"talent{i}@example.org",
+                        "name": f"Talent {i}",
+                        "organisation": "Bench",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            await session.execute(insert(Membership), [{"cohort_id": cohort.id, "person_id": i, "role": "talent"} for i in ids])
+            await session.execute(
+                insert(Conversation),
+                [
+                    {
+                        "id": i,
+                        "conversation_id": f"a:bench-{i}",
+                        "kind": "personal",
+                        "person_id": i,
+                        "service_url": service_url,
+                        "reference": {},
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
 
 
 async def outbox_counts(db: Database) -> Counter:
     async with db.sessions() as session:
-        return Counter(dict((await session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()))
+        return Counter(dict((await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()))
 
 
 async def bench(args: argparse.Namespace) -> int:
@@ -92,8 +115,11 @@ async def bench(args: argparse.Namespace) -> int:
             now = time.monotonic()
             if now - last_report >= 20:
                 last_report = now
-                print(f"  {now - start:6.0f} s: sent {counts['sent']}, pending {counts['pending']}, "
-                      f"sending {counts['sending']}, dead {counts['dead']}", flush=True)
+                print(
+                    f"  {now - start:6.0f} s: sent {counts['sent']}, pending {counts['pending']}, "
+                    f"sending {counts['sending']}, dead {counts['dead']}",
+                    flush=True,
+                )
             if now - start > args.timeout:
                 timed_out = True
                 break
@@ -127,27 +153,38 @@ async def bench(args: argparse.Namespace) -> int:
     rate_wall = delivered / wall
     rate_span = delivered / span
     print()
-    print(f"talents {args.talents}, global limit {args.rate:g}/s, seed {args.seed}, "
-          f"faults {args.p500:.0%} 500 + {args.p429:.0%} 429 (Retry-After {args.retry_after:g} s)")
+    print(
+        f"talents {args.talents}, global limit {args.rate:g}/s, seed {args.seed}, "
+        f"faults {args.p500:.0%} 500 + {args.p429:.0%} 429 (Retry-After {args.retry_after:g} s)"
+    )
     print(f"delivered            {delivered} of {result.queued} (outbox: {dict(counts)})")
     print(f"wall time            {wall:.1f} s (sender start → outbox empty); first request → last delivery {span:.1f} s")
-    print(f"delivered per second {rate_wall:.2f}/s over the wall time = {rate_wall / args.rate:.3f} of the limit "
-          f"({rate_span:.2f}/s = {rate_span / args.rate:.3f} first request → last delivery)")
+    print(
+        f"delivered per second {rate_wall:.2f}/s over the wall time = {rate_wall / args.rate:.3f} of the limit "
+        f"({rate_span:.2f}/s = {rate_span / args.rate:.3f} first request → last delivery)"
+    )
     print(f"requests per second  {requests / span:.2f}/s ({requests} requests, {requests / span / args.rate:.3f} of the limit)")
-    print(f"per-second deliveries: median {statistics.median(steady):.0f}, min {min(steady)}, max {max(steady)} "
-          f"(whole seconds, first and last left out)")
-    print(f"max in any 1 s window: {fake.max_in_window(1.0)} delivered, {fake.max_in_window(1.0, requests=True)} requests counted by the fake")
+    print(
+        f"per-second deliveries: median {statistics.median(steady):.0f}, min {min(steady)}, max {max(steady)} "
+        f"(whole seconds, first and last left out)"
+    )
+    print(
+        f"max in any 1 s window: {fake.max_in_window(1.0)} delivered, {fake.max_in_window(1.0, requests=True)} requests counted by the fake"
+    )
     print(f"duplicates           {duplicates}")
     print(f"lost                 {lost}")
-    print(f"429 from our pacing  {fake.pacing_429s} ({fake.pacing_429s / max(requests, 1):.2%} of sends; "
-          f"global {fake.pacing_global}, per conversation {fake.pacing_conversation})")
+    print(
+        f"429 from our pacing  {fake.pacing_429s} ({fake.pacing_429s / max(requests, 1):.2%} of sends; "
+        f"global {fake.pacing_global}, per conversation {fake.pacing_conversation})"
+    )
     print(f"injected faults      {injected} (of {requests} requests)")
-    print(f"sender stats         sent {sender.stats.sent}, retried {sender.stats.retried}, throttled {sender.stats.throttled}, "
-          f"dead {sender.stats.dead}, by status {dict(sorted(sender.stats.by_status.items()))}")
+    print(
+        f"sender stats         sent {sender.stats.sent}, retried {sender.stats.retried}, throttled {sender.stats.throttled}, "
+        f"dead {sender.stats.dead}, by status {dict(sorted(sender.stats.by_status.items()))}"
+    )
     if timed_out:
         print(f"TIMED OUT after {args.timeout:g} s")
-    ok = (not timed_out and lost == 0 and duplicates == 0 and rate_wall / args.rate >= 0.9
-          and fake.pacing_429s < 0.01 * max(requests, 1))
+    ok = not timed_out and lost == 0 and duplicates == 0 and rate_wall / args.rate >= 0.9 and fake.pacing_429s < 0.01 * max(requests, 1)
     print("targets met" if ok else "TARGETS MISSED")
     if args.talents < 5000:
         print("(the targets are set for 10 000 talents; in a short run the last retries' backoff weighs heavily)")

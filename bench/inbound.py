@@ -27,6 +27,7 @@ time per package; figures measured under the profiler are slower.
 --patch NAME: apply an experiment from bench/inbound_patches.py (a private monkeypatch of the bot;
 its files are untouched). NB gc_freeze/gc_stats are process-wide and affect the echo bot too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,11 +40,12 @@ import pstats
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -59,7 +61,7 @@ PAYLOAD = REPO_ROOT.parent / "shared" / "reference" / "teams-activities" / "mess
 EXAMPLE_COHORT = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
 EXAMPLE_ROSTER = REPO_ROOT / "content" / "demo" / "roster.csv"
 ANNA = "anna.talent@aalborg.example"
-NOW = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)  # as tests/conftest.NOW: 8 days before kick-off
+NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # as tests/conftest.NOW: 8 days before kick-off
 TEXT = "næste"
 WARMUP = 50
 TARGET_RATIO = 1.5
@@ -67,6 +69,7 @@ TARGET_P99_MS = 250.0
 
 
 # --- (a) the bare echo bot ----------------------------------------------------------------------
+
 
 class EchoBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -90,14 +93,15 @@ def echo_app() -> web.Application:
 
 # --- (b) this bot --------------------------------------------------------------------------------
 
+
 async def seed(database_url: str) -> None:
     """The example cohort (kick-off 12 Jan 2027) with the demo roster, as tests.support.seed."""
-    from bot.content.programme import load_programme
     from bot.content.cohort import parse_cohort
+    from bot.content.programme import load_programme
+    from bot.content.yamlfile import load_yaml_file
     from bot.domain.roster import parse_roster
     from bot.services.roster import RosterService
     from bot.storage.db import Database
-    from bot.content.yamlfile import load_yaml_file
 
     programme = load_programme(REPO_ROOT / "content")
     db = Database(database_url)
@@ -135,8 +139,7 @@ class ErrorCount(logging.Handler):
         self.records.append(record)
 
     def take(self) -> list[str]:
-        out = [f"{r.name}: {r.getMessage()}" + (f" [{type(r.exc_info[1]).__name__}]" if r.exc_info else "")
-               for r in self.records]
+        out = [f"{r.name}: {r.getMessage()}" + (f" [{type(r.exc_info[1]).__name__}]" if r.exc_info else "") for r in self.records]
         self.records.clear()
         return out
 
@@ -145,6 +148,7 @@ ERRORS = ErrorCount()
 
 
 # --- serving and driving ---------------------------------------------------------------------------
+
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     runner = web.AppRunner(app, access_log=None)
@@ -187,7 +191,7 @@ async def drive(http: aiohttp.ClientSession, url: str, payloads: list[bytes], co
                 async with http.post(url, data=body, headers=headers) as resp:
                     await resp.read()
                     status = resp.status
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 errors += 1
                 continue
             latencies.append(time.perf_counter() - t0)
@@ -233,7 +237,7 @@ def top_functions(profile: cProfile.Profile, limit: int = 18) -> str:
     stats = pstats.Stats(profile, stream=out)
     stats.sort_stats("tottime").print_stats(limit)
     text = out.getvalue()
-    return text[text.find("   ncalls"):] if "   ncalls" in text else text
+    return text[text.find("   ncalls") :] if "   ncalls" in text else text
 
 
 class Target:
@@ -292,8 +296,7 @@ class Driver:
     async def start(self) -> None:
         await self.connector.start()
         self.connector.know(self.template["from"], ANNA)
-        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.concurrency),
-                                          timeout=aiohttp.ClientTimeout(total=30))
+        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.concurrency), timeout=aiohttp.ClientTimeout(total=30))
 
     async def stop(self) -> None:
         if self.http is not None:
@@ -305,8 +308,14 @@ class Driver:
         assert self.http is not None
         self.connector.clear()
         run = await drive(self.http, url, bodies(self.template, self.connector.url, size, tag), concurrency)
-        result = {"latencies": run.latencies, "statuses": run.statuses, "errors": run.errors, "wall": run.wall,
-                  "replies": len(self.connector.sent), "wrong": CHECKS[name](self.connector)}
+        result = {
+            "latencies": run.latencies,
+            "statuses": run.statuses,
+            "errors": run.errors,
+            "wall": run.wall,
+            "replies": len(self.connector.sent),
+            "wrong": CHECKS[name](self.connector),
+        }
         self.connector.clear()
         return result
 
@@ -320,8 +329,15 @@ class ChildDriver:
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(Path(__file__).resolve()), "--driver", "--concurrency", str(self.concurrency),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**24)
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--driver",
+            "--concurrency",
+            str(self.concurrency),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=2**24,
+        )
         await self._call({"op": "ping"})
 
     async def stop(self) -> None:
@@ -331,8 +347,7 @@ class ChildDriver:
             await self.proc.wait()
 
     async def round(self, name: str, url: str, size: int, tag: str, concurrency: int) -> dict[str, Any]:
-        return await self._call({"op": "round", "name": name, "url": url, "size": size, "tag": tag,
-                                 "concurrency": concurrency})
+        return await self._call({"op": "round", "name": name, "url": url, "size": size, "tag": tag, "concurrency": concurrency})
 
     async def _call(self, request: dict[str, Any]) -> dict[str, Any]:
         assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
@@ -354,8 +369,11 @@ async def driver_main(concurrency: int) -> int:
     try:
         while line := await reader.readline():
             request = json.loads(line)
-            answer = {} if request["op"] == "ping" else await driver.round(
-                request["name"], request["url"], request["size"], request["tag"], request["concurrency"])
+            answer = (
+                {}
+                if request["op"] == "ping"
+                else await driver.round(request["name"], request["url"], request["size"], request["tag"], request["concurrency"])
+            )
             sys.stdout.write(json.dumps(answer) + "\n")
             sys.stdout.flush()
     finally:
@@ -386,8 +404,7 @@ async def warm_up(target: Target, driver: Driver | ChildDriver, concurrency: int
     return problems_of(target.name, "first turn", first, 1) + problems_of(target.name, "warm-up", warm, WARMUP)
 
 
-async def measured_round(target: Target, driver: Driver | ChildDriver, size: int, tag: str,
-                         concurrency: int) -> list[str]:
+async def measured_round(target: Target, driver: Driver | ChildDriver, size: int, tag: str, concurrency: int) -> list[str]:
     cpu0 = time.process_time()
     if target.profiler:
         target.profiler.enable()
@@ -421,27 +438,29 @@ async def main(args: argparse.Namespace) -> int:
                 problems += await warm_up(target, driver, args.concurrency)
             # Interleaved rounds (echo, bot, bot, echo, ...) so that load from elsewhere on the
             # machine falls on both alike; the ratio comes from the summed wall times.
-            sizes = [args.messages // args.rounds + (1 if r < args.messages % args.rounds else 0)
-                     for r in range(args.rounds)]
+            sizes = [args.messages // args.rounds + (1 if r < args.messages % args.rounds else 0) for r in range(args.rounds)]
             for r, size in enumerate(sizes):
-                for target in ((echo, bot) if r % 2 == 0 else (bot, echo)):
+                for target in (echo, bot) if r % 2 == 0 else (bot, echo):
                     problems += await measured_round(target, driver, size, f"{target.name}-{r}", args.concurrency)
         finally:
             for runner in reversed(runners):
                 await runner.cleanup()
             await driver.stop()
 
-    print(f"\n{args.messages} messages at concurrency {args.concurrency} in {args.rounds} interleaved rounds "
-          f"(after {WARMUP + 1} warm-up each), load and fake connector "
-          f"{'IN THIS PROCESS' if args.one_process else 'in a driver process'}"
-          f"{', patches: ' + ', '.join(args.patch) if args.patch else ''}"
-          f"{', UNDER cProfile' if args.profile else ''}")
-    print(f"{'bot':<6}{'turns/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'cpu ms/turn':>12}{'wall s':>8}"
-          f"{'2xx':>7}{'replies':>9}")
+    print(
+        f"\n{args.messages} messages at concurrency {args.concurrency} in {args.rounds} interleaved rounds "
+        f"(after {WARMUP + 1} warm-up each), load and fake connector "
+        f"{'IN THIS PROCESS' if args.one_process else 'in a driver process'}"
+        f"{', patches: ' + ', '.join(args.patch) if args.patch else ''}"
+        f"{', UNDER cProfile' if args.profile else ''}"
+    )
+    print(f"{'bot':<6}{'turns/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'cpu ms/turn':>12}{'wall s':>8}{'2xx':>7}{'replies':>9}")
     for t in (echo, bot):
-        print(f"{t.name:<6}{t.rate:>9.1f}{pct(t.latencies, .5):>9.1f}{pct(t.latencies, .99):>9.1f}"
-              f"{max(t.latencies, default=0) * 1000:>9.1f}{t.cpu * 1000 / max(1, len(t.latencies)):>12.2f}"
-              f"{t.wall:>8.2f}{t.ok:>7}{t.replies:>9}")
+        print(
+            f"{t.name:<6}{t.rate:>9.1f}{pct(t.latencies, 0.5):>9.1f}{pct(t.latencies, 0.99):>9.1f}"
+            f"{max(t.latencies, default=0) * 1000:>9.1f}{t.cpu * 1000 / max(1, len(t.latencies)):>12.2f}"
+            f"{t.wall:>8.2f}{t.ok:>7}{t.replies:>9}"
+        )
         if t.ok != args.messages or t.replies != args.messages:
             problems.append(f"{t.name}: {t.ok} 2xx and {t.replies} replies for {args.messages} messages")
     if args.profile:
@@ -454,13 +473,15 @@ async def main(args: argparse.Namespace) -> int:
             print(f"own time by package:\n{by_area(t.profiler)}")
     ratio = bot.rate / echo.rate if echo.rate else 0.0
     cpu_ratio = (echo.cpu / len(echo.latencies)) / (bot.cpu / len(bot.latencies)) if bot.cpu and bot.latencies else 0.0
-    p99 = pct(bot.latencies, .99)
+    p99 = pct(bot.latencies, 0.99)
     for p in problems:
         print(f"PROBLEM: {p}")
     met = ratio >= TARGET_RATIO and p99 < TARGET_P99_MS
     print(f"(cpu-time ratio echo/bot per turn: {cpu_ratio:.2f}x)")
-    print(f"ratio {ratio:.2f}x (target >= {TARGET_RATIO}x), p99 {p99:.0f} ms (target < {TARGET_P99_MS:.0f} ms)"
-          f"{'' if met else '  -- TARGET MISSED'}")
+    print(
+        f"ratio {ratio:.2f}x (target >= {TARGET_RATIO}x), p99 {p99:.0f} ms (target < {TARGET_P99_MS:.0f} ms)"
+        f"{'' if met else '  -- TARGET MISSED'}"
+    )
     if problems:
         return 1
     return 1 if args.strict and not met else 0
@@ -472,8 +493,7 @@ def cli() -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=4, help="interleaved measuring rounds per bot")
     parser.add_argument("--timeout", type=float, default=300.0, help="global limit in seconds")
-    parser.add_argument("--one-process", action="store_true",
-                        help="run the load and the fake connector in the bots' process (the old way)")
+    parser.add_argument("--one-process", action="store_true", help="run the load and the fake connector in the bots' process (the old way)")
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR")
     parser.add_argument("--patch", action="append", default=[], metavar="NAME")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -482,8 +502,9 @@ def cli() -> int:
     if args.messages < 1 or args.concurrency < 1 or not 1 <= args.rounds <= args.messages:
         parser.error("--messages, --concurrency and --rounds must be at least 1 (rounds <= messages)")
     if not PAYLOAD.exists():
-        print(f"error: the recorded Teams payload is missing: {PAYLOAD}\n"
-              "(it lives in ../shared/reference beside the repo)", file=sys.stderr)
+        print(
+            f"error: the recorded Teams payload is missing: {PAYLOAD}\n(it lives in ../shared/reference beside the repo)", file=sys.stderr
+        )
         return 2
     if args.driver:
         return asyncio.run(driver_main(args.concurrency))
@@ -494,7 +515,7 @@ def cli() -> int:
     logging.getLogger().setLevel(logging.ERROR)  # the app's LOCAL MODE warning is expected
     try:
         return asyncio.run(asyncio.wait_for(main(args), args.timeout))
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         print(f"error: gave up after the global timeout of {args.timeout:.0f} s", file=sys.stderr)
         return 2
 

@@ -4,6 +4,7 @@ The experiments that paid off (token client cache, one-query profile, column que
 conversation upsert retry, gc.freeze, one parse per request, no template stat, direct JSON replies)
 are now in the bot itself; what is left here measures, it does not propose.
 (Tried and dropped: a gen0 GC threshold of 20 000 - fewer but longer pauses, the same p99.)"""
+
 from __future__ import annotations
 
 PATCHES = {}

@@ -16,6 +16,7 @@ ones; the query-vector cache is off, so every answer embeds its question), how o
 paraphrased learned question finds its own entry, and the resident memory with the model loaded.
 Exit status 1 when a latency/build target is missed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,12 +28,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.qa.evaluate import (  # noqa: E402
-    Labelled, Mentioned, evaluate, evaluate_mentioned, load_labelled, load_mentioned, sweep,
+from bot.qa import dense
+from bot.qa.evaluate import (
+    Labelled,
+    Mentioned,
+    evaluate,
+    evaluate_mentioned,
+    load_labelled,
+    load_mentioned,
+    sweep,
 )
-from bot.qa import dense  # noqa: E402
-from bot.qa.index import KINDS, Entry, QuestionIndex  # noqa: E402
-from bot.qa.loader import content_entries  # noqa: E402
+from bot.qa.index import KINDS, Entry, QuestionIndex
+from bot.qa.loader import content_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
@@ -45,37 +52,131 @@ BUILD_TARGET_S = 10.0
 # ----------------------------------------------------------------------------- word lists
 
 MODELS = [
-    "OKI-modellen", "DAC", "relationel koordinering", "samskabelsestypologien", "growth mindset",
-    "Innovation Pipeline", "Leadership Pipeline", "KPI og KBI", "Public Service Motivation",
-    "Purpose Driven Leadership", "designtænkning", "prototyping", "agile sprint-metoder",
-    "Den Nye Syntese", "distribueret ledelse", "effektive ledergrupper", "visionsledelse",
-    "autentisk lederskab", "datainformeret ledelse", "borgerrejser", "værdiskabelse",
-    "forandringsledelse", "mål- og resultatstyring", "tværgående ledelse", "talentstrategi",
-    "kommunikationsstrategi", "ledelsesgrundlag", "High Impact Learning", "Action Learning",
+    "OKI-modellen",
+    "DAC",
+    "relationel koordinering",
+    "samskabelsestypologien",
+    "growth mindset",
+    "Innovation Pipeline",
+    "Leadership Pipeline",
+    "KPI og KBI",
+    "Public Service Motivation",
+    "Purpose Driven Leadership",
+    "designtænkning",
+    "prototyping",
+    "agile sprint-metoder",
+    "Den Nye Syntese",
+    "distribueret ledelse",
+    "effektive ledergrupper",
+    "visionsledelse",
+    "autentisk lederskab",
+    "datainformeret ledelse",
+    "borgerrejser",
+    "værdiskabelse",
+    "forandringsledelse",
+    "mål- og resultatstyring",
+    "tværgående ledelse",
+    "talentstrategi",
+    "kommunikationsstrategi",
+    "ledelsesgrundlag",
+    "High Impact Learning",
+    "Action Learning",
 ]
 SITUATIONS = [
-    "et personalemøde", "en svær samtale med en medarbejder", "en omstrukturering",
-    "et nyt tværgående projekt", "budgetlægningen", "en klage fra en borger", "et udvalgsmøde",
-    "sammenlægningen af to afdelinger", "rekrutteringen af en ny teamleder", "en travl periode",
-    "et samarbejde med en frivillig forening", "implementeringen af et nyt it-system",
-    "en konflikt i ledergruppen", "min første måned som leder af ledere", "et møde med pårørende",
-    "arbejdet med sygefravær i teamet", "en APV-opfølgning", "et borgermøde", "en krisesituation",
-    "en ny strategi fra direktionen", "samarbejdet med regionen", "vores MED-udvalg",
+    "et personalemøde",
+    "en svær samtale med en medarbejder",
+    "en omstrukturering",
+    "et nyt tværgående projekt",
+    "budgetlægningen",
+    "en klage fra en borger",
+    "et udvalgsmøde",
+    "sammenlægningen af to afdelinger",
+    "rekrutteringen af en ny teamleder",
+    "en travl periode",
+    "et samarbejde med en frivillig forening",
+    "implementeringen af et nyt it-system",
+    "en konflikt i ledergruppen",
+    "min første måned som leder af ledere",
+    "et møde med pårørende",
+    "arbejdet med sygefravær i teamet",
+    "en APV-opfølgning",
+    "et borgermøde",
+    "en krisesituation",
+    "en ny strategi fra direktionen",
+    "samarbejdet med regionen",
+    "vores MED-udvalg",
 ]
 ACTIVITIES = [
-    "modul 1", "modul 2", "modul 3", "modul 4", "modul 5", "modul 6", "kick-off",
-    "afslutningsseminaret", "alumnedagen", "bootcampen", "lederspejlet", "skyggepraktikken",
-    "buddy-mødet", "samtalen med min leder", "mødet i ledergruppen", "mentorsamtalen",
+    "modul 1",
+    "modul 2",
+    "modul 3",
+    "modul 4",
+    "modul 5",
+    "modul 6",
+    "kick-off",
+    "afslutningsseminaret",
+    "alumnedagen",
+    "bootcampen",
+    "lederspejlet",
+    "skyggepraktikken",
+    "buddy-mødet",
+    "samtalen med min leder",
+    "mødet i ledergruppen",
+    "mentorsamtalen",
 ]
-ROLES = ["min buddy", "min nærmeste leder", "min mentor", "mine medarbejdere", "min ledergruppe",
-         "den interne konsulent", "underviseren", "min mentee", "teamlederne", "direktionen"]
-MATERIALS = ["artiklen", "podcasten", "videoen", "grundlitteraturen", "slides", "skabelonen",
-             "casen", "opgavebeskrivelsen", "litteraturlisten", "øvelsen", "spørgerammen"]
-VERBS = ["bruge", "forklare", "forberede", "afprøve", "dele", "koble", "forstå", "omsætte",
-         "præsentere", "evaluere", "oversætte", "planlægge"]
-TOPICS = ["min transition", "min udviklingsplan", "mesterlæren", "talentmiljøet i afdelingen",
-          "min kommunikation", "innovation i teamet", "implementeringen", "samskabelse med borgerne",
-          "min lederidentitet", "ledelseskæden", "strategien", "feedbacken fra lederspejlet"]
+ROLES = [
+    "min buddy",
+    "min nærmeste leder",
+    "min mentor",
+    "mine medarbejdere",
+    "min ledergruppe",
+    "den interne konsulent",
+    "underviseren",
+    "min mentee",
+    "teamlederne",
+    "direktionen",
+]
+MATERIALS = [
+    "artiklen",
+    "podcasten",
+    "videoen",
+    "grundlitteraturen",
+    "slides",
+    "skabelonen",
+    "casen",
+    "opgavebeskrivelsen",
+    "litteraturlisten",
+    "øvelsen",
+    "spørgerammen",
+]
+VERBS = [
+    "bruge",
+    "forklare",
+    "forberede",
+    "afprøve",
+    "dele",
+    "koble",
+    "forstå",
+    "omsætte",
+    "præsentere",
+    "evaluere",
+    "oversætte",
+    "planlægge",
+]
+TOPICS = [
+    "min transition",
+    "min udviklingsplan",
+    "mesterlæren",
+    "talentmiljøet i afdelingen",
+    "min kommunikation",
+    "innovation i teamet",
+    "implementeringen",
+    "samskabelse med borgerne",
+    "min lederidentitet",
+    "ledelseskæden",
+    "strategien",
+    "feedbacken fra lederspejlet",
+]
 PEOPLE = ["Torsten", "Kristian", "Lene", "Jacob", "Rasmus", "Mikkel", "Lotte", "Jens"]
 
 QUESTION_TEMPLATES = [
@@ -93,25 +194,33 @@ QUESTION_TEMPLATES = [
     "Gælder {model} også for ledere af ledere i {situation}?",
 ]
 ANSWER_TEMPLATES = [
-    "{model} handler om at skabe retning og mening. Brug den i {situation} ved at starte med "
-    "formålet og involvere {role} tidligt.",
-    "Ja, det er en god idé. Tag {material} med til {activity}, så kan I arbejde videre med "
-    "{topic} der.",
+    "{model} handler om at skabe retning og mening. Brug den i {situation} ved at starte med formålet og involvere {role} tidligt.",
+    "Ja, det er en god idé. Tag {material} med til {activity}, så kan I arbejde videre med {topic} der.",
     "Du finder {material} på læringsplatformen under {activity}. Læs den med {topic} i tankerne.",
-    "Pointen er at koble {model} til din egen praksis: vælg én konkret situation, fx {situation}, "
-    "og afprøv et greb før næste modul.",
-    "Aftal det med {role} i god tid. Er det ikke muligt, så skriv til os, så finder vi en løsning "
-    "før {activity}.",
+    "Pointen er at koble {model} til din egen praksis: vælg én konkret situation, fx {situation}, og afprøv et greb før næste modul.",
+    "Aftal det med {role} i god tid. Er det ikke muligt, så skriv til os, så finder vi en løsning før {activity}.",
 ]
-SWAPS = {"leder": "chef", "buddy": "makker", "modul": "undervisningsdag", "Hvordan": "Hvorledes",
-         "kan": "må", "finder": "ser", "forbereder": "klargør"}
+SWAPS = {
+    "leder": "chef",
+    "buddy": "makker",
+    "modul": "undervisningsdag",
+    "Hvordan": "Hvorledes",
+    "kan": "må",
+    "finder": "ser",
+    "forbereder": "klargør",
+}
 
 
 def _fill(template: str, rng: random.Random) -> str:
     return template.format(
-        model=rng.choice(MODELS), situation=rng.choice(SITUATIONS), activity=rng.choice(ACTIVITIES),
-        role=rng.choice(ROLES), material=rng.choice(MATERIALS), verb=rng.choice(VERBS),
-        topic=rng.choice(TOPICS), person=rng.choice(PEOPLE),
+        model=rng.choice(MODELS),
+        situation=rng.choice(SITUATIONS),
+        activity=rng.choice(ACTIVITIES),
+        role=rng.choice(ROLES),
+        material=rng.choice(MATERIALS),
+        verb=rng.choice(VERBS),
+        topic=rng.choice(TOPICS),
+        person=rng.choice(PEOPLE),
     )
 
 
@@ -126,8 +235,7 @@ def synthetic_answered(n: int, seed: int) -> list[Entry]:
             continue
         seen.add(q)
         a = _fill(rng.choice(ANSWER_TEMPLATES), rng)
-        out.append(Entry(f"answered:{len(out) + 1}", q, (), a,
-                         f"Svar fra {rng.choice(PEOPLE)} (underviser)", None, "answered"))
+        out.append(Entry(f"answered:{len(out) + 1}", q, (), a, f"Svar fra {rng.choice(PEOPLE)} (underviser)", None, "answered"))
     return out
 
 
@@ -142,7 +250,7 @@ def paraphrase(question: str, rng: random.Random) -> str:
         w = words[i]
         if len(w) > 5:
             j = rng.randrange(1, len(w) - 1)
-            words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]  # swap two letters
+            words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]  # swap two letters
     text = " ".join(words)
     return text.lower() if rng.random() < 0.5 else text
 
@@ -161,8 +269,9 @@ def rss_mb() -> float:
     return 0.0
 
 
-def figures(index: QuestionIndex, tuning: list[Labelled], tuning_text: list[Mentioned],
-            held: list[Mentioned], details: bool) -> dict[str, str]:
+def figures(
+    index: QuestionIndex, tuning: list[Labelled], tuning_text: list[Mentioned], held: list[Mentioned], details: bool
+) -> dict[str, str]:
     """One column of the figures table: tuning (ids + passage mentions) and held-out rates."""
     ids = evaluate(index, tuning)
     text = evaluate_mentioned(index, tuning_text)
@@ -183,8 +292,9 @@ def figures(index: QuestionIndex, tuning: list[Labelled], tuning_text: list[Ment
     if held:
         h = evaluate_mentioned(index, held)  # aggregate figures only: never tune on these
         col["held-out: in-scope answered right"] = f"{h.in_right}/{h.in_total} = {h.in_rate:.1%}"
-        col["held-out: in-scope confident but wrong"] = (f"{h.in_confident_wrong}/{h.in_total} = "
-                                                        f"{h.in_confident_wrong / max(1, h.in_total):.1%}")
+        col["held-out: in-scope confident but wrong"] = (
+            f"{h.in_confident_wrong}/{h.in_total} = {h.in_confident_wrong / max(1, h.in_total):.1%}"
+        )
         col["held-out: out-of-scope answered"] = f"{h.out_confident}/{h.out_total} = {h.out_rate:.1%}"
     return col
 
@@ -209,9 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     content = content_entries(CONTENT)
     small = QuestionIndex().build(content)
     build_small_s = time.perf_counter() - t0
-    print(f"content: {len(content)} entries "
-          f"({', '.join(f'{k} {sum(e.kind == k for e in content)}' for k in KINDS if k != 'answered')}); "
-          f"dense retrieval {'on' if small.dense else 'OFF (BM25 only)'}")
+    print(
+        f"content: {len(content)} entries "
+        f"({', '.join(f'{k} {sum(e.kind == k for e in content)}' for k in KINDS if k != 'answered')}); "
+        f"dense retrieval {'on' if small.dense else 'OFF (BM25 only)'}"
+    )
     col_small = figures(small, tuning, tuning_text, held, args.details)
     if args.sweep:
         print("best thresholds on the tuning questions (score = confident right - 2 x confident wrong):")
@@ -221,8 +333,15 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     big = QuestionIndex().build([*content, *answered])
     build_s = time.perf_counter() - t0
-    extra = Entry("answered:bench-add", "Må jeg tage min hund med på internatet?", (),
-                  "Nej, desværre. Dyr kan ikke være med på internatet.", "Svar fra underviser", None, "answered")
+    extra = Entry(
+        "answered:bench-add",
+        "Må jeg tage min hund med på internatet?",
+        (),
+        "Nej, desværre. Dyr kan ikke være med på internatet.",
+        "Svar fra underviser",
+        None,
+        "answered",
+    )
     t0 = time.perf_counter()
     big.add(extra)
     add_ms = (time.perf_counter() - t0) * 1000
@@ -260,11 +379,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'':{width}}{'0 learned':>18}{f'{args.answered} learned':>20}")
     for r in rows:
         print(f"{r:{width}}{col_small[r]:>18}{col_big.get(r, '-'):>20}")
-    print(f"\nindex build: content {build_small_s:.2f} s, with {args.answered} learned {build_s:.2f} s "
-          f"(target < {BUILD_TARGET_S:.0f} s); add() {add_ms:.1f} ms, the added answer found at once: {added_found}")
-    print(f"answer latency ({len(times)} queries, {args.answered} learned): p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
-          f"max {max(times):.2f} ms (target p99 < {P99_TARGET_MS:.0f} ms); CPU time p50 {statistics.median(cpu):.2f} ms, "
-          f"p99 {percentile(cpu, 99):.2f} ms; load average {Path('/proc/loadavg').read_text().split()[0]}")
+    print(
+        f"\nindex build: content {build_small_s:.2f} s, with {args.answered} learned {build_s:.2f} s "
+        f"(target < {BUILD_TARGET_S:.0f} s); add() {add_ms:.1f} ms, the added answer found at once: {added_found}"
+    )
+    print(
+        f"answer latency ({len(times)} queries, {args.answered} learned): p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
+        f"max {max(times):.2f} ms (target p99 < {P99_TARGET_MS:.0f} ms); CPU time p50 {statistics.median(cpu):.2f} ms, "
+        f"p99 {percentile(cpu, 99):.2f} ms; load average {Path('/proc/loadavg').read_text().split()[0]}"
+    )
     print(f"paraphrased learned questions that find their own entry: {own}/{own_total} = {own / max(1, own_total):.1%}")
     print(f"resident memory (model loaded: {small.dense}): {rss_mb():.0f} MB")
 

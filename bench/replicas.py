@@ -11,6 +11,7 @@ Inbound: one vs two replicas answering bench/inbound.py's load (the recorded Tea
 "næste" from a rostered talent, --inbound-messages POSTs at --inbound-concurrency), the load
 split evenly over the replicas as a load balancer would; prints turns/s and p50/p99.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import asyncpg
 import aiohttp
+import asyncpg
 from sqlalchemy.engine import make_url
 
 from bot.config import normalise_database_url
@@ -69,8 +70,7 @@ async def _pending(db: Database) -> int:
     from bot.storage.models import OutboxMessage
 
     async with db.sessions() as session:
-        return int(await session.scalar(
-            select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")))) or 0)
+        return int(await session.scalar(select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")))) or 0)
 
 
 async def fanout(n: int, args: argparse.Namespace, dbs: Databases, logs: Path) -> dict[str, float]:
@@ -85,8 +85,7 @@ async def fanout(n: int, args: argparse.Namespace, dbs: Databases, logs: Path) -
     try:
         await db.upgrade()
         await seed(db, args.talents, server.start())
-        replicas = [Replica(url, logs / f"fanout{n}-{i}.log", TEAMS_RATE_PER_SECOND=f"{args.rate:g}", TICK_SECONDS="1")
-                    for i in range(n)]
+        replicas = [Replica(url, logs / f"fanout{n}-{i}.log", TEAMS_RATE_PER_SECOND=f"{args.rate:g}", TICK_SECONDS="1") for i in range(n)]
         await asyncio.gather(*(r.healthy() for r in replicas))
         queued = (await Broadcaster(db, utcnow).broadcast(COHORT, "Husk workshoppen i morgen kl. 9.", "talent", "Bench")).queued
         start = time.monotonic()
@@ -104,9 +103,16 @@ async def fanout(n: int, args: argparse.Namespace, dbs: Databases, logs: Path) -
     first = min(a.at for a in fake.answers)
     last = max(a.at for a in fake.accepted)
     rate = len(keys) / max(last - first, 1e-9)
-    return {"replicas": n, "delivered": len(keys), "queued": queued, "duplicates": sum(v - 1 for v in keys.values()),
-            "rate": rate, "ratio": rate / args.rate, "max_1s": max_in_window([a.at for a in fake.answers]),
-            "pacing_429": fake.pacing_429s}
+    return {
+        "replicas": n,
+        "delivered": len(keys),
+        "queued": queued,
+        "duplicates": sum(v - 1 for v in keys.values()),
+        "rate": rate,
+        "ratio": rate / args.rate,
+        "max_1s": max_in_window([a.at for a in fake.answers]),
+        "pacing_429": fake.pacing_429s,
+    }
 
 
 async def inbound(n: int, args: argparse.Namespace, dbs: Databases, logs: Path) -> dict[str, float]:
@@ -127,10 +133,17 @@ async def inbound(n: int, args: argparse.Namespace, dbs: Databases, logs: Path) 
                 await load.drive(http, f"{r.url}/api/messages", load.bodies(template, connector.url, 20, f"warm{r.port}"), 5)
             share = args.inbound_messages // n
             t0 = time.perf_counter()
-            runs = await asyncio.gather(*(
-                load.drive(http, f"{r.url}/api/messages", load.bodies(template, connector.url, share, f"m{r.port}"),
-                           max(1, args.inbound_concurrency // n))
-                for r in replicas))
+            runs = await asyncio.gather(
+                *(
+                    load.drive(
+                        http,
+                        f"{r.url}/api/messages",
+                        load.bodies(template, connector.url, share, f"m{r.port}"),
+                        max(1, args.inbound_concurrency // n),
+                    )
+                    for r in replicas
+                )
+            )
             wall = time.perf_counter() - t0
     finally:
         for r in replicas:
@@ -138,8 +151,14 @@ async def inbound(n: int, args: argparse.Namespace, dbs: Databases, logs: Path) 
         await connector.stop()
     latencies = [x for run in runs for x in run.latencies]
     bad = sum(c for run in runs for s, c in run.statuses.items() if not 200 <= s < 300) + sum(run.errors for run in runs)
-    return {"replicas": n, "turns": len(latencies), "rate": len(latencies) / wall, "failed": bad,
-            "p50": statistics.median(latencies) * 1000, "p99": load.pct(latencies, 0.99)}
+    return {
+        "replicas": n,
+        "turns": len(latencies),
+        "rate": len(latencies) / wall,
+        "failed": bad,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": load.pct(latencies, 0.99),
+    }
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -153,10 +172,13 @@ async def main(args: argparse.Namespace) -> int:
                 f = await fanout(n, args, dbs, Path(tmp))
                 good = f["delivered"] == f["queued"] and f["ratio"] >= 0.9 and f["max_1s"] <= args.rate
                 ok &= good
-                print(f"  {n} replica(s): delivered {f['delivered']:.0f}/{f['queued']:.0f} at {f['rate']:.1f}/s = "
-                      f"{f['ratio']:.3f} of the limit; most requests in any 1 s {f['max_1s']:.0f}; "
-                      f"duplicates {f['duplicates']:.0f}; 429s for pacing {f['pacing_429']:.0f}"
-                      f"{'' if good else '  <- TARGET MISSED'}", flush=True)
+                print(
+                    f"  {n} replica(s): delivered {f['delivered']:.0f}/{f['queued']:.0f} at {f['rate']:.1f}/s = "
+                    f"{f['ratio']:.3f} of the limit; most requests in any 1 s {f['max_1s']:.0f}; "
+                    f"duplicates {f['duplicates']:.0f}; 429s for pacing {f['pacing_429']:.0f}"
+                    f"{'' if good else '  <- TARGET MISSED'}",
+                    flush=True,
+                )
             if not args.no_inbound:
                 print(f"inbound: {args.inbound_messages} turns at concurrency {args.inbound_concurrency}, split over the replicas")
                 base = None
@@ -164,8 +186,11 @@ async def main(args: argparse.Namespace) -> int:
                     r = await inbound(n, args, dbs, Path(tmp))
                     base = base or r["rate"]
                     ok &= r["failed"] == 0
-                    print(f"  {n} replica(s): {r['rate']:.0f} turns/s ({r['rate'] / base:.2f}× one), p50 {r['p50']:.0f} ms, "
-                          f"p99 {r['p99']:.0f} ms, failed {r['failed']:.0f}", flush=True)
+                    print(
+                        f"  {n} replica(s): {r['rate']:.0f} turns/s ({r['rate'] / base:.2f}× one), p50 {r['p50']:.0f} ms, "
+                        f"p99 {r['p99']:.0f} ms, failed {r['failed']:.0f}",
+                        flush=True,
+                    )
         finally:
             await dbs.drop_all()
     print("targets met" if ok else "TARGETS MISSED")

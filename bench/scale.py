@@ -20,6 +20,7 @@ PostgreSQL comes from --database (a server URL; one database per size is created
 TEST_DATABASE_URL, else scripts/pg.sh starts a throwaway cluster; when none can start the
 PostgreSQL rows are skipped with one line saying so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,16 +32,31 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 COHORT = "hold-2027"
 CALENDAR = ROOT / "content" / "demo" / "cohort-example.yaml"
 LEVELS = ("leder-af-medarbejdere", "leder-af-ledere")
-ORGS = tuple(f"{name} Kommune" for name in (
-    "Aalborg", "Hjørring", "Frederikshavn", "Brønderslev", "Jammerbugt", "Mariagerfjord", "Rebild", "Thisted",
-    "Vesthimmerland", "Morsø", "Læsø")) + ("Region Nordjylland",)
+ORGS = (
+    *tuple(
+        f"{name} Kommune"
+        for name in (
+            "Aalborg",
+            "Hjørring",
+            "Frederikshavn",
+            "Brønderslev",
+            "Jammerbugt",
+            "Mariagerfjord",
+            "Rebild",
+            "Thisted",
+            "Vesthimmerland",
+            "Morsø",
+            "Læsø",
+        )
+    ),
+    "Region Nordjylland",
+)
 
 
 def write_roster(path: Path, talents: int) -> None:
@@ -61,8 +77,17 @@ def write_roster(path: Path, talents: int) -> None:
         for i in range(talents):
             leader = i // 5 % leaders
             mentor = f"mentor{i // 2 % mentors}@bench.example" if i % 2 == 0 else ""
-            out.writerow([f"talent{i}@bench.example", f"Talent {i}", "talent", ORGS[leader % len(ORGS)],
-                          LEVELS[i % 2], f"leder{leader}@bench.example", mentor])
+            out.writerow(
+                [
+                    f"talent{i}@bench.example",
+                    f"Talent {i}",
+                    "talent",
+                    ORGS[leader % len(ORGS)],
+                    LEVELS[i % 2],
+                    f"leder{leader}@bench.example",
+                    mentor,
+                ]
+            )
 
 
 def moved_calendar(path: Path) -> None:

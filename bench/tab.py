@@ -11,6 +11,7 @@ taken by a middleware around it; the client's loopback round-trip is printed bes
 is checked for the talent's timeline. Targets: median page < 50 ms with one cohort, < 100 ms with
 all; --strict exits 1 when one is missed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,10 +21,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -32,7 +33,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 EXAMPLE_COHORT = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
-NOW = datetime(2027, 2, 10, 9, 0, tzinfo=timezone.utc)  # between day 1 and day 2 of module 1
+NOW = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)  # between day 1 and day 2 of module 1
 LEADERS_PER_COHORT = 10
 
 
@@ -43,21 +44,23 @@ def roster_csv(n: int, talents: int) -> str:
         lines.append(f"leder{j}.h{n}@bench.example,Leder {j} Hold {n},leader,Kommune {j},,,")
     for i in range(talents):
         level = "leder-af-medarbejdere" if i % 2 == 0 else "leder-af-ledere"
-        lines.append(f"talent{i}.h{n}@bench.example,Talent {i} Hold {n},talent,Kommune {i % LEADERS_PER_COHORT},{level},"
-                     f"leder{i % LEADERS_PER_COHORT}.h{n}@bench.example,")
+        lines.append(
+            f"talent{i}.h{n}@bench.example,Talent {i} Hold {n},talent,Kommune {i % LEADERS_PER_COHORT},{level},"
+            f"leder{i % LEADERS_PER_COHORT}.h{n}@bench.example,"
+        )
     return "\n".join(lines) + "\n"
 
 
 async def add_cohorts(database_url: str, first: int, last: int, talents: int) -> None:
     """Cohorts first..last-1 with the example calendar (shifted a week per cohort), roster, buddies and plan."""
     from bot.config import Settings
-    from bot.content.programme import load_programme
     from bot.content.cohort import parse_cohort
+    from bot.content.programme import load_programme
+    from bot.content.yamlfile import load_yaml_file
     from bot.domain.roster import parse_roster
     from bot.services.core import build_core
     from bot.services.roster import RosterService
     from bot.storage.db import Database
-    from bot.content.yamlfile import load_yaml_file
 
     programme = load_programme(REPO_ROOT / "content")
     settings = replace(Settings.from_env({}), database_url=database_url)
@@ -88,8 +91,11 @@ async def activity(app: web.Application, email: str) -> None:
     core = app[CORE]
     async with core.learning.db.sessions() as s:
         pid = await s.scalar(select(Person.id).where(Person.email == email))
-        nudge = await s.scalar(select(PlannedDelivery.id).where(
-            PlannedDelivery.person_id == pid, PlannedDelivery.topic == "leader-conversation", PlannedDelivery.seq == 1))
+        nudge = await s.scalar(
+            select(PlannedDelivery.id).where(
+                PlannedDelivery.person_id == pid, PlannedDelivery.topic == "leader-conversation", PlannedDelivery.seq == 1
+            )
+        )
     for activity_key, topic in (("kickoff", "intro"), ("kickoff", "article"), ("m1", "intro")):
         await core.learning.mark_seen(pid, activity_key, topic)
     await core.nudging.done(pid, nudge)
@@ -113,7 +119,7 @@ class Timing:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def measure(database_url: str, email: str, requests: int, label: str) -> dict[str, float]:
@@ -152,14 +158,19 @@ async def measure(database_url: str, email: str, requests: int, label: str) -> d
         await runner.cleanup()
     page, health = timing.ms["/tab"], timing.ms["/healthz"]
     out = {
-        "page_p50": statistics.median(page), "page_p95": pct(page, 0.95),
-        "health_p50": statistics.median(health), "health_p95": pct(health, 0.95),
-        "client_p50": statistics.median(client["/tab"]), "client_p95": pct(client["/tab"], 0.95),
+        "page_p50": statistics.median(page),
+        "page_p95": pct(page, 0.95),
+        "health_p50": statistics.median(health),
+        "health_p95": pct(health, 0.95),
+        "client_p50": statistics.median(client["/tab"]),
+        "client_p95": pct(client["/tab"], 0.95),
     }
-    print(f"{label:>22}: page server p50 {out['page_p50']:6.1f} ms  p95 {out['page_p95']:6.1f} ms | "
-          f"/healthz p50 {out['health_p50']:5.2f} ms  p95 {out['health_p95']:5.2f} ms | "
-          f"ratio p50 {out['page_p50'] / out['health_p50']:5.1f}x | client round-trip p50 {out['client_p50']:6.1f} ms  "
-          f"p95 {out['client_p95']:6.1f} ms  (n={len(page)})")
+    print(
+        f"{label:>22}: page server p50 {out['page_p50']:6.1f} ms  p95 {out['page_p95']:6.1f} ms | "
+        f"/healthz p50 {out['health_p50']:5.2f} ms  p95 {out['health_p95']:5.2f} ms | "
+        f"ratio p50 {out['page_p50'] / out['health_p50']:5.1f}x | client round-trip p50 {out['client_p50']:6.1f} ms  "
+        f"p95 {out['client_p95']:6.1f} ms  (n={len(page)})"
+    )
     return out
 
 
@@ -183,8 +194,11 @@ async def main() -> int:
         await add_cohorts(url, 1, args.cohorts, args.talents)
         print(f"seeded {args.cohorts} cohorts × {args.talents} talents in {time.perf_counter() - started:.1f} s")
         large = await measure(url, email, args.requests, f"{args.cohorts} cohorts")
-    missed = [name for name, value, target in (("1 cohort", small["page_p50"], 50), (f"{args.cohorts} cohorts", large["page_p50"], 100))
-              if value >= target]
+    missed = [
+        name
+        for name, value, target in (("1 cohort", small["page_p50"], 50), (f"{args.cohorts} cohorts", large["page_p50"], 100))
+        if value >= target
+    ]
     print("targets: page p50 < 50 ms (1 cohort), < 100 ms (all): " + ("met" if not missed else "MISSED for " + ", ".join(missed)))
     return 1 if args.strict and missed else 0
 

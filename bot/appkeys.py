@@ -1,4 +1,5 @@
 """The aiohttp application keys that app.py fills and the web routes read (botbuilder-typed keys stay in app.py)."""
+
 from __future__ import annotations
 
 import asyncio

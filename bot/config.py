@@ -1,12 +1,13 @@
 """Settings: one frozen object read once from the environment."""
+
 from __future__ import annotations
 
 import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,11 +65,11 @@ class Secret:
 def normalise_database_url(url: str) -> str:
     """Give plain sqlite:// and postgresql:// URLs their async driver."""
     if url.startswith("sqlite://"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
     if url.startswith("postgres://"):
-        return "postgresql+asyncpg://" + url[len("postgres://"):]
+        return "postgresql+asyncpg://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        return "postgresql+asyncpg://" + url[len("postgresql://"):]
+        return "postgresql+asyncpg://" + url[len("postgresql://") :]
     return url
 
 
@@ -246,7 +247,7 @@ class Settings:
         return ZoneInfo(self.timezone)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check every setting; raise ConfigError naming the first bad one."""
         env = os.environ if env is None else env
         app_id = env.get("MicrosoftAppId", "").strip()
@@ -334,7 +335,9 @@ class Settings:
             teams_app_id=_teams_app_id(env, app_id),
             bot_service_url=_http_url(env, "BOT_SERVICE_URL", DEFAULT_BOT_SERVICE_URL),
             report_secret=_report_secret(env),
-            question_reminder_working_hours=_int(env, "QUESTION_REMINDER_WORKING_HOURS", DEFAULT_QUESTION_REMINDER_WORKING_HOURS, 1, 24 * 30),
+            question_reminder_working_hours=_int(
+                env, "QUESTION_REMINDER_WORKING_HOURS", DEFAULT_QUESTION_REMINDER_WORKING_HOURS, 1, 24 * 30
+            ),
             retention_days=_int(env, "RETENTION_DAYS", 365, 0, 3650),
             retention_grace_days=_int(env, "RETENTION_GRACE_DAYS", 30, 0, 3650),
             retention_notice_days=_int(env, "RETENTION_NOTICE_DAYS", 14, 0, 365),

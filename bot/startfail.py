@@ -1,4 +1,5 @@
 """Failures to start that are the operator's to fix, said in one line (no traceback)."""
+
 from __future__ import annotations
 
 import errno

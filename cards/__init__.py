@@ -1,10 +1,12 @@
 """Adaptive Cards: Jinja2 templates that render JSON, every value JSON-escaped."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -34,7 +36,7 @@ def _json_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _raw(value: Any) -> "_Raw":
+def _raw(value: Any) -> _Raw:
     return _Raw(value)
 
 

@@ -1,4 +1,5 @@
 """Show someone else's free text as plain text: Teams markdown escaped, bidi controls removed."""
+
 from __future__ import annotations
 
 import re

@@ -6,13 +6,14 @@ compares pixels, so another Pillow's compression does not matter). The bot itsel
 
 The motif is a compass rose whose long, golden point shows north: Talent Nord ("north").
 """
+
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from PIL import Image
 
@@ -29,6 +30,7 @@ class Shape:
 
     inside: Callable[[float, float], bool]
     box: Box
+
 
 # Deep blue; also the manifest's accentColor so the tile around the icon matches.
 ACCENT = (0x0B, 0x2E, 0x59)
@@ -47,6 +49,7 @@ CENTRE: Point = (0.5, 0.5)
 
 
 # --- PNG writer -------------------------------------------------------------------------------
+
 
 def encode_png(width: int, height: int, pixels: Sequence[RGBA]) -> bytes:
     """Encode row-major RGBA pixels as an 8-bit RGBA PNG (Pillow's writer: lossless, and the same bytes every run)."""
@@ -69,8 +72,10 @@ def decode_png(data: bytes) -> tuple[int, int, list[RGBA]]:
 
 # --- geometry ---------------------------------------------------------------------------------
 
+
 def triangle(p: Point, q: Point, r: Point) -> Shape:
     """A filled triangle (either winding)."""
+
     def side(ax: float, ay: float, bx: float, by: float, x: float, y: float) -> float:
         return (bx - ax) * (y - ay) - (by - ay) * (x - ax)
 
@@ -104,7 +109,7 @@ def ring(radius: float, width: float, centre: Point = CENTRE) -> Shape:
 
 def disc(radius: float, centre: Point = CENTRE) -> Shape:
     """A filled circle."""
-    r2 = radius ** 2
+    r2 = radius**2
     return Shape(lambda x, y: (x - centre[0]) ** 2 + (y - centre[1]) ** 2 <= r2, _circle_box(radius, centre))
 
 
@@ -155,6 +160,7 @@ def rose_shapes(shaded: bool) -> list[tuple[Shape, RGBA]]:
 
 # --- rasteriser -------------------------------------------------------------------------------
 
+
 def render(
     size: int,
     background: Callable[[float], RGBA],
@@ -173,7 +179,8 @@ def render(
             # Only shapes whose box touches this pixel can cover a sample; this keeps a
             # 192 px, 16-sample render quick enough to run in a test.
             near = [
-                (shape.inside, fill) for shape, fill in shapes
+                (shape.inside, fill)
+                for shape, fill in shapes
                 if shape.box[0] <= x1 and shape.box[2] >= x0 and shape.box[1] <= y1 and shape.box[3] >= y0
             ]
             r = g = b = a = 0

@@ -12,6 +12,7 @@ Environment:
                   default api://<PUBLIC_URL's host>/<MicrosoftAppId>, or api://botid-<MicrosoftAppId> without a host
   APP_VERSION     optional; the app version, MAJOR.MINOR.PATCH; default 1.0.0
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,9 @@ import re
 import sys
 import uuid
 import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
@@ -79,8 +81,13 @@ def resolve_values(env: Mapping[str, str]) -> dict[str, str]:
     app_id_uri = env.get("TAB_APP_ID_URI", "").strip() or (f"api://{host}/{bot_id}" if host else f"api://botid-{bot_id}")
     if not app_id_uri.startswith("api://"):
         raise PackageError("TAB_APP_ID_URI", f"must be an api:// URI like api://talentnord.example/<app id>; got {app_id_uri!r}")
-    return {"MicrosoftAppId": bot_id, "TEAMS_APP_ID": teams_app_id, "APP_VERSION": version,
-            "PUBLIC_URL": public_url, "APP_ID_URI": app_id_uri}
+    return {
+        "MicrosoftAppId": bot_id,
+        "TEAMS_APP_ID": teams_app_id,
+        "APP_VERSION": version,
+        "PUBLIC_URL": public_url,
+        "APP_ID_URI": app_id_uri,
+    }
 
 
 def tab_base_url(env: Mapping[str, str]) -> str:
@@ -114,6 +121,7 @@ def fill(node: Any, values: Mapping[str, str]) -> Any:
     if isinstance(node, list):
         return [fill(item, values) for item in node]
     if isinstance(node, str):
+
         def lookup(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in values:
@@ -142,9 +150,7 @@ def render_manifest(env: Mapping[str, str], template: Path = TEMPLATE) -> dict[s
 def placeholder_urls(manifest: Mapping[str, Any]) -> list[str]:
     """Developer URLs still pointing at the example.com placeholders, to remind before publishing."""
     return [
-        f"developer.{key} = {url}"
-        for key, url in manifest.get("developer", {}).items()
-        if key.endswith("Url") and "example.com" in url
+        f"developer.{key} = {url}" for key, url in manifest.get("developer", {}).items() if key.endswith("Url") and "example.com" in url
     ]
 
 
@@ -184,7 +190,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return 2
     print(f"wrote {write_package(args.out, manifest)}")
     if not any("contentUrl" in tab for tab in manifest.get("staticTabs", [])):
-        print("warning: no PUBLIC_URL or BOT_DOMAIN, so the package has no \"Mit forløb\" tab", file=sys.stderr)
+        print('warning: no PUBLIC_URL or BOT_DOMAIN, so the package has no "Mit forløb" tab', file=sys.stderr)
     for line in placeholder_urls(manifest):
         print(f"warning: placeholder URL, replace it in {TEMPLATE.name} before publishing: {line}", file=sys.stderr)
     return 0

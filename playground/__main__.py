@@ -1,6 +1,7 @@
 """`python -m playground`: the bot in local mode on a fresh demo database, the Agents Playground pointed at it.
 
 Prints the URL to open, then runs until Ctrl-C (or until either process stops)."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,12 +21,21 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m playground", description=__doc__.splitlines()[0])
-    parser.add_argument("--bot-port", type=int, default=int(os.environ.get("PORT") or 3978),
-                        help="the bot's port (default $PORT or 3978; a free one if that is taken)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PLAYGROUND_PORT") or DEFAULT_PLAYGROUND_PORT),
-                        help="the Playground's port (default $PLAYGROUND_PORT or 56150; it picks another if taken)")
-    parser.add_argument("--keep-data", action="store_true",
-                        help="keep data/playground/talentnord.db from the last run instead of starting fresh")
+    parser.add_argument(
+        "--bot-port",
+        type=int,
+        default=int(os.environ.get("PORT") or 3978),
+        help="the bot's port (default $PORT or 3978; a free one if that is taken)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PLAYGROUND_PORT") or DEFAULT_PLAYGROUND_PORT),
+        help="the Playground's port (default $PLAYGROUND_PORT or 56150; it picks another if taken)",
+    )
+    parser.add_argument(
+        "--keep-data", action="store_true", help="keep data/playground/talentnord.db from the last run instead of starting fresh"
+    )
     args = parser.parse_args(argv)
 
     bot_port = args.bot_port
@@ -39,8 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, _interrupt)
     print("starting the bot (local mode, demo cohort) and the Microsoft 365 Agents Playground …", file=sys.stderr)
     try:
-        stack = start_stack(DATA / "talentnord.db", DATA, bot_port=bot_port, playground_port=args.port,
-                            fresh=not args.keep_data)
+        stack = start_stack(DATA / "talentnord.db", DATA, bot_port=bot_port, playground_port=args.port, fresh=not args.keep_data)
     except StackError as exc:
         print(f"make playground: {exc}", file=sys.stderr)
         return 1

@@ -2,8 +2,10 @@
 
 Used by `python -m playground` (make playground) and by the end-to-end suite (tests/e2e).
 Standard library only: the bot runs as its own process, exactly as `make run` starts it."""
+
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -14,9 +16,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Mapping
+from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PLAYGROUND_CLI = REPO_ROOT / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
@@ -83,9 +86,7 @@ def tail(path: Path, lines: int = 25) -> str:
 
 def run_cli(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m bot ARGS` in the repo with this environment; raises with its output on failure."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=REPO_ROOT, env=dict(env), capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-m", "bot", *args], cwd=REPO_ROOT, env=dict(env), capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise StackError(f"python -m bot {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return done
@@ -102,10 +103,8 @@ def stop(process: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
     try:
         process.wait(timeout)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(5)
 
 
@@ -155,10 +154,15 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float) -> No
 def start_bot(env: Mapping[str, str], log_path: Path, timeout: float = 60) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
     """app.py in its own process group, logging to log_path; returns once /healthz answers 200."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "wb")
+    log = open(log_path, "wb")  # noqa: SIM115 - the caller owns it: it stays open as the bot's stdout until stop_bot
     process = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=REPO_ROOT, env=dict(env), stdin=subprocess.DEVNULL,
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "app.py"],
+        cwd=REPO_ROOT,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait_http(f"http://127.0.0.1:{env['PORT']}/healthz", process, timeout)
@@ -193,8 +197,12 @@ def start_playground(
     )
     process = subprocess.Popen(
         ["node", str(PLAYGROUND_CLI), "-e", bot_url, "-c", "msteams", "--disable-telemetry", "-p", str(port)],
-        cwd=log_path.parent, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=log_path.parent,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     assert process.stdout is not None
     found: list[int] = []

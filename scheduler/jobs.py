@@ -1,10 +1,11 @@
 """Job functions: each takes what it needs and the clock, so tests travel in time."""
+
 from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from bot.observe.context import bound, new_correlation_id
 from bot.outbox.sender import Sender
@@ -14,7 +15,7 @@ from bot.storage.trouble import Trouble
 
 log = logging.getLogger(__name__)
 # The tick runs every few seconds: a database that fails is logged once, and ticks wait out the pause.
-_TICK_TROUBLE: "weakref.WeakKeyDictionary[Planner, Trouble]" = weakref.WeakKeyDictionary()
+_TICK_TROUBLE: weakref.WeakKeyDictionary[Planner, Trouble] = weakref.WeakKeyDictionary()
 
 
 async def tick(planner: Planner, sender: Sender | None, clock: Callable[[], datetime]) -> int:

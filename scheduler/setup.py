@@ -1,8 +1,9 @@
 """The APScheduler instance: explicit job ids, one run at a time, deliberate misfire handling."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -81,5 +82,4 @@ async def daily_once(
 ) -> dict[str, int] | None:
     """The daily housekeeping, run by the one replica that claims today's date (every replica calls this)."""
     now = clock()
-    return await runs.run_once(DAILY_JOB_ID, now.astimezone(tz).date().isoformat(), now,
-                               lambda: jobs.daily(core, sender, clock))
+    return await runs.run_once(DAILY_JOB_ID, now.astimezone(tz).date().isoformat(), now, lambda: jobs.daily(core, sender, clock))

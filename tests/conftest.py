@@ -1,11 +1,13 @@
 """Shared fixtures: settings on a temp SQLite (or PostgreSQL), the real app on loopback, a fake connector.
 
 Helpers that are not fixtures live in tests/support/ (`from tests.support import ...`)."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 

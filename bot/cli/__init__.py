@@ -1,10 +1,11 @@
 """`python -m bot …`: LEAD's operations from the command line. Data on stdout, logs on stderr."""
+
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from bot.cli import (
     attendance,
@@ -33,7 +34,24 @@ from bot.observe.context import bound, new_correlation_id
 from bot.services.cohorts import UnknownCohort
 
 # Each group adds its own sub-parser; the order is the order of `--help`.
-COMMAND_GROUPS = (db, cohort, roster, content, files, faq, plan, broadcast, buddies, outbox, demo, report, attendance, audit, privacy, channel)
+COMMAND_GROUPS = (
+    db,
+    cohort,
+    roster,
+    content,
+    files,
+    faq,
+    plan,
+    broadcast,
+    buddies,
+    outbox,
+    demo,
+    report,
+    attendance,
+    audit,
+    privacy,
+    channel,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
 """`python -m bot attendance absent|present|show`: absences from sessions and each talent's completion status."""
+
 from __future__ import annotations
 
 import argparse
@@ -29,11 +30,18 @@ async def cmd_attendance(args: argparse.Namespace, settings: Settings) -> int:
         if args.action != "show":
             return 0
         if args.json:
-            print_json([
-                {"email": t.email, "name": t.name, "status": t.status.state,
-                 "absent": [f"{a}.{p}" for a, p in t.status.missed], "remaining": t.status.remaining}
-                for t in statuses
-            ])
+            print_json(
+                [
+                    {
+                        "email": t.email,
+                        "name": t.name,
+                        "status": t.status.state,
+                        "absent": [f"{a}.{p}" for a, p in t.status.missed],
+                        "remaining": t.status.remaining,
+                    }
+                    for t in statuses
+                ]
+            )
             return 0
         for t in statuses:
             missed = ", ".join(f"{a}.{p}" for a, p in t.status.missed) or "-"
@@ -48,8 +56,10 @@ async def cmd_attendance(args: argparse.Namespace, settings: Settings) -> int:
 def add_parser(sub: Any) -> None:
     """Register `attendance absent|present|show`."""
     attendance = sub.add_parser("attendance", help="absences and completion").add_subparsers(dest="action", required=True)
-    for action, text in (("absent", "mark a person absent from an activity (m1 = both days, m1.day2 = one day)"),
-                         ("present", "take an absence back")):
+    for action, text in (
+        ("absent", "mark a person absent from an activity (m1 = both days, m1.day2 = one day)"),
+        ("present", "take an absence back"),
+    ):
         p = attendance.add_parser(action, help=text)
         p.add_argument("--cohort", required=True)
         p.add_argument("--person", required=True, metavar="EMAIL")

@@ -1,4 +1,5 @@
 """The audit side of `python -m bot`: every operation recorded (who, what, when), and `audit` to read it back."""
+
 from __future__ import annotations
 
 import argparse
@@ -62,7 +63,7 @@ async def describe(args: argparse.Namespace, db: Database) -> tuple[str | None, 
     a: dict[str, Any] = vars(args)
     cohort = a.get("cohort")
     parts: list[str] = []
-    if "file" in a and a["file"]:
+    if a.get("file"):
         parts.append(f"file {Path(a['file']).name}")
         if args.command == "cohort":
             cohort = _cohort_in_file(a["file"])

@@ -1,4 +1,5 @@
 """`python -m bot broadcast --cohort KEY --text …`: LEAD's message to a cohort's talents, leaders or everyone."""
+
 from __future__ import annotations
 
 import argparse

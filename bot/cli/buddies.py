@@ -1,4 +1,5 @@
 """`python -m bot buddies suggest|set|show --cohort KEY`: the cohort's buddy groups."""
+
 from __future__ import annotations
 
 import argparse

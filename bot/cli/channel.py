@@ -1,4 +1,5 @@
 """`python -m bot channel instructors`: set a cohort's instructors' channel (the questions go there)."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,9 +8,9 @@ from typing import Any
 
 from bot.cli.common import CliError, with_core
 from bot.config import Settings
+from bot.domain.questions import thread_of
 from bot.services.core import Core
 from bot.services.questions.channel import ChannelPlace
-from bot.domain.questions import thread_of
 
 
 class ChannelError(ValueError):
@@ -36,8 +37,7 @@ def channel_place(conversation_id: str, service_url: str, tenant_id: str | None,
 async def cmd_channel_instructors(args: argparse.Namespace, settings: Settings) -> int:
     """Make a channel the cohort's instructors' channel; open questions that waited are posted there."""
     try:
-        place = channel_place(args.conversation_id, args.service_url or settings.bot_service_url,
-                              args.tenant or None, args.team_id or None)
+        place = channel_place(args.conversation_id, args.service_url or settings.bot_service_url, args.tenant or None, args.team_id or None)
     except ChannelError as exc:
         raise CliError(str(exc)) from None
 

@@ -1,4 +1,5 @@
 """`python -m bot cohort import FILE [--tenant T]`: create or update a cohort and its calendar from YAML."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,16 @@ async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int
         spec = replace(spec, tenant=args.tenant.strip())  # the flag wins over the file's `tenant:`
     if settings.app_type == "MultiTenant" and not spec.tenant:
         # Without a tenant the first tenant whose lookup finds a rostered email could claim that person.
-        raise FileErrors([FileError(args.file, 1, "tenant: is required when the bot is MultiTenant "
-                                    "(MicrosoftAppType=MultiTenant); add `tenant: <tenant id>` or pass --tenant")])
+        raise FileErrors(
+            [
+                FileError(
+                    args.file,
+                    1,
+                    "tenant: is required when the bot is MultiTenant "
+                    "(MicrosoftAppType=MultiTenant); add `tenant: <tenant id>` or pass --tenant",
+                )
+            ]
+        )
     for warning in spec.warnings:
         print(f"warning: {warning}", file=sys.stderr)
 

@@ -1,12 +1,14 @@
 """What every `python -m bot` command shares: the error to report, JSON output, the clock, and the wiring."""
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 from bot.config import Settings
 from bot.domain.errors import FileError, FileErrors
@@ -24,7 +26,7 @@ class CliError(Exception):
 
 def utcnow() -> datetime:
     """The real clock (commands with --now pass their own)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def print_json(data: Any) -> None:
@@ -39,10 +41,12 @@ def print_json(data: Any) -> None:
     out.write("[\n")
     last = len(data) - 1
     for start in range(0, len(data), 500):
-        out.write("".join(
-            "  " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ") + (",\n" if i < last else "\n")
-            for i, item in enumerate(data[start:start + 500], start)
-        ))
+        out.write(
+            "".join(
+                "  " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ") + (",\n" if i < last else "\n")
+                for i, item in enumerate(data[start : start + 500], start)
+            )
+        )
     out.write("]\n")
 
 
@@ -52,7 +56,7 @@ def parse_instant(value: str) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise CliError(f"--now must be an ISO 8601 date-time like 2027-01-04T08:30:00+01:00; got {value!r}") from None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 OUTPUT_OPTIONS = ("html", "csv", "ics", "out")  # every option that names a file a command writes

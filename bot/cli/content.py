@@ -1,4 +1,5 @@
 """`python -m bot content check|publish`: check content/ with file:line errors, or publish its materials."""
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,10 @@ async def cmd_content_publish(args: argparse.Namespace, settings: Settings) -> i
         try:
             summary = await core.learning.publish()
         except PlaceholderLinks as exc:
-            raise CliError("refused: example links (materialer.example) for activities within 30 days:\n"
-                           + "\n".join(f"  {line}" for line in exc.links)) from None
+            raise CliError(
+                "refused: example links (materialer.example) for activities within 30 days:\n"
+                + "\n".join(f"  {line}" for line in exc.links)
+            ) from None
         print(f"published: {summary}", file=sys.stderr)
         return 0
 
@@ -52,9 +55,7 @@ async def cmd_content_publish(args: argparse.Namespace, settings: Settings) -> i
 def add_parser(sub: Any) -> None:
     """Register `content check` and `content publish`."""
     content = sub.add_parser("content", help="the programme in content/").add_subparsers(dest="action", required=True)
-    content.add_parser("check", help="check content/ and report errors with file and line").set_defaults(
-        func=cmd_content_check
-    )
+    content.add_parser("check", help="check content/ and report errors with file and line").set_defaults(func=cmd_content_check)
     content.add_parser("publish", help="publish materials; changed ones already sent get one update notice").set_defaults(
         func=cmd_content_publish
     )

@@ -1,4 +1,5 @@
 """`python -m bot db upgrade`: bring the database schema up to date."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """`python -m bot demo`: create or refresh the demo cohort (dates relative to today)."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """`python -m bot faq list|edit|withdraw`: a cohort's questions and learned answers (the console's Spørgsmål)."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """`python -m bot files add|list|remove`: a cohort's uploaded templates and slides (the console's Filer, from a terminal)."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,10 +20,11 @@ async def cmd_files(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if args.action == "add":
                 attach = f"nudge:{args.nudge}" if args.nudge else (args.activity or "")
-                info = await core.files.add(args.cohort, Path(args.file).name, read_bytes(args.file),
-                                            title=args.title or "", attach=attach)
-                print(f"file {info.id} added: {info.filename} ({info.kind}, {info.size} bytes), "
-                      f"{attachment_label(info, core.programme)}", file=sys.stderr)
+                info = await core.files.add(args.cohort, Path(args.file).name, read_bytes(args.file), title=args.title or "", attach=attach)
+                print(
+                    f"file {info.id} added: {info.filename} ({info.kind}, {info.size} bytes), {attachment_label(info, core.programme)}",
+                    file=sys.stderr,
+                )
                 if args.json:
                     print_json(info.as_json())
             elif args.action == "remove":

@@ -1,4 +1,5 @@
 """`python -m bot outbox status [--json] [--watch]`: counts per state, the oldest pending row, failures; or follow a broadcast."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """`python -m bot plan|tick`: a cohort's plan of deliveries (text, JSON, iCalendar), and releasing what is due."""
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,9 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
             print_json(items)
         elif not args.ics:
             for item in items:
-                print(f"{item['due']}  {item['status']:<8} {item['kind']:<9} {item['activity'] or '-':<9} {item['topic']:<20} {item['recipient']}")
+                print(
+                    f"{item['due']}  {item['status']:<8} {item['kind']:<9} {item['activity'] or '-':<9} {item['topic']:<20} {item['recipient']}"
+                )
         return 0
 
     return await with_core(settings, work)

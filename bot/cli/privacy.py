@@ -1,4 +1,5 @@
 """`python -m bot privacy export|delete --email X`: a person's data as JSON, or erased in one transaction."""
+
 from __future__ import annotations
 
 import argparse
@@ -54,9 +55,8 @@ async def cmd_privacy_delete(args: argparse.Namespace, settings: Settings) -> in
     async def work(core: Core) -> int:
         privacy = core.privacy
         try:
-            if not args.yes:
-                if not _confirmed(args.email, await privacy.preview(args.email)):
-                    raise CliError("not confirmed; nothing was deleted (add --yes to run without asking)")
+            if not args.yes and not _confirmed(args.email, await privacy.preview(args.email)):
+                raise CliError("not confirmed; nothing was deleted (add --yes to run without asking)")
             result = await privacy.erase(args.email, actor=cli_actor())
         except PersonNotFound:
             raise CliError(_unknown(args.email, "nothing deleted")) from None
@@ -70,9 +70,7 @@ async def cmd_privacy_delete(args: argparse.Namespace, settings: Settings) -> in
 
 def add_parser(sub: Any) -> None:
     """The `privacy` command group."""
-    privacy = sub.add_parser("privacy", help="a person's personal data: export or erase").add_subparsers(
-        dest="action", required=True
-    )
+    privacy = sub.add_parser("privacy", help="a person's personal data: export or erase").add_subparsers(dest="action", required=True)
     p = privacy.add_parser("export", help="everything stored about a person, as JSON")
     p.add_argument("--email", required=True)
     p.add_argument("--out", metavar="FILE", help="write the JSON to FILE instead of stdout")

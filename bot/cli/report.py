@@ -1,4 +1,5 @@
 """`python -m bot report --cohort KEY [--html FILE] [--csv FILE] [--link] [--now ISO]`: the steering group's figures."""
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,7 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         if args.link:
             if not os.environ.get("REPORT_SECRET"):
                 print("note: without REPORT_SECRET the link only works for this process, not for the server", file=sys.stderr)
-            url, expires = core.reports.link(args.cohort)
+            url, _expires = core.reports.link(args.cohort)
             print(url)
         if not (args.html or args.csv or args.link):
             data = core.reports.summary(report, None, None)

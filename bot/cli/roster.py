@@ -1,4 +1,5 @@
 """`python -m bot roster import|sync`: people and roles from CSV, and reaching them through Microsoft Graph."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,8 @@ from bot.domain.roster import parse_roster
 from bot.domain.roster_file import roster_text
 from bot.services.cohorts import UnknownCohort
 from bot.services.core import Core
-from bot.services.roster_preview import import_and_replan, preview_roster
 from bot.services.graph_sync import GraphSyncError, PersonOutcome, check_settings, sync_roster
+from bot.services.roster_preview import import_and_replan, preview_roster
 from bot.storage.db import Database
 
 
@@ -23,16 +24,15 @@ async def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> int
     async def work(core: Core) -> int:
         try:
             if args.dry_run:
-                preview = await preview_roster(core.db, core.roster, core.planner, args.cohort, rows, args.file,
-                                               prune=args.prune)
+                preview = await preview_roster(core.db, core.roster, core.planner, args.cohort, rows, args.file, prune=args.prune)
                 for change in preview.changes:
-                    print(f"{change.what:<8} {change.role:<10} {change.email:<40} {change.name}"
-                          + (f"  – {change.detail}" if change.detail else ""))
-                print(f"roster {args.cohort} (dry run, nothing written): {preview.summary}; plan: {preview.plan}",
-                      file=sys.stderr)
+                    print(
+                        f"{change.what:<8} {change.role:<10} {change.email:<40} {change.name}"
+                        + (f"  – {change.detail}" if change.detail else "")
+                    )
+                print(f"roster {args.cohort} (dry run, nothing written): {preview.summary}; plan: {preview.plan}", file=sys.stderr)
                 return 0
-            summary, plan = await import_and_replan(core.roster, core.planner, args.cohort, rows, args.file,
-                                                    prune=args.prune)
+            summary, plan = await import_and_replan(core.roster, core.planner, args.cohort, rows, args.file, prune=args.prune)
         except UnknownCohort as exc:  # the operator's next step, as before
             raise CliError(f"{exc.operator_text}; import its YAML first") from None
         for line in summary.notes:
@@ -76,7 +76,10 @@ async def cmd_roster_sync(args: argparse.Namespace, settings: Settings) -> int:
 def add_parser(sub: Any) -> None:
     """Register `roster import` and `roster sync`."""
     roster = sub.add_parser("roster", help="people and roles").add_subparsers(dest="action", required=True)
-    p = roster.add_parser("import", help="import people from CSV (, or ; UTF-8 or Windows-1252) or .xlsx (email,name,role,organisation,level,leader_email,mentor_email)")
+    p = roster.add_parser(
+        "import",
+        help="import people from CSV (, or ; UTF-8 or Windows-1252) or .xlsx (email,name,role,organisation,level,leader_email,mentor_email)",
+    )
     p.add_argument("file")
     p.add_argument("--cohort", required=True)
     p.add_argument("--prune", action="store_true", help="remove the cohort's memberships the file does not list")

@@ -1,4 +1,5 @@
 """A cohort file (key, name, time zone, tenant, calendar, plan overrides), read and checked against the programme."""
+
 from __future__ import annotations
 
 import re
@@ -88,7 +89,7 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
     if "send_time" in data:
         raw_time = str(data["send_time"])
         if not re.match(r"^(0[7-9]|1[0-5]):[0-5][0-9]$", raw_time):
-            err(data, "send_time", "send_time must be a working-hours time like \"08:30\" (07:00–15:59)")
+            err(data, "send_time", 'send_time must be a working-hours time like "08:30" (07:00–15:59)')
         else:
             plan_settings["send_time"] = raw_time
     if "offsets_days" in data:
@@ -131,8 +132,17 @@ def parse_cohort(data: Any, path: str, programme: Programme) -> CohortSpec:
                 except ValueError:
                     err(data, "steering_meetings", f"steering_meetings: {value!r} is not a date (YYYY-MM-DD)")
         plan_settings["steering_meetings"] = sorted(good_days)
-    unknown_top = set(data) - {"key", "name", "timezone", "tenant", "activities", "send_time", "offsets_days", "placements",
-                               "steering_meetings"}
+    unknown_top = set(data) - {
+        "key",
+        "name",
+        "timezone",
+        "tenant",
+        "activities",
+        "send_time",
+        "offsets_days",
+        "placements",
+        "steering_meetings",
+    }
     for extra in sorted(map(str, unknown_top)):
         err(data, extra, f"unknown field {extra!r}")
 

@@ -1,4 +1,5 @@
 """FieldChecker: reads fields from line-numbered YAML mappings and collects file:line errors."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,4 +31,3 @@ class FieldChecker:
             self.error(node, key, f"{where}: '{key}' must be non-empty text")
             return ""
         return value.strip()
-

@@ -1,4 +1,5 @@
 """content/completion.yaml: what "complete" means and when the readiness card goes out."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """content/materials.yaml: the digital track's preparation per activity, read and checked into Materials."""
+
 from __future__ import annotations
 
 from datetime import time
@@ -105,7 +106,7 @@ def parse_timing(raw: LineDict, check: FieldChecker, base: Timing | None = None)
             if not time(7, 0) <= send_time <= time(16, 0):
                 raise ValueError
         except ValueError:
-            check.error(raw, "send_time", "send_time must be a time in working hours, e.g. \"08:30\" (07:00–16:00)")
+            check.error(raw, "send_time", 'send_time must be a time in working hours, e.g. "08:30" (07:00–16:00)')
             ok = False
     offsets = dict(base.offsets_days)
     given = raw.get("offsets_days", {})

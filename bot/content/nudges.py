@@ -1,4 +1,5 @@
 """content/nudges.yaml: the group and everyday tracks' nudges, read and checked into Nudges."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -76,12 +77,16 @@ def parse_nudges(data: Any, path: str, programme: Programme) -> Nudges:
     if check.errors:
         raise FileErrors(check.errors)
     final = data.get("final_evaluation") or LineDict()
-    final_texts = {k: check.text(final, k, "final_evaluation", required=False) for k in ("title", "text", "question")} \
-        if isinstance(final, LineDict) else {}
+    final_texts = (
+        {k: check.text(final, k, "final_evaluation", required=False) for k in ("title", "text", "question")}
+        if isinstance(final, LineDict)
+        else {}
+    )
     if check.errors:
         raise FileErrors(check.errors)
-    return Nudges(definitions, reminder_after_days=reminder_days, skyggepraktik_module=shadow,
-                  final={k: v for k, v in final_texts.items() if v})
+    return Nudges(
+        definitions, reminder_after_days=reminder_days, skyggepraktik_module=shadow, final={k: v for k, v in final_texts.items() if v}
+    )
 
 
 def _parse_for(block: LineDict, where: str, check: FieldChecker) -> dict[str, tuple[str, str]]:
@@ -97,8 +102,10 @@ def _parse_for(block: LineDict, where: str, check: FieldChecker) -> dict[str, tu
         if role not in READER_ROLES or not isinstance(wording, LineDict):
             check.error(raw, role, f"{where}.for: {role!r} must be one of {', '.join(READER_ROLES)} with title and/or text")
             continue
-        out[str(role)] = (check.text(wording, "title", f"{where}.for.{role}", required=False),
-                          check.text(wording, "text", f"{where}.for.{role}", required=False))
+        out[str(role)] = (
+            check.text(wording, "title", f"{where}.for.{role}", required=False),
+            check.text(wording, "text", f"{where}.for.{role}", required=False),
+        )
     return out
 
 
@@ -135,8 +142,7 @@ def _parse_occasion(occ: LineDict, where: str, check: FieldChecker, programme: P
         ok = False
     if not ok:
         return None
-    return Occasion(anchor, direction, numbers["days"], numbers["months"], str(until) if until else None, note,
-                    text=own_text.strip())
+    return Occasion(anchor, direction, numbers["days"], numbers["months"], str(until) if until else None, note, text=own_text.strip())
 
 
 def _check_anchor(occ: LineDict, field_name: str, anchor: str, where: str, check: FieldChecker, programme: Programme, shadow: str) -> bool:

@@ -1,4 +1,5 @@
 """content/programme.yaml: the programme's activities, read and checked into a Programme."""
+
 from __future__ import annotations
 
 from pathlib import Path

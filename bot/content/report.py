@@ -1,4 +1,5 @@
 """content/report.yaml: the report's targets, time budget and the hours one held occasion counts for."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,15 +21,18 @@ class ReportSettings:
     talent_days: float = 20.76
     leader_days: float = 3.0
     mentor_hours: float = 3.0
-    talent_tracks: dict[str, float] = field(
-        default_factory=lambda: {"common": 13.5, "group": 2.5, "digital": 2.25, "everyday": 2.51}
-    )
+    talent_tracks: dict[str, float] = field(default_factory=lambda: {"common": 13.5, "group": 2.5, "digital": 2.25, "everyday": 2.51})
     hours_per_day: float = 8.0
     module_day: float = 1.0
     session_day: float = 0.5
     hours: dict[str, float] = field(
         default_factory=lambda: {
-            "buddy-meeting": 1, "lederspejl": 8, "skyggepraktik": 8, "leader-conversation": 1, "leader-group": 3, "mentor": 1,
+            "buddy-meeting": 1,
+            "lederspejl": 8,
+            "skyggepraktik": 8,
+            "leader-conversation": 1,
+            "leader-group": 3,
+            "mentor": 1,
         }
     )
 

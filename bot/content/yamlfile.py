@@ -1,4 +1,5 @@
 """YAML loading that remembers line numbers, and line-numbered errors."""
+
 from __future__ import annotations
 
 import re
@@ -57,9 +58,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
                 None, None, "a key must be a plain value, not a list or mapping", key_node.start_mark
             ) from None
         if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
@@ -69,14 +68,14 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 # YAML 1.1 reads 10:30 as the base-60 number 630 (but 08:30 as text); like YAML 1.2, no base 60 here,
 # so an unquoted time of day stays the text it looks like.
 _NO_BASE_60 = {
-    "tag:yaml.org,2002:int": re.compile(
-        r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
-    ),
+    "tag:yaml.org,2002:int": re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
     "tag:yaml.org,2002:float": re.compile(
         r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
     ),
 }
+
+
 # "\0" and "\x07" escapes are valid YAML; no file of ours means them, and PostgreSQL refuses NUL.
 def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> str:
     return clean(loader.construct_scalar(node))
@@ -93,7 +92,7 @@ _LineLoader.yaml_implicit_resolvers = {
 def load_yaml_text(text: str, path: str) -> Any:
     """Parse YAML text; a syntax error becomes a FileErrors with its line."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

@@ -1,4 +1,5 @@
 """The Bot Connector REST API for proactive sends: one pooled HTTP client, a cached token."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,7 +36,9 @@ class MsalToken:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._app: Any = None  # msal.ConfidentialClientApplication (msal has no types), built on first use: msal contacts the authority when created
+        self._app: Any = (
+            None  # msal.ConfidentialClientApplication (msal has no types), built on first use: msal contacts the authority when created
+        )
         self._token: str | None = None
         self._expires = 0.0
         self._lock = asyncio.Lock()
@@ -50,7 +53,6 @@ class MsalToken:
                 self._token = result["access_token"]
                 self._expires = time.monotonic() + float(result.get("expires_in", 3600))
             return f"Bearer {self._token}"
-
 
     def _acquire(self) -> dict:
         import msal  # imported here: local mode never needs it
@@ -143,7 +145,7 @@ class ConnectorClient:
                     retry_after=parse_retry_after(resp.headers.get("Retry-After")),
                     error=text[:300],
                 )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return SendResult(0, error="timeout")
         except aiohttp.ClientError as exc:
             return SendResult(0, error=f"{type(exc).__name__}")

@@ -1,12 +1,14 @@
 """Microsoft Graph over HTTP: an app-only token from msal and a client that rides out throttling."""
+
 from __future__ import annotations
 
 import asyncio
 import functools
 import logging
 import random
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Mapping, Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -217,9 +219,7 @@ class GraphClient:
         log.warning("graph %s /%s… still failing after %d attempts (%s)", method, _kind(path), self._max_attempts, status or "timeout")
         return GraphResponse(status, payload, self._max_attempts)
 
-    async def _once(
-        self, method: str, url: URL, headers: dict[str, str], body: dict[str, Any] | None
-    ) -> tuple[int, Any, float | None]:
+    async def _once(self, method: str, url: URL, headers: dict[str, str], body: dict[str, Any] | None) -> tuple[int, Any, float | None]:
         try:
             async with self._http().request(method, url, json=body, headers=headers) as resp:
                 text = await resp.text()
@@ -228,7 +228,7 @@ class GraphClient:
                 except ValueError:
                     payload = {"error": {"code": "NotJson", "message": text[:200]}}
                 return resp.status, payload, parse_retry_after(resp.headers.get("Retry-After"), cap=MAX_RETRY_AFTER)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return 0, {"error": {"code": "Timeout", "message": "no answer in time"}}, None
         except aiohttp.ClientError as exc:
             return 0, {"error": {"code": type(exc).__name__, "message": str(exc)[:200]}}, None

@@ -1,12 +1,13 @@
 """The retry arithmetic every outbound HTTP caller shares: jittered exponential backoff and Retry-After."""
+
 from __future__ import annotations
 
 import math
 import random
 import time
-from datetime import timezone
+from collections.abc import Callable
+from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Callable
 
 # A Retry-After beyond a day is a broken header, not advice; without a bound an absurd value
 # (or "inf") would overflow the datetime arithmetic of whoever schedules the retry.
@@ -27,9 +28,7 @@ def backoff(
     return rand() * ceiling if jitter else ceiling
 
 
-def parse_retry_after(
-    value: str | None, *, cap: float = MAX_RETRY_AFTER, now: Callable[[], float] = time.time
-) -> float | None:
+def parse_retry_after(value: str | None, *, cap: float = MAX_RETRY_AFTER, now: Callable[[], float] = time.time) -> float | None:
     """A Retry-After header (delta-seconds or an HTTP-date) as seconds in [0, cap]; None when absent or garbage."""
     if not value:
         return None
@@ -44,7 +43,7 @@ def parse_retry_after(
         if moment is None:  # some Python versions return None instead of raising
             return None
         if moment.tzinfo is None:  # "-0000": UTC by RFC 5322, not the machine's local time
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         seconds = moment.timestamp() - now()
     if math.isnan(seconds):
         return None

@@ -1,4 +1,5 @@
 """Who may see and do what: the pure rules behind every access decision."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -39,9 +40,7 @@ def is_admin(profile: Profile, cohort_key: str) -> bool:
 
 def can_answer_questions(profile: Profile, cohort_key: str | None = None) -> bool:
     """Instructors and admins answer questions (in the named cohort, when one is named)."""
-    return any(
-        r.role in (INSTRUCTOR, ADMIN) and (cohort_key is None or r.cohort_key == cohort_key) for r in profile.roles
-    )
+    return any(r.role in (INSTRUCTOR, ADMIN) and (cohort_key is None or r.cohort_key == cohort_key) for r in profile.roles)
 
 
 def can_view_plan(viewer_id: int, talent_id: int, leader_id: int | None) -> bool:

@@ -1,4 +1,5 @@
 """Buddy pairs: same leadership level, preferably another organisation, else another area; one trio if odd."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,9 +1,10 @@
 """A cohort's dated sessions and what comes next for a person."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 from bot.domain.programme import Activity, Programme
 

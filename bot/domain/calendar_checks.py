@@ -1,9 +1,11 @@
 """Calendar checks as pure rules: local times a DST change skips or repeats, and sessions worth a second look."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Protocol, Sequence, TypeVar
+from datetime import UTC, date, datetime
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.domain.workdays import holiday_name
@@ -30,7 +32,7 @@ def local_time_problem(naive: datetime, tz: ZoneInfo) -> str | None:
     if naive.tzinfo is not None:
         return None  # an explicit offset names one moment
     early, late = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
-    if early.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) != naive:
+    if early.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         return f"{naive:%Y-%m-%dT%H:%M} does not exist in {tz.key} (the clocks skip it); use another time"
     if early.utcoffset() != late.utcoffset():
         offsets = " or ".join(_offset(d) for d in (early, late))

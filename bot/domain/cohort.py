@@ -1,4 +1,5 @@
 """A cohort's definition and calendar (bot/content/cohort.py reads them from YAML)."""
+
 from __future__ import annotations
 
 import re

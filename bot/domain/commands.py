@@ -1,4 +1,5 @@
 """What a person's chat text asks for: a small, forgiving Danish command parser."""
+
 from __future__ import annotations
 
 import re
@@ -22,21 +23,50 @@ class Intent:
 # (intent, exact phrases after normalisation). Kept as data so the help card and tests can see it.
 PHRASES: dict[str, tuple[str, ...]] = {
     "help": (
-        "hjælp", "hjaelp", "help", "hjælp mig", "kommandoer", "hvad kan du", "hvad kan du hjælpe med",
-        "hvad kan jeg skrive", "menu", "start",
+        "hjælp",
+        "hjaelp",
+        "help",
+        "hjælp mig",
+        "kommandoer",
+        "hvad kan du",
+        "hvad kan du hjælpe med",
+        "hvad kan jeg skrive",
+        "menu",
+        "start",
     ),
     "next": (
-        "næste", "naeste", "next", "hvad nu", "hvad skal jeg nu", "hvad er det næste", "hvad er næste",
-        "hvad sker der nu", "hvad skal jeg", "hvornår er næste modul", "hvornår er det næste", "næste aktivitet",
-        "næste modul", "hvad skal jeg forberede", "hvad skal jeg nå", "hvad kommer der nu", "program", "kalender",
+        "næste",
+        "naeste",
+        "next",
+        "hvad nu",
+        "hvad skal jeg nu",
+        "hvad er det næste",
+        "hvad er næste",
+        "hvad sker der nu",
+        "hvad skal jeg",
+        "hvornår er næste modul",
+        "hvornår er det næste",
+        "næste aktivitet",
+        "næste modul",
+        "hvad skal jeg forberede",
+        "hvad skal jeg nå",
+        "hvad kommer der nu",
+        "program",
+        "kalender",
     ),
     "library": ("materialer", "materiale", "bibliotek", "biblioteket", "mine materialer", "library"),
     "greeting": ("hej", "hejsa", "hallo", "goddag", "godmorgen", "hi", "hello", "dav"),
     "thanks": ("tak", "mange tak", "tusind tak", "tak for det", "super tak"),
     "publish": ("publicér", "publicer", "publish", "udgiv materialer", "publicér materialer"),
     "development_plan": (
-        "udviklingsplan", "udviklingsplanen", "min udviklingsplan", "udviklingsplaner", "min plan", "mine mål",
-        "læringsmål", "mine læringsmål",
+        "udviklingsplan",
+        "udviklingsplanen",
+        "min udviklingsplan",
+        "udviklingsplaner",
+        "min plan",
+        "mine mål",
+        "læringsmål",
+        "mine læringsmål",
     ),
     "status": ("status", "rapport", "statusrapport", "status for holdet", "succeskriterier"),
     "instructors_channel": ("underviserkanal",),
@@ -72,7 +102,7 @@ def classify(text: str) -> Intent:
                 if name in RAW_ARGUMENT:
                     raw = strip_tags(strip_mentions(text or "")).strip()
                     return Intent(name, raw.split(None, 1)[1].strip() if len(raw.split(None, 1)) > 1 else "")
-                return Intent(name, norm[len(prefix):].strip())
+                return Intent(name, norm[len(prefix) :].strip())
     if norm.startswith("næste ") or norm.endswith(" næste"):
         return Intent("next")
     return Intent("unknown", norm)

@@ -1,9 +1,10 @@
 """Completing the programme: which sessions a talent must take part in and how many they may miss."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 from bot.domain.calendar import Session
 from bot.domain.programme import Programme

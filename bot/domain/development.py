@@ -1,4 +1,5 @@
 """The development plan's parts other texts refer to: the apprentices (mesterlære) and the talent-environment plan."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Line-numbered input errors, reported together."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

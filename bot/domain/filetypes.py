@@ -1,12 +1,13 @@
 """Which uploads are allowed: the kind read from the file's bytes (never its name), and a safe display name."""
+
 from __future__ import annotations
 
 import io
 import re
 import unicodedata
 import zipfile
-from urllib.parse import unquote
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 MAX_NAME = 120  # a display name, never a path
 

@@ -1,9 +1,10 @@
 """The final evaluation: one answer per talent about the whole programme, after the closing seminar (the 80 % criterion)."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import Session
@@ -34,7 +35,16 @@ def plan_final_evaluation(
     last = max(closing, key=lambda s: s.ends_at)
     due = occasion_moment(Occasion(AFTER, "after"), last, send_time, tz)
     return [
-        PlanItem(key=plan_key(cohort_key, pid, None, TOPIC), person_id=pid, kind="survey", activity_key=None,
-                 topic=TOPIC, seq=0, due_at=due, not_after=None, data={})
+        PlanItem(
+            key=plan_key(cohort_key, pid, None, TOPIC),
+            person_id=pid,
+            kind="survey",
+            activity_key=None,
+            topic=TOPIC,
+            seq=0,
+            due_at=due,
+            not_after=None,
+            data={},
+        )
         for pid in sorted(set(talents))
     ]

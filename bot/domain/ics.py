@@ -1,8 +1,10 @@
 """The plan as an iCalendar file a person can import into Outlook (RFC 5545)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.domain.programme import Programme
 
@@ -36,12 +38,12 @@ def _fold(line: str) -> str:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def plan_to_ics(items: Iterable[dict[str, Any]], programme: Programme, calendar_name: str, now: datetime | None = None) -> str:
     """One 15-minute event per plan row, titled in Danish, with the row's key as a stable UID."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",

@@ -1,4 +1,5 @@
 """The one table of field limits: the longest text (in characters) each stored field accepts."""
+
 from __future__ import annotations
 
 # Sized to the columns in bot/storage/models.py where they have one, else to what a card can show.
@@ -23,4 +24,3 @@ def too_long(field: str, value: str) -> str | None:
     """An English problem for file errors when value is over the field's limit, else None."""
     limit = LIMITS[field]
     return f"{field} is {len(value)} characters; at most {limit}" if len(value) > limit else None
-

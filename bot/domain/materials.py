@@ -1,4 +1,5 @@
 """Preparation sequences: intro, article, literature before each activity, and when to send them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -61,7 +62,7 @@ class Timing:
     offsets_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_OFFSETS))
     send_time: time = DEFAULT_SEND_TIME
 
-    def with_overrides(self, overrides: dict | None) -> "Timing":
+    def with_overrides(self, overrides: dict | None) -> Timing:
         """This timing with a cohort's overrides (offsets_days, send_time) applied."""
         if not overrides:
             return self

@@ -1,10 +1,11 @@
 """Nudges of the group and everyday tracks: definitions, and who gets which when."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import Session
@@ -13,8 +14,16 @@ from bot.domain.programme import Programme
 from bot.domain.workdays import next_working_day, previous_working_day
 
 NUDGE_TOPICS = (
-    "buddy-intro", "buddy-meeting", "lederspejl", "skyggepraktik", "leader-conversation",
-    "leader-group", "mentor", "follow-up", "alumni", "evaluation",
+    "buddy-intro",
+    "buddy-meeting",
+    "lederspejl",
+    "skyggepraktik",
+    "leader-conversation",
+    "leader-group",
+    "mentor",
+    "follow-up",
+    "alumni",
+    "evaluation",
 )
 RECIPIENTS = ("talent", "leader", "buddies", "mentor", "participants")
 READER_ROLES = ("talent", "leader", "mentor")  # who may get their own wording (`for:` in nudges.yaml)
@@ -112,13 +121,13 @@ def occasion_moment(occasion: Occasion, session: Session, send_time: time, tz: Z
     """When an occasion falls: after an end moves forward to a working day, before a start moves back."""
     if occasion.direction == "before":
         day = add_months(session.starts_at.astimezone(tz).date(), -occasion.months) - timedelta(days=occasion.days)
-        return datetime.combine(previous_working_day(day), send_time, tz).astimezone(timezone.utc)
+        return datetime.combine(previous_working_day(day), send_time, tz).astimezone(UTC)
     end = session.ends_at.astimezone(tz)
     day = add_months(end.date(), occasion.months) + timedelta(days=occasion.days)
     moment = datetime.combine(next_working_day(day), send_time, tz)
     if moment <= end:  # "right after" an activity that ends in the afternoon: the next working morning
         moment = datetime.combine(next_working_day(end.date() + timedelta(days=1)), send_time, tz)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def plan_nudges(
@@ -158,8 +167,7 @@ def plan_nudges(
                             seq=n,
                             due_at=due,
                             not_after=not_after,
-                            data={"n": n, "talent": talent.person_id, "note": occasion.note,
-                                  "anchor": session.activity_key},
+                            data={"n": n, "talent": talent.person_id, "note": occasion.note, "anchor": session.activity_key},
                         )
                     )
     # a buddy group shares its nudges: keep one row per (recipient, key)
@@ -221,9 +229,7 @@ def _evaluation_items(
     return items
 
 
-def buddy_intro_items(
-    cohort_key: str, groups: Iterable[tuple[int, ...]], due: datetime
-) -> list[PlanItem]:
+def buddy_intro_items(cohort_key: str, groups: Iterable[tuple[int, ...]], due: datetime) -> list[PlanItem]:
     """One introduction per buddy per group; the key names the group so a changed pairing is announced anew."""
     items = []
     for group in groups:

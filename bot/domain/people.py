@@ -1,4 +1,5 @@
 """Who someone is in the programme: their roles per cohort."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

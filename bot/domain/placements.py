@@ -1,7 +1,9 @@
 """Where a cohort places the skyggepraktik and the bootcamp: the text contradicts itself, so each cohort chooses."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 CHOICES: dict[str, tuple[str, ...]] = {"skyggepraktik": ("m3", "m4"), "bootcamp": ("m2", "m6")}
 DEFAULTS: dict[str, str] = {"skyggepraktik": "m4", "bootcamp": "m2"}  # the module texts; nudges.yaml may move skyggepraktik

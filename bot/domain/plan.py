@@ -1,16 +1,17 @@
 """Computing a cohort's plan: which rows should exist, for whom, due when."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import Session
 from bot.domain.materials import Materials, Timing
 from bot.domain.programme import Programme
 from bot.domain.workdays import send_moment
-
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def first_start(sessions: Iterable[Session]) -> dict[str, datetime]:
 def due_before(start: datetime, days: int, timing: Timing, tz: ZoneInfo) -> datetime:
     """`days` before the activity's first day, at the send time, moved back to a working day."""
     local_day = start.astimezone(tz).date() - timedelta(days=days)
-    return send_moment(local_day, timing.send_time, tz).astimezone(timezone.utc)
+    return send_moment(local_day, timing.send_time, tz).astimezone(UTC)
 
 
 def plan_materials(

@@ -1,4 +1,5 @@
 """The programme as data: its activities, in order, with their Danish texts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

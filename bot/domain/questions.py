@@ -1,4 +1,5 @@
 """Questions to the instructors as pure rules: what was asked, which thread, how long it has waited."""
+
 from __future__ import annotations
 
 import html
@@ -24,8 +25,30 @@ _PERSON_RE = re.compile(
     re.IGNORECASE,
 )
 QUESTION_WORDS = frozenset(
-    "hvad hvordan hvornår hvor hvem hvorfor hvilke hvilken hvilket kan må skal er har bør "
-    "findes gælder behøver får vil kommer hvorledes".split()
+    [
+        "hvad",
+        "hvordan",
+        "hvornår",
+        "hvor",
+        "hvem",
+        "hvorfor",
+        "hvilke",
+        "hvilken",
+        "hvilket",
+        "kan",
+        "må",
+        "skal",
+        "er",
+        "har",
+        "bør",
+        "findes",
+        "gælder",
+        "behøver",
+        "får",
+        "vil",
+        "kommer",
+        "hvorledes",
+    ]
 )
 _THREAD_MARK = ";messageid="
 
@@ -43,12 +66,12 @@ def question_text(text: str) -> tuple[str, bool]:
     """The question as written (command words removed) and whether the person asked for a person."""
     text = plain_text(text)
     command = _ASK_RE.match(text)
-    rest = text[command.end():] if command else text
+    rest = text[command.end() :] if command else text
     wants_person = False
     if command:
         person = _PERSON_RE.match(rest)
         if person:
-            wants_person, rest = True, rest[person.end():]
+            wants_person, rest = True, rest[person.end() :]
     rest = rest.strip()
     return (rest[:1].upper() + rest[1:]) if rest else "", wants_person
 

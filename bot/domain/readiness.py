@@ -3,11 +3,12 @@
 The Danish texts are the programme description's, word for word; only the hyphenation that the
 PDF extraction left inside words ("ledelses-niveau", "om-råde") is joined up again.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import Session
@@ -56,10 +57,7 @@ _DESCRIPTIONS: dict[tuple[int, str], str] = {
 # "Anbefaling" per box and aim.
 _RECOMMENDATIONS: dict[tuple[int, str], str] = {
     (1, "vertical"): "Forfrem talentet hurtigst muligt til næste ledelsesniveau.",
-    (2, "vertical"): (
-        "Giv endnu mere komplicerede opgaver, således talentet kan mestre de nye arbejdsværdier, "
-        "færdigheder og tidsrammen."
-    ),
+    (2, "vertical"): ("Giv endnu mere komplicerede opgaver, således talentet kan mestre de nye arbejdsværdier, færdigheder og tidsrammen."),
     (3, "vertical"): (
         "Giv mere tid til udvikling og tillad, at talentet opnår mere erfaring. Coach med henblik på at "
         "udvikle nye arbejdsværdier, færdigheder og mestring af tidsrammen. Hjælp talentet med at styre "
@@ -71,9 +69,7 @@ _RECOMMENDATIONS: dict[tuple[int, str], str] = {
         "større/mere komplekst område/afdeling."
     ),
     (2, "horizontal"): "Sæt i fællesskab nye mål og coach talentet.",
-    (3, "horizontal"): (
-        "Coach talentet og følg nøje med i, hvad der sker. Hjælp talentet med at styre sin tid mere effektivt."
-    ),
+    (3, "horizontal"): ("Coach talentet og følg nøje med i, hvad der sker. Hjælp talentet med at styre sin tid mere effektivt."),
     (4, "either"): "Tildel avancerede opgaver på eget ledelsesniveau.",
     (5, "either"): "Sæt i fællesskab mål for den videre udvikling og coach for at udvikle præstationsniveauet.",
     (6, "either"): "Undersøg årsagerne og lav i fællesskab en handlingsplan for forbedringer.",

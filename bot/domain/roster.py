@@ -1,4 +1,5 @@
 """Roster CSV rows: parsed and checked, with line numbers."""
+
 from __future__ import annotations
 
 import csv
@@ -47,7 +48,7 @@ def parse_roster(text: str, path: str) -> list[RosterRow]:
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        raise FileErrors([FileError(path, 1, "the file is empty; expected the header " + ",".join(REQUIRED_COLUMNS))])
+        raise FileErrors([FileError(path, 1, "the file is empty; expected the header " + ",".join(REQUIRED_COLUMNS))]) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise FileErrors([FileError(path, 1, f"header lacks column(s): {', '.join(missing)}")])
@@ -63,7 +64,7 @@ def parse_roster(text: str, path: str) -> list[RosterRow]:
             errors.append(FileError(path, line, f"expected {len(header)} columns, found {len(fields)}"))
             continue
 
-        def get(column: str) -> str:
+        def get(column: str, fields: list[str] = fields) -> str:
             return fields[index[column]].strip()
 
         email = normalise_email(get("email"))

@@ -1,4 +1,5 @@
 """A roster file's bytes to CSV text: Excel .xlsx, UTF-8 CSV (with or without BOM) or Windows-1252 CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -44,8 +45,9 @@ def decode_csv(data: bytes, path: str) -> str:
         odd = next((i for i, ch in enumerate(text) if ord(ch) > 0x7F and ch not in CP1252_PLAUSIBLE), None)
         if odd is not None:
             line = text.count("\n", 0, odd) + 1
-            raise FileErrors([FileError(path, line, "is not UTF-8 text, and not plausible Windows-1252 either; "
-                                                   "save it as CSV UTF-8 in Excel")]) from None
+            raise FileErrors(
+                [FileError(path, line, "is not UTF-8 text, and not plausible Windows-1252 either; save it as CSV UTF-8 in Excel")]
+            ) from None
     if "\x00" in text:
         raise FileErrors([FileError(path, _line_of(data, data.find(b"\x00")), "is binary, not a CSV text file")])
     return text

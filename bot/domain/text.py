@@ -1,4 +1,5 @@
 """Free text as it comes in: one sanitiser for every input edge and linear markup stripping."""
+
 from __future__ import annotations
 
 import re

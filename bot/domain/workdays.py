@@ -1,4 +1,5 @@
 """Working days in Denmark: weekends and public holidays are not working days."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta

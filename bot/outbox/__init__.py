@@ -1,4 +1,5 @@
 """The outbox, the one way proactive messages go out: writer, sender, pacing, status, in-place updates."""
+
 from bot.outbox.pacing import ConversationWindows, PacedRate, SlidingLimit
 from bot.outbox.sender import Sender, SenderStats
 from bot.outbox.shared_rate import SharedRate

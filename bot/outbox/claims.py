@@ -1,9 +1,10 @@
 """Claiming outbox rows: lease a batch of due rows (pending, or held by a sender that died), and when the next is due."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
@@ -67,24 +68,30 @@ class Claims:
                 .order_by(OutboxMessage.id)
             )
             return [
-                Claimed(o.id, o.key, o.payload, o.attempts, c.id, c.conversation_id, c.service_url,
-                         c.unreachable_at is not None, o.correlation_id, c.person_id)
+                Claimed(
+                    o.id,
+                    o.key,
+                    o.payload,
+                    o.attempts,
+                    c.id,
+                    c.conversation_id,
+                    c.service_url,
+                    c.unreachable_at is not None,
+                    o.correlation_id,
+                    c.person_id,
+                )
                 for o, c in rows.all()
             ]
 
     async def next_due_in(self) -> float | None:
         """Seconds until the next row becomes due (a retry's time or an expired lease), None if none."""
         async with self.db.sessions() as session:
-            pending = await session.scalar(
-                select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
-            )
-            leased = await session.scalar(
-                select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == "sending")
-            )
+            pending = await session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending"))
+            leased = await session.scalar(select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == "sending"))
         moments = [m for m in (pending, leased) if m is not None]
         if not moments:
             return None
         moment = min(moments)
         if moment.tzinfo is None:  # SQLite's MIN() bypasses the column type
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         return (moment - self.clock()).total_seconds()

@@ -1,4 +1,5 @@
 """GroupCommit: the sender's outcomes written in groups, one transaction per group, each caller waiting for its own."""
+
 from __future__ import annotations
 
 import asyncio

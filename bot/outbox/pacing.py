@@ -1,11 +1,12 @@
 """Teams' limits enforced on our side: a paced global rate and sliding windows per conversation."""
+
 from __future__ import annotations
 
 import asyncio
 import bisect
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 # Teams' documented per-conversation limits for a bot: (window seconds, max messages).
 CONVERSATION_WINDOWS: tuple[tuple[float, int], ...] = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))

@@ -1,4 +1,5 @@
 """The sender: claims due outbox rows under a lease (claims.py), sends them at Teams' pace, records the outcome (group_commit.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,17 +7,18 @@ import contextlib
 import logging
 import os
 import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator, Awaitable, Callable, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import and_, or_, update
 
 from bot.delivery.connector import ConnectorClient, SendResult
-from bot.outbox.claims import Claims, Claimed
 from bot.delivery.retry import backoff
 from bot.observe.context import bound
 from bot.observe.metrics import PACING_WAIT_SECONDS, PACING_WAITS, SENDS, send_outcome
+from bot.outbox.claims import Claimed, Claims
 from bot.outbox.group_commit import GroupCommit
 from bot.outbox.pacing import ConversationWindows, PacedRate, SlidingLimit
 from bot.outbox.shared_rate import SharedRate
@@ -36,7 +38,7 @@ MAX_THROTTLES = 20  # 429s per row before we give up on it
 
 def utcnow() -> datetime:
     """Now, in UTC (the sender's default clock)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -294,19 +296,32 @@ class Sender(Claims):
                 self.stats.dead += 1
                 log.warning("outbox %s dead-lettered: throttled too often", row.key)
             else:
-                values = {"status": "pending", "attempts": throttles, "next_attempt_at": now + timedelta(seconds=wait),
-                          "lease_until": None, "last_error": "429 Retry-After"}
+                values = {
+                    "status": "pending",
+                    "attempts": throttles,
+                    "next_attempt_at": now + timedelta(seconds=wait),
+                    "lease_until": None,
+                    "last_error": "429 Retry-After",
+                }
         elif result.status in RETRY_STATUSES:
             attempts = row.attempts + 1
             if attempts >= self.max_attempts:
-                values = {"status": "dead", "attempts": attempts, "lease_until": None,
-                          "last_error": f"gave up after {attempts} attempts: {result.status} {result.error or ''}"[:500]}
+                values = {
+                    "status": "dead",
+                    "attempts": attempts,
+                    "lease_until": None,
+                    "last_error": f"gave up after {attempts} attempts: {result.status} {result.error or ''}"[:500],
+                }
                 self.stats.dead += 1
                 log.warning("outbox %s dead-lettered after %d attempts (last %s)", row.key, attempts, result.status)
             else:
-                values = {"status": "pending", "attempts": attempts, "lease_until": None,
-                          "next_attempt_at": now + timedelta(seconds=backoff(attempts)),
-                          "last_error": f"{result.status} {result.error or ''}"[:500]}
+                values = {
+                    "status": "pending",
+                    "attempts": attempts,
+                    "lease_until": None,
+                    "next_attempt_at": now + timedelta(seconds=backoff(attempts)),
+                    "last_error": f"{result.status} {result.error or ''}"[:500],
+                }
                 self.stats.retried += 1
         elif result.status in GONE_STATUSES:
             await self._unreachable(row, result, now)

@@ -22,13 +22,14 @@ in-memory `next` moment; SharedRate keeps that moment in the database instead, i
 
 SQLite serves one machine and one process, so there the sender keeps the in-process PacedRate.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import text
 

@@ -1,4 +1,5 @@
 """What the outbox holds: counts per state, the oldest waiting row, and what failed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -76,8 +77,10 @@ class BroadcastProgress:
     def line(self) -> str:
         """One line for `outbox status --watch`."""
         c = self.counts
-        return (f"broadcast {self.broadcast_id}: {c['sent']}/{self.recipients} sent, {self.waiting} waiting, "
-                f"{c['dead']} dead, {c['unreachable']} unreachable")
+        return (
+            f"broadcast {self.broadcast_id}: {c['sent']}/{self.recipients} sent, {self.waiting} waiting, "
+            f"{c['dead']} dead, {c['unreachable']} unreachable"
+        )
 
 
 async def broadcast_progress(db: Database, broadcast_id: int | None = None) -> BroadcastProgress | None:

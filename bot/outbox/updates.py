@@ -1,4 +1,5 @@
 """Outbox rows that replace a message the bot posted earlier (a card updated in place) instead of posting."""
+
 from __future__ import annotations
 
 from typing import Any

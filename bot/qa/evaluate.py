@@ -1,4 +1,5 @@
 """Measure the question index on a labelled set (tests/qa_questions.yaml) and sweep thresholds."""
+
 from __future__ import annotations
 
 import itertools
@@ -6,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.content.yamlfile import LineDict, load_yaml_file
 from bot.domain.errors import FileError, FileErrors
 from bot.qa.confidence import Thresholds
 from bot.qa.entry import Match
 from bot.qa.index import QuestionIndex
-from bot.content.yamlfile import LineDict, load_yaml_file
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,7 @@ def load_labelled(path: Path) -> list[Labelled]:
             if in_scope and (not isinstance(expect, list) or not expect):
                 errors.append(FileError(str(path), item.line, f"{section} item needs expect: [ids]"))
                 continue
-            out.append(Labelled(item["q"], tuple(expect) if in_scope else (),
-                                bool(item.get("near")), item.line, holdout))
+            out.append(Labelled(item["q"], tuple(expect) if in_scope else (), bool(item.get("near")), item.line, holdout))
     if errors:
         raise FileErrors(errors)
     return out
@@ -99,14 +99,20 @@ class Report:
         lines = []
         for item, m in self.misses:
             got = m.entry.id if m.entry else "-"
-            lines.append(f"  MISS  {item.question!r}: got {got}, expected {'/'.join(item.expect)}"
-                         f" (cov {m.coverage:.2f} rel {m.relative:.2f} margin {m.margin:.2f})")
+            lines.append(
+                f"  MISS  {item.question!r}: got {got}, expected {'/'.join(item.expect)}"
+                f" (cov {m.coverage:.2f} rel {m.relative:.2f} margin {m.margin:.2f})"
+            )
         for item, m in self.false_confident:
-            lines.append(f"  OOS confident  {item.question!r}: {m.entry.id if m.entry else '-'}"
-                         f" (cov {m.coverage:.2f} rel {m.relative:.2f} margin {m.margin:.2f})")
+            lines.append(
+                f"  OOS confident  {item.question!r}: {m.entry.id if m.entry else '-'}"
+                f" (cov {m.coverage:.2f} rel {m.relative:.2f} margin {m.margin:.2f})"
+            )
         for item, m in self.hand_offs:
-            lines.append(f"  hand-off (right top)  {item.question!r}: {m.entry.id if m.entry else '-'}"
-                         f" (cov {m.coverage:.2f} rel {m.relative:.2f} margin {m.margin:.2f})")
+            lines.append(
+                f"  hand-off (right top)  {item.question!r}: {m.entry.id if m.entry else '-'}"
+                f" (cov {m.coverage:.2f} rel {m.relative:.2f} margin {m.margin:.2f})"
+            )
         return "\n".join(lines)
 
 
@@ -173,6 +179,7 @@ def sweep(index: QuestionIndex, labelled: list[Labelled], max_out_rate: float = 
 
 # ----------------------------------------------------------------------------- graded by what the reply says
 
+
 @dataclass(frozen=True)
 class Mentioned:
     """A question graded by its reply: in scope when must_mention is given (one alternative of every group)."""
@@ -206,12 +213,10 @@ def load_mentioned(path: Path, in_section: str = "in_scope", out_section: str = 
                 errors.append(FileError(str(path), data.line_of(section), f"{section}: every item needs q"))
                 continue
             groups = item.get("must_mention") or []
-            if in_scope and (not isinstance(groups, list) or not groups
-                             or not all(isinstance(g, list) and g for g in groups)):
+            if in_scope and (not isinstance(groups, list) or not groups or not all(isinstance(g, list) and g for g in groups)):
                 errors.append(FileError(str(path), item.line, f"{section} item needs must_mention: [[alt, ...], ...]"))
                 continue
-            out.append(Mentioned(item["q"], tuple(tuple(str(a) for a in g) for g in groups) if in_scope else (),
-                                 bool(item.get("near"))))
+            out.append(Mentioned(item["q"], tuple(tuple(str(a) for a in g) for g in groups) if in_scope else (), bool(item.get("near"))))
     if errors:
         raise FileErrors(errors)
     return out
@@ -237,9 +242,11 @@ class MentionReport:
         return self.out_confident / self.out_total if self.out_total else 0.0
 
     def summary(self) -> str:
-        return (f"in-scope right {self.in_right}/{self.in_total} = {self.in_rate:.1%} "
-                f"(confident but wrong {self.in_confident_wrong}); "
-                f"out-of-scope answered {self.out_confident}/{self.out_total} = {self.out_rate:.1%}")
+        return (
+            f"in-scope right {self.in_right}/{self.in_total} = {self.in_rate:.1%} "
+            f"(confident but wrong {self.in_confident_wrong}); "
+            f"out-of-scope answered {self.out_confident}/{self.out_total} = {self.out_rate:.1%}"
+        )
 
 
 def evaluate_mentioned(index: QuestionIndex, items: list[Mentioned]) -> MentionReport:

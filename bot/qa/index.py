@@ -21,17 +21,17 @@ bot.qa.learned. Confidence looks at three things of the best entry:
             with saturated tf in both fields) - comparable across short and long questions;
   margin    (best - runner-up) / best, where the runner-up is the best OTHER entry.
 """
+
 from __future__ import annotations
 
 import heapq
 import threading
-from collections import OrderedDict
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Iterable
 
 from bot.qa import dense
-from bot.qa.bm25 import Bm25Index, AnalysedQuery
+from bot.qa.bm25 import AnalysedQuery, Bm25Index
 from bot.qa.confidence import Thresholds
 from bot.qa.entry import CURATED, KINDS, Candidate, Entry, Match, dense_texts
 from bot.qa.learned import curated_first, merge_answered, merge_near_duplicates, merged, question_key
@@ -74,12 +74,12 @@ class QuestionIndex(Bm25Index):
         self._vectors = DenseVectors()  # curated entries
         self._learned_vectors = DenseVectors()  # learned answers: ranked apart (see _ranked)
 
-    def build(self, entries: Iterable[Entry]) -> "QuestionIndex":
+    def build(self, entries: Iterable[Entry]) -> QuestionIndex:
         """Index these entries from scratch (replaces anything indexed before)."""
         with self._lock:
             return self._build(list(entries))
 
-    def _build(self, entries: list[Entry]) -> "QuestionIndex":
+    def _build(self, entries: list[Entry]) -> QuestionIndex:
         seen: set[str] = set()
         for entry in entries:
             if entry.id in seen:
@@ -219,17 +219,23 @@ class QuestionIndex(Bm25Index):
             return True
         # A learned answer could compete: let meaning rank the learned ones - when they have vectors
         # (those given at build have none; learned and curated are weighed against each other by words).
-        if self._learned_vectors and any(cov >= t.learned_coverage and self._own_share(e, asked) >= t.learned_coverage
-                                         for e, (_, cov) in pools[1].items()):
+        if self._learned_vectors and any(
+            cov >= t.learned_coverage and self._own_share(e, asked) >= t.learned_coverage for e, (_, cov) in pools[1].items()
+        ):
             return True
         e, (lex, cov) = curated[0]
         second = curated[1][1][0] if len(curated) > 1 else 0.0
         relative = scores.get(e, 0.0) / (query.ideal or 1.0)
-        return not (cov >= DECISIVE_COVERAGE and relative >= t.sure_relative and lex > 0
-                    and (lex - second) / lex >= DECISIVE_MARGIN)
+        return not (cov >= DECISIVE_COVERAGE and relative >= t.sure_relative and lex > 0 and (lex - second) / lex >= DECISIVE_MARGIN)
 
-    def _fuse(self, query: AnalysedQuery, scores: dict[int, float], pool: dict[int, tuple[float, float]],
-              semantic: list[tuple[int, float]], use_dense: bool) -> list[Candidate]:
+    def _fuse(
+        self,
+        query: AnalysedQuery,
+        scores: dict[int, float],
+        pool: dict[int, tuple[float, float]],
+        semantic: list[tuple[int, float]],
+        use_dense: bool,
+    ) -> list[Candidate]:
         """One group's candidates: BM25 and meaning fused by reciprocal rank (the lexical score alone without vectors)."""
         by_lexical = sorted(pool, key=lambda e: -pool[e][0])
         fused: dict[int, float] = defaultdict(float)
@@ -252,8 +258,9 @@ class QuestionIndex(Bm25Index):
             r, sim = sims.get(e, (0, 0.0))
             own = self._own_share(e, asked) if entries[e].kind == "answered" else 1.0
             # The kind prior is in the lexical score already; it breaks ties of the fused rank.
-            out.append(Candidate(entries[e], f if use_dense else lex, coverage, scores.get(e, 0.0) / ideal, lex, sim, r,
-                                 lex_rank.get(e, 0), own))
+            out.append(
+                Candidate(entries[e], f if use_dense else lex, coverage, scores.get(e, 0.0) / ideal, lex, sim, r, lex_rank.get(e, 0), own)
+            )
         return out
 
     def _ranked(self, query: AnalysedQuery, k: int, question: str = "") -> list[Candidate]:
@@ -276,10 +283,7 @@ class QuestionIndex(Bm25Index):
         fit = [c for c in learned if c.own >= floor]
         # The groups' fused scores are not comparable (learned answers given at build have no vectors):
         # the best fitting learned answer goes first when it matches the words better than the curated best.
-        if fit and (not curated or fit[0].lexical > curated[0].lexical):
-            ranked = [fit[0], *curated, *fit[1:]]
-        else:
-            ranked = [*curated, *fit]
+        ranked = [fit[0], *curated, *fit[1:]] if fit and (not curated or fit[0].lexical > curated[0].lexical) else [*curated, *fit]
         curated_first(ranked)
         ranked.extend(c for c in learned if c.own < floor)
         return merge_near_duplicates(ranked, k, self._question_keys, self._by_id)
@@ -349,8 +353,7 @@ class QuestionIndex(Bm25Index):
         The FAQ sums up; the description says it in full (both sides of a two-sided concept, the
         names and numbers). Passages are ranked among themselves, by words and by meaning fused by
         reciprocal rank; the best one is added when it holds SUPPLEMENT_COVERAGE of the question."""
-        passages = [c for c in ranked if c.entry.kind == "passage" and c.entry.id != entry.id
-                    and c.coverage >= SUPPLEMENT_COVERAGE]
+        passages = [c for c in ranked if c.entry.kind == "passage" and c.entry.id != entry.id and c.coverage >= SUPPLEMENT_COVERAGE]
         if not passages:
             return entry
         fused: dict[str, float] = defaultdict(float)
@@ -370,4 +373,4 @@ def build_index(entries: Iterable[Entry], thresholds: Thresholds | None = None) 
     return QuestionIndex(thresholds).build(entries)
 
 
-__all__ = ["Candidate", "Entry", "KINDS", "Match", "QuestionIndex", "Thresholds", "build_index", "dense_texts"]
+__all__ = ["KINDS", "Candidate", "Entry", "Match", "QuestionIndex", "Thresholds", "build_index", "dense_texts"]

@@ -1,4 +1,5 @@
 """Learned (instructor-answered) entries in the question index: one entry per question asked, curated answers first."""
+
 from __future__ import annotations
 
 from bot.qa.entry import CURATED, Candidate, Entry
@@ -21,8 +22,17 @@ def question_key(question: str) -> frozenset[str]:
 def merged(entry: Entry, old: Entry) -> Entry:
     """The newer answer to a question asked before, keeping the older phrasings as alternatives."""
     alts = tuple(dict.fromkeys(p for p in (*entry.alternatives, *old.phrasings) if p != entry.question))
-    return Entry(entry.id, entry.question, alts[:MAX_ALTERNATIVES], entry.answer, entry.source, entry.activity,
-                 entry.kind, entry.context, entry.topic)
+    return Entry(
+        entry.id,
+        entry.question,
+        alts[:MAX_ALTERNATIVES],
+        entry.answer,
+        entry.source,
+        entry.activity,
+        entry.kind,
+        entry.context,
+        entry.topic,
+    )
 
 
 def curated_first(ranked: list[Candidate]) -> None:
@@ -30,14 +40,13 @@ def curated_first(ranked: list[Candidate]) -> None:
     if not ranked or ranked[0].entry.kind != "answered":
         return
     top = ranked[0]
-    for i, c in enumerate(ranked[1:CURATED_REACH + 1], start=1):
+    for i, c in enumerate(ranked[1 : CURATED_REACH + 1], start=1):
         if c.entry.kind in CURATED and c.coverage >= top.coverage - CURATED_SLACK:
             ranked.insert(0, ranked.pop(i))
             return
 
 
-def merge_near_duplicates(ranked: list[Candidate], k: int, keys: dict[int, frozenset[str]],
-                          by_id: dict[str, int]) -> list[Candidate]:
+def merge_near_duplicates(ranked: list[Candidate], k: int, keys: dict[int, frozenset[str]], by_id: dict[str, int]) -> list[Candidate]:
     """The k best, an answered question dropped when a better-ranked answered one is nearly the same question."""
     out: list[Candidate] = []
     kept: list[frozenset[str]] = []

@@ -1,22 +1,25 @@
 """Entries for the question index: the FAQ file (line-numbered errors) and the programme as entries.
 
-    load_faq(content_dir)              -> list[Entry]   content/faq.yaml, FileErrors on problems
-    programme_entries(programme)       -> list[Entry]   purpose, participants, duration, ..., theme per activity
-    team_entries(content_dir)          -> list[Entry]   who teaches each activity (bot.qa.passages)
-    material_entries(materials, prog)  -> list[Entry]   the digital-track sequence per activity
-    readiness_entries()                -> list[Entry]   the six boxes (vertical/horizontal for 1-3)
-    passage_entries(content_dir)       -> list[Entry]   the programme description in passages (bot.qa.passages)
-    content_entries(content_dir)       -> list[Entry]   all of the above
-    load_index(content_dir, answered)  -> QuestionIndex over content + answered questions
-    write_vector_store(content_dir)    -> the dense vectors of the content, content/qa-vectors.npz
+load_faq(content_dir)              -> list[Entry]   content/faq.yaml, FileErrors on problems
+programme_entries(programme)       -> list[Entry]   purpose, participants, duration, ..., theme per activity
+team_entries(content_dir)          -> list[Entry]   who teaches each activity (bot.qa.passages)
+material_entries(materials, prog)  -> list[Entry]   the digital-track sequence per activity
+readiness_entries()                -> list[Entry]   the six boxes (vertical/horizontal for 1-3)
+passage_entries(content_dir)       -> list[Entry]   the programme description in passages (bot.qa.passages)
+content_entries(content_dir)       -> list[Entry]   all of the above
+load_index(content_dir, answered)  -> QuestionIndex over content + answered questions
+write_vector_store(content_dir)    -> the dense vectors of the content, content/qa-vectors.npz
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from bot.content.fields import FieldChecker
+from bot.content.yamlfile import LineDict, load_yaml_file
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.materials import KIND_LABELS_DA, Materials
 from bot.domain.programme import ACTIVITY_KEYS, Activity, Programme
@@ -25,14 +28,19 @@ from bot.qa.confidence import Thresholds
 from bot.qa.entry import Entry, dense_texts
 from bot.qa.index import QuestionIndex
 from bot.qa.passages import passage_entries, team_entries
-from bot.content.yamlfile import LineDict, load_yaml_file
 
 FAQ_FILE = "faq.yaml"
 FAQ_FIELDS = ("id", "q", "alt", "a", "source", "activity")
 # Group-track and everyday-track activities (the names the nudges use) and the readiness model.
 TRACK_KEYS = (
-    "buddy-meeting", "lederspejl", "skyggepraktik", "leader-conversation", "leader-group",
-    "mentor", "follow-up", "readiness",
+    "buddy-meeting",
+    "lederspejl",
+    "skyggepraktik",
+    "leader-conversation",
+    "leader-group",
+    "mentor",
+    "follow-up",
+    "readiness",
 )
 FAQ_ACTIVITY_KEYS = ACTIVITY_KEYS + TRACK_KEYS
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,60}$")
@@ -77,8 +85,7 @@ def parse_faq(data: Any, path: str) -> list[Entry]:
         alts_raw = item.get("alt")
         alts: list[str] = []
         if not isinstance(alts_raw, list) or not MIN_ALT <= len(alts_raw) <= MAX_ALT:
-            check.error(item, "alt" if "alt" in item else "q",
-                        f"{where}: 'alt' must be a list of {MIN_ALT}–{MAX_ALT} other ways to ask")
+            check.error(item, "alt" if "alt" in item else "q", f"{where}: 'alt' must be a list of {MIN_ALT}–{MAX_ALT} other ways to ask")
         else:
             for alt in alts_raw:
                 if not isinstance(alt, str) or not alt.strip():
@@ -111,6 +118,7 @@ def load_faq(content_dir: Path) -> list[Entry]:
 
 
 # --------------------------------------------------------------------- generated entries
+
 
 def _label(activity: Activity) -> str:
     """'Modul 3: Talentledelse' -> 'Modul 3 – Talentledelse'."""
@@ -149,41 +157,98 @@ def programme_entries(programme: Programme) -> list[Entry]:
         theme = f" ({a.competence})" if a.competence else ""
         context = f"{name} {a.competence}"
 
-        def add(aspect: str, source: str, question: str, alts: list[str], answer: str, extra: str = "") -> None:
-            out.append(Entry(f"{a.key}:{aspect}", question, tuple(alts), answer, f"{label} – {source}",
-                             a.key, "programme", f"{context} {extra}".strip(), topic=_topic(a)))
+        def add(
+            aspect: str,
+            source: str,
+            question: str,
+            alts: list[str],
+            answer: str,
+            extra: str = "",
+            a: Activity = a,  # bound now: add() is called within this pass of the loop, but say so
+            label: str = label,
+            context: str = context,
+        ) -> None:
+            out.append(
+                Entry(
+                    f"{a.key}:{aspect}",
+                    question,
+                    tuple(alts),
+                    answer,
+                    f"{label} – {source}",
+                    a.key,
+                    "programme",
+                    f"{context} {extra}".strip(),
+                    topic=_topic(a),
+                )
+            )
 
-        add("purpose", "formål", f"Hvad er formålet med {name}?",
+        add(
+            "purpose",
+            "formål",
+            f"Hvad er formålet med {name}?",
             [f"Hvorfor holder vi {short}?", f"Hvad skal {short}{theme} bruges til?", f"Hvad er {short}?"],
-            _sentence(a.purpose))
-        add("participants", "deltagere", f"Hvem deltager i {name}?",
+            _sentence(a.purpose),
+        )
+        add(
+            "participants",
+            "deltagere",
+            f"Hvem deltager i {name}?",
             [f"Hvem er med til {short}?", f"Hvem er {short} for?", f"Skal nærmeste leder med til {short}?"],
-            _sentence(a.participants_text))
+            _sentence(a.participants_text),
+        )
         duration = f"{name} varer {a.duration}."
         if a.is_module and a.key != "m2":
             duration += " Mellem dag 1 og dag 2 anvender du det lærte i praksis."
-        add("duration", "varighed", f"Hvor lang tid varer {name}?",
+        add(
+            "duration",
+            "varighed",
+            f"Hvor lang tid varer {name}?",
             [f"Hvor mange dage er {short}?", f"Hvad er varigheden af {short}?", f"Hvor længe varer {short}{theme}?"],
-            duration)
-        add("content", "indhold", f"Hvad sker der på {name}?",
+            duration,
+        )
+        add(
+            "content",
+            "indhold",
+            f"Hvad sker der på {name}?",
             [f"Hvad arbejder vi med på {short}?", f"Hvad handler {short}{theme} om?", f"Hvad er indholdet af {short}?"],
-            _sentence(a.content))
-        add("outcome", "udbytte", f"Hvad får jeg ud af {name}?",
+            _sentence(a.content),
+        )
+        add(
+            "outcome",
+            "udbytte",
+            f"Hvad får jeg ud af {name}?",
             [f"Hvad er udbyttet af {short}?", f"Hvad lærer jeg på {short}{theme}?"],
-            _sentence(a.outcome))
+            _sentence(a.outcome),
+        )
         if a.bring:
-            add("bring", "praktisk", f"Hvad skal jeg forberede og tage med til {name}?",
+            add(
+                "bring",
+                "praktisk",
+                f"Hvad skal jeg forberede og tage med til {name}?",
                 [f"Hvad skal jeg medbringe til {short}?", f"Hvordan forbereder jeg mig til {short}{theme}?"],
-                _sentence(a.bring))
+                _sentence(a.bring),
+            )
         if a.is_module:
             # "Hvilket modul handler om samskabelse?": the theme is named, the module is not (no topic).
-            out.append(Entry(f"{a.key}:theme", f"Hvilket modul handler om {a.competence.lower()}?",
-                             (f"Hvor arbejder vi med {a.competence.lower()}?", f"Hvornår lærer vi om {a.competence.lower()}?"),
-                             f"Det gør {name}. {_sentence(a.purpose)}", f"{label} – tema", a.key, "programme",
-                             f"{context} {a.content}"))
-            add("days", "dag 1 og dag 2", f"Hvad sker der på dag 1 og dag 2 af {name}?",
+            out.append(
+                Entry(
+                    f"{a.key}:theme",
+                    f"Hvilket modul handler om {a.competence.lower()}?",
+                    (f"Hvor arbejder vi med {a.competence.lower()}?", f"Hvornår lærer vi om {a.competence.lower()}?"),
+                    f"Det gør {name}. {_sentence(a.purpose)}",
+                    f"{label} – tema",
+                    a.key,
+                    "programme",
+                    f"{context} {a.content}",
+                )
+            )
+            add(
+                "days",
+                "dag 1 og dag 2",
+                f"Hvad sker der på dag 1 og dag 2 af {name}?",
                 [f"Hvad er forskellen på dag 1 og dag 2 på {short}?", f"Hvad sker der mellem de to dage på {short}?"],
-                f"{_sentence(a.day1)} {_sentence(a.day2)}")
+                f"{_sentence(a.day1)} {_sentence(a.day2)}",
+            )
     return out
 
 
@@ -193,18 +258,29 @@ def material_entries(materials: Materials, programme: Programme) -> list[Entry]:
     for key, seq in materials.sequences.items():
         a = programme.activity(key)
         name, short = a.name, _short(a)
-        steps = "; ".join(
-            f"{KIND_LABELS_DA.get(m.kind, m.kind)}: ”{m.title}” (ca. {m.minutes} min.)" for m in seq.steps
+        steps = "; ".join(f"{KIND_LABELS_DA.get(m.kind, m.kind)}: ”{m.title}” (ca. {m.minutes} min.)" for m in seq.steps)
+        answer = (
+            f"Før {name} får du i det digitale spor: {steps}. "
+            f"Grundlitteraturen er valgfri; materialet kommer i chatten her i god tid før aktiviteten."
         )
-        answer = (f"Før {name} får du i det digitale spor: {steps}. "
-                  f"Grundlitteraturen er valgfri; materialet kommer i chatten her i god tid før aktiviteten.")
         context = " ".join(m.description for m in seq.steps) + " " + seq.reminder
-        out.append(Entry(
-            f"{key}:materials", f"Hvilke materialer får jeg før {name}?",
-            (f"Hvad skal jeg læse før {short}?", f"Hvilken video eller podcast og artikel er der til {short}?",
-             f"Hvad er forberedelsen i det digitale spor til {short}?"),
-            answer, f"Digitalt spor – forberedelse til {_label(a)}", key, "material", context, topic=_topic(a),
-        ))
+        out.append(
+            Entry(
+                f"{key}:materials",
+                f"Hvilke materialer får jeg før {name}?",
+                (
+                    f"Hvad skal jeg læse før {short}?",
+                    f"Hvilken video eller podcast og artikel er der til {short}?",
+                    f"Hvad er forberedelsen i det digitale spor til {short}?",
+                ),
+                answer,
+                f"Digitalt spor – forberedelse til {_label(a)}",
+                key,
+                "material",
+                context,
+                topic=_topic(a),
+            )
+        )
     return out
 
 
@@ -221,21 +297,29 @@ def readiness_entries() -> list[Entry]:
             aim_word = {"vertical": "vertikal", "horizontal": "horisontal"}[aim]
             suffix = f" ({aim_word})" if box <= 3 else ""
             entry_id = f"readiness:box{box}" + (f":{aim}" if box <= 3 else "")
-            answer = (f"Boks {box}{suffix}: {r.description(box, aim)} "
-                      f"({r.TASK_NAMES_DA[(aim, tasks)]}; {r.PERFORMANCE_NAMES_DA[perf].lower()}.) "
-                      f"Anbefaling: {r.recommendation(box, aim)}")
-            alts = [f"Hvad anbefales for et talent i boks {box}{suffix}?",
-                    f"Hvad er anbefalingen i boks {box}{suffix}?"]
+            answer = (
+                f"Boks {box}{suffix}: {r.description(box, aim)} "
+                f"({r.TASK_NAMES_DA[(aim, tasks)]}; {r.PERFORMANCE_NAMES_DA[perf].lower()}.) "
+                f"Anbefaling: {r.recommendation(box, aim)}"
+            )
+            alts = [f"Hvad anbefales for et talent i boks {box}{suffix}?", f"Hvad er anbefalingen i boks {box}{suffix}?"]
             if box <= 3:
                 alts.append(f"Jeg er placeret i boks {box} og vil udvikle mig {aim_word}t – hvad så?")
             else:
                 alts.append(f"Hvad sker der, hvis jeg lander i boks {box}?")
-            out.append(Entry(
-                entry_id, f"Hvad betyder boks {box}{suffix} i parathedskriterierne?", tuple(alts), answer,
-                f"Parathedskriterier – boks {box}{suffix}", "readiness", "programme",
-                f"parathedskriterier {r.AIM_NAMES_DA[aim]} {r.AIM_HINTS_DA[aim]}",
-                topic=str(box),
-            ))
+            out.append(
+                Entry(
+                    entry_id,
+                    f"Hvad betyder boks {box}{suffix} i parathedskriterierne?",
+                    tuple(alts),
+                    answer,
+                    f"Parathedskriterier – boks {box}{suffix}",
+                    "readiness",
+                    "programme",
+                    f"parathedskriterier {r.AIM_NAMES_DA[aim]} {r.AIM_HINTS_DA[aim]}",
+                    topic=str(box),
+                )
+            )
     return out
 
 
@@ -244,8 +328,7 @@ _entries_cache: dict[tuple[Path, tuple[tuple[str, int, int], ...]], list[Entry]]
 
 def _stamp(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
     """Name, size and mtime of every file in content/: a changed file means new entries."""
-    return tuple(sorted((p.name, st.st_size, st.st_mtime_ns) for p in content_dir.iterdir() if p.is_file()
-                        for st in (p.stat(),)))
+    return tuple(sorted((p.name, st.st_size, st.st_mtime_ns) for p in content_dir.iterdir() if p.is_file() for st in (p.stat(),)))
 
 
 def content_entries(content_dir: Path) -> list[Entry]:
@@ -265,8 +348,14 @@ def _content_entries(content_dir: Path) -> list[Entry]:
     from bot.content.materials import load_content
 
     programme, materials = load_content(content_dir)
-    return [*load_faq(content_dir), *programme_entries(programme), *material_entries(materials, programme),
-            *readiness_entries(), *team_entries(content_dir), *passage_entries(content_dir)]
+    return [
+        *load_faq(content_dir),
+        *programme_entries(programme),
+        *material_entries(materials, programme),
+        *readiness_entries(),
+        *team_entries(content_dir),
+        *passage_entries(content_dir),
+    ]
 
 
 _stores_loaded: set[Path] = set()

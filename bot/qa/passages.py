@@ -6,6 +6,7 @@ passage is one blank-line block of it (merged with its neighbours when short, cu
 when long), labelled with the heading it stands under, so a question the FAQ does not foresee
 still finds the paragraph that answers it and the bot can say where that is.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -94,7 +95,7 @@ def _windows(words: list[str]) -> list[list[str]]:
     step = MAX_WORDS - OVERLAP_WORDS
     out = []
     for start in range(0, len(words), step):
-        out.append(words[start:start + MAX_WORDS])
+        out.append(words[start : start + MAX_WORDS])
         if start + MAX_WORDS >= len(words):
             break
     return out
@@ -149,11 +150,18 @@ def team_entries(content_dir: Path) -> list[Entry]:
         seen.add(heading)
         name = heading.split(":")[0]  # "Modul 3", "Kick-off"
         topic = " ".join(w for w in re.split(r"[\s:]+", heading) if w.lower() != "modul")
-        out.append(Entry(
-            f"team:{hashlib.sha1(heading.encode()).hexdigest()[:8]}", f"Hvem underviser på {heading}?",
-            (f"Hvem står for {name}?", f"Hvem er underviserne på {name}?", f"Hvilke konsulenter er på {name}?"),
-            f"Konsulentteamet på {heading} er {found.group(1)}.", f"{SOURCE_PREFIX} – {heading}", None, "programme",
-            topic=topic))
+        out.append(
+            Entry(
+                f"team:{hashlib.sha1(heading.encode()).hexdigest()[:8]}",
+                f"Hvem underviser på {heading}?",
+                (f"Hvem står for {name}?", f"Hvem er underviserne på {name}?", f"Hvilke konsulenter er på {name}?"),
+                f"Konsulentteamet på {heading} er {found.group(1)}.",
+                f"{SOURCE_PREFIX} – {heading}",
+                None,
+                "programme",
+                topic=topic,
+            )
+        )
     return out
 
 
@@ -175,12 +183,12 @@ def trim_passage(text: str, query_terms: set[str]) -> str:
     first, last = hits[0], hits[-1]
 
     def size() -> int:
-        return sum(len(s.split()) for s in sentences[first:last + 1])
+        return sum(len(s.split()) for s in sentences[first : last + 1])
 
     while size() < MIN_SHOWN_WORDS and (first > 0 or last < len(sentences) - 1):
         if last < len(sentences) - 1:
             last += 1
         if size() < MIN_SHOWN_WORDS and first > 0:
             first -= 1
-    shown = " ".join(sentences[first:last + 1])
+    shown = " ".join(sentences[first : last + 1])
     return ("… " if first > 0 else "") + shown + (" …" if last < len(sentences) - 1 else "")

@@ -1,4 +1,5 @@
 """The synonym table of the question index (content/qa-synonyms.yaml): phrases, synonyms and exact word forms."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -22,12 +22,13 @@ The pipeline (the same for indexed texts and for questions, so both sides meet):
 hyphenated word. Splitting joined compounds ("mentorsamtale") needs a vocabulary and lives in the
 index (`QuestionIndex`), not here.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import NamedTuple
 from functools import lru_cache
+from typing import NamedTuple
 
 import Stemmer  # PyStemmer: the C Snowball, same algorithm as the pure-Python snowballstemmer, ~10x faster
 
@@ -38,6 +39,7 @@ _STEMMER = Stemmer.Stemmer("danish")
 # Snowball's Danish stopword list, minus words that carry meaning in questions about a
 # programme ("efter", "under", "over", "mod" are kept as content; "før" is not in it), plus chat
 # filler and verbs that occur in nearly every question.
+# fmt: off
 STOPWORDS = frozenset(
     """
     og i jeg det at en den til er som på de med han af for ikke der var mig sig men et har om
@@ -55,6 +57,7 @@ STOPWORDS = frozenset(
     hele synes syntes mon sikkert
     """.split()
 )
+# fmt: on
 
 # The synonym table is data: content/qa-synonyms.yaml (phrases, synonyms, exact word forms).
 _TABLE = load_synonyms()
@@ -64,6 +67,7 @@ SYNONYMS: dict[str, str] = _TABLE.synonyms  # any inflection: both sides are ste
 # Pieces that Danish compounds in this domain are built from. The index splits a joined word
 # it has not seen ("mentorsamtalen", "succeskriterierne") into two known pieces; these count
 # as known even when no text uses them alone.
+# fmt: off
 COMPOUND_PARTS = frozenset(
     """
     succes kriterie kriterier leder ledelse gruppe møde samtale plan tid forbrug spejl praktik
@@ -72,6 +76,7 @@ COMPOUND_PARTS = frozenset(
     strategi kompetence værdi grundlag parathed boks uge måned time varighed deltager
     """.split()
 )
+# fmt: on
 
 SURFACE_SYNONYMS: dict[str, str] = _TABLE.exact  # exact forms: "Teams" the platform, not "team"
 
@@ -97,14 +102,47 @@ STEM_FIXES: dict[str, str] = {
 
 # Number words and ordinals -> digits ("tredje modul" = "modul 3").
 NUMBERS: dict[str, str] = {
-    "to": "2", "tre": "3", "fire": "4", "fem": "5", "seks": "6", "syv": "7", "otte": "8",
-    "ni": "9", "ti": "10", "første": "1", "tredje": "3", "fjerde": "4", "femte": "5",
-    "sjette": "6", "ottende": "8",
+    "to": "2",
+    "tre": "3",
+    "fire": "4",
+    "fem": "5",
+    "seks": "6",
+    "syv": "7",
+    "otte": "8",
+    "ni": "9",
+    "ti": "10",
+    "første": "1",
+    "tredje": "3",
+    "fjerde": "4",
+    "femte": "5",
+    "sjette": "6",
+    "ottende": "8",
 }
 
-_ACCENTS = str.maketrans({"ä": "æ", "ö": "ø", "é": "e", "è": "e", "ê": "e", "á": "a", "à": "a",
-                          "ü": "u", "ó": "o", "ò": "o", "í": "i", "ñ": "n", "ç": "c",
-                          "’": "'", "‘": "'", "”": '"', "“": '"', "–": "-", "—": "-", "‑": "-"})
+_ACCENTS = str.maketrans(
+    {
+        "ä": "æ",
+        "ö": "ø",
+        "é": "e",
+        "è": "e",
+        "ê": "e",
+        "á": "a",
+        "à": "a",
+        "ü": "u",
+        "ó": "o",
+        "ò": "o",
+        "í": "i",
+        "ñ": "n",
+        "ç": "c",
+        "’": "'",
+        "‘": "'",
+        "”": '"',
+        "“": '"',
+        "–": "-",
+        "—": "-",
+        "‑": "-",
+    }
+)
 _WORD = re.compile(r"[a-zæøå0-9]+(?:-[a-zæøå0-9]+)*")
 _MODULE_SHORT = re.compile(r"^(?:m|modul)(\d)$")
 

@@ -1,7 +1,9 @@
 """The dense half of the question index: one matrix of e5 vectors, rows mapped to entries, ranked by cosine."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from bot.qa import dense
 from bot.qa.entry import Entry, dense_texts

@@ -1,4 +1,5 @@
 """The report's figures for one cohort at one moment, and how a figure is written in Danish."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

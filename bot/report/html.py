@@ -1,8 +1,9 @@
 """The steering group's report as one self-contained HTML page with inline SVG charts (no scripts, no fetches)."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -65,9 +66,7 @@ def target_bar(value: float | None, target: float, title: str) -> Markup:
     return _svg(width, height, title, parts)
 
 
-def hbars(
-    rows: Sequence[tuple[str, float, str]], title: str, *, scale: float = 1.0, colour: str = ACCENT, value_w: int = 110
-) -> Markup:
+def hbars(rows: Sequence[tuple[str, float, str]], title: str, *, scale: float = 1.0, colour: str = ACCENT, value_w: int = 110) -> Markup:
     """Horizontal bars: (label, value 0..scale, value text) per row."""
     label_w, bar_w, row_h = 330, 330, 44
     height = max(row_h * len(rows), row_h) + 8
@@ -151,9 +150,12 @@ def meetings_chart(report: CohortReport) -> Markup:
     """Per kind of meeting: held against due so far, with the planned total as the scale."""
     label_w, bar_w, row_h = 330, 400, 70
     parts = [
-        _rect(0, 8, 22, 22, ACCENT), _text(30, 27, "Holdt", size=20),
-        _rect(140, 8, 22, 22, "#9fb6da"), _text(170, 27, "Skulle være holdt nu", size=20),
-        _rect(400, 8, 22, 22, TRACK_BG), _text(430, 27, "Planlagt i alt", size=20),
+        _rect(0, 8, 22, 22, ACCENT),
+        _text(30, 27, "Holdt", size=20),
+        _rect(140, 8, 22, 22, "#9fb6da"),
+        _text(170, 27, "Skulle være holdt nu", size=20),
+        _rect(400, 8, 22, 22, TRACK_BG),
+        _text(430, 27, "Planlagt i alt", size=20),
     ]
     for i, m in enumerate(report.meetings):
         y = 46 + i * row_h
@@ -179,7 +181,9 @@ def time_chart(report: CohortReport) -> Markup:
         parts.append(_rect(label_w, y + 8, bar_w * min(share, 1.25) / 1.25, 32, ACCENT, 'rx="4" class="value"'))
         parts.append(_text(label_w + bar_w + 12, y + 32, f"{num(t.average)} / {num(t.budget, 2)} {t.unit}", size=20, weight="bold"))
     bx = label_w + bar_w / 1.25
-    parts.append(f'<line x1="{bx:.1f}" y1="2" x2="{bx:.1f}" y2="{10 + len(rows) * row_h:.1f}" stroke="{INK}" stroke-width="3" stroke-dasharray="6 4"/>')
+    parts.append(
+        f'<line x1="{bx:.1f}" y1="2" x2="{bx:.1f}" y2="{10 + len(rows) * row_h:.1f}" stroke="{INK}" stroke-width="3" stroke-dasharray="6 4"/>'
+    )
     parts.append(_text(bx, 24 + len(rows) * row_h, "budget", size=18, anchor="middle", weight="bold"))
     return _svg(label_w + bar_w + 230, 34 + len(rows) * row_h, "Tidsforbrug i forhold til budgettet", parts)
 
@@ -191,13 +195,28 @@ def render_html(report: CohortReport) -> str:
     rated = [r for r in report.ratings if r.mean_rating is not None]
     talent_time = next((t for t in report.time if t.role == "talent"), None)
     charts = {
-        "completion": target_bar(report.completion_rate if report.started else None, report.completion_target, "Gennemførelse i forhold til målet"),
+        "completion": target_bar(
+            report.completion_rate if report.started else None, report.completion_target, "Gennemførelse i forhold til målet"
+        ),
         "expectations": target_bar(report.expectations_rate, report.expectations_target, "Forventninger indfriet i forhold til målet"),
-        "ratings": hbars([(r.name, r.mean_rating or 0, num(r.mean_rating)) for r in rated], "Gennemsnitlig vurdering pr. aktivitet (1–5)", scale=5),
-        "answers": answers_chart([(r.name, r.expectations) for r in report.ratings if r.answers], "Levede aktiviteten op til forventningerne?"),
+        "ratings": hbars(
+            [(r.name, r.mean_rating or 0, num(r.mean_rating)) for r in rated], "Gennemsnitlig vurdering pr. aktivitet (1–5)", scale=5
+        ),
+        "answers": answers_chart(
+            [(r.name, r.expectations) for r in report.ratings if r.answers], "Levede aktiviteten op til forventningerne?"
+        ),
         "preparation": [
-            (p, hbars([(label, opened / p.audience if p.audience else 0, f"{pct(opened / p.audience if p.audience else None)}") for label, opened in p.steps],
-                      f"{p.name}: andel der har åbnet hvert trin af forberedelsen", scale=1))
+            (
+                p,
+                hbars(
+                    [
+                        (label, opened / p.audience if p.audience else 0, f"{pct(opened / p.audience if p.audience else None)}")
+                        for label, opened in p.steps
+                    ],
+                    f"{p.name}: andel der har åbnet hvert trin af forberedelsen",
+                    scale=1,
+                ),
+            )
             for p in report.preparation
         ],
         "meetings": meetings_chart(report),
@@ -205,12 +224,19 @@ def render_html(report: CohortReport) -> str:
         "time": time_chart(report),
         "tracks": hbars(
             [
-                (TRACK_NAMES_DA[k], v / talent_time.track_budget[k] if talent_time.track_budget.get(k) else 0,
-                 f"{num(v)} / {num(talent_time.track_budget.get(k), 2)} dage")
+                (
+                    TRACK_NAMES_DA[k],
+                    v / talent_time.track_budget[k] if talent_time.track_budget.get(k) else 0,
+                    f"{num(v)} / {num(talent_time.track_budget.get(k), 2)} dage",
+                )
                 for k, v in talent_time.tracks.items()
             ],
-            "Talentets tid pr. spor som andel af budgettet", scale=1, value_w=240,
-        ) if talent_time else Markup(""),
+            "Talentets tid pr. spor som andel af budgettet",
+            scale=1,
+            value_w=240,
+        )
+        if talent_time
+        else Markup(""),
     }
     return _env.get_template("report.html.j2").render(
         r=report,

@@ -1,4 +1,5 @@
 """Signed, expiring report links: /report/<cohort>?exp=…&sig=… (HMAC-SHA256 of cohort and expiry)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,7 +15,7 @@ _MAX_DIGITS = 12  # a Unix time in seconds needs 10 digits until the year 2286
 
 def sign(secret: str, cohort_key: str, expires: int) -> str:
     """The HMAC-SHA256 of cohort and expiry, hex."""
-    message = f"report\n{cohort_key}\n{expires}".encode("utf-8")
+    message = f"report\n{cohort_key}\n{expires}".encode()
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 

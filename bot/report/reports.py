@@ -1,15 +1,18 @@
 """Reports: the steering group's figures for a cohort computed from the tables (nothing stored), and its signed links."""
+
 from __future__ import annotations
 
 import logging
 import statistics
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import inspect, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.report import ReportSettings
+from bot.domain.final_evaluation import EVALUATION_KEY
 from bot.domain.materials import TOPIC_LABELS_DA, Materials
 from bot.domain.programme import Programme
 from bot.domain.readiness import AIMS, BOXES
@@ -30,7 +33,6 @@ from bot.report.table import report_csv
 from bot.services.cohorts import get_cohort
 from bot.services.growth.plans import Growth
 from bot.storage.db import Database
-from bot.domain.final_evaluation import EVALUATION_KEY
 from bot.storage.models import (
     BuddyMember,
     CalendarSession,
@@ -46,13 +48,24 @@ log = logging.getLogger(__name__)
 MEETING_TOPICS = ("buddy-meeting", "leader-conversation", "leader-group")
 ONCE_PER_TALENT = ("lederspejl",)  # several nudges, one piece of work
 TRACK_OF_TOPIC = {
-    "buddy-meeting": "group", "lederspejl": "group", "skyggepraktik": "group",
-    "leader-conversation": "everyday", "leader-group": "everyday", "mentor": "everyday",
+    "buddy-meeting": "group",
+    "lederspejl": "group",
+    "skyggepraktik": "group",
+    "leader-conversation": "everyday",
+    "leader-group": "everyday",
+    "mentor": "everyday",
 }
 
 _REPORT_COLUMNS = (
-    PlannedDelivery.kind, PlannedDelivery.topic, PlannedDelivery.person_id, PlannedDelivery.seq, PlannedDelivery.action,
-    PlannedDelivery.due_at, PlannedDelivery.data, PlannedDelivery.activity_key, PlannedDelivery.status,
+    PlannedDelivery.kind,
+    PlannedDelivery.topic,
+    PlannedDelivery.person_id,
+    PlannedDelivery.seq,
+    PlannedDelivery.action,
+    PlannedDelivery.due_at,
+    PlannedDelivery.data,
+    PlannedDelivery.activity_key,
+    PlannedDelivery.status,
 )
 
 
@@ -197,8 +210,7 @@ class Reports:
         for activity in self.programme.activities:
             answers = [e for e in evaluations if e.activity_key == activity.key]
             invited = sum(
-                1 for r in plan
-                if r.kind == "survey" and r.topic == "evaluation" and r.activity_key == activity.key and r.status == "sent"
+                1 for r in plan if r.kind == "survey" and r.topic == "evaluation" and r.activity_key == activity.key and r.status == "sent"
             )
             if not answers and not invited:
                 continue
@@ -270,7 +282,9 @@ class Reports:
         now: datetime,
     ) -> list[TimeSpent]:
         s = self.settings
-        sessions = [r for r in await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id == cohort_id)) if r.ends_at <= now]
+        sessions = [
+            r for r in await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id == cohort_id)) if r.ends_at <= now
+        ]
         absences = await self.growth.absences(session, cohort_id)
         minutes = {(m.activity_key, m.topic): m.minutes for m in await session.scalars(select(Material))}
         seen: dict[int, list[tuple[str, str]]] = {}
@@ -309,8 +323,14 @@ class Reports:
         talent_tracks = {track: statistics.fmean(v) if v else 0.0 for track, v in tracks.items()}
         out = [
             TimeSpent(
-                "talent", ROLE_NAMES_DA["talent"], len(talents), sum(talent_tracks.values()), s.talent_days, "dage",
-                talent_tracks, dict(s.talent_tracks),
+                "talent",
+                ROLE_NAMES_DA["talent"],
+                len(talents),
+                sum(talent_tracks.values()),
+                s.talent_days,
+                "dage",
+                talent_tracks,
+                dict(s.talent_tracks),
             )
         ]
         leaders = sorted({m.person_id for m in members if m.role == "leader"})
@@ -318,10 +338,28 @@ class Reports:
         for leader in leaders:
             conversations = sum(occasion_hours(t.person_id, "leader-conversation") for t in talents if t.leader_id == leader)
             leader_days.append(common_days(leader, "leader") + conversations / s.hours_per_day)
-        out.append(TimeSpent("leader", ROLE_NAMES_DA["leader"], len(leaders), statistics.fmean(leader_days) if leader_days else 0.0, s.leader_days, "dage"))
+        out.append(
+            TimeSpent(
+                "leader",
+                ROLE_NAMES_DA["leader"],
+                len(leaders),
+                statistics.fmean(leader_days) if leader_days else 0.0,
+                s.leader_days,
+                "dage",
+            )
+        )
         mentors = sorted({m.person_id for m in members if m.role == "mentor"})
         mentor_hours = [sum(occasion_hours(t.person_id, "mentor") for t in talents if t.mentor_id == mentor) for mentor in mentors]
-        out.append(TimeSpent("mentor", ROLE_NAMES_DA["mentor"], len(mentors), statistics.fmean(mentor_hours) if mentor_hours else 0.0, s.mentor_hours, "timer"))
+        out.append(
+            TimeSpent(
+                "mentor",
+                ROLE_NAMES_DA["mentor"],
+                len(mentors),
+                statistics.fmean(mentor_hours) if mentor_hours else 0.0,
+                s.mentor_hours,
+                "timer",
+            )
+        )
         return out
 
     def summary(self, report: CohortReport, report_url: str | None, expires: datetime | None) -> dict[str, Any]:
@@ -337,4 +375,4 @@ class Reports:
 def _as_datetime(value: Any) -> datetime:
     """A naive UTC datetime from whatever the driver gives (SQLite gives text)."""
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo is None else moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)

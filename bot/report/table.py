@@ -1,4 +1,5 @@
 """The report's figures as CSV rows (section, item, value, target, unit) for spreadsheets."""
+
 from __future__ import annotations
 
 import csv

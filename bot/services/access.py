@@ -1,8 +1,9 @@
 """Authorisation in one place: who the actor is, what their roles allow, and a record of every decision."""
+
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -72,13 +73,17 @@ class Access:
             raise Refused("Du sidder i styregruppen for et andet hold; her ser du kun dit eget holds rapport.", action, named)
         return named or steered[0]
 
-    async def allowed(
-        self, profile: Profile, action: str, *, cohort_key: str | None, tenant_id: str | None, target: str = ""
-    ) -> None:
+    async def allowed(self, profile: Profile, action: str, *, cohort_key: str | None, tenant_id: str | None, target: str = "") -> None:
         """Record an admin action that was carried out."""
         await record_audit(
-            self.db, actor=person_actor(profile.person_id), action=action, outcome="allowed", cohort_key=cohort_key,
-            tenant_id=tenant_id, target=target, at=self.clock(),
+            self.db,
+            actor=person_actor(profile.person_id),
+            action=action,
+            outcome="allowed",
+            cohort_key=cohort_key,
+            tenant_id=tenant_id,
+            target=target,
+            at=self.clock(),
         )
 
     async def refused(
@@ -87,8 +92,14 @@ class Access:
         """Log and record a refused attempt (person id and action only, never what they wrote)."""
         log.warning("refused %s for person %d (cohort %s)", action, person_id, cohort_key or "-")
         await record_audit(
-            self.db, actor=person_actor(person_id), action=action, outcome="refused", cohort_key=cohort_key,
-            tenant_id=tenant_id, target=target, at=self.clock(),
+            self.db,
+            actor=person_actor(person_id),
+            action=action,
+            outcome="refused",
+            cohort_key=cohort_key,
+            tenant_id=tenant_id,
+            target=target,
+            at=self.clock(),
         )
 
     async def cohort_named(self, text: str) -> str | None:

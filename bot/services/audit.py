@@ -1,11 +1,12 @@
 """The audit log: who did (or tried) which admin action, when, on which cohort; never message contents."""
+
 from __future__ import annotations
 
 import getpass
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -47,8 +48,13 @@ class AuditRow:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "at": self.at.isoformat(), "actor": self.actor, "tenant": self.tenant_id, "cohort": self.cohort_key,
-            "action": self.action, "target": self.target, "outcome": self.outcome,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "tenant": self.tenant_id,
+            "cohort": self.cohort_key,
+            "action": self.action,
+            "target": self.target,
+            "outcome": self.outcome,
         }
 
 
@@ -70,7 +76,7 @@ async def record_audit(
     if actor_person_id is None and actor.startswith("person:") and actor[7:].isdigit():
         actor_person_id = int(actor[7:])
     entry = AuditEntry(
-        at=at or datetime.now(timezone.utc),
+        at=at or datetime.now(UTC),
         actor=actor[:200],
         actor_person_id=actor_person_id,
         tenant_id=tenant_id,
@@ -99,6 +105,4 @@ async def read_audit(db: Database, cohort_key: str | None = None, limit: int = 1
         query = query.where(AuditEntry.cohort_key == cohort_key)
     async with db.sessions() as session:
         rows = list(await session.scalars(query))
-    return [
-        AuditRow(r.at, r.actor, r.tenant_id, r.cohort_key, r.action, r.target, r.outcome) for r in reversed(rows)
-    ]
+    return [AuditRow(r.at, r.actor, r.tenant_id, r.cohort_key, r.action, r.target, r.outcome) for r in reversed(rows)]

@@ -1,4 +1,5 @@
 """A broadcast before and after: the card text and audience before sending, delivery per person afterwards."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,8 +15,14 @@ from bot.services.messages.builder import MessageBuilder
 from bot.storage.db import Database
 from bot.storage.models import Broadcast, Conversation, OutboxMessage, Person
 
-STATUS_DA = {"sent": "Leveret", "dead": "Fejlede", "unreachable": "Kan ikke nås", "pending": "I kø",
-             "sending": "Sendes nu", "no-chat": "Ikke nået (ingen chat med botten)"}
+STATUS_DA = {
+    "sent": "Leveret",
+    "dead": "Fejlede",
+    "unreachable": "Kan ikke nås",
+    "pending": "I kø",
+    "sending": "Sendes nu",
+    "no-chat": "Ikke nået (ingen chat med botten)",
+}
 
 
 def card_texts(payload: dict[str, Any]) -> list[str]:
@@ -93,14 +100,16 @@ async def broadcast_deliveries(db: Database, cohort_key: str, broadcast_id: int)
         if record is None or record.cohort_id != cohort.id:
             return None
         people = await audience(session, cohort.id, record.role)
-        rows = (await session.execute(
-            select(Conversation.person_id, OutboxMessage.status, OutboxMessage.last_error)
-            .join(Conversation, Conversation.id == OutboxMessage.conversation_id)
-            .where(OutboxMessage.broadcast_id == record.id)
-        )).all()
-        named = dict((await session.execute(
-            select(Person.id, Person.name).where(Person.id.in_(set(people) | {r[0] for r in rows if r[0]}))
-        )).all())
+        rows = (
+            await session.execute(
+                select(Conversation.person_id, OutboxMessage.status, OutboxMessage.last_error)
+                .join(Conversation, Conversation.id == OutboxMessage.conversation_id)
+                .where(OutboxMessage.broadcast_id == record.id)
+            )
+        ).all()
+        named = dict(
+            (await session.execute(select(Person.id, Person.name).where(Person.id.in_(set(people) | {r[0] for r in rows if r[0]})))).all()
+        )
         emails = dict((await session.execute(select(Person.id, Person.email).where(Person.id.in_(named)))).all())
     outcome = {pid: (status, error or "") for pid, status, error in rows if pid is not None}
     deliveries = []

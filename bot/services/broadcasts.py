@@ -1,10 +1,11 @@
 """LEAD's messages to a whole cohort (or its talents or leaders), through the outbox."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,16 +13,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.limits import LIMITS
 from bot.domain.text import clean
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
-from bot.services.messages.builder import MessageBuilder
 from bot.services.cohorts import get_cohort
+from bot.services.messages.builder import MessageBuilder
 from bot.storage.db import Database
 from bot.storage.models import Broadcast, Membership, Person
 
 log = logging.getLogger(__name__)
 BROADCAST_ROLES = ("talent", "leader", "all")
 # The words an admin may write in Teams for each audience (Danish first; the CLI's English names too).
-ROLE_WORDS = {"talenter": "talent", "talent": "talent", "ledere": "leader", "leder": "leader",
-              "leader": "leader", "alle": "all", "all": "all"}
+ROLE_WORDS = {
+    "talenter": "talent",
+    "talent": "talent",
+    "ledere": "leader",
+    "leder": "leader",
+    "leader": "leader",
+    "alle": "all",
+    "all": "all",
+}
 MAX_BROADCAST_CHARS = LIMITS["broadcast"]
 
 
@@ -57,11 +65,7 @@ def checked_text(text: str, role: str) -> str:
 
 async def audience(session: AsyncSession, cohort_id: int, role: str) -> dict[int, str]:
     """Person id -> email of everyone the broadcast is for."""
-    query = (
-        select(Person.id, Person.email)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.cohort_id == cohort_id)
-    )
+    query = select(Person.id, Person.email).join(Membership, Membership.person_id == Person.id).where(Membership.cohort_id == cohort_id)
     if role != "all":
         query = query.where(Membership.role == role)
     return dict((await session.execute(query.distinct())).all())

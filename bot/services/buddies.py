@@ -1,16 +1,17 @@
 """Buddy groups for a cohort: suggested by the rules, overridable by LEAD, announced through the plan."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.buddies import Candidate, check_groups, suggest_groups
-from bot.services.planning import Planner
 from bot.services.cohorts import get_cohort
+from bot.services.planning import Planner
 from bot.storage.db import Database
 from bot.storage.models import BuddyMember, Cohort, Membership, Person
 
@@ -80,9 +81,7 @@ class Buddies:
         async with self.db.sessions() as session:
             cohort = await self._cohort(session, cohort_key)
             talents = await self._talents(session, cohort.id)
-        candidates = [
-            Candidate(p.id, p.email, m.level or "", p.organisation, m.area or "") for m, p in talents
-        ]
+        candidates = [Candidate(p.id, p.email, m.level or "", p.organisation, m.area or "") for m, p in talents]
         groups = suggest_groups(candidates)
         await self._store(cohort_key, groups, "suggested")
         return await self.show(cohort_key)

@@ -1,4 +1,5 @@
 """The cohorts' calendars as the Teams edge reads them: each cohort's sessions in one query."""
+
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
@@ -7,10 +8,13 @@ from bot.domain.calendar import Session
 from bot.storage.db import Database
 from bot.storage.models import CalendarSession
 
-
 _SESSIONS_QUERY = select(
-    CalendarSession.cohort_id, CalendarSession.activity_key, CalendarSession.part,
-    CalendarSession.starts_at, CalendarSession.ends_at, CalendarSession.venue,
+    CalendarSession.cohort_id,
+    CalendarSession.activity_key,
+    CalendarSession.part,
+    CalendarSession.starts_at,
+    CalendarSession.ends_at,
+    CalendarSession.venue,
 ).where(CalendarSession.cohort_id.in_(bindparam("ids", expanding=True)))
 
 

@@ -1,4 +1,5 @@
 """The one lookup of a cohort by its key, and the one error when there is none."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,7 +1,8 @@
 """The chats and channels the bot may write to: remembered per turn, marked unreachable when Teams says so."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -28,9 +29,17 @@ class Conversations:
     ) -> None:
         """Remember where to write to someone (or a channel); a new install makes it reachable again."""
         # two turns of a new chat race (install event + first message): the loser finds the row and updates it
-        await retry_on_conflict(lambda: self._save_conversation(
-            conversation_id=conversation_id, kind=kind, service_url=service_url, tenant_id=tenant_id,
-            reference=reference, person_id=person_id), "conversation save")
+        await retry_on_conflict(
+            lambda: self._save_conversation(
+                conversation_id=conversation_id,
+                kind=kind,
+                service_url=service_url,
+                tenant_id=tenant_id,
+                reference=reference,
+                person_id=person_id,
+            ),
+            "conversation save",
+        )
 
     async def _save_conversation(
         self,
@@ -66,9 +75,7 @@ class Conversations:
         """Whether we already stored this conversation."""
         async with self.db.sessions() as session:
             found = await session.scalar(
-                select(Conversation.id).where(
-                    Conversation.conversation_id == conversation_id, Conversation.unreachable_at.is_(None)
-                )
+                select(Conversation.id).where(Conversation.conversation_id == conversation_id, Conversation.unreachable_at.is_(None))
             )
             return found is not None
 
@@ -77,5 +84,5 @@ class Conversations:
         async with self.db.sessions() as session, session.begin():
             row = await session.scalar(select(Conversation).where(Conversation.conversation_id == conversation_id))
             if row is not None and row.unreachable_at is None:
-                row.unreachable_at = datetime.now(timezone.utc)
+                row.unreachable_at = datetime.now(UTC)
                 row.unreachable_reason = reason

@@ -1,9 +1,10 @@
 """The services built once per process (server or command line) from settings and content."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from bot.config import Settings
 from bot.content.growth import load_growth_content
@@ -18,7 +19,6 @@ from bot.report.reports import Reports
 from bot.services.access import Access
 from bot.services.broadcasts import Broadcaster
 from bot.services.buddies import Buddies
-from bot.services.nudging import Nudging
 from bot.services.directory import Directory
 from bot.services.files import Files
 from bot.services.growth.plans import Growth
@@ -26,6 +26,7 @@ from bot.services.guide import Guide
 from bot.services.health import HealthCheck
 from bot.services.learning import Learning
 from bot.services.messages.builder import MessageBuilder
+from bot.services.nudging import Nudging
 from bot.services.planning import Planner
 from bot.services.privacy import Privacy
 from bot.services.questions.desk import QuestionDesk
@@ -73,12 +74,25 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
     growth = Growth(db, programme, growth_content, clock, messages, timezone=settings.timezone)
     questions = load_index(settings.content_dir)
     reports = Reports(
-        db, programme, materials, growth, load_report_settings(settings.content_dir), clock,
-        link_secret=settings.report_secret.reveal(), base_url=settings.base_url,
+        db,
+        programme,
+        materials,
+        growth,
+        load_report_settings(settings.content_dir),
+        clock,
+        link_secret=settings.report_secret.reveal(),
+        base_url=settings.base_url,
     )
     messages.report_link = reports.link  # the steering group's meeting nudges link the report
-    files = Files(db, programme, file_store(settings.file_storage_dir), clock, secret=settings.report_secret.reveal(),
-                  base_url=settings.base_url, max_bytes=settings.file_max_bytes)
+    files = Files(
+        db,
+        programme,
+        file_store(settings.file_storage_dir),
+        clock,
+        secret=settings.report_secret.reveal(),
+        base_url=settings.base_url,
+        max_bytes=settings.file_max_bytes,
+    )
     messages.attachments = files.attachments  # the cards that need a template or slides link them
     return Core(
         db=db,
@@ -89,19 +103,33 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         guide=Guide(programme, directory, clock),
         messages=messages,
         planner=planner,
-        learning=Learning(db, programme, materials, messages, planner, clock, timezone=settings.timezone,
-                          refuse_placeholders=not settings.local_mode, demo_cohort=settings.demo_cohort),
+        learning=Learning(
+            db,
+            programme,
+            materials,
+            messages,
+            planner,
+            clock,
+            timezone=settings.timezone,
+            refuse_placeholders=not settings.local_mode,
+            demo_cohort=settings.demo_cohort,
+        ),
         broadcaster=Broadcaster(db, clock),
         nudging=Nudging(db, nudges, materials.timing, messages, clock, timezone=settings.timezone),
         buddies=Buddies(db, planner, clock),
         questions=questions,
-        desk=QuestionDesk(db, questions, programme, clock, reminder_hours=settings.question_reminder_working_hours,
-                          timezone=settings.timezone),
+        desk=QuestionDesk(
+            db, questions, programme, clock, reminder_hours=settings.question_reminder_working_hours, timezone=settings.timezone
+        ),
         growth=growth,
         reports=reports,
         access=Access(db, clock),
-        privacy=Privacy(db, clock, retention_days=settings.retention_days, policy=RetentionPolicy(
-            settings.retention_days, settings.retention_grace_days, settings.retention_notice_days)),
+        privacy=Privacy(
+            db,
+            clock,
+            retention_days=settings.retention_days,
+            policy=RetentionPolicy(settings.retention_days, settings.retention_grace_days, settings.retention_notice_days),
+        ),
         roster=RosterService(db),
         health=HealthCheck(db, programme, materials, reminder_hours=settings.question_reminder_working_hours),
         files=files,

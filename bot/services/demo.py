@@ -1,4 +1,5 @@
 """The demo cohort `make run` starts with: real programme, dates relative to today."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta

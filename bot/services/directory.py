@@ -1,4 +1,5 @@
 """Finding people from their Teams identity and linking them; Directory also remembers their chats (conversations.py) and reads calendars (calendars.py)."""
+
 from __future__ import annotations
 
 import logging
@@ -22,8 +23,19 @@ DEMO_LEADER_EMAIL = "demo.leder@talentnord.example"
 _LEADER, _MENTOR = aliased(Person), aliased(Person)
 # Built once: constructing aliases and the statement per call was a visible share of a turn's CPU.
 _PROFILE_COLUMNS = (
-    Person.id, Person.email, Person.name, Person.organisation, Cohort.id, Cohort.key, Cohort.name,
-    Cohort.timezone, Membership.role, Membership.level, _LEADER.name, _MENTOR.name, Cohort.tenant_id,
+    Person.id,
+    Person.email,
+    Person.name,
+    Person.organisation,
+    Cohort.id,
+    Cohort.key,
+    Cohort.name,
+    Cohort.timezone,
+    Membership.role,
+    Membership.level,
+    _LEADER.name,
+    _MENTOR.name,
+    Cohort.tenant_id,
 )
 
 
@@ -110,16 +122,12 @@ class Directory(Conversations, Calendars):
         # Tenant isolation: an AAD id or email from another tenant never finds (or links) this tenant's people.
         tenant = identity.tenant_id
         if identity.aad_object_id:
-            person = await session.scalar(
-                select(Person).where(Person.aad_object_id == identity.aad_object_id, _in_tenant(tenant))
-            )
+            person = await session.scalar(select(Person).where(Person.aad_object_id == identity.aad_object_id, _in_tenant(tenant)))
             if person is not None:
                 return person
         if identity.email:
             return await session.scalar(
-                select(Person).where(
-                    Person.email == normalise_email(identity.email), _in_tenant(tenant), _member_in_tenant(tenant)
-                )
+                select(Person).where(Person.email == normalise_email(identity.email), _in_tenant(tenant), _member_in_tenant(tenant))
             )
         return None
 
@@ -164,7 +172,9 @@ class Directory(Conversations, Calendars):
         if not identity.aad_object_id:
             return None, False
         async with self.db.sessions() as session:
-            rows = (await session.execute(
-                _KNOWN_PROFILE_QUERY, {"aad": identity.aad_object_id, "cid": conversation_id, "tenant": identity.tenant_id}
-            )).all()
+            rows = (
+                await session.execute(
+                    _KNOWN_PROFILE_QUERY, {"aad": identity.aad_object_id, "cid": conversation_id, "tenant": identity.tenant_id}
+                )
+            ).all()
         return _profile_of(rows), bool(rows and rows[0][-1])

@@ -1,4 +1,5 @@
 """Errors the use cases raise for the edge to show: Danish text for the person who acted."""
+
 from __future__ import annotations
 
 

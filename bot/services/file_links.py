@@ -1,4 +1,5 @@
 """Signed, expiring file links: /files/<id>?p=<person>&exp=…&sig=… (HMAC-SHA256 of file, person and expiry)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +14,7 @@ _MAX_DIGITS = 12
 
 def sign(secret: str, file_id: int, person_id: int, expires: int) -> str:
     """The HMAC-SHA256 of file, person and expiry, hex (keyed apart from report links by its prefix)."""
-    message = f"file\n{file_id}\n{person_id}\n{expires}".encode("utf-8")
+    message = f"file\n{file_id}\n{person_id}\n{expires}".encode()
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 

@@ -1,11 +1,12 @@
 """Uploaded files (templates, slides, conversation guides): add, list, remove, and serve them to their cohort only."""
+
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,9 +25,16 @@ from bot.storage.models import CalendarSession, Membership
 log = logging.getLogger(__name__)
 MAX_TITLE = 200
 NUDGE_LABELS_DA = {
-    "leader-conversation": "Samtaler med nærmeste leder", "leader-group": "Ledergruppemøder", "follow-up": "Opfølgning efter forløbet",
-    "buddy-intro": "Buddy-start", "buddy-meeting": "Buddymøder", "lederspejl": "Lederspejl", "skyggepraktik": "Skyggepraktik",
-    "mentor": "Mentorsamtaler", "alumni": "Alumnedag", "evaluation": "Evaluering",
+    "leader-conversation": "Samtaler med nærmeste leder",
+    "leader-group": "Ledergruppemøder",
+    "follow-up": "Opfølgning efter forløbet",
+    "buddy-intro": "Buddy-start",
+    "buddy-meeting": "Buddymøder",
+    "lederspejl": "Lederspejl",
+    "skyggepraktik": "Skyggepraktik",
+    "mentor": "Mentorsamtaler",
+    "alumni": "Alumnedag",
+    "evaluation": "Evaluering",
 }
 TOPIC_LABELS_DA = {"intro": "introduktion", "article": "artikel", "literature": "litteratur"}
 
@@ -66,14 +74,23 @@ class FileInfo:
 
     def as_json(self) -> dict[str, object]:
         """The file for `files list --json`."""
-        return {"id": self.id, "title": self.title, "filename": self.filename, "kind": self.kind, "size": self.size,
-                "activity": self.activity_key, "topic": self.topic, "nudge": self.nudge_topic,
-                "created_at": self.created_at.isoformat()}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "filename": self.filename,
+            "kind": self.kind,
+            "size": self.size,
+            "activity": self.activity_key,
+            "topic": self.topic,
+            "nudge": self.nudge_topic,
+            "created_at": self.created_at.isoformat(),
+        }
 
 
 def _info(row: StoredFile) -> FileInfo:
-    return FileInfo(row.id, row.cohort_id, row.title, row.filename, row.kind, row.size, row.activity_key, row.topic,
-                    row.nudge_topic, row.created_at)
+    return FileInfo(
+        row.id, row.cohort_id, row.title, row.filename, row.kind, row.size, row.activity_key, row.topic, row.nudge_topic, row.created_at
+    )
 
 
 def parse_attachment(value: str, programme: Programme) -> tuple[str | None, str | None, str | None]:
@@ -107,8 +124,17 @@ def attachment_label(info: FileInfo, programme: Programme) -> str:
 class Files:
     """The files of each cohort behind one store; the console and `python -m bot files` both call this."""
 
-    def __init__(self, db: Database, programme: Programme, store: FileStore, clock: Callable[[], datetime], *,
-                 secret: str, base_url: str, max_bytes: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        programme: Programme,
+        store: FileStore,
+        clock: Callable[[], datetime],
+        *,
+        secret: str,
+        base_url: str,
+        max_bytes: int,
+    ) -> None:
         self.db, self.programme, self.store, self.clock = db, programme, store, clock
         self.secret, self.base_url, self.max_bytes = secret, base_url, max_bytes
 
@@ -135,9 +161,19 @@ class Files:
         try:
             async with self.db.sessions.begin() as session:
                 cohort = await get_cohort(session, cohort_key)
-                row = StoredFile(cohort_id=cohort.id, title=title, filename=filename, kind=kind.ext, size=len(data),
-                                 sha256=hashlib.sha256(data).hexdigest(), activity_key=activity, topic=topic,
-                                 nudge_topic=nudge, backend=self.store.backend, created_at=self.clock())
+                row = StoredFile(
+                    cohort_id=cohort.id,
+                    title=title,
+                    filename=filename,
+                    kind=kind.ext,
+                    size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    activity_key=activity,
+                    topic=topic,
+                    nudge_topic=nudge,
+                    backend=self.store.backend,
+                    created_at=self.clock(),
+                )
                 session.add(row)
                 await session.flush()
                 file_id = row.id
@@ -154,8 +190,9 @@ class Files:
         """The cohort's files, newest first."""
         async with self.db.sessions() as session:
             cohort = await get_cohort(session, cohort_key)
-            rows = await session.scalars(select(StoredFile).where(StoredFile.cohort_id == cohort.id)
-                                         .order_by(StoredFile.created_at.desc(), StoredFile.id.desc()))
+            rows = await session.scalars(
+                select(StoredFile).where(StoredFile.cohort_id == cohort.id).order_by(StoredFile.created_at.desc(), StoredFile.id.desc())
+            )
             return [_info(r) for r in rows]
 
     async def remove(self, cohort_key: str, file_id: int) -> FileInfo:
@@ -176,8 +213,13 @@ class Files:
         async with self.db.sessions() as session:
             cohort_ids = list(await session.scalars(select(Membership.cohort_id).where(Membership.person_id == person_id)))
             open_ids = [c for c in cohort_ids if not await self._closed(session, c, now)]
-            rows: Iterable[StoredFile] = await session.scalars(select(StoredFile).where(StoredFile.cohort_id.in_(open_ids))
-                                         .order_by(StoredFile.created_at, StoredFile.id)) if open_ids else []
+            rows: Iterable[StoredFile] = (
+                await session.scalars(
+                    select(StoredFile).where(StoredFile.cohort_id.in_(open_ids)).order_by(StoredFile.created_at, StoredFile.id)
+                )
+                if open_ids
+                else []
+            )
             return [_info(r) for r in rows]
 
     async def _closes(self, session: AsyncSession, cohort_id: int) -> datetime | None:
@@ -188,18 +230,25 @@ class Files:
         closes = await self._closes(session, cohort_id)
         return closes is not None and now >= closes
 
-    async def attachments(self, session: AsyncSession, person_id: int, *, nudge: str | None = None,
-                          activity: str | None = None, topic: str | None = None) -> list[dict[str, str]]:
+    async def attachments(
+        self, session: AsyncSession, person_id: int, *, nudge: str | None = None, activity: str | None = None, topic: str | None = None
+    ) -> list[dict[str, str]]:
         """The files a card carries as links for this person: those attached to its nudge kind, or to its step
         (the intro step also carries the activity's own files, e.g. the module's slides)."""
-        query = (select(StoredFile).join(Membership, Membership.cohort_id == StoredFile.cohort_id)
-                 .where(Membership.person_id == person_id).order_by(StoredFile.created_at, StoredFile.id))
+        query = (
+            select(StoredFile)
+            .join(Membership, Membership.cohort_id == StoredFile.cohort_id)
+            .where(Membership.person_id == person_id)
+            .order_by(StoredFile.created_at, StoredFile.id)
+        )
         if nudge is not None:
             query = query.where(StoredFile.nudge_topic == nudge)
         elif activity is not None:
             steps = [topic] + ([None] if topic == TOPICS[0] else [])
-            query = query.where(StoredFile.activity_key == activity,
-                                or_(*(StoredFile.topic.is_(None) if t is None else StoredFile.topic == t for t in steps)))
+            query = query.where(
+                StoredFile.activity_key == activity,
+                or_(*(StoredFile.topic.is_(None) if t is None else StoredFile.topic == t for t in steps)),
+            )
         else:
             return []
         rows = {r.id: _info(r) for r in await session.scalars(query)}  # one person, several memberships: once each
@@ -207,8 +256,12 @@ class Files:
 
     def item(self, info: FileInfo, person_id: int, *, ttl: timedelta = file_links.TAB_TTL) -> dict[str, str]:
         """A file as a library or card entry: title, kind and the person's signed link."""
-        return {"title": info.title, "kind_label": info.kind_label, "url": self.link(info, person_id, ttl=ttl),
-                "where": attachment_label(info, self.programme)}
+        return {
+            "title": info.title,
+            "kind_label": info.kind_label,
+            "url": self.link(info, person_id, ttl=ttl),
+            "where": attachment_label(info, self.programme),
+        }
 
     async def library(self, person_id: int, *, ttl: timedelta = file_links.TAB_TTL) -> list[dict[str, str]]:
         """The person's files for the library (tab or chat) with fresh links; none once the library has closed."""
@@ -228,8 +281,9 @@ class Files:
             row = await session.get(StoredFile, checked[0])
             if row is None:
                 raise LookupError(file_id)
-            member = await session.scalar(select(Membership.id).where(
-                Membership.person_id == checked[1], Membership.cohort_id == row.cohort_id).limit(1))
+            member = await session.scalar(
+                select(Membership.id).where(Membership.person_id == checked[1], Membership.cohort_id == row.cohort_id).limit(1)
+            )
             if member is None:
                 raise FileDenied("not a member of the file's cohort")
             if await self._closed(session, row.cohort_id, now):
@@ -238,4 +292,3 @@ class Files:
             if data is None:
                 raise LookupError(file_id)
             return _info(row), data
-

@@ -1,10 +1,12 @@
 """Reaching people who never opened the bot: install the app for them through Graph and store their 1:1 chat."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,8 +23,8 @@ from bot.delivery.graph import (
     segment,
 )
 from bot.outbox.writer import reachable_chats
-from bot.services.directory import Directory
 from bot.services.cohorts import UnknownCohort, get_cohort
+from bot.services.directory import Directory
 from bot.storage.db import Database
 from bot.storage.models import Cohort, Membership, Person
 
@@ -118,7 +120,7 @@ def check_settings(settings: Settings) -> None:
     if not settings.graph_enabled:
         raise GraphSyncError(
             "Graph roster sync is switched off: set GRAPH_ENABLED=1 once an admin has granted the "
-            "Graph permissions listed in the README (\"Reaching everyone: Graph roster sync\")"
+            'Graph permissions listed in the README ("Reaching everyone: Graph roster sync")'
         )
     credentials = (("MicrosoftAppId", settings.app_id), ("MicrosoftAppPassword", settings.app_password))
     missing = [name for name, value in credentials if not value]
@@ -206,13 +208,9 @@ class GraphRosterSync:
         """The org catalog's id for our app (looked up once per sync by the manifest id = externalId)."""
         if self._catalog_id is not None:
             return self._catalog_id
-        resp = await self.graph.get(
-            "/appCatalogs/teamsApps", {"$filter": f"externalId eq {odata_string(self.teams_app_id)}"}
-        )
+        resp = await self.graph.get("/appCatalogs/teamsApps", {"$filter": f"externalId eq {odata_string(self.teams_app_id)}"})
         if resp.status == 403:
-            raise GraphSyncError(
-                f"Graph refused to read the Teams app catalog: grant the application permission {PERMISSION_CATALOG}"
-            )
+            raise GraphSyncError(f"Graph refused to read the Teams app catalog: grant the application permission {PERMISSION_CATALOG}")
         if not resp.ok:
             raise GraphSyncError(
                 f"could not read the Teams app catalog: Graph answered {resp.status or 'nothing'} "
@@ -273,9 +271,7 @@ class GraphRosterSync:
             return str(resp.body["id"]), str(resp.body.get("displayName") or member.name)
         if resp.status == 404:
             # /users/{x} only knows the UPN; the roster has the mail address, which may differ.
-            resp = await self.graph.get(
-                "/users", {"$filter": f"mail eq {odata_string(member.email)}", "$select": USER_FIELDS}
-            )
+            resp = await self.graph.get("/users", {"$filter": f"mail eq {odata_string(member.email)}", "$select": USER_FIELDS})
             if resp.ok:
                 found = [u for u in resp.values() if u.get("id")]
                 if len(found) == 1:
@@ -339,9 +335,7 @@ class GraphRosterSync:
                 if person is None:
                     raise _Unreachable("personen blev slettet under synkroniseringen")
                 if person.aad_object_id != user_id:
-                    other = await session.scalar(
-                        select(Person.email).where(Person.aad_object_id == user_id, Person.id != person.id)
-                    )
+                    other = await session.scalar(select(Person.email).where(Person.aad_object_id == user_id, Person.id != person.id))
                     if other is not None:
                         raise _Unreachable(f"samme Entra ID-bruger som {other}")
                     person.aad_object_id = user_id

@@ -1,8 +1,9 @@
 """What a person sees when they talk to the bot: welcome, help, their next activity."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import Upcoming, upcoming
@@ -22,28 +23,44 @@ HELP_COMMANDS = (
 )
 # what the bot does for someone, by their first role in this order: only talents and leaders get preparation
 INTROS = (
-    ("talent", "Jeg er programmets digitale følgesvend. Jeg sender dig forberedelse før hver aktivitet, minder dig om "
-               "møder og samtaler undervejs og hjælper med dine spørgsmål til underviserne."),
-    ("leader", "Jeg er programmets digitale følgesvend. Jeg sender dig forberedelse før de aktiviteter, du er med til, "
-               "og minder dig om samtalerne og møderne med dit talent undervejs."),
+    (
+        "talent",
+        "Jeg er programmets digitale følgesvend. Jeg sender dig forberedelse før hver aktivitet, minder dig om "
+        "møder og samtaler undervejs og hjælper med dine spørgsmål til underviserne.",
+    ),
+    (
+        "leader",
+        "Jeg er programmets digitale følgesvend. Jeg sender dig forberedelse før de aktiviteter, du er med til, "
+        "og minder dig om samtalerne og møderne med dit talent undervejs.",
+    ),
     ("mentor", "Jeg er programmets digitale følgesvend. Jeg minder dig om mentorsamtalerne med dit talent undervejs."),
-    ("instructor", "Jeg er programmets digitale følgesvend. Jeg samler talenternes spørgsmål til underviserne i jeres "
-                   "kanal, så I kan svare dem, og minder jer om dem, der venter på svar."),
-    ("consultant", "Jeg er programmets digitale følgesvend. Jeg sender dig forberedelse før afslutningsseminaret og "
-                   "alumnedagen, og under »udviklingsplan« ser du de planer for lokale talentmiljøer, som talenterne fra "
-                   "din organisation laver sammen med dig og deres nærmeste leder."),
-    ("steering", "Jeg er programmets digitale følgesvend. Jeg minder dig om styregruppens møder med et link til holdets "
-                 "rapport, og du kan altid skrive »status« for at se de samlede tal."),
-    ("admin", "Jeg er programmets digitale følgesvend. Som administrator kan du se holdets status, sende beskeder og "
-              "udgive materialer: skriv »status«, »udsend« eller »publicér«."),
+    (
+        "instructor",
+        "Jeg er programmets digitale følgesvend. Jeg samler talenternes spørgsmål til underviserne i jeres "
+        "kanal, så I kan svare dem, og minder jer om dem, der venter på svar.",
+    ),
+    (
+        "consultant",
+        "Jeg er programmets digitale følgesvend. Jeg sender dig forberedelse før afslutningsseminaret og "
+        "alumnedagen, og under »udviklingsplan« ser du de planer for lokale talentmiljøer, som talenterne fra "
+        "din organisation laver sammen med dig og deres nærmeste leder.",
+    ),
+    (
+        "steering",
+        "Jeg er programmets digitale følgesvend. Jeg minder dig om styregruppens møder med et link til holdets "
+        "rapport, og du kan altid skrive »status« for at se de samlede tal.",
+    ),
+    (
+        "admin",
+        "Jeg er programmets digitale følgesvend. Som administrator kan du se holdets status, sende beskeder og "
+        "udgive materialer: skriv »status«, »udsend« eller »publicér«.",
+    ),
 )
 PREPARATION_TEXT = (
     "Cirka to uger før får du her i chatten en kort video eller podcast, en uge før en kort artikel, "
     "og lidt senere valgfri grundlitteratur. Regn med cirka 2 timers forberedelse i alt."
 )
-LEADER_PREPARATION_TEXT = (
-    "Du får forberedelse her i chatten før aktiviteten. Tal gerne med dit talent om forventningerne inden."
-)
+LEADER_PREPARATION_TEXT = "Du får forberedelse her i chatten før aktiviteten. Tal gerne med dit talent om forventningerne inden."
 
 
 class Guide:
@@ -91,14 +108,24 @@ class Guide:
         items = await self._upcoming(profile)
         nxt = self._when(*items[0]) if items else None
         cohort_name = profile.roles[0].cohort_name if profile.roles else ""
-        return Reply("welcome", {"first_name": profile.first_name, "roles": roles, "cohort_name": cohort_name, "next": nxt,
-                                 "intro": next((text for role, text in INTROS if profile.has_role(role)), INTROS[0][1]),
-                                 "tab_url": self._tab_url(profile)})
+        return Reply(
+            "welcome",
+            {
+                "first_name": profile.first_name,
+                "roles": roles,
+                "cohort_name": cohort_name,
+                "next": nxt,
+                "intro": next((text for role, text in INTROS if profile.has_role(role)), INTROS[0][1]),
+                "tab_url": self._tab_url(profile),
+            },
+        )
 
     def help(self, profile: Profile | None = None) -> Reply:
         """The help card."""
-        return Reply("help", {"commands": [{"command": c, "text": t} for c, t in HELP_COMMANDS], "is_admin": False,
-                              "tab_url": self._tab_url(profile)})
+        return Reply(
+            "help",
+            {"commands": [{"command": c, "text": t} for c, t in HELP_COMMANDS], "is_admin": False, "tab_url": self._tab_url(profile)},
+        )
 
     def _tab_url(self, profile: Profile | None) -> str | None:
         return self.tab_link(profile.email if profile else None) if self.tab_link else None
@@ -150,5 +177,3 @@ class Guide:
     def fallback(self, text: str) -> Reply:
         """For text we did not understand: never silence."""
         return Reply("fallback", {"text": text})
-
-

@@ -1,4 +1,5 @@
 """'Klar til start?': a cohort's health as pure queries, shared by the console and `cohort check`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -45,8 +46,7 @@ class HealthItem:
     details: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {"code": self.code, "title": self.title, "todo": self.todo, "urgent": self.urgent,
-                "details": list(self.details)}
+        return {"code": self.code, "title": self.title, "todo": self.todo, "urgent": self.urgent, "details": list(self.details)}
 
 
 @dataclass
@@ -63,15 +63,19 @@ class CohortHealth:
         return not any(i.urgent for i in self.items)
 
     def as_json(self) -> dict[str, Any]:
-        return {"cohort": self.cohort_key, "ready": self.ready,
-                "next_start": self.next_start.isoformat() if self.next_start else None,
-                "items": [i.as_json() for i in self.items]}
+        return {
+            "cohort": self.cohort_key,
+            "ready": self.ready,
+            "next_start": self.next_start.isoformat() if self.next_start else None,
+            "items": [i.as_json() for i in self.items],
+        }
 
 
 async def _members(session: AsyncSession, cohort_id: int) -> list[tuple[int, str, str, str, int | None]]:
     rows = await session.execute(
         select(Person.id, Person.name, Person.email, Membership.role, Membership.leader_id)
-        .join(Membership, Membership.person_id == Person.id).where(Membership.cohort_id == cohort_id)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.cohort_id == cohort_id)
         .order_by(Person.name)
     )
     return [(pid, name, email, role, leader) for pid, name, email, role, leader in rows.all()]  # typed unpacking
@@ -81,14 +85,20 @@ async def _unreachable(session: AsyncSession, people: dict[int, str]) -> list[st
     """'Name (email): reason' for everyone without a reachable 1:1 chat."""
     if not people:
         return []
-    chats = (await session.execute(
-        select(Conversation.person_id, Conversation.unreachable_at, Conversation.unreachable_reason)
-        .where(Conversation.kind == "personal", Conversation.person_id.in_(people))
-    )).all()
+    chats = (
+        await session.execute(
+            select(Conversation.person_id, Conversation.unreachable_at, Conversation.unreachable_reason).where(
+                Conversation.kind == "personal", Conversation.person_id.in_(people)
+            )
+        )
+    ).all()
     ok = {pid for pid, gone, _ in chats if gone is None}
     reasons = {pid: reason or "chatten svarer ikke" for pid, gone, reason in chats if gone is not None}
-    return [f"{name}: {reasons.get(pid, 'har ikke skrevet til botten endnu (ingen gemt chat)')}"
-            for pid, name in people.items() if pid not in ok]
+    return [
+        f"{name}: {reasons.get(pid, 'har ikke skrevet til botten endnu (ingen gemt chat)')}"
+        for pid, name in people.items()
+        if pid not in ok
+    ]
 
 
 class HealthCheck:
@@ -116,47 +126,104 @@ class HealthCheck:
 
             lost = await _unreachable(session, people)
             if lost:
-                items.append(HealthItem("unreachable", f"{len(lost)} kan ikke nås af botten endnu",
-                                        "Kør Graph-synkronisering (roster sync) eller bed dem skrive »hej« til botten i Teams.",
-                                        soon, tuple(lost)))
+                items.append(
+                    HealthItem(
+                        "unreachable",
+                        f"{len(lost)} kan ikke nås af botten endnu",
+                        "Kør Graph-synkronisering (roster sync) eller bed dem skrive »hej« til botten i Teams.",
+                        soon,
+                        tuple(lost),
+                    )
+                )
             grouped = set(await session.scalars(select(BuddyMember.person_id).where(BuddyMember.cohort_id == cohort.id)))
             alone = [label for pid, label in talents.items() if pid not in grouped]
             if alone:
-                items.append(HealthItem("no-buddy-group", f"{len(alone)} talenter uden buddygruppe",
-                                        "Sæt buddygrupperne (buddies suggest/set) før kick-off.",
-                                        soon, tuple(alone)))
+                items.append(
+                    HealthItem(
+                        "no-buddy-group",
+                        f"{len(alone)} talenter uden buddygruppe",
+                        "Sæt buddygrupperne (buddies suggest/set) før kick-off.",
+                        soon,
+                        tuple(alone),
+                    )
+                )
             no_leader = [people[pid] for pid, _, _, role, leader in members if role == "talent" and leader is None]
             if no_leader:
-                items.append(HealthItem("no-leader", f"{len(no_leader)} talenter uden nærmeste leder",
-                                        "Udfyld leader_email i deltagerlisten og upload den igen.", soon, tuple(no_leader)))
+                items.append(
+                    HealthItem(
+                        "no-leader",
+                        f"{len(no_leader)} talenter uden nærmeste leder",
+                        "Udfyld leader_email i deltagerlisten og upload den igen.",
+                        soon,
+                        tuple(no_leader),
+                    )
+                )
             channel = await session.scalar(select(InstructorChannel.id).where(InstructorChannel.cohort_id == cohort.id))
             if channel is None:
-                items.append(HealthItem("no-instructor-channel", "Underviserkanalen er ikke sat",
-                                        "Skriv »kanal« til botten i underviserkanalen i Teams (channel set).", soon))
+                items.append(
+                    HealthItem(
+                        "no-instructor-channel",
+                        "Underviserkanalen er ikke sat",
+                        "Skriv »kanal« til botten i underviserkanalen i Teams (channel set).",
+                        soon,
+                    )
+                )
             dated = {s.activity_key for s in sessions}
             undated = [a.name for a in self.programme.activities if a.key not in dated]
             if undated:
-                items.append(HealthItem("undated-activities", f"{len(undated)} aktiviteter uden dato",
-                                        "Tilføj datoerne i holdets YAML og importér den igen (cohort import).",
-                                        False, tuple(undated)))
+                items.append(
+                    HealthItem(
+                        "undated-activities",
+                        f"{len(undated)} aktiviteter uden dato",
+                        "Tilføj datoerne i holdets YAML og importér den igen (cohort import).",
+                        False,
+                        tuple(undated),
+                    )
+                )
             odd = [self._note_da(n) for n in calendar_notes([s for s in sessions if s.ends_at > now], tz)]
             if odd:  # allowed (a Saturday seminar may be meant), so never urgent
-                items.append(HealthItem("calendar-notes", f"{len(odd)} ting i kalenderen bør tjekkes",
-                                        "Ret datoerne i holdets YAML og importér den igen, hvis det ikke er meningen.",
-                                        False, tuple(odd)))
+                items.append(
+                    HealthItem(
+                        "calendar-notes",
+                        f"{len(odd)} ting i kalenderen bør tjekkes",
+                        "Ret datoerne i holdets YAML og importér den igen, hvis det ikke er meningen.",
+                        False,
+                        tuple(odd),
+                    )
+                )
             overdue = await self._overdue_questions(session, cohort.id, now, tz)
             if overdue:
-                items.append(HealthItem("overdue-questions", f"{len(overdue)} spørgsmål venter over {self.reminder_hours} arbejdstimer",
-                                        "Bed underviserne svare i underviserkanalen.", False, tuple(overdue)))
+                items.append(
+                    HealthItem(
+                        "overdue-questions",
+                        f"{len(overdue)} spørgsmål venter over {self.reminder_hours} arbejdstimer",
+                        "Bed underviserne svare i underviserkanalen.",
+                        False,
+                        tuple(overdue),
+                    )
+                )
             failures = await self._outbox_failures(session, cohort.id)
             if failures:
-                items.append(HealthItem("outbox-failures", f"{len(failures)} beskeder er ikke kommet frem",
-                                        "Se `outbox list`; ret årsagen og send igen (outbox retry).", soon, tuple(failures)))
+                items.append(
+                    HealthItem(
+                        "outbox-failures",
+                        f"{len(failures)} beskeder er ikke kommet frem",
+                        "Se `outbox list`; ret årsagen og send igen (outbox retry).",
+                        soon,
+                        tuple(failures),
+                    )
+                )
             placeholders = self._placeholders(sessions, now, tz)
             if placeholders:
-                items.append(HealthItem("placeholder-materials", f"{len(placeholders)} materialer har pladsholder-links",
-                                        f"Ret links til {PLACEHOLDER_HOST} i materials.yaml og udgiv dem (content publish).",
-                                        True, tuple(placeholders)))
+                items.append(
+                    HealthItem(
+                        "placeholder-materials",
+                        f"{len(placeholders)} materialer har pladsholder-links",
+                        f"Ret links til {PLACEHOLDER_HOST} i materials.yaml og udgiv dem (content publish).",
+                        True,
+                        tuple(placeholders),
+                    )
+                )
         return health
 
     def _session_da(self, session: Any) -> str:
@@ -174,11 +241,16 @@ class HealthCheck:
         return f"{self._session_da(note.session)} ligger i en weekend: {when}"
 
     async def _overdue_questions(self, session: AsyncSession, cohort_id: int, now: datetime, tz: ZoneInfo) -> list[str]:
-        rows = await session.scalars(select(Question).where(
-            Question.cohort_id == cohort_id, Question.status == "open",
-            Question.created_at <= now - timedelta(hours=self.reminder_hours)).order_by(Question.id))
-        return [f"Spørgsmål {q.id}: {q.text[:80]}" for q in rows
-                if working_hours_between(q.created_at, now, tz) >= self.reminder_hours]
+        rows = await session.scalars(
+            select(Question)
+            .where(
+                Question.cohort_id == cohort_id,
+                Question.status == "open",
+                Question.created_at <= now - timedelta(hours=self.reminder_hours),
+            )
+            .order_by(Question.id)
+        )
+        return [f"Spørgsmål {q.id}: {q.text[:80]}" for q in rows if working_hours_between(q.created_at, now, tz) >= self.reminder_hours]
 
     @staticmethod
     async def _outbox_failures(session: AsyncSession, cohort_id: int) -> list[str]:
@@ -189,19 +261,28 @@ class HealthCheck:
             .outerjoin(PlannedDelivery, PlannedDelivery.id == OutboxMessage.plan_id)
             .outerjoin(Broadcast, Broadcast.id == OutboxMessage.broadcast_id)
             .where(or_(PlannedDelivery.cohort_id == cohort_id, Broadcast.cohort_id == cohort_id))
-            .where(or_(OutboxMessage.status.in_(("dead", "unreachable")),
-                       (OutboxMessage.status == "pending") & OutboxMessage.last_error.is_not(None)))
+            .where(
+                or_(
+                    OutboxMessage.status.in_(("dead", "unreachable")),
+                    (OutboxMessage.status == "pending") & OutboxMessage.last_error.is_not(None),
+                )
+            )
             .order_by(OutboxMessage.id)
         )
         labels = {"dead": "opgivet", "unreachable": "kan ikke nås", "pending": "fejlede, prøver igen"}
-        return [f"Besked {mid} til {name or 'kanalen'}: {labels.get(status, status)}" + (f" ({error[:80]})" if error else "")
-                for mid, status, error, name in rows.all()]
+        return [
+            f"Besked {mid} til {name or 'kanalen'}: {labels.get(status, status)}" + (f" ({error[:80]})" if error else "")
+            for mid, status, error, name in rows.all()
+        ]
 
     def _placeholders(self, sessions: list[CalendarSession], now: datetime, tz: ZoneInfo) -> list[str]:
         horizon = now + timedelta(days=MATERIAL_DAYS)
         near = {s.activity_key for s in sessions if now < s.starts_at <= horizon}
         names = {a.key: a.name for a in self.programme.activities}
-        return [f"{names.get(key, key)}: {step.title}" for key in sorted(near)
-                if (sequence := self.materials.sequences.get(key)) is not None
-                for step in sequence.steps if PLACEHOLDER_HOST in step.url]
-
+        return [
+            f"{names.get(key, key)}: {step.title}"
+            for key in sorted(near)
+            if (sequence := self.materials.sequences.get(key)) is not None
+            for step in sequence.steps
+            if PLACEHOLDER_HOST in step.url
+        ]

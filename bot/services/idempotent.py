@@ -1,8 +1,10 @@
 """Unique-key races (a card clicked twice, two turns of a new chat): the loser runs again and finds the winner's row."""
+
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 

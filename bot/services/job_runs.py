@@ -7,11 +7,13 @@ daily job again (an advisory lock would only stop two runs at the same moment). 
 fails gives its claim back, so the next attempt (any replica) may run it; a claim whose
 replica died mid-run (no finished_at) can be taken over once it is `stale_after` old.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -49,8 +51,7 @@ class JobRuns:
             # replicas racing for the same stale claim end with one winner (the row lock decides).
             taken = await session.scalar(
                 update(JobRun)
-                .where(JobRun.job == job, JobRun.period == period, JobRun.finished_at.is_(None),
-                       JobRun.claimed_at < now - self.stale_after)
+                .where(JobRun.job == job, JobRun.period == period, JobRun.finished_at.is_(None), JobRun.claimed_at < now - self.stale_after)
                 .values(claimed_by=self.worker_id, claimed_at=now)
                 .returning(JobRun.job)
             )
@@ -71,8 +72,9 @@ class JobRuns:
         """Give back this worker's unfinished claim (its run failed), so a later attempt may run it."""
         async with self.db.sessions() as session, session.begin():
             await session.execute(
-                delete(JobRun).where(JobRun.job == job, JobRun.period == period,
-                                     JobRun.claimed_by == self.worker_id, JobRun.finished_at.is_(None))
+                delete(JobRun).where(
+                    JobRun.job == job, JobRun.period == period, JobRun.claimed_by == self.worker_id, JobRun.finished_at.is_(None)
+                )
             )
 
     async def run_once(self, job: str, period: str, now: datetime, work: Callable[[], Awaitable[T]]) -> T | None:

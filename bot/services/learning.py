@@ -1,27 +1,28 @@
 """The digital track's use cases: publishing materials, marking them seen, the library."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-
-from bot.services.idempotent import retry_on_conflict
-from bot.services.link_guard import PlaceholderLinks, placeholder_links_soon
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
 from bot.domain.materials import KIND_LABELS_DA, TOPICS, Materials
 from bot.domain.programme import Programme
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
+from bot.services.idempotent import retry_on_conflict
+from bot.services.link_guard import PlaceholderLinks, placeholder_links_soon
 from bot.services.messages.builder import MessageBuilder, seen_label
 from bot.services.messages.render import card_message
-from bot.services.reply import Reply
 from bot.services.planning import Planner
+from bot.services.reply import Reply
 from bot.storage.db import Database
 from bot.storage.models import (
     CalendarSession,
@@ -100,8 +101,14 @@ class Learning:
             for sequence in self.materials.sequences.values():
                 for step in sequence.steps:
                     row = existing.get((step.activity_key, step.topic))
-                    fields = dict(kind=step.kind, title=step.title, url=step.url, minutes=step.minutes,
-                                  description=step.description, version=step.version)
+                    fields = dict(
+                        kind=step.kind,
+                        title=step.title,
+                        url=step.url,
+                        minutes=step.minutes,
+                        description=step.description,
+                        version=step.version,
+                    )
                     if row is None:
                         session.add(Material(activity_key=step.activity_key, topic=step.topic, published_at=now, **fields))
                         summary.new += 1
@@ -142,11 +149,8 @@ class Learning:
             chat = chats.get(row.person_id)
             if chat is None:
                 continue
-            card, _ = await self.messages.material_card(
-                session, row.person_id, activity_key, topic, ZoneInfo(tz_name), updated=True
-            )
-            updates.append(Outgoing(f"{row.key}/updated/{version}", chat, card_message(card, "Opdateret materiale"), now,
-                                    plan_id=row.id))
+            card, _ = await self.messages.material_card(session, row.person_id, activity_key, topic, ZoneInfo(tz_name), updated=True)
+            updates.append(Outgoing(f"{row.key}/updated/{version}", chat, card_message(card, "Opdateret materiale"), now, plan_id=row.id))
         return await enqueue_all(session, updates)
 
     async def ensure_published(self) -> None:
@@ -173,9 +177,7 @@ class Learning:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             existing = await session.scalar(
-                select(Progress).where(
-                    Progress.person_id == person_id, Progress.activity_key == activity_key, Progress.topic == topic
-                )
+                select(Progress).where(Progress.person_id == person_id, Progress.activity_key == activity_key, Progress.topic == topic)
             )
             if existing is None:
                 session.add(Progress(person_id=person_id, activity_key=activity_key, topic=topic, seen_at=now))
@@ -222,8 +224,7 @@ class Learning:
             wanted = {(a, t) for a, t in released}
             materials = {(m.activity_key, m.topic): m for m in await session.scalars(select(Material))}
             seen = {
-                (p.activity_key, p.topic): p.seen_at
-                for p in await session.scalars(select(Progress).where(Progress.person_id == person_id))
+                (p.activity_key, p.topic): p.seen_at for p in await session.scalars(select(Progress).where(Progress.person_id == person_id))
             }
         groups = []
         for activity in self.programme.activities:
@@ -242,9 +243,7 @@ class Learning:
                     }
                 )
             if items:
-                groups.append(
-                    {"activity": activity.name, "seen": sum(1 for i in items if i["seen"]), "total": len(items), "items": items}
-                )
+                groups.append({"activity": activity.name, "seen": sum(1 for i in items if i["seen"]), "total": len(items), "items": items})
         return {"closed": False, "closed_text": "", "groups": groups}
 
     async def _library_closes(self, session: AsyncSession, person_id: int) -> datetime | None:

@@ -1,4 +1,5 @@
 """Refusing to publish example links to real people: placeholder materials of activities in the next 30 days."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

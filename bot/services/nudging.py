@@ -1,25 +1,27 @@
 """Acting on nudges: done (for the whole buddy group), snooze, one gentle reminder; evaluations."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
-from bot.domain.limits import LIMITS
-from bot.domain.materials import Timing
 from bot.domain.final_evaluation import EVALUATION_KEY
 from bot.domain.final_evaluation import TOPIC as FINAL_TOPIC
+from bot.domain.limits import LIMITS
+from bot.domain.materials import Timing
 from bot.domain.nudges import Nudges
 from bot.domain.steering import TOPIC as STEERING_TOPIC
 from bot.domain.workdays import next_send_moment, send_soon
+from bot.services.errors import ActionError, Refused
 from bot.services.idempotent import retry_on_conflict
 from bot.services.messages.builder import MessageBuilder
-from bot.services.errors import ActionError, Refused
 from bot.services.reply import Reply
 from bot.storage.db import Database
 from bot.storage.models import BuddyMember, Cohort, Evaluation, PlannedDelivery
@@ -86,11 +88,15 @@ class Nudging:
             group_no = await session.scalar(
                 select(BuddyMember.group_no).where(BuddyMember.cohort_id == row.cohort_id, BuddyMember.person_id == row.person_id)
             )
-            members = set(
-                await session.scalars(
-                    select(BuddyMember.person_id).where(BuddyMember.cohort_id == row.cohort_id, BuddyMember.group_no == group_no)
+            members = (
+                set(
+                    await session.scalars(
+                        select(BuddyMember.person_id).where(BuddyMember.cohort_id == row.cohort_id, BuddyMember.group_no == group_no)
+                    )
                 )
-            ) if group_no is not None else {row.person_id}
+                if group_no is not None
+                else {row.person_id}
+            )
             return [c for c in candidates if c.person_id in members and not (c.data or {}).get("parent")]
         talent = data.get("talent")
         return [c for c in candidates if (c.data or {}).get("talent") == talent and not (c.data or {}).get("parent")]
@@ -224,8 +230,14 @@ class Nudging:
             if existing is None:
                 session.add(
                     Evaluation(
-                        cohort_id=row.cohort_id, person_id=person_id, activity_key=evaluated,
-                        rating=int(rating), expectations=expectations, comment=comment, created_at=now, updated_at=now,
+                        cohort_id=row.cohort_id,
+                        person_id=person_id,
+                        activity_key=evaluated,
+                        rating=int(rating),
+                        expectations=expectations,
+                        comment=comment,
+                        created_at=now,
+                        updated_at=now,
                     )
                 )
             else:

@@ -1,4 +1,5 @@
 """Read-only snapshots of one talent's programme for the tab: calendar, plan rows, progress, people, plan, questions."""
+
 from __future__ import annotations
 
 import time
@@ -103,9 +104,18 @@ class TalentSnapshot:
 
 
 _PLAN_ROW_COLUMNS = (
-    PlannedDelivery.id, PlannedDelivery.kind, PlannedDelivery.activity_key, PlannedDelivery.topic, PlannedDelivery.seq,
-    PlannedDelivery.due_at, PlannedDelivery.not_after, PlannedDelivery.status, PlannedDelivery.status_reason,
-    PlannedDelivery.action, PlannedDelivery.acted_at, PlannedDelivery.data,
+    PlannedDelivery.id,
+    PlannedDelivery.kind,
+    PlannedDelivery.activity_key,
+    PlannedDelivery.topic,
+    PlannedDelivery.seq,
+    PlannedDelivery.due_at,
+    PlannedDelivery.not_after,
+    PlannedDelivery.status,
+    PlannedDelivery.status_reason,
+    PlannedDelivery.action,
+    PlannedDelivery.acted_at,
+    PlannedDelivery.data,
 )
 
 
@@ -155,8 +165,13 @@ class Overview:
 
     async def _sessions(self, session: Any, cohort_id: int) -> list[Session]:
         rows = await session.execute(
-            select(CalendarSession.activity_key, CalendarSession.part, CalendarSession.starts_at,
-                   CalendarSession.ends_at, CalendarSession.venue)
+            select(
+                CalendarSession.activity_key,
+                CalendarSession.part,
+                CalendarSession.starts_at,
+                CalendarSession.ends_at,
+                CalendarSession.venue,
+            )
             .where(CalendarSession.cohort_id == cohort_id)
             .order_by(CalendarSession.starts_at)
         )
@@ -168,16 +183,31 @@ class Overview:
             # every statement is a round trip to the database's thread: what belongs to one row comes in one query
             head = (
                 await session.execute(
-                    select(Person.id, Person.name, Person.email, Person.organisation, Membership.level,
-                           _LEADER.id, _LEADER.name, _LEADER.email, _MENTOR.id, _MENTOR.name, _MENTOR.email,
-                           DevelopmentPlan, ReadinessAssessment)
+                    select(
+                        Person.id,
+                        Person.name,
+                        Person.email,
+                        Person.organisation,
+                        Membership.level,
+                        _LEADER.id,
+                        _LEADER.name,
+                        _LEADER.email,
+                        _MENTOR.id,
+                        _MENTOR.name,
+                        _MENTOR.email,
+                        DevelopmentPlan,
+                        ReadinessAssessment,
+                    )
                     .join(Membership, Membership.person_id == Person.id)
                     .outerjoin(_LEADER, _LEADER.id == Membership.leader_id)
                     .outerjoin(_MENTOR, _MENTOR.id == Membership.mentor_id)
-                    .outerjoin(DevelopmentPlan, (DevelopmentPlan.cohort_id == Membership.cohort_id)
-                               & (DevelopmentPlan.person_id == Person.id))
-                    .outerjoin(ReadinessAssessment, (ReadinessAssessment.cohort_id == Membership.cohort_id)
-                               & (ReadinessAssessment.person_id == Person.id))
+                    .outerjoin(
+                        DevelopmentPlan, (DevelopmentPlan.cohort_id == Membership.cohort_id) & (DevelopmentPlan.person_id == Person.id)
+                    )
+                    .outerjoin(
+                        ReadinessAssessment,
+                        (ReadinessAssessment.cohort_id == Membership.cohort_id) & (ReadinessAssessment.person_id == Person.id),
+                    )
                     .where(Person.id == talent_id, Membership.cohort_id == cohort_id, Membership.role == "talent")
                 )
             ).first()
@@ -191,9 +221,13 @@ class Overview:
             seen: dict[tuple[str, str], datetime] = {}
             for r in await session.execute(
                 select(*_PLAN_ROW_COLUMNS, Progress.seen_at)
-                .outerjoin(Progress, (Progress.person_id == PlannedDelivery.person_id)
-                           & (Progress.activity_key == PlannedDelivery.activity_key) & (Progress.topic == PlannedDelivery.topic)
-                           & (PlannedDelivery.kind == "material"))
+                .outerjoin(
+                    Progress,
+                    (Progress.person_id == PlannedDelivery.person_id)
+                    & (Progress.activity_key == PlannedDelivery.activity_key)
+                    & (Progress.topic == PlannedDelivery.topic)
+                    & (PlannedDelivery.kind == "material"),
+                )
                 .where(
                     PlannedDelivery.cohort_id == cohort_id,
                     PlannedDelivery.person_id == talent_id,
@@ -203,8 +237,22 @@ class Overview:
                 data = r.data or {}
                 if data.get("parent") is not None:
                     continue  # snoozes and reminders repeat their original
-                rows.append(PlanRow(r.id, r.kind, r.activity_key, r.topic, r.seq, r.due_at, r.not_after, r.status,
-                                    r.status_reason, r.action, r.acted_at, data.get("note") or ""))
+                rows.append(
+                    PlanRow(
+                        r.id,
+                        r.kind,
+                        r.activity_key,
+                        r.topic,
+                        r.seq,
+                        r.due_at,
+                        r.not_after,
+                        r.status,
+                        r.status_reason,
+                        r.action,
+                        r.acted_at,
+                        data.get("note") or "",
+                    )
+                )
                 if r.seen_at is not None and r.activity_key is not None:
                     seen[(r.activity_key, r.topic)] = r.seen_at
             materials = await self._materials(session)
@@ -236,10 +284,20 @@ class Overview:
             snapshot.plan = plan
             if plan is not None and plan.version:
                 snapshot.revisions = [
-                    Revision(rev.version, rev.created_at, editor or "",
-                             {"aim": rev.aim or "", "individual": rev.individual or "", "team": rev.team or "",
-                              "organisation": rev.organisation or "", "notes": rev.notes or "",
-                              "environment": rev.environment or "", "apprentices": str(rev.apprentices or "")})
+                    Revision(
+                        rev.version,
+                        rev.created_at,
+                        editor or "",
+                        {
+                            "aim": rev.aim or "",
+                            "individual": rev.individual or "",
+                            "team": rev.team or "",
+                            "organisation": rev.organisation or "",
+                            "notes": rev.notes or "",
+                            "environment": rev.environment or "",
+                            "apprentices": str(rev.apprentices or ""),
+                        },
+                    )
                     for rev, editor in await session.execute(
                         select(DevelopmentPlanRevision, _EDITOR.name)
                         .outerjoin(_EDITOR, _EDITOR.id == DevelopmentPlanRevision.edited_by)
@@ -248,8 +306,11 @@ class Overview:
                     )
                 ]
             snapshot.readiness = readiness
-            snapshot.readiness_own = await session.scalar(select(ReadinessSelfPlacement).where(
-                ReadinessSelfPlacement.cohort_id == cohort_id, ReadinessSelfPlacement.person_id == talent_id))
+            snapshot.readiness_own = await session.scalar(
+                select(ReadinessSelfPlacement).where(
+                    ReadinessSelfPlacement.cohort_id == cohort_id, ReadinessSelfPlacement.person_id == talent_id
+                )
+            )
             snapshot.questions = await self._questions(session, talent_id)
             return snapshot
 

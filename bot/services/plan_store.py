@@ -1,9 +1,11 @@
 """The plan table's writer: the difference between wanted and stored rows, found and written set-wise."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
@@ -16,13 +18,28 @@ CHUNK = 2000  # rows per statement: bounded parameter lists, and no statement ne
 PLAN = PlannedDelivery.__table__
 # Only the columns the comparison needs, as plain rows: no ORM object per plan row is built or kept.
 _STORED = select(
-    PLAN.c.id, PLAN.c.key, PLAN.c.kind, PLAN.c.status, PLAN.c.status_reason,
-    PLAN.c.due_at, PLAN.c.not_after, PLAN.c.seq, PLAN.c.data,
+    PLAN.c.id,
+    PLAN.c.key,
+    PLAN.c.kind,
+    PLAN.c.status,
+    PLAN.c.status_reason,
+    PLAN.c.due_at,
+    PLAN.c.not_after,
+    PLAN.c.seq,
+    PLAN.c.data,
 )
 _MOVE = (
-    update(PLAN).where(PLAN.c.id == bindparam("row_id"))
-    .values(due_at=bindparam("new_due"), not_after=bindparam("new_not_after"), seq=bindparam("new_seq"),
-            data=bindparam("new_data"), status="planned", status_reason=None, updated_at=bindparam("now"))
+    update(PLAN)
+    .where(PLAN.c.id == bindparam("row_id"))
+    .values(
+        due_at=bindparam("new_due"),
+        not_after=bindparam("new_not_after"),
+        seq=bindparam("new_seq"),
+        data=bindparam("new_data"),
+        status="planned",
+        status_reason=None,
+        updated_at=bindparam("now"),
+    )
 )
 
 
@@ -102,20 +119,40 @@ async def write_plan(session: Any, cohort_id: int, wanted: Mapping[str, PlanItem
     for batch in _chunks(diff.new):
         await session.execute(insert(PLAN), [_new_row(cohort_id, item, now) for item in batch])
     for batch in _chunks(diff.moved):
-        await session.execute(_MOVE, [
-            {"row_id": row_id, "new_due": item.due_at, "new_not_after": item.not_after, "new_seq": item.seq,
-             "new_data": item.data, "now": now} for row_id, item in batch])
+        await session.execute(
+            _MOVE,
+            [
+                {
+                    "row_id": row_id,
+                    "new_due": item.due_at,
+                    "new_not_after": item.not_after,
+                    "new_seq": item.seq,
+                    "new_data": item.data,
+                    "now": now,
+                }
+                for row_id, item in batch
+            ],
+        )
     for batch in _chunks(diff.dropped):
         await session.execute(
-            update(PLAN).where(PLAN.c.id.in_(batch))
-            .values(status="skipped", status_reason=NO_LONGER_PLANNED, updated_at=now)
+            update(PLAN).where(PLAN.c.id.in_(batch)).values(status="skipped", status_reason=NO_LONGER_PLANNED, updated_at=now)
         )
     return diff.summary()
 
 
 def _new_row(cohort_id: int, item: PlanItem, now: datetime) -> dict[str, Any]:
     return {
-        "key": item.key, "cohort_id": cohort_id, "person_id": item.person_id, "kind": item.kind,
-        "activity_key": item.activity_key, "topic": item.topic, "seq": item.seq, "due_at": item.due_at,
-        "not_after": item.not_after, "status": "planned", "data": item.data, "created_at": now, "updated_at": now,
+        "key": item.key,
+        "cohort_id": cohort_id,
+        "person_id": item.person_id,
+        "kind": item.kind,
+        "activity_key": item.activity_key,
+        "topic": item.topic,
+        "seq": item.seq,
+        "due_at": item.due_at,
+        "not_after": item.not_after,
+        "status": "planned",
+        "data": item.data,
+        "created_at": now,
+        "updated_at": now,
     }

@@ -1,28 +1,30 @@
 """Keeping the plan table in step with calendars and rosters, and releasing due rows to the outbox."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select, update
 
 from bot.domain.calendar import Session
+from bot.domain.final_evaluation import plan_final_evaluation
 from bot.domain.materials import Materials
 from bot.domain.nudges import CohortPeople, Nudges, Talent, buddy_intro_items, plan_nudges
-from bot.domain.final_evaluation import plan_final_evaluation
 from bot.domain.placements import cohort_placements
-from bot.domain.steering import plan_steering, steering_meetings
 from bot.domain.plan import Member, PlanItem, plan_materials
 from bot.domain.programme import Programme
 from bot.domain.readiness import ReadinessTiming, plan_readiness
+from bot.domain.steering import plan_steering, steering_meetings
 from bot.domain.workdays import send_soon
 from bot.observe.metrics import PLAN_RELEASED
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chat
-from bot.services.messages.builder import MessageBuilder
 from bot.services.cohorts import get_cohort
+from bot.services.messages.builder import MessageBuilder
 from bot.services.plan_store import ReplanSummary, write_plan
 from bot.storage.db import Database, changed_rows
 from bot.storage.models import (
@@ -57,8 +59,14 @@ class Planner:
     """Computes each cohort's plan from content and calendar, and releases what is due."""
 
     def __init__(
-        self, db: Database, programme: Programme, materials: Materials, nudges: Nudges, messages: MessageBuilder,
-        *, readiness: ReadinessTiming | None = None,
+        self,
+        db: Database,
+        programme: Programme,
+        materials: Materials,
+        nudges: Nudges,
+        messages: MessageBuilder,
+        *,
+        readiness: ReadinessTiming | None = None,
     ) -> None:
         self.db = db
         self.readiness = readiness or ReadinessTiming()
@@ -67,8 +75,14 @@ class Planner:
         self.nudges = nudges
         self.messages = messages
         # Each track contributes its rows; the plan is their union.
-        self.makers: list[Planners] = [self._material_items, self._nudge_items, self._buddy_intro_items, self._readiness_items,
-                                      self._final_evaluation_items, self._steering_items]
+        self.makers: list[Planners] = [
+            self._material_items,
+            self._nudge_items,
+            self._buddy_intro_items,
+            self._readiness_items,
+            self._final_evaluation_items,
+            self._steering_items,
+        ]
 
     def _timing(self, cohort: Cohort) -> Any:
         return self.materials.timing.with_overrides(cohort.plan_settings)
@@ -84,7 +98,12 @@ class Planner:
         # the cohort's skyggepraktik module anchors its nudge (placements: in the cohort file)
         shadow = cohort_placements(cohort.plan_settings, self.nudges.skyggepraktik_module)["skyggepraktik"]
         return plan_nudges(
-            cohort.key, self.programme, replace(self.nudges, skyggepraktik_module=shadow), snap.sessions, snap.people, self._timing(cohort).send_time,
+            cohort.key,
+            self.programme,
+            replace(self.nudges, skyggepraktik_module=shadow),
+            snap.sessions,
+            snap.people,
+            self._timing(cohort).send_time,
             ZoneInfo(cohort.timezone),
         )
 
@@ -106,14 +125,20 @@ class Planner:
     def _steering_items(self, snap: CohortSnapshot) -> list[PlanItem]:
         # the steering group's meetings (steering_meetings: in the cohort file), each with the report link
         members = [pid for pid, roles in snap.people.roles.items() if "steering" in roles]
-        return plan_steering(snap.cohort.key, steering_meetings(snap.cohort.plan_settings), members,
-                             self._timing(snap.cohort).send_time, ZoneInfo(snap.cohort.timezone))
+        return plan_steering(
+            snap.cohort.key,
+            steering_meetings(snap.cohort.plan_settings),
+            members,
+            self._timing(snap.cohort).send_time,
+            ZoneInfo(snap.cohort.timezone),
+        )
 
     def _final_evaluation_items(self, snap: CohortSnapshot) -> list[PlanItem]:
         # the 80 % criterion: one answer per talent about the whole programme, after the closing seminar
         talents = [t.person_id for t in snap.people.talents]
-        return plan_final_evaluation(snap.cohort.key, snap.sessions, talents, self._timing(snap.cohort).send_time,
-                                     ZoneInfo(snap.cohort.timezone))
+        return plan_final_evaluation(
+            snap.cohort.key, snap.sessions, talents, self._timing(snap.cohort).send_time, ZoneInfo(snap.cohort.timezone)
+        )
 
     async def snapshot(self, session: Any, cohort: Cohort) -> CohortSnapshot:
         """Calendar, members, talents with their leader/mentor/buddies."""
@@ -139,9 +164,7 @@ class Planner:
         )
         members = [Member(pid, tuple(r)) for pid, r in sorted(roles.items())]
         people = CohortPeople(talents, {pid: tuple(r) for pid, r in roles.items()})
-        return CohortSnapshot(
-            cohort, sessions, members, people, [tuple(sorted(g)) for _, g in sorted(groups.items())], set_at
-        )
+        return CohortSnapshot(cohort, sessions, members, people, [tuple(sorted(g)) for _, g in sorted(groups.items())], set_at)
 
     async def replan(self, cohort_key: str) -> ReplanSummary:
         """Bring a cohort's plan rows in line: add new, move unsent, drop unsent ones no longer wanted."""
@@ -171,8 +194,7 @@ class Planner:
     async def replan_stale(self) -> list[str]:
         """Re-plan every cohort changed since its last re-plan (an import whose re-plan crashed or raced)."""
         async with self.db.sessions() as session:
-            keys = list(await session.scalars(
-                select(Cohort.key).where(Cohort.plan_version != Cohort.planned_version).order_by(Cohort.id)))
+            keys = list(await session.scalars(select(Cohort.key).where(Cohort.plan_version != Cohort.planned_version).order_by(Cohort.id)))
         for key in keys:
             log.warning("plan for %s is behind its last import; re-planning", key)
             await self.replan(key)
@@ -196,7 +218,7 @@ class Planner:
                     PlannedDelivery.not_after.is_not(None),
                     PlannedDelivery.not_after <= now,
                 )
-                .values(status="skipped", status_reason="activity started", updated_at=at)
+                .values(status="skipped", status_reason="activity started", updated_at=at),
             )
             if expired:
                 log.info("skipped %d plan row(s) whose activity had started", expired)
@@ -236,17 +258,22 @@ class Planner:
         async with self.db.sessions() as session:
             reachable = exists().where(reachable_chat(PlannedDelivery.person_id))
             rows = await session.scalars(
-                select(PlannedDelivery.id).where(
-                    PlannedDelivery.status == "planned", PlannedDelivery.due_at <= now, ~reachable
-                )
+                select(PlannedDelivery.id).where(PlannedDelivery.status == "planned", PlannedDelivery.due_at <= now, ~reachable)
             )
             return len(rows.all())
 
 
 # What plan_row_json and order_rows read, for a select of plain rows instead of PlannedDelivery objects.
 PLAN_COLUMNS = (
-    PlannedDelivery.id, PlannedDelivery.key, PlannedDelivery.due_at, PlannedDelivery.seq, PlannedDelivery.kind,
-    PlannedDelivery.activity_key, PlannedDelivery.topic, PlannedDelivery.status, PlannedDelivery.status_reason,
+    PlannedDelivery.id,
+    PlannedDelivery.key,
+    PlannedDelivery.due_at,
+    PlannedDelivery.seq,
+    PlannedDelivery.kind,
+    PlannedDelivery.activity_key,
+    PlannedDelivery.topic,
+    PlannedDelivery.status,
+    PlannedDelivery.status_reason,
 )
 
 

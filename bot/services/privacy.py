@@ -23,14 +23,16 @@ daily job erases
 The cohort itself and its calendar stay: they are the programme's, not a person's. A cohort that has
 been erased has no members left, so a later run finds nothing to do.
 """
+
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import ColumnElement, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,29 +40,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.roster import normalise_email
 from bot.services.audit import record_audit
 from bot.services.cohorts import UnknownCohort, get_cohort
+from bot.services.privacy_rows import OWN_ROWS, REFERENCES
 from bot.services.retention import RetentionPolicy, last_activity, queue_notice
 from bot.storage.db import Database, changed_rows
 from bot.storage.models import (
-    AnswerFeedback,
     Attendance,
-    Base,
     Broadcast,
-    BuddyMember,
     Cohort,
-    Conversation,
-    DevelopmentPlan,
-    DevelopmentPlanRevision,
-    Evaluation,
-    InstructorChannel,
     Membership,
     OutboxMessage,
     Person,
-    PlannedDelivery,
-    Progress,
     Question,
     QuestionAsker,
-    ReadinessAssessment,
-    ReadinessSelfPlacement,
 )
 
 log = logging.getLogger(__name__)
@@ -73,90 +64,6 @@ class PersonNotFound(LookupError):
     def __init__(self, email: str) -> None:
         super().__init__(f"no person with email {email!r}")
         self.email = email
-
-
-@dataclass(frozen=True)
-class OwnRows:
-    """Rows of one table about a person: exported in full and erased with them."""
-
-    name: str
-    table: Table
-    where: Callable[[Any], ColumnElement[bool]]  # person id (a scalar or subquery) -> condition
-    cohort: Callable[[Any], ColumnElement[bool]] | None = None  # cohort id -> condition (retention)
-    covers: tuple[str, ...] = ()  # the "table.column" references to people.id this entry accounts for
-
-
-def _plan_ids_of(person_id: Any) -> Any:
-    return select(DevelopmentPlan.id).where(DevelopmentPlan.person_id == person_id).scalar_subquery()
-
-
-def _chats_of(person_id: Any) -> Any:
-    return select(Conversation.id).where(Conversation.person_id == person_id).scalar_subquery()
-
-
-# Order matters for erasure: rows that point at other rows go first.
-OWN_ROWS: tuple[OwnRows, ...] = (
-    OwnRows("outbox", OutboxMessage.__table__, lambda p: OutboxMessage.conversation_id.in_(_chats_of(p)),
-            lambda c: OutboxMessage.plan_id.in_(select(PlannedDelivery.id).where(PlannedDelivery.cohort_id == c))),
-    OwnRows("answer_feedback", AnswerFeedback.__table__, lambda p: AnswerFeedback.person_id == p,
-            covers=("answer_feedback.person_id",)),
-    OwnRows("question_askers", QuestionAsker.__table__, lambda p: QuestionAsker.person_id == p,
-            lambda c: QuestionAsker.question_id.in_(select(Question.id).where(Question.cohort_id == c)),
-            covers=("question_askers.person_id",)),
-    OwnRows("development_plan_revisions", DevelopmentPlanRevision.__table__,
-            lambda p: DevelopmentPlanRevision.plan_id.in_(_plan_ids_of(p)),
-            lambda c: DevelopmentPlanRevision.plan_id.in_(select(DevelopmentPlan.id).where(DevelopmentPlan.cohort_id == c))),
-    OwnRows("development_plans", DevelopmentPlan.__table__, lambda p: DevelopmentPlan.person_id == p,
-            lambda c: DevelopmentPlan.cohort_id == c, covers=("development_plans.person_id",)),
-    OwnRows("readiness", ReadinessAssessment.__table__, lambda p: ReadinessAssessment.person_id == p,
-            lambda c: ReadinessAssessment.cohort_id == c, covers=("readiness.person_id",)),
-    OwnRows("readiness_self", ReadinessSelfPlacement.__table__, lambda p: ReadinessSelfPlacement.person_id == p,
-            lambda c: ReadinessSelfPlacement.cohort_id == c, covers=("readiness_self.person_id",)),
-    OwnRows("attendance", Attendance.__table__, lambda p: Attendance.person_id == p,
-            lambda c: Attendance.cohort_id == c, covers=("attendance.person_id",)),
-    OwnRows("evaluations", Evaluation.__table__, lambda p: Evaluation.person_id == p,
-            lambda c: Evaluation.cohort_id == c, covers=("evaluations.person_id",)),
-    OwnRows("buddy_members", BuddyMember.__table__, lambda p: BuddyMember.person_id == p,
-            lambda c: BuddyMember.cohort_id == c, covers=("buddy_members.person_id",)),
-    OwnRows("progress", Progress.__table__, lambda p: Progress.person_id == p, covers=("progress.person_id",)),
-    OwnRows("plan", PlannedDelivery.__table__, lambda p: PlannedDelivery.person_id == p,
-            lambda c: PlannedDelivery.cohort_id == c, covers=("plan.person_id",)),
-    OwnRows("conversations", Conversation.__table__, lambda p: Conversation.person_id == p,
-            covers=("conversations.person_id",)),
-    OwnRows("memberships", Membership.__table__, lambda p: Membership.person_id == p,
-            lambda c: Membership.cohort_id == c, covers=("memberships.person_id",)),
-)
-
-# Columns in other people's rows that name a person; erasure sets them to NULL. (table, column)
-REFERENCES: tuple[tuple[Table, str], ...] = (
-    (Membership.__table__, "leader_id"),
-    (Membership.__table__, "mentor_id"),
-    (DevelopmentPlan.__table__, "updated_by"),
-    (DevelopmentPlanRevision.__table__, "edited_by"),
-    (ReadinessAssessment.__table__, "assessed_by"),
-    (Question.__table__, "answered_by"),
-    (InstructorChannel.__table__, "set_by"),
-    (PlannedDelivery.__table__, "acted_by"),  # who pressed "Holdt ✔" for a buddy group; no foreign key
-)
-# Handled by hand below: questions.asker_id (anonymise or delete) and people.id itself.
-SPECIAL = ("questions.asker_id",)
-
-
-def covered_references() -> set[str]:
-    """Every "table.column" naming a person that export and erasure account for."""
-    covered = {c for entry in OWN_ROWS for c in entry.covers}
-    covered |= {f"{table.name}.{column}" for table, column in REFERENCES}
-    return covered | set(SPECIAL)
-
-
-def references_to_people() -> set[str]:
-    """Every "table.column" with a foreign key to people.id in the models."""
-    return {
-        f"{table.name}.{fk.parent.name}"
-        for table in Base.metadata.tables.values()
-        for fk in table.foreign_keys
-        if fk.column.table.name == "people"
-    }
 
 
 def _jsonable(value: Any) -> Any:
@@ -237,8 +144,9 @@ def _mention_patterns(person: Person) -> list[re.Pattern[str]]:
 class Privacy:
     """Export and erasure of one person's data, and the retention rule over cohorts."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime], retention_days: int = 365,
-                 policy: RetentionPolicy | None = None) -> None:
+    def __init__(
+        self, db: Database, clock: Callable[[], datetime], retention_days: int = 365, policy: RetentionPolicy | None = None
+    ) -> None:
         # retention_days stays the one switch (0 = never); the policy adds the grace and notice periods
         self.policy = replace(policy, retention_days=retention_days) if policy else RetentionPolicy(retention_days)
         self.db = db
@@ -324,15 +232,19 @@ class Privacy:
     async def _delete(self, session: AsyncSession, table: Table, where: ColumnElement[bool]) -> int:
         return await changed_rows(session, delete(table).where(where)) or 0
 
-    async def _erase_questions(
-        self, session: AsyncSession, result: Erasure, which: ColumnElement[bool], pid: int | None
-    ) -> None:
+    async def _erase_questions(self, session: AsyncSession, result: Erasure, which: ColumnElement[bool], pid: int | None) -> None:
         """Anonymise the questions worth keeping (FAQ answers; those others asked too), delete the rest.
 
         pid is the asker being erased; None erases for everyone (retention), so no open question stays."""
         for q in list(await session.scalars(select(Question).where(which).order_by(Question.id))):
-            others = 0 if pid is None else await session.scalar(select(func.count()).select_from(QuestionAsker).where(
-                QuestionAsker.question_id == q.id, QuestionAsker.person_id != pid)) or 0
+            others = (
+                0
+                if pid is None
+                else await session.scalar(
+                    select(func.count()).select_from(QuestionAsker).where(QuestionAsker.question_id == q.id, QuestionAsker.person_id != pid)
+                )
+                or 0
+            )
             keep = (q.status == "answered" and q.reuse) or others > 0
             if keep:
                 if q.asker_id is not None:
@@ -342,8 +254,11 @@ class Privacy:
                 # the card in the instructors' channel and its updates name the asker
                 n = await self._delete(session, OutboxMessage.__table__, OutboxMessage.key.like(f"question/{q.id}/%"))
                 result.add(result.deleted, "outbox", n)
-                result.add(result.deleted, "question_askers", await self._delete(
-                    session, QuestionAsker.__table__, QuestionAsker.question_id == q.id))
+                result.add(
+                    result.deleted,
+                    "question_askers",
+                    await self._delete(session, QuestionAsker.__table__, QuestionAsker.question_id == q.id),
+                )
                 await session.delete(q)
                 result.add(result.deleted, "questions", 1)
         await session.flush()
@@ -415,15 +330,23 @@ class Privacy:
             broadcasts = await session.scalar(select(func.count()).select_from(Broadcast).where(Broadcast.cohort_id == cid)) or 0
             if not members and not broadcasts:
                 return None
-            elsewhere = set(await session.scalars(select(Membership.person_id).where(
-                Membership.person_id.in_(members), Membership.cohort_id != cid))) if members else set()
+            elsewhere = (
+                set(
+                    await session.scalars(
+                        select(Membership.person_id).where(Membership.person_id.in_(members), Membership.cohort_id != cid)
+                    )
+                )
+                if members
+                else set()
+            )
             # first the cohort's own rows, for everyone (those kept for another cohort lose only these);
             # its questions: FAQ answers stay without their askers, the rest go (nobody is left to wait)
             scratch = Erasure()
             await self._erase_questions(session, scratch, Question.cohort_id == cid, None)
             rows = scratch.total
-            rows += await self._delete(session, OutboxMessage.__table__, OutboxMessage.broadcast_id.in_(
-                select(Broadcast.id).where(Broadcast.cohort_id == cid)))
+            rows += await self._delete(
+                session, OutboxMessage.__table__, OutboxMessage.broadcast_id.in_(select(Broadcast.id).where(Broadcast.cohort_id == cid))
+            )
             rows += await self._delete(session, Broadcast.__table__, Broadcast.cohort_id == cid)
             for entry in OWN_ROWS:
                 if entry.cohort is not None:
@@ -435,9 +358,14 @@ class Privacy:
                     rows += (await self._erase_person(session, person)).total
                     erased += 1
             result = RetentionResult(cohort_key, erased, len(members & elsewhere), rows)
-            await record_audit(session, actor="system:retention", action="retention", cohort_key=cohort_key,
-                               target=f"{erased} people erased, {result.people_kept} kept for other cohorts, {rows} row(s)")
-        log.info("retention: cohort %s erased, %d people (%d kept for other cohorts, %d rows)",
-                 cohort_key, erased, result.people_kept, rows)
+            await record_audit(
+                session,
+                actor="system:retention",
+                action="retention",
+                cohort_key=cohort_key,
+                target=f"{erased} people erased, {result.people_kept} kept for other cohorts, {rows} row(s)",
+            )
+        log.info(
+            "retention: cohort %s erased, %d people (%d kept for other cohorts, %d rows)", cohort_key, erased, result.people_kept, rows
+        )
         return result
-

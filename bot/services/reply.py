@@ -1,4 +1,5 @@
 """What a service answers with: a card template's name and its data, rendered only at the edges."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -8,6 +8,7 @@ A cohort is erased at the latest of
 The notice goes RETENTION_NOTICE_DAYS before that date, once (a card to each admin's 1:1 chat and a
 warning in the log); a new import clears it, so a corrected calendar gets a fresh decision.
 """
+
 from __future__ import annotations
 
 import logging
@@ -88,8 +89,9 @@ def notice_text(cohort: Cohort, erase_at: datetime, policy: RetentionPolicy) -> 
     return title, text
 
 
-async def queue_notice(session: AsyncSession, cohort: Cohort, erase_at: datetime, policy: RetentionPolicy,
-                       now: datetime, *, is_sqlite: bool) -> int:
+async def queue_notice(
+    session: AsyncSession, cohort: Cohort, erase_at: datetime, policy: RetentionPolicy, now: datetime, *, is_sqlite: bool
+) -> int:
     """Stamp the notice on the cohort and queue it to each admin's 1:1 chat once; the number queued."""
     cohort.retention_notice_at = now
     title, text = notice_text(cohort, erase_at, policy)
@@ -97,8 +99,12 @@ async def queue_notice(session: AsyncSession, cohort: Cohort, erase_at: datetime
     chats = await session.execute(
         select(Membership.person_id, func.min(Conversation.id))
         .join(Conversation, Conversation.person_id == Membership.person_id)
-        .where(Membership.cohort_id == cohort.id, Membership.role == "admin", Conversation.kind == "personal",
-               Conversation.unreachable_at.is_(None))
+        .where(
+            Membership.cohort_id == cohort.id,
+            Membership.role == "admin",
+            Conversation.kind == "personal",
+            Conversation.unreachable_at.is_(None),
+        )
         .group_by(Membership.person_id)
     )
     insert = sqlite.insert if is_sqlite else postgresql.insert
@@ -106,15 +112,18 @@ async def queue_notice(session: AsyncSession, cohort: Cohort, erase_at: datetime
     for person_id, chat_id in chats.all():
         # keyed by cohort, date and admin: a rerun of the same day queues nothing twice
         key = f"retention/{cohort.key}/notice/{erase_at.date().isoformat()}/{person_id}"
-        queued += await changed_rows(
-            session,
-            insert(OutboxMessage)
-            .values(key=key, conversation_id=chat_id, payload=payload, status="pending", attempts=0,
-                    next_attempt_at=now, created_at=now)
-            .on_conflict_do_nothing(index_elements=["key"]),
-        ) or 0
-    log.warning("retention: cohort %s will be erased on %s; notice queued for %d admin(s)",
-                cohort.key, erase_at.date().isoformat(), queued)
+        queued += (
+            await changed_rows(
+                session,
+                insert(OutboxMessage)
+                .values(
+                    key=key, conversation_id=chat_id, payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now
+                )
+                .on_conflict_do_nothing(index_elements=["key"]),
+            )
+            or 0
+        )
+    log.warning("retention: cohort %s will be erased on %s; notice queued for %d admin(s)", cohort.key, erase_at.date().isoformat(), queued)
     return queued
 
 

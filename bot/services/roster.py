@@ -1,4 +1,5 @@
 """Importing cohorts (calendar) and rosters (people and roles), all or nothing."""
+
 from __future__ import annotations
 
 import logging
@@ -12,10 +13,10 @@ from bot.domain.cohort import CohortSpec
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.roster import RosterRow
 from bot.services.cohorts import get_cohort
-from bot.storage.db import Database
 from bot.services.retention import mark_changed
 from bot.services.roster_prune import removal_lines, remove_memberships, stale_memberships
 from bot.services.tenancy import bind_to_tenant
+from bot.storage.db import Database
 from bot.storage.models import CalendarSession, Cohort, Membership, Person, utcnow
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,7 @@ class RosterService:
         """Create or update a cohort and its calendar in one transaction."""
         summary = ImportSummary()
         async with self.db.sessions() as session, session.begin():
-            cohort = await session.scalar(
-                select(Cohort).where(Cohort.key == spec.key).options(selectinload(Cohort.sessions))
-            )
+            cohort = await session.scalar(select(Cohort).where(Cohort.key == spec.key).options(selectinload(Cohort.sessions)))
             if cohort is None:
                 cohort = Cohort(
                     key=spec.key,
@@ -73,9 +72,7 @@ class RosterService:
                 cohort.sessions = []
                 session.add(cohort)
                 summary.created += 1
-            elif _assign(
-                cohort, name=spec.name, timezone=spec.timezone, tenant_id=spec.tenant, plan_settings=spec.plan_settings
-            ):
+            elif _assign(cohort, name=spec.name, timezone=spec.timezone, tenant_id=spec.tenant, plan_settings=spec.plan_settings):
                 summary.updated += 1
             else:
                 summary.unchanged += 1
@@ -129,12 +126,10 @@ class RosterService:
         """import_roster inside the caller's transaction (the console's preview rolls it back)."""
         summary = ImportSummary()
         cohort = await get_cohort(session, cohort_key)
-        emails = {r.email for r in rows} | {r.leader_email for r in rows if r.leader_email} | {
-            r.mentor_email for r in rows if r.mentor_email
-        }
-        people = {
-            p.email: p for p in (await session.scalars(select(Person).where(Person.email.in_(emails)))).all()
-        }
+        emails = (
+            {r.email for r in rows} | {r.leader_email for r in rows if r.leader_email} | {r.mentor_email for r in rows if r.mentor_email}
+        )
+        people = {p.email: p for p in (await session.scalars(select(Person).where(Person.email.in_(emails)))).all()}
         roles_in_db = await self._roles_in_cohort(session, cohort.id)
         roles_in_file = {(r.email, r.role) for r in rows}
         # pruned, the cohort's other roles are going: a leader or mentor must be in the file itself
@@ -158,8 +153,7 @@ class RosterService:
             raise FileErrors(errors)
 
         memberships = {
-            (m.person_id, m.role): m
-            for m in (await session.scalars(select(Membership).where(Membership.cohort_id == cohort.id))).all()
+            (m.person_id, m.role): m for m in (await session.scalars(select(Membership).where(Membership.cohort_id == cohort.id))).all()
         }
         for row in rows:
             person = people[row.email]
@@ -186,8 +180,9 @@ class RosterService:
         in_file = {(people[r.email].id, r.role) for r in rows}
         stale = stale_memberships(memberships, in_file)
         if stale:
-            email_of = dict((await session.execute(select(Person.id, Person.email).where(
-                Person.id.in_({m.person_id for m in stale})))).all())
+            email_of = dict(
+                (await session.execute(select(Person.id, Person.email).where(Person.id.in_({m.person_id for m in stale})))).all()
+            )
             summary.notes = removal_lines(stale, email_of)
             if prune:
                 await remove_memberships(session, cohort.id, stale, in_file)
@@ -215,11 +210,7 @@ class RosterService:
         errors = []
         for row in rows:
             if row.leader_email and (row.leader_email, "leader") not in known:
-                errors.append(
-                    FileError(path, row.line, f"leader_email {row.leader_email} is not on the roster as a leader")
-                )
+                errors.append(FileError(path, row.line, f"leader_email {row.leader_email} is not on the roster as a leader"))
             if row.mentor_email and (row.mentor_email, "mentor") not in known:
-                errors.append(
-                    FileError(path, row.line, f"mentor_email {row.mentor_email} is not on the roster as a mentor")
-                )
+                errors.append(FileError(path, row.line, f"mentor_email {row.mentor_email} is not on the roster as a mentor"))
         return errors

@@ -1,4 +1,5 @@
 """What a roster import would change, found by running the very import and re-plan and rolling them back."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,14 @@ from bot.services.roster import ImportSummary, RosterService
 from bot.storage.db import Database
 from bot.storage.models import Membership, Person
 
-FIELDS_DA = {"name": "navn", "organisation": "organisation", "level": "niveau", "area": "område",
-             "leader": "nærmeste leder", "mentor": "mentor"}
+FIELDS_DA = {
+    "name": "navn",
+    "organisation": "organisation",
+    "level": "niveau",
+    "area": "område",
+    "leader": "nærmeste leder",
+    "mentor": "mentor",
+}
 
 
 @dataclass(frozen=True)
@@ -56,9 +63,12 @@ class RosterPreview:
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
 
     def as_json(self) -> dict[str, Any]:
-        return {"cohort": self.cohort_key, "rows": self.rows,
-                "plan": {"added": self.plan.added, "moved": self.plan.moved, "dropped": self.plan.dropped},
-                "changes": [c.__dict__ for c in self.changes]}
+        return {
+            "cohort": self.cohort_key,
+            "rows": self.rows,
+            "plan": {"added": self.plan.added, "moved": self.plan.moved, "dropped": self.plan.dropped},
+            "changes": [c.__dict__ for c in self.changes],
+        }
 
 
 class _Rollback(Exception):
@@ -68,16 +78,19 @@ class _Rollback(Exception):
 async def _memberships(session: AsyncSession, cohort_id: int) -> dict[tuple[str, str], dict[str, str]]:
     leader, mentor = aliased(Person), aliased(Person)
     rows = await session.execute(
-        select(Person.email, Membership.role, Person.name, Person.organisation, Membership.level, Membership.area,
-               leader.email, mentor.email)
+        select(
+            Person.email, Membership.role, Person.name, Person.organisation, Membership.level, Membership.area, leader.email, mentor.email
+        )
         .join(Membership, Membership.person_id == Person.id)
         .outerjoin(leader, leader.id == Membership.leader_id)
         .outerjoin(mentor, mentor.id == Membership.mentor_id)
         .where(Membership.cohort_id == cohort_id)
         .execution_options(populate_existing=True)
     )
-    return {(e, r): {"name": n, "organisation": o or "", "level": lv or "", "area": a or "", "leader": le or "",
-                     "mentor": me or ""} for e, r, n, o, lv, a, le, me in rows.all()}
+    return {
+        (e, r): {"name": n, "organisation": o or "", "level": lv or "", "area": a or "", "leader": le or "", "mentor": me or ""}
+        for e, r, n, o, lv, a, le, me in rows.all()
+    }
 
 
 def _diff(before: dict[tuple[str, str], dict[str, str]], after: dict[tuple[str, str], dict[str, str]]) -> list[PersonChange]:
@@ -94,8 +107,9 @@ def _diff(before: dict[tuple[str, str], dict[str, str]], after: dict[tuple[str, 
     return changes
 
 
-async def preview_roster(db: Database, roster: RosterService, planner: Planner, cohort_key: str,
-                         rows: list[RosterRow], path: str, *, prune: bool = True) -> RosterPreview:
+async def preview_roster(
+    db: Database, roster: RosterService, planner: Planner, cohort_key: str, rows: list[RosterRow], path: str, *, prune: bool = True
+) -> RosterPreview:
     """Run import_roster and replan in one transaction, read the difference, and roll everything back.
 
     FileErrors and UnknownCohort come out as the real import raises them."""
@@ -118,8 +132,9 @@ async def preview_roster(db: Database, roster: RosterService, planner: Planner, 
     return result
 
 
-async def import_and_replan(roster: RosterService, planner: Planner, cohort_key: str, rows: list[RosterRow], path: str,
-                            *, prune: bool) -> tuple[ImportSummary, ReplanSummary]:
+async def import_and_replan(
+    roster: RosterService, planner: Planner, cohort_key: str, rows: list[RosterRow], path: str, *, prune: bool
+) -> tuple[ImportSummary, ReplanSummary]:
     """The write both the console's confirm and `roster import` do: the roster all or nothing, then the plan."""
     summary = await roster.import_roster(cohort_key, rows, path, prune=prune)
     return summary, await planner.replan(cohort_key)

@@ -1,7 +1,8 @@
 """Keeping each person inside one tenant: imports bind people to their cohort's tenant or refuse."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,11 +37,17 @@ async def bind_to_tenant(
     for person in people:
         line = (lines or {}).get(person.email, 0)
         if person.id in elsewhere:
-            errors.append(FileError(path, line, f"{person.email} is on cohort {elsewhere[person.id]} of another tenant; "
-                                                f"a person can belong to one tenant only"))
+            errors.append(
+                FileError(
+                    path,
+                    line,
+                    f"{person.email} is on cohort {elsewhere[person.id]} of another tenant; a person can belong to one tenant only",
+                )
+            )
         elif person.tenant_id not in (None, tenant):
-            errors.append(FileError(path, line, f"{person.email} already uses the bot from another tenant; "
-                                                f"a person can belong to one tenant only"))
+            errors.append(
+                FileError(path, line, f"{person.email} already uses the bot from another tenant; a person can belong to one tenant only")
+            )
         else:
             person.tenant_id = tenant
     return errors

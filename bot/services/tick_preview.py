@@ -4,6 +4,7 @@ Releasing is an operation done now: a row released "at" a future moment would be
 then (a running bot sends nothing until that moment) and rows whose moment had only "passed" on the
 simulated clock would be skipped for good. So a future --now is a dry run.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,9 +51,6 @@ async def preview_release(db: Database, moment: datetime) -> TickPreview:
             .order_by(PlannedDelivery.due_at, PlannedDelivery.seq, PlannedDelivery.id)
         )
         for row, email, can_reach in found.all():
-            if row.not_after is not None and row.not_after <= moment:
-                outcome = "skip"
-            else:
-                outcome = "release" if can_reach else "held"
+            outcome = "skip" if row.not_after is not None and row.not_after <= moment else "release" if can_reach else "held"
             preview.rows.append((row.due_at, outcome, row.kind, row.topic, email))
     return preview

@@ -1,4 +1,5 @@
 """The database handle: async engine, sessions, migrations and a health probe."""
+
 from __future__ import annotations
 
 import logging
@@ -41,9 +42,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
-            self.engine, expire_on_commit=False
-        )
+        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def upgrade(self) -> None:
         """Bring the schema up to the newest migration (one replica at a time on PostgreSQL)."""

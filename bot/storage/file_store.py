@@ -1,4 +1,5 @@
 """Where an uploaded file's bytes live, behind one interface: the database (the default) or a configured directory."""
+
 from __future__ import annotations
 
 import asyncio

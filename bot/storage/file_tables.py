@@ -1,4 +1,5 @@
 """SQLAlchemy tables for uploaded files: what a file is and where it is attached, and its bytes when kept in the database."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """SQLAlchemy tables of the growth track: development plans with revisions, readiness (both placements), attendance."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,19 +1,25 @@
 """SQLAlchemy tables: cohorts, their calendars, people, memberships, conversations (growth tables in growth_models)."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy import Boolean
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.storage.base import Base, UTCDateTime, utcnow
 from bot.storage.growth_models import Attendance, DevelopmentPlan, DevelopmentPlanRevision, ReadinessAssessment, ReadinessSelfPlacement
 
 __all__ = [
-    "Attendance", "Base", "DevelopmentPlan", "DevelopmentPlanRevision", "ReadinessAssessment", "ReadinessSelfPlacement",
-    "UTCDateTime", "utcnow",
+    "Attendance",
+    "Base",
+    "DevelopmentPlan",
+    "DevelopmentPlanRevision",
+    "ReadinessAssessment",
+    "ReadinessSelfPlacement",
+    "UTCDateTime",
+    "utcnow",
 ]
 
 
@@ -38,10 +44,10 @@ class Cohort(Base):
     plan_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     planned_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    sessions: Mapped[list["CalendarSession"]] = relationship(
+    sessions: Mapped[list[CalendarSession]] = relationship(
         back_populates="cohort", cascade="all, delete-orphan", order_by="CalendarSession.starts_at"
     )
-    memberships: Mapped[list["Membership"]] = relationship(
+    memberships: Mapped[list[Membership]] = relationship(
         back_populates="cohort", cascade="all, delete-orphan", foreign_keys="Membership.cohort_id"
     )
 
@@ -78,7 +84,7 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    memberships: Mapped[list["Membership"]] = relationship(
+    memberships: Mapped[list[Membership]] = relationship(
         back_populates="person", cascade="all, delete-orphan", foreign_keys="Membership.person_id"
     )
 
@@ -115,9 +121,7 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[str] = mapped_column(String(500), unique=True)
     kind: Mapped[str] = mapped_column(String(16))  # "personal" or "channel"
-    person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), nullable=True, index=True
-    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), nullable=True, index=True)
     service_url: Mapped[str] = mapped_column(String(500))
     tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)  # the full ConversationReference

@@ -1,9 +1,10 @@
 """A background loop's failure: logged once with its traceback, then quiet with a growing pause."""
+
 from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 FIRST_PAUSE = 1.0
 MAX_PAUSE = 60.0

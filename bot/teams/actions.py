@@ -1,8 +1,10 @@
 """The card verb table: what each button on a 1:1 card does, and how its answer goes back to Teams."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
@@ -124,9 +126,7 @@ async def act(turn: Turn, data: dict[str, Any]) -> Reply:
     try:
         return await action(turn, data)
     except Refused as exc:
-        await turn.core.access.refused(
-            turn.person.person_id, f"card.{str(verb)[:40]}", tenant_id=turn.tenant, target=exc.target
-        )
+        await turn.core.access.refused(turn.person.person_id, f"card.{str(verb)[:40]}", tenant_id=turn.tenant, target=exc.target)
         raise
 
 

@@ -1,4 +1,5 @@
 """Bot Framework authentication from Settings, with connector clients reused across turns."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -11,10 +12,10 @@ from botframework.connector.auth import (
     AuthenticateRequestResult,
     AuthenticationConfiguration,
     AuthenticationConstants,
-    SkillValidation,
     BotFrameworkAuthentication,
     ClaimsIdentity,
     ConnectorFactory,
+    SkillValidation,
     UserTokenClient,
 )
 

@@ -1,4 +1,5 @@
 """Team channels: `underviserkanal`, and instructors answering questions on the card or in its thread."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,7 @@ def channel_place(turn: Turn) -> ChannelPlace:
     activity = turn.ctx.activity
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     thread = thread_of(activity.conversation.id)
-    channel_id = (data.get("channel") or {}).get("id") or data.get("teamsChannelId") or (
-        thread[0] if thread else activity.conversation.id)
+    channel_id = (data.get("channel") or {}).get("id") or data.get("teamsChannelId") or (thread[0] if thread else activity.conversation.id)
     team_id = (data.get("team") or {}).get("id") or data.get("teamsTeamId")
     reference = TurnContext.get_conversation_reference(activity).serialize()
     reference.pop("activityId", None)
@@ -38,8 +38,9 @@ async def _answer(turn: Turn, question_id: Any, text: Any, reuse: bool) -> Outco
     profile = await turn.senders.rostered(turn.ctx, turn.identity)
     outcome = await turn.core.desk.answer(question_id, profile, str(text or ""), reuse)
     if outcome.refused and profile is not None:
-        await turn.core.access.refused(profile.person_id, "question.answer", tenant_id=turn.tenant,
-                                       target=f"question {str(question_id)[:20]}")
+        await turn.core.access.refused(
+            profile.person_id, "question.answer", tenant_id=turn.tenant, target=f"question {str(question_id)[:20]}"
+        )
     return outcome
 
 
@@ -68,7 +69,7 @@ async def on_channel_message(turn: Turn) -> None:
     value = turn.value
     words = normalise(turn.text)
     if words == COMMAND or words.startswith(COMMAND + " "):
-        await turn.say(await _make_instructors_channel(turn, words[len(COMMAND):].strip()))
+        await turn.say(await _make_instructors_channel(turn, words[len(COMMAND) :].strip()))
         return
     if value.get("verb") == ANSWER_VERB:  # Action.Submit from a client without Universal Actions
         outcome = await _answer(turn, value.get("question"), value.get("answer"), reuse_flag(value.get("faq")))

@@ -1,4 +1,5 @@
 """POST /api/messages: checks the request, runs the CloudAdapter, maps every auth failure to 401."""
+
 from __future__ import annotations
 
 import json

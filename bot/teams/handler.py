@@ -1,4 +1,5 @@
 """The botbuilder overrides of the companion bot: each builds the turn and hands it to its table."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Who sent an activity: their Teams identity (tenant read once), found and linked to a person, their chat stored."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,8 @@
 """The answers to an Action.Execute invoke: a card in place, a message to the clicker, or an error."""
+
 from __future__ import annotations
+
+from typing import ClassVar
 
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
@@ -12,7 +15,10 @@ UNKNOWN_ACTION_DA = "Ukendt handling på kortet."
 class _MessageResponse(AdaptiveCardInvokeResponse):
     """An invoke answer whose value is a message text (botbuilder's model only serialises a dict there)."""
 
-    _attribute_map = {**AdaptiveCardInvokeResponse._attribute_map, "value": {"key": "value", "type": "object"}}
+    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
+        **AdaptiveCardInvokeResponse._attribute_map,
+        "value": {"key": "value", "type": "object"},
+    }
 
 
 def card_response(reply: Reply) -> AdaptiveCardInvokeResponse:

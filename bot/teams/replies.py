@@ -4,6 +4,7 @@ botbuilder's TurnContext.send_activity deep-copies the activity, msrest-serialis
 builds a connector client and msrest-deserialises the answer: about a third of a turn's CPU here.
 A reply is one POST of JSON we already have, so it goes the way proactive sends go.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,23 +38,25 @@ def _without_nulls(value: Any) -> Any:
 def reply_body(incoming: Activity, attachment: dict[str, Any]) -> dict[str, Any]:
     """The reply activity as botbuilder's apply_conversation_reference would address it."""
     conversation = incoming.conversation
-    return _without_nulls({
-        "type": "message",
-        "attachments": [attachment],
-        "from": {"id": incoming.recipient.id, "name": incoming.recipient.name},
-        "recipient": {"id": incoming.from_property.id, "name": incoming.from_property.name},
-        "conversation": {
-            "id": conversation.id,
-            "conversationType": conversation.conversation_type,
-            "tenantId": conversation.tenant_id,
-            "isGroup": conversation.is_group,
-        },
-        "channelId": incoming.channel_id,
-        "serviceUrl": incoming.service_url,
-        "replyToId": incoming.id,
-        "locale": incoming.locale,
-        "inputHint": "acceptingInput",
-    })
+    return _without_nulls(
+        {
+            "type": "message",
+            "attachments": [attachment],
+            "from": {"id": incoming.recipient.id, "name": incoming.recipient.name},
+            "recipient": {"id": incoming.from_property.id, "name": incoming.from_property.name},
+            "conversation": {
+                "id": conversation.id,
+                "conversationType": conversation.conversation_type,
+                "tenantId": conversation.tenant_id,
+                "isGroup": conversation.is_group,
+            },
+            "channelId": incoming.channel_id,
+            "serviceUrl": incoming.service_url,
+            "replyToId": incoming.id,
+            "locale": incoming.locale,
+            "inputHint": "acceptingInput",
+        }
+    )
 
 
 def _wait_before_retry(result: SendResult, attempt: int) -> float | None:

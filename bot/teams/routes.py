@@ -1,7 +1,8 @@
 """The message table: what a rostered person's chat text (by intent) is answered with."""
+
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from bot.domain.commands import Intent, classify
 from bot.observe.context import note_route
@@ -84,8 +85,9 @@ async def _broadcast(turn: Turn, intent: Intent) -> Reply:
         result = await turn.core.broadcaster.broadcast(cohort_key, text, role, sender=profile.name)
     except (BroadcastError, ActionError) as exc:  # ActionError: the cohort went away between the checks
         return notice("Beskeden blev ikke sendt", str(exc))
-    await access.allowed(profile, "broadcast", cohort_key=cohort_key, tenant_id=turn.tenant,
-                         target=f"role {role}, {result.queued} recipient(s)")
+    await access.allowed(
+        profile, "broadcast", cohort_key=cohort_key, tenant_id=turn.tenant, target=f"role {role}, {result.queued} recipient(s)"
+    )
     missing = f" {len(result.unreachable)} har endnu ikke åbnet chatten med mig og får den ikke." if result.unreachable else ""
     return notice("Besked sendt", f"Beskeden går ud til {result.queued} personer.{missing}")
 
@@ -102,9 +104,13 @@ async def _publish(turn: Turn, intent: Intent) -> Reply:
     except PlaceholderLinks as exc:
         return notice("Materialer ikke publiceret", str(exc))
     await access.allowed(turn.person, "content.publish", cohort_key=None, tenant_id=turn.tenant, target=str(summary))
-    return notice("Materialer publiceret", (
-        f"{summary.new} nye, {summary.changed} ændrede, {summary.unchanged} uændrede. "
-        f"{summary.update_notices} deltagere får besked om opdateret materiale."))
+    return notice(
+        "Materialer publiceret",
+        (
+            f"{summary.new} nye, {summary.changed} ændrede, {summary.unchanged} uændrede. "
+            f"{summary.update_notices} deltagere får besked om opdateret materiale."
+        ),
+    )
 
 
 async def _status(turn: Turn, intent: Intent) -> Reply:

@@ -1,4 +1,5 @@
 """The shape an inbound Activity must have before botbuilder and the handler touch it."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """One incoming activity as the handlers see it: context, services, sender, and how to answer."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class Turn:
     replies: DirectReplies | None = None  # None: replies go through botbuilder's TurnContext.send_activity
 
     @classmethod
-    async def begin(cls, ctx: TurnContext, core: Core, senders: Senders, replies: DirectReplies | None) -> "Turn":
+    async def begin(cls, ctx: TurnContext, core: Core, senders: Senders, replies: DirectReplies | None) -> Turn:
         """The turn for an activity; in a 1:1 chat the sender is found (and linked) at once."""
         identity = identity_of(ctx.activity)
         profile = await senders.sender(ctx, identity) if is_personal(ctx.activity) else None
@@ -79,15 +80,11 @@ class Turn:
         if self.replies is not None and self.ctx.activity.id:
             await self.replies.send(self.ctx, {"contentType": cards.CARD_CONTENT_TYPE, "content": card})
             return
-        await self.ctx.send_activity(
-            MessageFactory.attachment(Attachment(content_type=cards.CARD_CONTENT_TYPE, content=card))
-        )
+        await self.ctx.send_activity(MessageFactory.attachment(Attachment(content_type=cards.CARD_CONTENT_TYPE, content=card)))
 
     async def update(self, reply: Reply) -> None:
         """Render the reply in place of the card that was submitted (or as a new message when unknown)."""
-        message = MessageFactory.attachment(
-            Attachment(content_type=cards.CARD_CONTENT_TYPE, content=cards.render(reply.card, reply.data))
-        )
+        message = MessageFactory.attachment(Attachment(content_type=cards.CARD_CONTENT_TYPE, content=cards.render(reply.card, reply.data)))
         if self.ctx.activity.reply_to_id:
             message.id = self.ctx.activity.reply_to_id
             await self.ctx.update_activity(message)

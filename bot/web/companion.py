@@ -1,9 +1,11 @@
 """The 'Mit forløb' page as data: which view a profile gets and the sections in it, from the services."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import access as rules
@@ -57,18 +59,29 @@ class Companion:
         core = self.core
         prep = views.preparation(snapshot, core.programme, core.materials, now, tz)
         library = views.library(snapshot, core.programme, now, tz, query, core.programme.library_months_after_end)
-        return Page("talent.html.j2", {
-            "who": {"name": snapshot.talent.name, "first_name": profile.first_name, "cohort": role.cohort_name,
-                    "level": role.level_da, "leader": snapshot.leader.name if snapshot.leader else ""},
-            "timeline": views.timeline(core.programme, snapshot.sessions, ("talent",), now, tz),
-            "prep": prep,
-            "budget": views.budget(prep),
-            "group": views.group_track(snapshot, core.nudges, core.programme, now, tz, viewer_is_talent=True),
-            "plan": views.development_plan(snapshot, tz),
-            "library": {**library, "files": [] if library["closed"] else views.matching(await core.files.library(profile.person_id), query)},
-            "questions": views.questions(snapshot.questions, tz),
-            "editable": True,
-        })
+        return Page(
+            "talent.html.j2",
+            {
+                "who": {
+                    "name": snapshot.talent.name,
+                    "first_name": profile.first_name,
+                    "cohort": role.cohort_name,
+                    "level": role.level_da,
+                    "leader": snapshot.leader.name if snapshot.leader else "",
+                },
+                "timeline": views.timeline(core.programme, snapshot.sessions, ("talent",), now, tz),
+                "prep": prep,
+                "budget": views.budget(prep),
+                "group": views.group_track(snapshot, core.nudges, core.programme, now, tz, viewer_is_talent=True),
+                "plan": views.development_plan(snapshot, tz),
+                "library": {
+                    **library,
+                    "files": [] if library["closed"] else views.matching(await core.files.library(profile.person_id), query),
+                },
+                "questions": views.questions(snapshot.questions, tz),
+                "editable": True,
+            },
+        )
 
     async def leader_page(self, profile: Profile) -> Page:
         """A nearest leader's talents with their progress, and the leader's own calendar."""
@@ -80,20 +93,29 @@ class Companion:
                 continue
             tz = ZoneInfo(next(r.timezone for r in profile.roles if r.cohort_id == cohort_id))
             prep = views.preparation(snapshot, self.core.programme, self.core.materials, now, tz)
-            here = next((i for i in views.timeline(self.core.programme, snapshot.sessions, ("talent",), now, tz)
-                         if i["current"]), None)
-            talents.append({"id": talent_id, "name": snapshot.talent.name, "organisation": snapshot.talent.organisation,
-                            "budget": views.budget(prep), "here": here["name"] if here else "",
-                            "guide": views.conversation_guide(snapshot, self.core.nudges, tz, now)})
+            here = next((i for i in views.timeline(self.core.programme, snapshot.sessions, ("talent",), now, tz) if i["current"]), None)
+            talents.append(
+                {
+                    "id": talent_id,
+                    "name": snapshot.talent.name,
+                    "organisation": snapshot.talent.organisation,
+                    "budget": views.budget(prep),
+                    "here": here["name"] if here else "",
+                    "guide": views.conversation_guide(snapshot, self.core.nudges, tz, now),
+                }
+            )
         role = self._role(profile, "leader")
         assert role is not None
         tz = ZoneInfo(role.timezone)
         sessions = await self.overview.cohort_sessions(role.cohort_id)
-        return Page("leader.html.j2", {
-            "who": {"name": profile.name, "first_name": profile.first_name, "cohort": role.cohort_name},
-            "talents": talents,
-            "timeline": views.timeline(self.core.programme, sessions, ("leader",), now, tz),
-        })
+        return Page(
+            "leader.html.j2",
+            {
+                "who": {"name": profile.name, "first_name": profile.first_name, "cohort": role.cohort_name},
+                "talents": talents,
+                "timeline": views.timeline(self.core.programme, sessions, ("leader",), now, tz),
+            },
+        )
 
     async def leader_talent_page(self, profile: Profile, talent_id: int) -> Page:
         """One talent as their nearest leader sees them: timeline, progress, plan read-only, conversation guide."""
@@ -108,17 +130,22 @@ class Companion:
                 break
             core = self.core
             prep = views.preparation(snapshot, core.programme, core.materials, now, tz)
-            return Page("leader_talent.html.j2", {
-                "who": {"name": profile.name, "first_name": profile.first_name, "cohort": role.cohort_name},
-                "talent": {"id": talent_id, "name": snapshot.talent.name, "organisation": snapshot.talent.organisation},
-                "timeline": views.timeline(core.programme, snapshot.sessions, ("talent",), now, tz),
-                "prep": prep,
-                "budget": views.budget(prep),
-                "group": views.group_track(snapshot, core.nudges, core.programme, now, tz, viewer_is_talent=False),
-                "plan": views.development_plan(snapshot, tz) if rules.can_view_readiness(profile.person_id, talent_id, leader_id) else None,
-                "guide": views.conversation_guide(snapshot, core.nudges, tz, now),
-                "editable": False,
-            })
+            return Page(
+                "leader_talent.html.j2",
+                {
+                    "who": {"name": profile.name, "first_name": profile.first_name, "cohort": role.cohort_name},
+                    "talent": {"id": talent_id, "name": snapshot.talent.name, "organisation": snapshot.talent.organisation},
+                    "timeline": views.timeline(core.programme, snapshot.sessions, ("talent",), now, tz),
+                    "prep": prep,
+                    "budget": views.budget(prep),
+                    "group": views.group_track(snapshot, core.nudges, core.programme, now, tz, viewer_is_talent=False),
+                    "plan": views.development_plan(snapshot, tz)
+                    if rules.can_view_readiness(profile.person_id, talent_id, leader_id)
+                    else None,
+                    "guide": views.conversation_guide(snapshot, core.nudges, tz, now),
+                    "editable": False,
+                },
+            )
         raise NotYours(talent_id)
 
     async def calendar_page(self, profile: Profile) -> Page:
@@ -129,8 +156,11 @@ class Companion:
             role = next(r for r in profile.roles if r.cohort_id == cohort_id)
             sessions = await self.overview.cohort_sessions(cohort_id)
             # the calendar is not private: instructors, mentors and admins see the whole common track
-            cohorts.append({"name": role.cohort_name,
-                            "role": ", ".join(r.role_da for r in profile.roles if r.cohort_id == cohort_id),
-                            "timeline": views.timeline(self.core.programme, sessions, ("talent", "leader"), now,
-                                                       ZoneInfo(role.timezone))})
+            cohorts.append(
+                {
+                    "name": role.cohort_name,
+                    "role": ", ".join(r.role_da for r in profile.roles if r.cohort_id == cohort_id),
+                    "timeline": views.timeline(self.core.programme, sessions, ("talent", "leader"), now, ZoneInfo(role.timezone)),
+                }
+            )
         return Page("calendar.html.j2", {"who": {"name": profile.name, "first_name": profile.first_name}, "cohorts": cohorts})

@@ -1,4 +1,5 @@
 """LEAD-konsol as data: which cohort an admin works on and the sections built from the services."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import access as rules
 from bot.domain.danish import format_date
-from bot.domain.programme import LEVEL_NAMES_DA as LEVELS_DA
 from bot.domain.people import Profile
+from bot.domain.programme import LEVEL_NAMES_DA as LEVELS_DA
 from bot.services.audit import read_audit
 from bot.services.broadcast_view import BroadcastDeliveries, broadcast_deliveries
 from bot.services.core import Core
@@ -19,10 +20,16 @@ CONSOLE_ENTITY_ID = "lead-konsol"  # the staticTabs entityId in manifest/manifes
 AUDIT_LIMIT = 200
 ROLE_LABELS_DA = {"talent": "Talenter", "leader": "Ledere", "all": "Alle"}
 ACTION_LABELS_DA = {
-    "roster.import": "Deltagerliste importeret", "broadcast": "Besked sendt", "console.open": "Konsollen åbnet",
-    "cohort.import": "Holdets kalender importeret", "cohort.check": "Klar til start? tjekket",
-    "files.add": "Fil uploadet", "files.remove": "Fil fjernet",
-    "buddies.set": "Buddygrupper sat", "faq.edit": "Lært svar rettet", "faq.withdraw": "Lært svar trukket tilbage",
+    "roster.import": "Deltagerliste importeret",
+    "broadcast": "Besked sendt",
+    "console.open": "Konsollen åbnet",
+    "cohort.import": "Holdets kalender importeret",
+    "cohort.check": "Klar til start? tjekket",
+    "files.add": "Fil uploadet",
+    "files.remove": "Fil fjernet",
+    "buddies.set": "Buddygrupper sat",
+    "faq.edit": "Lært svar rettet",
+    "faq.withdraw": "Lært svar trukket tilbage",
 }
 OUTCOME_DA = {"allowed": "udført", "refused": "afvist", "failed": "fejlede"}
 
@@ -50,8 +57,7 @@ class Console:
     def __init__(self, core: Core) -> None:
         self.core = core
 
-    async def page(self, profile: Profile, cohort_key: str, now: datetime, *, broadcast_id: int | None = None,
-                   **extra: Any) -> Page:
+    async def page(self, profile: Profile, cohort_key: str, now: datetime, *, broadcast_id: int | None = None, **extra: Any) -> Page:
         """The whole console for one cohort: health, roster, messages, log and report."""
         role = next(r for r in profile.roles if r.cohort_key == cohort_key and r.role == "admin")
         tz = ZoneInfo(role.timezone)
@@ -65,47 +71,81 @@ class Console:
         number = {email: n for n, g in enumerate(groups, start=1) for email in g}
         talents = await self.core.buddies.talents(cohort_key)
         cohorts = [{"key": r.cohort_key, "name": r.cohort_name} for r in profile.roles if r.role == "admin"]
-        return Page("console.html.j2", {
-            "who": {"name": profile.name, "first_name": profile.first_name},
-            "cohort": {"key": cohort_key, "name": role.cohort_name},
-            "cohorts": list({c["key"]: c for c in cohorts}.values()),
-            "health": {
-                "ready": health.ready,
-                "next_start": _when(health.next_start, tz) if health.next_start else "",
-                "problems": [i.as_json() for i in health.items],
+        return Page(
+            "console.html.j2",
+            {
+                "who": {"name": profile.name, "first_name": profile.first_name},
+                "cohort": {"key": cohort_key, "name": role.cohort_name},
+                "cohorts": list({c["key"]: c for c in cohorts}.values()),
+                "health": {
+                    "ready": health.ready,
+                    "next_start": _when(health.next_start, tz) if health.next_start else "",
+                    "problems": [i.as_json() for i in health.items],
+                },
+                "roles": [{"value": k, "label": v} for k, v in ROLE_LABELS_DA.items()],
+                "deliveries": _deliveries(deliveries, tz) if deliveries else None,
+                "audit": [
+                    {
+                        "when": _when(a.at, tz),
+                        "actor": a.actor,
+                        "action": ACTION_LABELS_DA.get(a.action, a.action),
+                        "target": a.target,
+                        "outcome": OUTCOME_DA.get(a.outcome, a.outcome),
+                        "refused": a.outcome != "allowed",
+                    }
+                    for a in reversed(audit)
+                ],
+                "report": {"url": report_url, "expires": _when(expires, tz)},
+                "files": [
+                    {
+                        "id": f.id,
+                        "title": f.title,
+                        "filename": f.filename,
+                        "kind": f.kind_label,
+                        "size": _size(f.size),
+                        "where": attachment_label(f, self.core.programme),
+                        "url": self.core.files.link(f, profile.person_id),
+                        "when": _when(f.created_at, tz),
+                    }
+                    for f in files
+                ],
+                "attach_options": self.attach_options(),
+                "buddies": {
+                    "stored": stored,
+                    "count": len(groups),
+                    "choices": list(range(1, len(groups) + 2)),
+                    "groups": [[next((t[1] for t in talents if t[0] == e), e) for e in g] for g in groups],
+                    "talents": [
+                        {"email": e, "name": n, "meta": " · ".join(x for x in (o, LEVELS_DA.get(lv, lv)) if x), "group": number.get(e, 0)}
+                        for e, n, o, lv in talents
+                    ],
+                    "error": extra.get("buddy_error", ""),
+                },
+                "questions": {
+                    "open": [{"id": q.id, "text": q.text, "age": q.age_da(now)} for q in asked if q.status != "answered"],
+                    "answered": [
+                        {
+                            "id": q.id,
+                            "text": q.text,
+                            "answer": q.answer,
+                            "by": q.answered_by,
+                            "learned": q.learned,
+                            "when": _when(q.answered_at, tz) if q.answered_at else "",
+                            "age": q.age_da(now),
+                        }
+                        for q in asked
+                        if q.status == "answered"
+                    ],
+                    "error": extra.get("faq_error", ""),
+                },
+                "file_error": extra.get("file_error", ""),
+                "file_max_mb": self.core.files.max_bytes // (1024 * 1024),
+                "preview": extra.get("preview"),
+                "errors": extra.get("errors", []),
+                "draft": extra.get("draft"),
+                "imported": extra.get("imported", ""),
             },
-            "roles": [{"value": k, "label": v} for k, v in ROLE_LABELS_DA.items()],
-            "deliveries": _deliveries(deliveries, tz) if deliveries else None,
-            "audit": [{"when": _when(a.at, tz), "actor": a.actor, "action": ACTION_LABELS_DA.get(a.action, a.action),
-                       "target": a.target, "outcome": OUTCOME_DA.get(a.outcome, a.outcome), "refused": a.outcome != "allowed"}
-                      for a in reversed(audit)],
-            "report": {"url": report_url, "expires": _when(expires, tz)},
-            "files": [{"id": f.id, "title": f.title, "filename": f.filename, "kind": f.kind_label, "size": _size(f.size),
-                       "where": attachment_label(f, self.core.programme), "url": self.core.files.link(f, profile.person_id),
-                       "when": _when(f.created_at, tz)} for f in files],
-            "attach_options": self.attach_options(),
-            "buddies": {
-                "stored": stored, "count": len(groups), "choices": list(range(1, len(groups) + 2)),
-                "groups": [[next((t[1] for t in talents if t[0] == e), e) for e in g] for g in groups],
-                "talents": [{"email": e, "name": n, "meta": " · ".join(x for x in (o, LEVELS_DA.get(lv, lv)) if x),
-                             "group": number.get(e, 0)} for e, n, o, lv in talents],
-                "error": extra.get("buddy_error", ""),
-            },
-            "questions": {
-                "open": [{"id": q.id, "text": q.text, "age": q.age_da(now)} for q in asked if q.status != "answered"],
-                "answered": [{"id": q.id, "text": q.text, "answer": q.answer, "by": q.answered_by, "learned": q.learned,
-                              "when": _when(q.answered_at, tz) if q.answered_at else "", "age": q.age_da(now)}
-                             for q in asked if q.status == "answered"],
-                "error": extra.get("faq_error", ""),
-            },
-            "file_error": extra.get("file_error", ""),
-            "file_max_mb": self.core.files.max_bytes // (1024 * 1024),
-            "preview": extra.get("preview"),
-            "errors": extra.get("errors", []),
-            "draft": extra.get("draft"),
-            "imported": extra.get("imported", ""),
-        })
-
+        )
 
     def attach_options(self) -> list[dict[str, str]]:
         """Where a file can be attached: the library only, an activity (its slides), a step of it, or a kind of nudge."""
@@ -123,8 +163,13 @@ def _size(size: int) -> str:
 
 def _deliveries(d: BroadcastDeliveries, tz: ZoneInfo) -> dict[str, Any]:
     return {
-        "id": d.broadcast_id, "text": d.text, "role": ROLE_LABELS_DA.get(d.role, d.role), "when": _when(d.created_at, tz),
-        "delivered": d.count("sent"), "failed": d.count("dead"),
-        "unreachable": d.count("unreachable") + d.count("no-chat"), "queued": d.count("pending") + d.count("sending"),
+        "id": d.broadcast_id,
+        "text": d.text,
+        "role": ROLE_LABELS_DA.get(d.role, d.role),
+        "when": _when(d.created_at, tz),
+        "delivered": d.count("sent"),
+        "failed": d.count("dead"),
+        "unreachable": d.count("unreachable") + d.count("no-chat"),
+        "queued": d.count("pending") + d.count("sending"),
         "rows": [r.__dict__ for r in d.rows],
     }

@@ -1,15 +1,16 @@
 """LEAD-konsol's Spørgsmål and Buddygrupper actions: a learned answer edited or withdrawn, the groups set."""
+
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.services.buddies import BuddyError
-from bot.services.questions.faq import AskedRow, FaqRefused
 from bot.services.core import Core
+from bot.services.questions.faq import AskedRow, FaqRefused
 from bot.web import security
-from bot.web.console_routes import CONSOLE, admin_of, is_fetch, render_console, refusable
+from bot.web.console_routes import CONSOLE, admin_of, is_fetch, refusable, render_console
 from bot.web.routes import NO_STORE, Links
 
 Change = Callable[[Core, str, int, dict[str, str]], Awaitable[AskedRow]]
@@ -32,6 +33,7 @@ def _action(name: str, change: Change, done_da: str) -> Callable[[web.Request], 
         if is_fetch(request):
             return await render_console(request, profile, cohort, imported=done_da)
         raise web.HTTPSeeOther(Links(request)("/console", "spoergsmaal", cohort=cohort), headers=NO_STORE)
+
     return handler
 
 

@@ -1,8 +1,10 @@
 """LEAD-konsol's routes: the page, roster preview and confirm, broadcast preview and send; admins only."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -41,13 +43,22 @@ def is_fetch(request: web.Request) -> bool:
     return bearer_token(request) is not None  # tab.js sends the Teams token; a local form never does
 
 
-def _html(request: web.Request, template: str, data: dict[str, Any], profile: Profile | None, *, fragment: bool,
-          status: int = 200) -> web.Response:
+def _html(
+    request: web.Request, template: str, data: dict[str, Any], profile: Profile | None, *, fragment: bool, status: int = 200
+) -> web.Response:
     env = request.app[TEMPLATES]
-    context = {**data, "url": Links(request), "csrf": security.csrf_token(request, profile) if profile else "",
-               "fragment": fragment, "theme": _theme(request), "nonce": request.get("csp_nonce", ""),
-               "static": lambda name: static_url(request, name), "shell": False, "title": "LEAD-konsol",
-               "loading": "Henter konsollen …"}
+    context = {
+        **data,
+        "url": Links(request),
+        "csrf": security.csrf_token(request, profile) if profile else "",
+        "fragment": fragment,
+        "theme": _theme(request),
+        "nonce": request.get("csp_nonce", ""),
+        "static": lambda name: static_url(request, name),
+        "shell": False,
+        "title": "LEAD-konsol",
+        "loading": "Henter konsollen …",
+    }
     html = env.get_template(template).render(context)
     if not fragment:
         html = env.get_template("page.html.j2").render({**context, "content": html})
@@ -70,9 +81,8 @@ async def admin_of(request: web.Request, action: str, *, read_form: bool = True)
     except NotAdmin:
         await request.app[CONSOLE].core.access.refused(profile.person_id, action, cohort_key=wanted or None)
         fetch = is_fetch(request)
-        response = _html(request, "console_refused.html.j2", {"text": REFUSED_DA}, None, fragment=fetch,
-                         status=200 if fetch else 403)
-        raise _Refusal(response)
+        response = _html(request, "console_refused.html.j2", {"text": REFUSED_DA}, None, fragment=fetch, status=200 if fetch else 403)
+        raise _Refusal(response) from None
 
 
 class _Refusal(Exception):
@@ -88,23 +98,24 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def refusable(handler: Handler) -> Handler:
     """The handler, with admin_of's refusal answered instead of raised."""
+
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
         except _Refusal as refusal:
             return refusal.response
+
     return wrapped
 
 
-async def render_console(request: web.Request, profile: Profile, cohort: str, *, status: int = 200, notice: str = "",
-                         **extra: Any) -> web.Response:
+async def render_console(
+    request: web.Request, profile: Profile, cohort: str, *, status: int = 200, notice: str = "", **extra: Any
+) -> web.Response:
     """The console page (or fragment) for this admin and cohort, with a notice and any section's extra data."""
     console = request.app[CONSOLE]
     raw = request.query.get("broadcast", "")
-    page: Page = await console.page(profile, cohort, console.core.growth.clock(),
-                                    broadcast_id=int(raw) if raw.isdigit() else None, **extra)
-    return _html(request, page.template, {**page.data, "notice": notice}, profile, fragment=is_fetch(request),
-                 status=status)
+    page: Page = await console.page(profile, cohort, console.core.growth.clock(), broadcast_id=int(raw) if raw.isdigit() else None, **extra)
+    return _html(request, page.template, {**page.data, "notice": notice}, profile, fragment=is_fetch(request), status=status)
 
 
 async def console(request: web.Request) -> web.StreamResponse:
@@ -112,10 +123,20 @@ async def console(request: web.Request) -> web.StreamResponse:
     if "as" not in request.query and not is_fetch(request):
         env = request.app[TEMPLATES]
         query = {k: v for k, v in request.query.items() if k in ("cohort", "broadcast")}
-        html = env.get_template("page.html.j2").render({
-            "content": "", "shell": True, "view": "/console/view" + (f"?{urlencode(query)}" if query else ""),
-            "theme": _theme(request), "nonce": request.get("csp_nonce", ""), "url": Links(request), "fragment": False,
-            "static": lambda name: static_url(request, name), "title": "LEAD-konsol", "loading": "Henter konsollen …"})
+        html = env.get_template("page.html.j2").render(
+            {
+                "content": "",
+                "shell": True,
+                "view": "/console/view" + (f"?{urlencode(query)}" if query else ""),
+                "theme": _theme(request),
+                "nonce": request.get("csp_nonce", ""),
+                "url": Links(request),
+                "fragment": False,
+                "static": lambda name: static_url(request, name),
+                "title": "LEAD-konsol",
+                "loading": "Henter konsollen …",
+            }
+        )
         return web.Response(text=html, content_type="text/html", charset="utf-8", headers=NO_STORE)
     profile, cohort = await admin_of(request, "console.open")
     return await render_console(request, profile, cohort)
@@ -154,9 +175,18 @@ async def _preview_page(request: web.Request, profile: Profile, cohort: str, tex
         return await render_console(request, profile, cohort, errors=_error_list(exc), status=200 if is_fetch(request) else 400)
     fingerprint = preview.fingerprint()
     sealed = upload_token.seal(_secret(request), profile.person_id, cohort, text, fingerprint)
-    data = {"summary": str(preview.summary), "plan": preview.plan, "changed": preview.changed, "rows": preview.rows,
-            "added": preview.of("added"), "updated": preview.of("changed"), "removed": preview.of("removed"),
-            "content": upload_token.encode_text(text), "fingerprint": fingerprint, "token": sealed}
+    data = {
+        "summary": str(preview.summary),
+        "plan": preview.plan,
+        "changed": preview.changed,
+        "rows": preview.rows,
+        "added": preview.of("added"),
+        "updated": preview.of("changed"),
+        "removed": preview.of("removed"),
+        "content": upload_token.encode_text(text),
+        "fingerprint": fingerprint,
+        "token": sealed,
+    }
     return await render_console(request, profile, cohort, preview=data, notice=notice)
 
 
@@ -224,8 +254,9 @@ async def broadcast_send(request: web.Request) -> web.StreamResponse:
         result = await core.broadcaster.broadcast(cohort, text, role, sender="LEAD")
     except BroadcastError as exc:
         return await render_console(request, profile, cohort, draft={**_draft(text, role), "error": str(exc)})
-    await core.access.allowed(profile, "broadcast", cohort_key=cohort, tenant_id=None,
-                              target=f"broadcast {result.broadcast_id} to {role}: {result.queued} queued")
+    await core.access.allowed(
+        profile, "broadcast", cohort_key=cohort, tenant_id=None, target=f"broadcast {result.broadcast_id} to {role}: {result.queued} queued"
+    )
     location = Links(request)("/console", "beskeder", cohort=cohort, broadcast=result.broadcast_id)
     if is_fetch(request):
         raise web.HTTPSeeOther(location.replace("/console", "/console/view", 1), headers=NO_STORE)
@@ -234,6 +265,7 @@ async def broadcast_send(request: web.Request) -> web.StreamResponse:
 
 def setup_console(app: web.Application) -> None:
     """Register LEAD-konsol's pages and actions (identity, headers and static files come from bot.web.edge)."""
+
     async def build(app: web.Application) -> Any:
         app[CONSOLE] = Console(app[CORE])
         yield

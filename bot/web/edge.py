@@ -1,8 +1,9 @@
 """Wiring the tab's edge into the app: identity, strict headers, static files and the cards' tab link."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from functools import partial
-from typing import AsyncIterator, Callable
 
 from aiohttp import web
 

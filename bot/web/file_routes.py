@@ -1,4 +1,5 @@
 """Uploaded files on the web: the console's upload and remove, the signed download, and a Danish 413 for big bodies."""
+
 from __future__ import annotations
 
 import logging
@@ -10,7 +11,7 @@ from aiohttp import BodyPartReader, web
 from bot.appkeys import CORE
 from bot.services.files import FileDenied, FileRefused
 from bot.web import security
-from bot.web.console_routes import CONSOLE, admin_of, is_fetch, render_console, refusable
+from bot.web.console_routes import CONSOLE, admin_of, is_fetch, refusable, render_console
 from bot.web.routes import NO_STORE, Links
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,9 @@ async def upload(request: web.Request) -> web.StreamResponse:
         info = await files.add(cohort, chosen[0], chosen[1], title=fields.get("title", ""), attach=fields.get("attach", ""))
     except FileRefused as exc:
         return await render_console(request, profile, cohort, file_error=str(exc), status=_refused_status(request, 400))
-    await request.app[CONSOLE].core.access.allowed(profile, "files.add", cohort_key=cohort, tenant_id=None,
-                                                   target=f"file {info.id} ({info.kind}, {info.size} bytes)")
+    await request.app[CONSOLE].core.access.allowed(
+        profile, "files.add", cohort_key=cohort, tenant_id=None, target=f"file {info.id} ({info.kind}, {info.size} bytes)"
+    )
     return await _done(request, profile, cohort, f"Filen »{info.title}« er gemt.")
 
 

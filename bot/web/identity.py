@@ -1,10 +1,10 @@
 """Who is asking: the one way the tab's pages learn the person behind a request (Teams SSO, or ?as= locally)."""
+
 from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Mapping
-from typing import Callable
+from collections.abc import Callable, Mapping
 
 from aiohttp import web
 

@@ -1,4 +1,5 @@
 """Links that open the "Mit forløb" tab: a Teams deep link, or the local page with ?as= in local mode."""
+
 from __future__ import annotations
 
 from urllib.parse import quote, urlencode

@@ -1,9 +1,11 @@
 """The 'Mit forløb' tab's routes: the page, its fragment for TeamsJS, and the actions the card buttons also do."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
@@ -67,8 +69,9 @@ def _is_fetch(request: web.Request) -> bool:
     return bearer_token(request) is not None
 
 
-def _render(request: web.Request, page: Page, profile: Profile | None, *, fragment: bool, notice: str = "",
-            status: int = 200) -> web.Response:
+def _render(
+    request: web.Request, page: Page, profile: Profile | None, *, fragment: bool, notice: str = "", status: int = 200
+) -> web.Response:
     env = request.app[TEMPLATES]
     context = {
         **page.data,
@@ -90,10 +93,18 @@ def _render(request: web.Request, page: Page, profile: Profile | None, *, fragme
 def _shell(request: web.Request, view: str) -> web.Response:
     """Inside Teams the page starts empty; tab.js fetches the view with the SSO token and fills <main>."""
     env = request.app[TEMPLATES]
-    html = env.get_template("page.html.j2").render({
-        "content": "", "shell": True, "view": view, "theme": _theme(request), "nonce": request.get("csp_nonce", ""),
-        "url": Links(request), "fragment": False, "static": lambda name: static_url(request, name),
-    })
+    html = env.get_template("page.html.j2").render(
+        {
+            "content": "",
+            "shell": True,
+            "view": view,
+            "theme": _theme(request),
+            "nonce": request.get("csp_nonce", ""),
+            "url": Links(request),
+            "fragment": False,
+            "static": lambda name: static_url(request, name),
+        }
+    )
     return web.Response(text=html, content_type="text/html", charset="utf-8", headers=NO_STORE)
 
 
@@ -199,6 +210,7 @@ async def _plan(companion: Companion, profile: Profile, form: dict[str, str]) ->
 
 def setup_web(app: web.Application) -> None:
     """Register the tab's pages and actions (identity, headers and /tab/static come from bot.web.edge)."""
+
     async def companion(app: web.Application) -> Any:
         core = app[CORE]
         app[COMPANION] = Companion(core, Overview(core.growth.db), core.growth.clock)

@@ -1,11 +1,12 @@
 """Strict response headers for the tab (CSP with a per-response nonce) and CSRF tokens for local-mode forms."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -82,7 +83,7 @@ def csp_nonce(request: web.Request) -> str:
 
 
 def _csrf_mac(secret: bytes, profile: Profile, issued: int) -> str:
-    message = f"tab-csrf\x00{profile.person_id}\x00{profile.email}\x00{issued}".encode("utf-8")
+    message = f"tab-csrf\x00{profile.person_id}\x00{profile.email}\x00{issued}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
@@ -117,8 +118,11 @@ async def check_csrf(request: web.Request, profile: Profile) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     token = request.headers.get(CSRF_HEADER, "")
-    if not token and request.app[TAB_IDENTITY].settings.local_mode and \
-            request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if (
+        not token
+        and request.app[TAB_IDENTITY].settings.local_mode
+        and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         field = (await request.post()).get(CSRF_FIELD, "")
         token = field if isinstance(field, str) else ""
     check_csrf_token(request, profile, token)

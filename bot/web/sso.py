@@ -1,4 +1,5 @@
 """Teams SSO: the check of the Entra ID access token a tab gets from TeamsJS authentication.getAuthToken()."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,8 +7,9 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 import jwt
@@ -91,7 +93,7 @@ class SigningKeys:
                 if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
                     raise SsoRejected("keys-unavailable")
                 keys = _rsa_keys(await self._get_json(jwks_uri))
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 log.warning("tab SSO: signing keys could not be fetched (%s)", type(exc).__name__)
                 raise SsoRejected("keys-unavailable") from None
             self._keys = keys

@@ -1,4 +1,5 @@
 """The tab's static files (bot/web/static): read once, served by exact name with fixed types and versioned URLs."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """The roster preview's seal: the re-posted file text is bound to the admin, the cohort and what they were shown."""
+
 from __future__ import annotations
 
 import base64
@@ -35,8 +36,7 @@ def seal(secret: bytes, person_id: int, cohort_key: str, text: str, fingerprint:
     return f"{issued}.{_mac(secret, person_id, cohort_key, text, fingerprint, issued)}"
 
 
-def unseal(secret: bytes, token: str, person_id: int, cohort_key: str, text: str, fingerprint: str,
-           *, now: float | None = None) -> bool:
+def unseal(secret: bytes, token: str, person_id: int, cohort_key: str, text: str, fingerprint: str, *, now: float | None = None) -> bool:
     """Whether the token was sealed for exactly these and is at most UPLOAD_MAX_AGE old."""
     issued_text, _, mac = token.partition(".")
     if not issued_text.isdigit() or len(issued_text) > 12 or not mac:

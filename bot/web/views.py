@@ -1,8 +1,10 @@
 """The tab's sections built from a talent snapshot: timeline, preparation, group track, plan, library."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import Session, takes_part
@@ -34,8 +36,13 @@ TRACKS = (
     ("follow-up", "Opfølgning efter programmet", "2 samtaler"),
 )
 TRACK_ATTENDEES = {
-    "buddy-meeting": "buddies", "skyggepraktik": "buddies", "lederspejl": "",
-    "leader-conversation": "leader", "leader-group": "leader", "follow-up": "leader", "mentor": "mentor",
+    "buddy-meeting": "buddies",
+    "skyggepraktik": "buddies",
+    "lederspejl": "",
+    "leader-conversation": "leader",
+    "leader-group": "leader",
+    "follow-up": "leader",
+    "mentor": "mentor",
 }
 
 
@@ -64,21 +71,25 @@ def timeline(programme: Programme, sessions: Iterable[Session], roles: Iterable[
         if not takes_part(activity, roles):
             continue
         parts = sorted(by_activity.get(activity.key, []), key=lambda s: s.starts_at)
-        items.append({
-            "key": activity.key,
-            "name": activity.name,
-            "sessions": [
-                {"label": PART_LABELS.get(s.part, s.part),
-                 "when": format_span(s.starts_at.astimezone(tz), s.ends_at.astimezone(tz)),
-                 "iso": s.starts_at.astimezone(tz).isoformat(timespec="minutes"),
-                 "venue": s.venue}
-                for s in parts
-            ],
-            "past": bool(parts) and all(s.ends_at <= now for s in parts),
-            "dated": bool(parts),
-            "current": False,
-            "starts_at": parts[0].starts_at if parts else None,
-        })
+        items.append(
+            {
+                "key": activity.key,
+                "name": activity.name,
+                "sessions": [
+                    {
+                        "label": PART_LABELS.get(s.part, s.part),
+                        "when": format_span(s.starts_at.astimezone(tz), s.ends_at.astimezone(tz)),
+                        "iso": s.starts_at.astimezone(tz).isoformat(timespec="minutes"),
+                        "venue": s.venue,
+                    }
+                    for s in parts
+                ],
+                "past": bool(parts) and all(s.ends_at <= now for s in parts),
+                "dated": bool(parts),
+                "current": False,
+                "starts_at": parts[0].starts_at if parts else None,
+            }
+        )
     # "Du er her": the first dated activity that has not ended (it may be under way)
     here = next((i for i in items if i["dated"] and not i["past"]), None)
     if here is not None:
@@ -91,8 +102,9 @@ def _released(row: PlanRow, now: datetime) -> bool:
     return row.due_at <= now and (row.status != "skipped" or row.status_reason == "activity started")
 
 
-def preparation(snapshot: TalentSnapshot, programme: Programme, materials: Materials, now: datetime,
-                tz: ZoneInfo) -> dict[str, dict[str, Any]]:
+def preparation(
+    snapshot: TalentSnapshot, programme: Programme, materials: Materials, now: datetime, tz: ZoneInfo
+) -> dict[str, dict[str, Any]]:
     """Per activity: the three steps with their state (kommer, klar, set ✔), and the time opened against the budget."""
     rows = {(r.activity_key, r.topic): r for r in snapshot.rows if r.kind == "material"}
     out: dict[str, dict[str, Any]] = {}
@@ -111,20 +123,22 @@ def preparation(snapshot: TalentSnapshot, programme: Programme, materials: Mater
                 state, label = "ready", "Klar"
             else:
                 state, label = "coming", f"Kommer {day(row.due_at, tz, now=now)}"
-            steps.append({
-                "activity_key": activity.key,
-                "topic": topic,
-                "topic_label": TOPIC_LABELS_DA[topic],
-                "kind_label": KIND_LABELS_DA.get(material.kind, material.kind),
-                "title": material.title,
-                "description": material.description,
-                "url": material.url if released or seen_at else None,
-                "minutes": material.minutes,
-                "duration": duration(material.minutes),
-                "state": state,
-                "state_label": label,
-                "optional": topic == "literature",
-            })
+            steps.append(
+                {
+                    "activity_key": activity.key,
+                    "topic": topic,
+                    "topic_label": TOPIC_LABELS_DA[topic],
+                    "kind_label": KIND_LABELS_DA.get(material.kind, material.kind),
+                    "title": material.title,
+                    "description": material.description,
+                    "url": material.url if released or seen_at else None,
+                    "minutes": material.minutes,
+                    "duration": duration(material.minutes),
+                    "state": state,
+                    "state_label": label,
+                    "optional": topic == "literature",
+                }
+            )
         if steps:
             sequence = materials.sequences.get(activity.key)
             out[activity.key] = {
@@ -164,8 +178,9 @@ def _attendees(topic: str, snapshot: TalentSnapshot) -> list[PersonBrief]:
     return []
 
 
-def group_track(snapshot: TalentSnapshot, nudges: Nudges, programme: Programme, now: datetime, tz: ZoneInfo,
-                viewer_is_talent: bool) -> dict[str, Any]:
+def group_track(
+    snapshot: TalentSnapshot, nudges: Nudges, programme: Programme, now: datetime, tz: ZoneInfo, viewer_is_talent: bool
+) -> dict[str, Any]:
     """The buddy group and every group/everyday occasion with its window and state (holdt, planlagt, mangler)."""
     names = [b.name for b in snapshot.buddies]
     emails = [b.email for b in snapshot.buddies]
@@ -194,27 +209,29 @@ def group_track(snapshot: TalentSnapshot, nudges: Nudges, programme: Programme, 
                 window += f" til {day(r.not_after, tz, now=now)}"
             subject = (definition.meeting_subject or definition.title).format(n=n)
             title = definition.title.format(n=n, activity="")
-            items.append({
-                "plan_id": r.id,
-                "n": n,
-                "title": title,
-                "window": window,
-                "note": r.note,
-                "state": state,
-                "state_label": label,
-                # the card's buttons: "Holdt ✔" once the nudge is out; booking whenever there is someone to invite
-                "can_mark": viewer_is_talent and state != "done" and r.due_at <= now,
-                "book_url": meeting_link(subject, [p.email for p in attendees])
-                if attendees and definition.meeting_subject and state != "done" else None,
-            })
+            items.append(
+                {
+                    "plan_id": r.id,
+                    "n": n,
+                    "title": title,
+                    "window": window,
+                    "note": r.note,
+                    "state": state,
+                    "state_label": label,
+                    # the card's buttons: "Holdt ✔" once the nudge is out; booking whenever there is someone to invite
+                    "can_mark": viewer_is_talent and state != "done" and r.due_at <= now,
+                    "book_url": meeting_link(subject, [p.email for p in attendees])
+                    if attendees and definition.meeting_subject and state != "done"
+                    else None,
+                }
+            )
         # booking belongs to the next occasion not held; older ones only need their "Holdt ✔"
         upcoming = next((i for i in items if i["state"] != "done"), None)
         for i in items:
             if i is not upcoming:
                 i["book_url"] = None
         held = sum(1 for i in items if i["state"] == "done")
-        tracks.append({"topic": topic, "heading": heading, "expected": expected, "held": held,
-                       "count": len(items), "occasions": items})
+        tracks.append({"topic": topic, "heading": heading, "expected": expected, "held": held, "count": len(items), "occasions": items})
     return {
         "buddies": [{"name": b.name, "organisation": b.organisation} for b in snapshot.buddies],
         "buddy_names": names,
@@ -225,9 +242,15 @@ def group_track(snapshot: TalentSnapshot, nudges: Nudges, programme: Programme, 
 
 
 def _changed(old: dict[str, str] | None, new: dict[str, str]) -> str:
-    names = {"aim": "formål", "individual": "mål for individ", "team": "mål for team",
-             "organisation": "mål for organisation", "notes": "noter", "environment": "plan for lokale talentmiljøer",
-             "apprentices": "mesterlære"}
+    names = {
+        "aim": "formål",
+        "individual": "mål for individ",
+        "team": "mål for team",
+        "organisation": "mål for organisation",
+        "notes": "noter",
+        "environment": "plan for lokale talentmiljøer",
+        "apprentices": "mesterlære",
+    }
     if old is None:
         return "oprettet"
     changed = [names[k] for k in names if old.get(k, "") != new.get(k, "")]
@@ -239,14 +262,21 @@ def development_plan(snapshot: TalentSnapshot, tz: ZoneInfo) -> dict[str, Any]:
     plan = snapshot.plan
     history, previous = [], None
     for rev in snapshot.revisions:
-        history.append({"when": day(rev.created_at, tz, year=True), "who": rev.editor, "what": _changed(previous, rev.fields),
-                        "version": rev.version})
+        history.append(
+            {"when": day(rev.created_at, tz, year=True), "who": rev.editor, "what": _changed(previous, rev.fields), "version": rev.version}
+        )
         previous = rev.fields
     readiness = None
     if snapshot.readiness is not None:
         p = place(snapshot.readiness.aim, snapshot.readiness.tasks, snapshot.readiness.performance)
-        readiness = {"box": p.box, "aim": p.aim_da, "tasks": p.tasks_da, "performance": p.performance_da,
-                     "description": p.description, "recommendation": p.recommendation}
+        readiness = {
+            "box": p.box,
+            "aim": p.aim_da,
+            "tasks": p.tasks_da,
+            "performance": p.performance_da,
+            "description": p.description,
+            "recommendation": p.recommendation,
+        }
     own = snapshot.readiness_own
     own_placement = place(own.aim, own.tasks, own.performance) if own is not None else None
     aim = (plan.aim if plan else None) or ""
@@ -263,8 +293,9 @@ def development_plan(snapshot: TalentSnapshot, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def library(snapshot: TalentSnapshot, programme: Programme, now: datetime, tz: ZoneInfo, query: str,
-            months_after_end: int) -> dict[str, Any]:
+def library(
+    snapshot: TalentSnapshot, programme: Programme, now: datetime, tz: ZoneInfo, query: str, months_after_end: int
+) -> dict[str, Any]:
     """Everything released to the talent, filtered by a search; open until a year after the last activity."""
     last = max((s.ends_at for s in snapshot.sessions), default=None)
     closes = last + timedelta(days=round(365 * months_after_end / 12)) if last else None
@@ -283,14 +314,19 @@ def library(snapshot: TalentSnapshot, programme: Programme, now: datetime, tz: Z
             if not all(w in haystack for w in words):
                 continue
             seen_at = snapshot.seen.get((activity.key, topic))
-            items.append({"title": material.title, "kind_label": KIND_LABELS_DA.get(material.kind, material.kind),
-                          "duration": duration(material.minutes), "url": material.url,
-                          "seen": f"Set ✔ {day(seen_at, tz)}" if seen_at else None})
+            items.append(
+                {
+                    "title": material.title,
+                    "kind_label": KIND_LABELS_DA.get(material.kind, material.kind),
+                    "duration": duration(material.minutes),
+                    "url": material.url,
+                    "seen": f"Set ✔ {day(seen_at, tz)}" if seen_at else None,
+                }
+            )
         if items:
             hits += len(items)
             groups.append({"activity": activity.name, "materials": items})
-    return {"closed": False, "closes": day(closes, tz, year=True) if closes else "", "groups": groups, "query": query,
-            "hits": hits}
+    return {"closed": False, "closes": day(closes, tz, year=True) if closes else "", "groups": groups, "query": query, "hits": hits}
 
 
 def matching(files: list[dict[str, str]], query: str) -> list[dict[str, str]]:
@@ -302,9 +338,13 @@ def matching(files: list[dict[str, str]], query: str) -> list[dict[str, str]]:
 def questions(asked: list[AskedQuestion], tz: ZoneInfo) -> list[dict[str, Any]]:
     """The person's questions to the instructors with status and answer."""
     return [
-        {"text": q.text, "asked": day(q.created_at, tz, year=True), "answered": q.status == "answered" and bool(q.answer),
-         "status": f"Besvaret {day(q.answered_at, tz)}" if q.status == "answered" and q.answered_at else "Venter på svar",
-         "answer": q.answer or ""}
+        {
+            "text": q.text,
+            "asked": day(q.created_at, tz, year=True),
+            "answered": q.status == "answered" and bool(q.answer),
+            "status": f"Besvaret {day(q.answered_at, tz)}" if q.status == "answered" and q.answered_at else "Venter på svar",
+            "answer": q.answer or "",
+        }
         for q in asked
     ]
 
@@ -312,8 +352,9 @@ def questions(asked: list[AskedQuestion], tz: ZoneInfo) -> list[dict[str, Any]]:
 def conversation_guide(snapshot: TalentSnapshot, nudges: Nudges, tz: ZoneInfo, now: datetime) -> dict[str, Any] | None:
     """The next leader conversation not yet held, with its note and the programme's questions."""
     definition = nudges.definitions.get("leader-conversation")
-    rows = sorted((r for r in snapshot.rows if r.kind == "nudge" and r.topic == "leader-conversation" and r.action != "done"),
-                  key=lambda r: r.seq)
+    rows = sorted(
+        (r for r in snapshot.rows if r.kind == "nudge" and r.topic == "leader-conversation" and r.action != "done"), key=lambda r: r.seq
+    )
     if definition is None or not rows:
         return None
     row = rows[0]

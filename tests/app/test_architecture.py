@@ -1,4 +1,5 @@
 """The dependency rule: the domain is pure, botbuilder stays in bot/teams/."""
+
 from __future__ import annotations
 
 import ast
@@ -23,7 +24,7 @@ def _imports(path: Path) -> set[str]:
 def test_domain_imports_no_framework() -> None:
     for path in (REPO_ROOT / "bot" / "domain").rglob("*.py"):
         for name in _imports(path):
-            assert not name.split(".")[0] in FORBIDDEN_IN_DOMAIN, f"{path.name} imports {name}"
+            assert name.split(".")[0] not in FORBIDDEN_IN_DOMAIN, f"{path.name} imports {name}"
 
 
 def test_only_the_teams_edge_imports_botbuilder() -> None:
@@ -130,7 +131,7 @@ def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
 
 
 def test_every_product_module_is_short_and_says_what_it_is() -> None:
-    for module, path in _product_modules().items():
+    for _module, path in _product_modules().items():
         text = path.read_text(encoding="utf-8")
         rel = path.relative_to(REPO_ROOT).as_posix()
         assert ast.get_docstring(ast.parse(text)), f"{rel} has no module docstring"
@@ -162,6 +163,7 @@ def test_no_module_imports_another_modules_private_name() -> None:
     for module, path in _product_modules().items():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__":
-                found += [f"{module} imports {node.module}.{a.name}" for a in node.names
-                          if a.name.startswith("_") and not a.name.startswith("__")]
+                found += [
+                    f"{module} imports {node.module}.{a.name}" for a in node.names if a.name.startswith("_") and not a.name.startswith("__")
+                ]
     assert not found, found

@@ -1,4 +1,5 @@
 """Issue #16: bad input gives one clear line (files: file:line; HTTP: a 4xx), never a traceback."""
+
 from __future__ import annotations
 
 from datetime import timedelta

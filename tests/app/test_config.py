@@ -1,4 +1,5 @@
 """Settings are read once, checked, and never show secrets."""
+
 from __future__ import annotations
 
 import pytest
@@ -65,13 +66,11 @@ def test_azure_mode_may_listen_anywhere() -> None:
 
 
 def test_plain_database_urls_get_async_drivers() -> None:
-    assert Settings.from_env({"DATABASE_URL": "postgresql://u:p@127.0.0.1/db"}).database_url.startswith(
-        "postgresql+asyncpg://"
-    )
+    assert Settings.from_env({"DATABASE_URL": "postgresql://u:p@127.0.0.1/db"}).database_url.startswith("postgresql+asyncpg://")
     assert Settings.from_env({"DATABASE_URL": "sqlite:////tmp/x.db"}).database_url == "sqlite+aiosqlite:////tmp/x.db"
 
 
 @pytest.mark.parametrize("url", ["sqlite+aiosqlite:///", "sqlite:///", "sqlite://", "sqlite:///:memory:"])
 def test_an_empty_sqlite_path_is_a_start_up_error(url: str) -> None:
-    with pytest.raises(ConfigError, match="DATABASE_URL.*names no SQLite file"):
+    with pytest.raises(ConfigError, match=r"DATABASE_URL.*names no SQLite file"):
         Settings.from_env({"DATABASE_URL": url})

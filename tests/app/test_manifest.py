@@ -1,4 +1,5 @@
 """The Teams app package: manifest valid against schema v1.30, ids filled in, icons as Teams wants them."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,9 @@ import subprocess
 import sys
 import uuid
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema
 import pytest
@@ -29,6 +31,7 @@ decode_png = make_icons.decode_png  # Pillow's reader
 
 
 # --- fixtures -----------------------------------------------------------------------------------
+
 
 def _build(tmp_path: Path, env: dict[str, str]) -> Built:
     """Build into tmp_path and return the parsed manifest and the open zip."""
@@ -59,6 +62,7 @@ def _schema_errors(schema: dict[str, Any], manifest: dict[str, Any]) -> list[str
 
 
 # --- the package --------------------------------------------------------------------------------
+
 
 def test_zip_has_manifest_and_icons_at_the_root(built: Built) -> None:
     manifest, archive = built
@@ -185,7 +189,7 @@ def test_rsc_permission_lets_the_bot_read_channel_replies(built: Built) -> None:
 
 
 def test_no_placeholders_remain(built: Built) -> None:
-    manifest, archive = built
+    _manifest, archive = built
     text = archive.read("manifest.json").decode("utf-8")
     assert "${{" not in text and not package.PLACEHOLDER_RE.search(text)
     # Every placeholder in the template has a value, so a new one cannot slip through unfilled.
@@ -231,20 +235,28 @@ def test_cli_exits_non_zero_with_a_clear_message(tmp_path: Path, capsys: pytest.
 
 
 def test_script_entry_point_runs(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("MicrosoftAppId", "TEAMS_APP_ID", "BOT_DOMAIN", "APP_VERSION", "PUBLIC_URL", "TAB_APP_ID_URI")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MicrosoftAppId", "TEAMS_APP_ID", "BOT_DOMAIN", "APP_VERSION", "PUBLIC_URL", "TAB_APP_ID_URI")
+    }
     script = package.HERE / "package.py"
     done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], env=env, capture_output=True, text=True)
     assert done.returncode != 0
     assert "MicrosoftAppId" in done.stderr
     done = subprocess.run(
         [sys.executable, "-m", "manifest.package", "--out", str(tmp_path)],
-        env={**env, **ENV}, cwd=package.REPO_ROOT, capture_output=True, text=True,
+        env={**env, **ENV},
+        cwd=package.REPO_ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / package.PACKAGE_NAME).is_file()
 
 
 # --- icons --------------------------------------------------------------------------------------
+
 
 def test_colour_icon_is_192_full_colour(built: Built) -> None:
     _, archive = built
@@ -267,16 +279,19 @@ def test_outline_icon_is_32_white_on_transparent(built: Built) -> None:
 
 def test_committed_icons_match_the_generator() -> None:
     # pixels, not bytes: the PNGs were written by an earlier encoder, and another Pillow may compress differently
-    assert decode_png((package.HERE / "color.png").read_bytes()) == (192, 192, make_icons.color_pixels()), \
+    assert decode_png((package.HERE / "color.png").read_bytes()) == (192, 192, make_icons.color_pixels()), (
         "run python manifest/make_icons.py"
-    assert decode_png((package.HERE / "outline.png").read_bytes()) == (32, 32, make_icons.outline_pixels()), \
+    )
+    assert decode_png((package.HERE / "outline.png").read_bytes()) == (32, 32, make_icons.outline_pixels()), (
         "run python manifest/make_icons.py"
+    )
 
 
 def test_png_writer_is_lossless_and_deterministic() -> None:
     width, height = 7, 10
-    pixels = [((x * 37 + y * 11) % 256, (x * y * 5) % 256, (255 - y * 23) % 256, (x * 40 + 3) % 256)
-              for y in range(height) for x in range(width)]
+    pixels = [
+        ((x * 37 + y * 11) % 256, (x * y * 5) % 256, (255 - y * 23) % 256, (x * 40 + 3) % 256) for y in range(height) for x in range(width)
+    ]
     png = make_icons.encode_png(width, height, pixels)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == make_icons.encode_png(width, height, pixels)
     assert decode_png(png) == (width, height, pixels)

@@ -3,6 +3,7 @@
 PostgreSQL only (TEST_DATABASE_URL; `make test-pg` provides one); skipped with a message
 without it, and failing instead under CI=true.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -75,10 +76,14 @@ async def test_migrations_wait_for_the_advisory_lock(pg: str) -> None:
 async def test_two_replicas_migrating_a_fresh_database_at_once_both_succeed(pg: str) -> None:
     url = pgdb.empty_database(pg)
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    procs = [subprocess.Popen([sys.executable, "-m", "bot", "db", "upgrade"], cwd=REPO_ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "db", "upgrade"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
     outcomes = [await asyncio.to_thread(p.communicate, timeout=120) for p in procs]
-    for proc, (_, err) in zip(procs, outcomes):
+    for proc, (_, err) in zip(procs, outcomes, strict=False):
         assert proc.returncode == 0, err.decode()[-2000:]
     assert await _versions(url) == [await _head_revision()]
 
@@ -88,6 +93,7 @@ async def test_shared_rate_spaces_slots_across_replicas(pg: str) -> None:
     handles = [Database(url) for _ in range(3)]
     rates = [SharedRate(d, 100.0, batch=7) for d in handles]
     try:
+
         async def take(rate: SharedRate, n: int) -> list[float]:
             out = []
             for _ in range(n):
@@ -107,6 +113,7 @@ async def test_shared_rate_spaces_slots_across_replicas(pg: str) -> None:
 
 # ---- kill -9 in the middle of a broadcast ---------------------------------------------------------
 
+
 async def _counts(db: Database) -> Counter:
     async with db.sessions() as session:
         rows = await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
@@ -123,8 +130,10 @@ async def test_three_replicas_deliver_a_broadcast_once_despite_kill_9(pg: str, t
     replicas: list[Replica] = []
     try:
         await seed(db, TALENTS, server.start())
-        replicas = [Replica(url, tmp_path / f"replica{i}.log", TICK_SECONDS="1", SEND_LEASE_SECONDS=f"{LEASE:g}",
-                            TEAMS_RATE_PER_SECOND=f"{RATE:g}") for i in range(3)]
+        replicas = [
+            Replica(url, tmp_path / f"replica{i}.log", TICK_SECONDS="1", SEND_LEASE_SECONDS=f"{LEASE:g}", TEAMS_RATE_PER_SECOND=f"{RATE:g}")
+            for i in range(3)
+        ]
         await asyncio.gather(*(r.healthy() for r in replicas))
         queued = (await Broadcaster(db, utcnow).broadcast(COHORT, "Husk workshoppen i morgen kl. 9.", "talent", "Test")).queued
         assert queued == TALENTS
@@ -138,8 +147,8 @@ async def test_three_replicas_deliver_a_broadcast_once_despite_kill_9(pg: str, t
         async with db.sessions() as session:
             # rows the dead replica held: on the wire, or sent but not yet recorded; only these may go twice
             in_flight = await session.scalar(
-                select(func.count()).where(OutboxMessage.status == "sending",
-                                           OutboxMessage.claimed_by.like(f"%:{victim.proc.pid}:%")))
+                select(func.count()).where(OutboxMessage.status == "sending", OutboxMessage.claimed_by.like(f"%:{victim.proc.pid}:%"))
+            )
         killed_at = time.monotonic() - started
 
         while True:
@@ -159,9 +168,11 @@ async def test_three_replicas_deliver_a_broadcast_once_despite_kill_9(pg: str, t
     delivered = Counter(a.key for a in fake.accepted)
     duplicates = sum(n - 1 for n in delivered.values())
     arrivals = [a.at for a in fake.answers]  # every request that reached the fake, refused or not
-    print(f"\nkilled replica at {killed_at:.1f} s holding {in_flight} rows; drained at {drained:.1f} s; "
-          f"{duplicates} duplicates; most requests in 1 s: {max_in_window(arrivals)} (limit {RATE:g}); "
-          f"429s for pacing: {fake.pacing_429s}")
+    print(
+        f"\nkilled replica at {killed_at:.1f} s holding {in_flight} rows; drained at {drained:.1f} s; "
+        f"{duplicates} duplicates; most requests in 1 s: {max_in_window(arrivals)} (limit {RATE:g}); "
+        f"429s for pacing: {fake.pacing_429s}"
+    )
     assert len(delivered) == TALENTS  # every talent got it
     assert duplicates <= in_flight
     assert max_in_window(arrivals) <= RATE  # the three replicas together never broke the global limit

@@ -1,4 +1,5 @@
 """Issue #16: a server that cannot start says why in one line and exits non-zero, never a traceback."""
+
 from __future__ import annotations
 
 import os
@@ -6,8 +7,6 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from bot.config import REPO_ROOT
 
@@ -23,8 +22,7 @@ def start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """Run `python app.py` with a minimal environment until it gives up."""
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
     base.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'ok.db'}", "PORT": str(free_port()), "TICK_SECONDS": "3600"}, **env)
-    return subprocess.run([sys.executable, str(REPO_ROOT / "app.py")], cwd=REPO_ROOT, env=base,
-                          capture_output=True, text=True, timeout=90)
+    return subprocess.run([sys.executable, str(REPO_ROOT / "app.py")], cwd=REPO_ROOT, env=base, capture_output=True, text=True, timeout=90)
 
 
 def assert_one_clear_line(result: subprocess.CompletedProcess[str], *words: str) -> None:

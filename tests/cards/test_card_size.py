@@ -1,4 +1,5 @@
 """Every card that shows user text fits Teams: long text is cut and control characters dropped, never a failure."""
+
 from __future__ import annotations
 
 import json
@@ -9,10 +10,17 @@ import cards
 TEAMS_LIMIT = 28 * 1024
 # A leader's view of one talent's plan, as the growth service hands it to the card.
 PLAN: dict[str, Any] = {
-    "talent": "Anna Jensen", "aim": "Vertikal ledelsesudvikling", "individual": "Strategisk sparring.", "team": "Uddelegering.",
-    "organisation": "Talentmiljø.", "notes": "Aftalt på samtale 3.", "updated": "Senest gemt 4. januar 2027 (version 2)",
+    "talent": "Anna Jensen",
+    "aim": "Vertikal ledelsesudvikling",
+    "individual": "Strategisk sparring.",
+    "team": "Uddelegering.",
+    "organisation": "Talentmiljø.",
+    "notes": "Aftalt på samtale 3.",
+    "updated": "Senest gemt 4. januar 2027 (version 2)",
     "history": [{"when": "4. januar 2027", "who": "Anna Jensen", "what": "mål for team"}],
-    "readiness": None, "environment": "", "apprentices": [{"name": "Bo Holm", "role": "afdelingsleder"}],
+    "readiness": None,
+    "environment": "",
+    "apprentices": [{"name": "Bo Holm", "role": "afdelingsleder"}],
 }
 VIEW: dict[str, Any] = {"plans": [PLAN], "can_edit": False, "back_plan": 41}
 
@@ -23,8 +31,15 @@ def _size(card: dict[str, Any]) -> int:
 
 def _plan(text: str) -> dict[str, Any]:
     plan = dict(PLAN)
-    plan.update(aim=text, individual=text, team=text, organisation=text, notes=text, environment=text,
-                apprentices=[{"name": text, "role": text}] * 2)
+    plan.update(
+        aim=text,
+        individual=text,
+        team=text,
+        organisation=text,
+        notes=text,
+        environment=text,
+        apprentices=[{"name": text, "role": text}] * 2,
+    )
     return plan
 
 

@@ -1,4 +1,5 @@
 """Every nudge, card and report text as each role receives it reads right in Danish (definite forms, no known slips)."""
+
 from __future__ import annotations
 
 import json
@@ -54,9 +55,11 @@ async def texts(db: Database, programme: Any, settings: Any) -> dict[str, list[t
     service = RosterService(db)
     cohort = EXAMPLE_COHORT.read_text(encoding="utf-8") + "\nsteering_meetings: [2027-03-01, 2027-06-14, 2027-11-29]\n"
     await service.import_cohort(parse_cohort(load_yaml_text(cohort, "c.yaml"), "c.yaml", programme))
-    extra = ("email,name,role,organisation,level,leader_email,mentor_email\n"
-             "kirsten.hr@aalborg.example,Kirsten Holm,consultant,Aalborg Kommune,,,\n"
-             "stig.styregruppe@rn.example,Stig Nielsen,steering,Region Nordjylland,,,\n")
+    extra = (
+        "email,name,role,organisation,level,leader_email,mentor_email\n"
+        "kirsten.hr@aalborg.example,Kirsten Holm,consultant,Aalborg Kommune,,,\n"
+        "stig.styregruppe@rn.example,Stig Nielsen,steering,Region Nordjylland,,,\n"
+    )
     await service.import_roster("hold-2027", parse_roster(extra, "extra.csv"), "extra.csv")
     server = await start_server(settings, Clock(NOW))
     core = server.app[CORE]
@@ -73,7 +76,9 @@ async def texts(db: Database, programme: Any, settings: Any) -> dict[str, list[t
                 payload, _ = await core.messages.for_plan_row(s, row, NOW)
                 card = payload["attachments"][0]["content"]
                 validator.validate(card)
-                out[roles[row.person_id]].append((f"{row.kind}/{row.topic}/{row.activity_key}", card_text(card) + "\n" + payload["summary"]))
+                out[roles[row.person_id]].append(
+                    (f"{row.kind}/{row.topic}/{row.activity_key}", card_text(card) + "\n" + payload["summary"])
+                )
             people = list(await s.scalars(select(Person)))
         for person in people:
             profile = await core.directory.profile(person.id)

@@ -1,4 +1,5 @@
 """Issue #16: someone else's free text reaches a card as plain text (no live markdown, no bidi reordering)."""
+
 from __future__ import annotations
 
 import copy
@@ -12,7 +13,7 @@ import cards
 from cards.plain import plain
 from tests.cards.test_cards import SAMPLES
 
-EVIL = "[Klik her](https://evil.example) **VIGTIGT** _x_ `kode` # Titel\n> citat\n- punkt\n1. første \u202Egnp.exe\u2066x\u2069"
+EVIL = "[Klik her](https://evil.example) **VIGTIGT** _x_ `kode` # Titel\n> citat\n- punkt\n1. første \u202egnp.exe\u2066x\u2069"
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 LIVE = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]\((?!\\)|(?<!\\)\*\*|(?<!\\)`")
 

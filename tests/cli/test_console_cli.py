@@ -1,8 +1,9 @@
 """The console's twins on the command line: `cohort check` and `roster import` of .xlsx and ';'/cp1252 CSV."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,14 @@ def test_cohort_check_fails_until_ready_and_roster_import_reads_excel_and_danish
     assert "roster sync" in codes["unreachable"]["todo"]
 
 
-async def test_far_from_the_start_nothing_blocks_and_close_to_it_the_same_items_do(db: Database, programme: Any,
-                                                                                     settings: Settings) -> None:
+async def test_far_from_the_start_nothing_blocks_and_close_to_it_the_same_items_do(
+    db: Database, programme: Any, settings: Settings
+) -> None:
     await seed(db, programme)
-    core = build_core(db, settings, lambda: datetime(2026, 6, 1, tzinfo=timezone.utc))
-    far = await core.health.check("hold-2027", datetime(2026, 6, 1, tzinfo=timezone.utc))
+    core = build_core(db, settings, lambda: datetime(2026, 6, 1, tzinfo=UTC))
+    far = await core.health.check("hold-2027", datetime(2026, 6, 1, tzinfo=UTC))
     assert far.ready and {i.code for i in far.items} >= {"unreachable", "no-buddy-group", "no-instructor-channel"}
-    near = await core.health.check("hold-2027", datetime(2027, 1, 4, tzinfo=timezone.utc))
+    near = await core.health.check("hold-2027", datetime(2027, 1, 4, tzinfo=UTC))
     assert not near.ready
     placeholders = next(i for i in near.items if i.code == "placeholder-materials")
     assert placeholders.urgent and any("Kick-off" in d for d in placeholders.details)

@@ -1,4 +1,5 @@
 """`python -m bot faq list|edit|withdraw`: the console's Spørgsmål from a terminal, through the same service."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,15 @@ async def test_list_edit_withdraw(db: Database, cli_env: Settings) -> None:
     await seed(db)
     async with db.sessions.begin() as s:
         cohort = await s.scalar(select(Cohort.id).where(Cohort.key == "hold-2027"))
-        q = Question(cohort_id=cohort, text="Skal jeg medbringe noget?", status="answered", answer="Nej.",
-                     answered_at=NOW - timedelta(days=1), reuse=True, created_at=NOW - timedelta(days=2))
+        q = Question(
+            cohort_id=cohort,
+            text="Skal jeg medbringe noget?",
+            status="answered",
+            answer="Nej.",
+            answered_at=NOW - timedelta(days=1),
+            reuse=True,
+            created_at=NOW - timedelta(days=2),
+        )
         s.add(q)
         await s.flush()
         qid = q.id

@@ -1,4 +1,5 @@
 """`python -m bot files add|list|remove`: the console's Filer from a terminal, through the same service."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Cohort and roster imports: all or nothing, every error with its line, re-import changes nothing."""
+
 from __future__ import annotations
 
 import asyncio
@@ -64,7 +65,12 @@ async def test_cohort_import_stores_module_days_in_the_cohort_timezone(cli_env: 
 async def test_changed_date_updates_only_that_session(cli_env: Settings, tmp_path: Path) -> None:
     assert await cli("cohort", "import", str(EXAMPLE_COHORT)) == 0
     changed = tmp_path / "c.yaml"
-    changed.write_text(EXAMPLE_COHORT.read_text(encoding="utf-8").replace("2027-01-12T09:00", "2027-01-13T09:00").replace("2027-01-12T12:30", "2027-01-13T12:30"), encoding="utf-8")
+    changed.write_text(
+        EXAMPLE_COHORT.read_text(encoding="utf-8")
+        .replace("2027-01-12T09:00", "2027-01-13T09:00")
+        .replace("2027-01-12T12:30", "2027-01-13T12:30"),
+        encoding="utf-8",
+    )
     assert await cli("cohort", "import", str(changed)) == 0
     assert (await _counts(cli_env.database_url))["calendar_sessions"] == 16
     db = Database(cli_env.database_url)

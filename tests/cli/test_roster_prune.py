@@ -1,4 +1,5 @@
 """The roster file is the truth for its cohort: removals are shown, and applied with --prune in the import's transaction."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,10 @@ async def _of(url: str, email: str) -> tuple[list[str], set[tuple[str, str | Non
     async with db.sessions() as s:
         pid = await s.scalar(select(Person.id).where(Person.email == email))
         roles = sorted(await s.scalars(select(Membership.role).where(Membership.person_id == pid)))
-        plan = {(r.kind, r.activity_key) for r in await s.scalars(select(PlannedDelivery).where(
-            PlannedDelivery.person_id == pid, PlannedDelivery.status == "planned"))}
+        plan = {
+            (r.kind, r.activity_key)
+            for r in await s.scalars(select(PlannedDelivery).where(PlannedDelivery.person_id == pid, PlannedDelivery.status == "planned"))
+        }
         buddies = len(list(await s.scalars(select(BuddyMember.id).where(BuddyMember.person_id == pid))))
     await db.dispose()
     return roles, plan, buddies

@@ -1,8 +1,9 @@
 """`tick --now` in the future is a dry run; a real tick sends now, stamped with the real clock."""
+
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from bot.config import Settings
 from bot.storage.db import Database
 from bot.storage.models import OutboxMessage, PlannedDelivery
 from tests.support import EXAMPLE, shifted_cohort, store_chats
+
 
 async def _rows(url: str) -> tuple[dict[str, str], list[OutboxMessage]]:
     db = Database(url)
@@ -42,7 +44,7 @@ def cohort_next_week(settings: Settings, tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_a_future_now_is_a_dry_run_that_writes_nothing(cohort_next_week: str, capsys: pytest.CaptureFixture[str]) -> None:
     before = asyncio.run(_rows(cohort_next_week))
-    future = datetime.now(timezone.utc) + timedelta(days=60)
+    future = datetime.now(UTC) + timedelta(days=60)
     capsys.readouterr()
 
     assert cli.main(["tick", "--now", future.isoformat()]) == 0
@@ -55,7 +57,7 @@ def test_a_future_now_is_a_dry_run_that_writes_nothing(cohort_next_week: str, ca
 
 
 def test_a_tick_as_of_an_earlier_moment_sends_now(cohort_next_week: str) -> None:
-    real = datetime.now(timezone.utc)
+    real = datetime.now(UTC)
     earlier = real - timedelta(days=1)
 
     assert cli.main(["tick", "--now", earlier.isoformat()]) == 0

@@ -1,4 +1,5 @@
 """Issue #16: cohort files — unquoted times, and a tenant for every cohort of a MultiTenant bot."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,11 @@ from bot.content.programme import load_programme
 from bot.content.yamlfile import load_yaml_text
 
 EXAMPLE = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
-MULTI = {"MicrosoftAppType": "MultiTenant", "MicrosoftAppId": "00000000-0000-0000-0000-000000000001",
-         "MicrosoftAppPassword": "pw-for-tests"}
+MULTI = {
+    "MicrosoftAppType": "MultiTenant",
+    "MicrosoftAppId": "00000000-0000-0000-0000-000000000001",
+    "MicrosoftAppPassword": "pw-for-tests",
+}
 
 
 def cohort_file(tmp_path: Path, extra: str) -> Path:

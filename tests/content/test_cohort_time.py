@@ -1,7 +1,8 @@
 """Cohort calendars and the clock: DST gaps and repeats are errors with the line; odd days are warnings."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,10 @@ def test_an_autumn_time_that_happens_twice_is_an_error_unless_given_an_offset() 
 
 
 def test_overlaps_weekends_and_holidays_are_warned_with_the_line_not_refused() -> None:
-    spec = _parse(("2027-03-25T09:00", "2027-03-25T12:00"),  # skærtorsdag
-                  ("2027-03-25T11:00", "2027-03-25T13:00"))
+    spec = _parse(
+        ("2027-03-25T09:00", "2027-03-25T12:00"),  # skærtorsdag
+        ("2027-03-25T11:00", "2027-03-25T13:00"),
+    )
     warnings = "\n".join(spec.warnings)
     assert "hold.yaml:6: leader-ws overlaps kickoff" in warnings
     assert "hold.yaml:5: kickoff is on a public holiday (Skærtorsdag, 2027-03-25)" in warnings
@@ -71,7 +74,7 @@ def test_cohort_import_prints_the_warnings_and_imports(
 
 async def test_cohort_check_lists_the_same_odd_days_in_danish_without_blocking(db: Database, settings: Settings) -> None:
     spec = _parse(("2027-01-16T09:00", "2027-01-16T12:00"), ("2027-03-25T11:00", "2027-03-25T13:00"))
-    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
     core = build_core(db, settings, lambda: now)
     await core.roster.import_cohort(spec)
     health = await core.health.check("hold-2027", now)

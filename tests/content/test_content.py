@@ -1,4 +1,5 @@
 """content/programme.yaml loads, and a broken file is reported with file and line."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,9 +8,9 @@ import pytest
 
 from bot.config import REPO_ROOT
 from bot.content.programme import load_programme, parse_programme
+from bot.content.yamlfile import load_yaml_text
 from bot.domain.errors import FileErrors
 from bot.domain.programme import ACTIVITY_KEYS, Programme
-from bot.content.yamlfile import load_yaml_text
 
 PROGRAMME_TEXT = (REPO_ROOT / "content" / "programme.yaml").read_text(encoding="utf-8")
 
@@ -41,7 +42,7 @@ def test_a_missing_field_is_reported_at_its_activity_line() -> None:
     lines = PROGRAMME_TEXT.splitlines()
     purpose_line = next(i for i, line in enumerate(lines) if line.strip().startswith("purpose:"))
     # Rename the first activity's purpose; the error points at the activity's mapping.
-    broken = "\n".join(lines[:purpose_line] + [lines[purpose_line].replace("purpose:", "purposee:")] + lines[purpose_line + 1:])
+    broken = "\n".join([*lines[:purpose_line], lines[purpose_line].replace("purpose:", "purposee:"), *lines[purpose_line + 1 :]])
     errors = _errors(broken)
     assert any("'purpose' mangler" in e for e in errors)
     assert all(e.startswith("programme.yaml:") for e in errors)
@@ -52,7 +53,9 @@ def test_an_unknown_role_is_reported_with_the_line_of_participants() -> None:
     n = next(i for i, line in enumerate(lines) if line.strip().startswith("participants:"))
     lines[n] = lines[n].split("participants:")[0] + "participants: [talent, chef]"
     errors = _errors("\n".join(lines))
-    assert errors == [f"programme.yaml:{n + 1}: activity 'kickoff': participants must be a list of roles from talent, leader, mentor, instructor, admin, consultant, steering"]
+    assert errors == [
+        f"programme.yaml:{n + 1}: activity 'kickoff': participants must be a list of roles from talent, leader, mentor, instructor, admin, consultant, steering"
+    ]
 
 
 def test_yaml_syntax_error_has_a_line() -> None:
@@ -60,7 +63,9 @@ def test_yaml_syntax_error_has_a_line() -> None:
     assert errors[0].startswith("programme.yaml:") and "YAML" in errors[0]
 
 
-def test_content_check_cli_reports_errors_and_exit_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_content_check_cli_reports_errors_and_exit_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.cli import main
 
     (tmp_path / "programme.yaml").write_text(PROGRAMME_TEXT.replace("format: module", "format: modul", 1), encoding="utf-8")

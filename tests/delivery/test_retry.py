@@ -1,15 +1,16 @@
 """The shared retry arithmetic: jittered exponential backoff and Retry-After in seconds or as an HTTP-date."""
+
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
 
 from bot.delivery.retry import MAX_RETRY_AFTER, backoff, parse_retry_after
 
-NOW = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
 
 def at_now() -> float:
@@ -46,7 +47,7 @@ def test_retry_after_in_seconds(value: str, seconds: float) -> None:
 
 
 def test_retry_after_as_an_http_date_is_seconds_from_now() -> None:
-    in_90 = format_datetime(datetime(2027, 1, 4, 9, 1, 30, tzinfo=timezone.utc), usegmt=True)
+    in_90 = format_datetime(datetime(2027, 1, 4, 9, 1, 30, tzinfo=UTC), usegmt=True)
     assert in_90 == "Mon, 04 Jan 2027 09:01:30 GMT"
     assert parse_retry_after(in_90, now=at_now) == 90.0
     # "-0000" is UTC too (RFC 5322), whatever the machine's local time zone

@@ -1,4 +1,5 @@
 """The calendar's pure checks: DST problems, and overlaps, weekends and holidays found in one pass."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,8 +20,9 @@ def test_a_session_inside_a_long_one_after_a_short_one_is_still_an_overlap() -> 
     long = _session("m1", "2027-02-02T09:00", "2027-02-02T16:00", "day1")
     short = _session("kickoff", "2027-02-02T10:00", "2027-02-02T11:00")
     late = _session("leader-ws", "2027-02-02T13:00", "2027-02-02T14:00")
-    notes = [(n.kind, session_label(n.session), session_label(n.other) if n.other else None)
-             for n in calendar_notes([late, short, long], CPH)]
+    notes = [
+        (n.kind, session_label(n.session), session_label(n.other) if n.other else None) for n in calendar_notes([late, short, long], CPH)
+    ]
     assert notes == [("overlap", "kickoff", "m1.day1"), ("overlap", "leader-ws", "m1.day1")]
 
 

@@ -1,4 +1,5 @@
 """What chat text means: the Danish command parser, checked as a table of text -> intent."""
+
 from __future__ import annotations
 
 import pytest

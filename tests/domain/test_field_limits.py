@@ -1,4 +1,5 @@
 """Issue #16: every stored field has a limit from one table; files say file:line, people get Danish."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,14 +21,22 @@ EXAMPLE = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
 
 
 def test_the_services_limits_are_the_tables() -> None:
-    assert (MAX_PLAN_TEXT, MAX_COMMENT, MAX_QUESTION_CHARS, MAX_ANSWER_CHARS, MAX_BROADCAST_CHARS) == (
-        LIMITS["plan text"], LIMITS["evaluation comment"], LIMITS["question"], LIMITS["answer"], LIMITS["broadcast"])
+    assert (LIMITS["plan text"], LIMITS["evaluation comment"], LIMITS["question"], LIMITS["answer"], LIMITS["broadcast"]) == (
+        MAX_PLAN_TEXT,
+        MAX_COMMENT,
+        MAX_QUESTION_CHARS,
+        MAX_ANSWER_CHARS,
+        MAX_BROADCAST_CHARS,
+    )
 
 
-@pytest.mark.parametrize("old, new, line", [
-    ("venue: TAMU Aalborg}", "venue: " + "v" * 20_000 + "}", 13),
-    ("name: Talent Nord 2.0 – hold 2027", "name: " + "n" * 201, 4),
-])
+@pytest.mark.parametrize(
+    "old, new, line",
+    [
+        ("venue: TAMU Aalborg}", "venue: " + "v" * 20_000 + "}", 13),
+        ("name: Talent Nord 2.0 – hold 2027", "name: " + "n" * 201, 4),
+    ],
+)
 def test_an_overlong_cohort_field_is_a_file_line_error(tmp_path: Path, old: str, new: str, line: int) -> None:
     path = tmp_path / "cohort.yaml"
     path.write_text(EXAMPLE.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
@@ -36,11 +45,20 @@ def test_an_overlong_cohort_field_is_a_file_line_error(tmp_path: Path, old: str,
     assert f"{path}:{line}:" in str(info.value) and "at most" in str(info.value)
 
 
-@pytest.mark.parametrize("column, value", [("name", "N" * 201), ("organisation", "O" * 201), ("area", "A" * 201),
-                                           ("email", "a" * 250 + "@b.dk")])
+@pytest.mark.parametrize(
+    "column, value", [("name", "N" * 201), ("organisation", "O" * 201), ("area", "A" * 201), ("email", "a" * 250 + "@b.dk")]
+)
 def test_an_overlong_roster_field_is_a_file_line_error(column: str, value: str) -> None:
-    row = {"email": "a@b.dk", "name": "Anna", "role": "leader", "organisation": "Aalborg", "level": "",
-           "leader_email": "", "mentor_email": "", "area": "Skole"}
+    row = {
+        "email": "a@b.dk",
+        "name": "Anna",
+        "role": "leader",
+        "organisation": "Aalborg",
+        "level": "",
+        "leader_email": "",
+        "mentor_email": "",
+        "area": "Skole",
+    }
     row[column] = value
     header = [*REQUIRED_COLUMNS, "area"]
     text = ",".join(header) + "\n" + ",".join(row[c] for c in header) + "\n"

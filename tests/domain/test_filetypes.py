@@ -1,4 +1,5 @@
 """The upload kinds read from bytes, never from names; display names that can never be paths."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,12 +29,15 @@ def test_macros_are_refused() -> None:
         sniff(office("docx", macros=True))
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("../../etc/passwd", "passwd.pdf"),
-    ("C:\\Users\\x\\Samtaleguide.exe", "Samtaleguide.pdf"),
-    ("guide.pdf.html", "guide.pdf.pdf"),
-    ("\x00\x1f..", "fil.pdf"),
-    ("Møde <1>: skabelon.pdf", "Møde 1 skabelon.pdf"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("../../etc/passwd", "passwd.pdf"),
+        ("C:\\Users\\x\\Samtaleguide.exe", "Samtaleguide.pdf"),
+        ("guide.pdf.html", "guide.pdf.pdf"),
+        ("\x00\x1f..", "fil.pdf"),
+        ("Møde <1>: skabelon.pdf", "Møde 1 skabelon.pdf"),
+    ],
+)
 def test_display_names_are_never_paths(raw: str, expected: str) -> None:
     assert display_name(raw, KINDS["pdf"]) == expected

@@ -1,29 +1,21 @@
 """The plan: working days, holidays, offsets, cohort overrides, and re-planning without duplicates."""
+
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-from dataclasses import replace
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-from sqlalchemy import func, select
-
-from bot.cli import main
 from bot.config import REPO_ROOT, Settings
 from bot.content.materials import load_content
 from bot.domain.calendar import Session
-from bot.domain.materials import Timing
 from bot.domain.plan import Member, plan_materials
 from bot.domain.workdays import is_working_day, next_send_moment, previous_working_day
-from bot.storage.db import Database
-from bot.storage.models import PlannedDelivery
 
 CPH = ZoneInfo("Europe/Copenhagen")
 EXAMPLE_COHORT = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
@@ -47,7 +39,10 @@ def test_next_send_moment_skips_to_the_next_working_morning() -> None:
 
 
 def _sessions(start: datetime) -> list[Session]:
-    return [Session("m3", "day1", start, start.replace(hour=16), "X"), Session("m3", "day2", start.replace(day=start.day + 1), start.replace(day=start.day + 1, hour=16), "X")]
+    return [
+        Session("m3", "day1", start, start.replace(hour=16), "X"),
+        Session("m3", "day2", start.replace(day=start.day + 1), start.replace(day=start.day + 1, hour=16), "X"),
+    ]
 
 
 def test_offsets_send_time_and_order(programme: Any) -> None:

@@ -1,4 +1,5 @@
 """Free text as it comes in: linear mention and tag stripping at the body limit, and one sanitiser."""
+
 from __future__ import annotations
 
 import re
@@ -32,22 +33,28 @@ def test_text_normalisation_is_linear_at_the_body_limit(text: str) -> None:
     assert time.perf_counter() - started < 0.5
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("<at>Bot</at> hej <AT>x</At>", "  hej  "),
-    ("a <at>b", "a <at>b"),
-    ("<at>a</at><at>", " <at>"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<at>Bot</at> hej <AT>x</At>", "  hej  "),
+        ("a <at>b", "a <at>b"),
+        ("<at>a</at><at>", " <at>"),
+    ],
+)
 def test_strip_mentions_matches_the_old_pattern(text: str, expected: str) -> None:
     assert strip_mentions(text) == re.sub(r"<at>.*?</at>", " ", text, flags=re.IGNORECASE | re.DOTALL) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("<b>x</b>", " x "),
-    ("a <> b", "a <> b"),
-    ("a << b>", "a  "),
-    ("<<>", " "),
-    ("x < y", "x < y"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<b>x</b>", " x "),
+        ("a <> b", "a <> b"),
+        ("a << b>", "a  "),
+        ("<<>", " "),
+        ("x < y", "x < y"),
+    ],
+)
 def test_strip_tags_matches_the_old_pattern(text: str, expected: str) -> None:
     assert strip_tags(text) == re.sub(r"<[^>]+>", " ", text) == expected
 
@@ -64,8 +71,10 @@ def test_clean_value_cleans_nested_strings_and_keys() -> None:
 
 
 def test_a_roster_csv_is_cleaned() -> None:
-    text = ("email,name,role,organisation,level,leader_email,mentor_email\r\n"
-            "anna@x.example,An\x01na\x1b Jensen,talent,Aal\x7fborg,leder-af-medarbejdere,mette@x.example,\r\n"
-            "mette@x.example,Mette,leader,Aalborg,,,\r\n")
+    text = (
+        "email,name,role,organisation,level,leader_email,mentor_email\r\n"
+        "anna@x.example,An\x01na\x1b Jensen,talent,Aal\x7fborg,leder-af-medarbejdere,mette@x.example,\r\n"
+        "mette@x.example,Mette,leader,Aalborg,,,\r\n"
+    )
     rows = parse_roster(text, "roster.csv")
     assert (rows[0].name, rows[0].organisation) == ("Anna Jensen", "Aalborg")

@@ -1,4 +1,5 @@
 """The page helper and settings the e2e suite shares: the personal chat as a person sees it."""
+
 from __future__ import annotations
 
 import os

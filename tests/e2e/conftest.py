@@ -6,13 +6,15 @@ the tests are the steps of a talent's first week, in order, on that page.
 
 Run with `make e2e`. Without Chromium, Node's Playground package or Playwright the suite is
 skipped with a message, except under CI=true, where that is an error."""
+
 from __future__ import annotations
 
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

@@ -3,13 +3,12 @@
 The Playground's mock user is Anna Jensen (playground/m365agentsplayground.yml), a talent on the
 demo roster. The steps run in order on one page; each asserts on what the page shows and saves
 a screenshot under tests/e2e/screenshots/."""
+
 from __future__ import annotations
 
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from bot.config import REPO_ROOT
 from bot.content.programme import load_programme

@@ -1,4 +1,5 @@
 """The Playground's mock Teams context: a valid shape, and people the demo roster knows."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """A loopback Bot Connector: records what the bot sends, answers like the real REST API."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,9 +34,13 @@ class FakeConnector:
 
     def know(self, account: dict[str, Any], email: str) -> None:
         """Answer Teams' member lookup for `account` (an activity's `from`) with `email` as mail and UPN."""
-        self.members[account["id"]] = {"id": account["id"], "name": account.get("name"),
-                                       "aadObjectId": account.get("aadObjectId"), "email": email,
-                                       "userPrincipalName": email}
+        self.members[account["id"]] = {
+            "id": account["id"],
+            "name": account.get("name"),
+            "aadObjectId": account.get("aadObjectId"),
+            "email": email,
+            "userPrincipalName": email,
+        }
 
     def app(self) -> web.Application:
         app = web.Application()

@@ -4,6 +4,7 @@ One aiohttp app serves both, on two loopback sites: plain HTTP for Graph (aiohtt
 that) and HTTPS for the token endpoint, because msal only accepts an https authority. The HTTPS
 certificate is issued by a throwaway CA; `ca_path` is what msal (requests) must trust.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,7 +30,7 @@ GRAPH_PREFIX = "/v1.0"
 
 def make_loopback_certificates(folder: Path) -> tuple[Path, Path, Path]:
     """A CA and a 127.0.0.1/localhost server certificate signed by it: (ca.pem, server.pem, server.key)."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Talent Nord test CA")])
     ca = (
@@ -67,9 +68,7 @@ def make_loopback_certificates(folder: Path) -> tuple[Path, Path, Path]:
     ca_path, cert_path, key_path = folder / "ca.pem", folder / "server.pem", folder / "server.key"
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert_path.write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return ca_path, cert_path, key_path
 
 
@@ -79,7 +78,7 @@ def graph_error(status: int, code: str, message: str, **headers: str) -> web.Res
         "error": {
             "code": code,
             "message": message,
-            "innerError": {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), "request-id": str(uuid.uuid4())},
+            "innerError": {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"), "request-id": str(uuid.uuid4())},
         }
     }
     return web.json_response(body, status=status, headers=headers or None)
@@ -147,9 +146,7 @@ class FakeGraph:
     def publish(self, external_id: str, name: str = "Talent Nord") -> str:
         """Put the app in the org catalog; returns the catalog's own id for it."""
         catalog_id = str(uuid.uuid4())
-        self.catalog.append(
-            {"id": catalog_id, "externalId": external_id, "displayName": name, "distributionMethod": "organization"}
-        )
+        self.catalog.append({"id": catalog_id, "externalId": external_id, "displayName": name, "distributionMethod": "organization"})
         return catalog_id
 
     def preinstall(self, user_id: str) -> str:
@@ -187,7 +184,7 @@ class FakeGraph:
         app.router.add_get(g + "/users/{uid}/teamwork/installedApps/{iid}/chat", self._chat)
         return app
 
-    async def start(self, folder: Path) -> "FakeGraph":
+    async def start(self, folder: Path) -> FakeGraph:
         """Serve Graph on http://127.0.0.1 and the token endpoint on https://127.0.0.1."""
         self.ca_path, cert, key = make_loopback_certificates(folder)
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -214,7 +211,7 @@ class FakeGraph:
         body = await request.json() if request.can_read_body else None
         auth = request.headers.get("Authorization")
         self.requests.append(
-            Recorded(request.method, request.path[len(GRAPH_PREFIX):], dict(request.query), request.rel_url.raw_query_string, body, auth)
+            Recorded(request.method, request.path[len(GRAPH_PREFIX) :], dict(request.query), request.rel_url.raw_query_string, body, auth)
         )
         self._calls += 1
         n = self._calls
@@ -289,7 +286,10 @@ class FakeGraph:
                 "Request_ResourceNotFound",
                 f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
             )
-        body = {"@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#users/$entity", **self._select(user, request.query.get("$select"))}
+        body = {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity",
+            **self._select(user, request.query.get("$select")),
+        }
         return web.json_response(body)
 
     async def _list_users(self, request: web.Request) -> web.Response:
@@ -306,7 +306,11 @@ class FakeGraph:
 
     def _teamwork_gate(self, uid: str) -> web.Response | None:
         if uid in self.forbidden:
-            return graph_error(403, "Forbidden", "Missing role permissions on the request. API requires one of 'TeamsAppInstallation.ReadWriteSelfForUser.All'.")
+            return graph_error(
+                403,
+                "Forbidden",
+                "Missing role permissions on the request. API requires one of 'TeamsAppInstallation.ReadWriteSelfForUser.All'.",
+            )
         if uid not in self.users:
             return graph_error(404, "NotFound", f"User {uid} not found.")
         return None
@@ -334,7 +338,10 @@ class FakeGraph:
                 }
             )
         return web.json_response(
-            {"@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#users('{uid}')/teamwork/installedApps(teamsAppDefinition())", "value": value}
+            {
+                "@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#users('{uid}')/teamwork/installedApps(teamsAppDefinition())",
+                "value": value,
+            }
         )
 
     async def _install(self, request: web.Request) -> web.Response:
@@ -363,7 +370,7 @@ class FakeGraph:
             return refused
         if self.installed.get(uid) != iid:
             return graph_error(404, "NotFound", "Installation not found.")
-        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         return web.json_response(
             {
                 "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#chats/$entity",

@@ -16,17 +16,20 @@ POST /v3/conversations/{cid}/activities is answered like the real service:
 A message's key is `channelData.outboxKey` when the test put one in the payload, else the
 conversation id plus a hash of the body (a broadcast sends one body per conversation).
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import json
 import random
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -167,14 +170,17 @@ class LimitedConnector:
         if wait is not None:
             self.pacing_429s += 1
             self.pacing_global += 1
-            return answer(429, "pacing-global", _error("TooManyRequests", "app rate exceeded"),
-                          {"Retry-After": f"{max(wait, 0.001):.3f}"})
+            return answer(429, "pacing-global", _error("TooManyRequests", "app rate exceeded"), {"Retry-After": f"{max(wait, 0.001):.3f}"})
         wait = self._over_conversation(cid, now)
         if wait is not None:
             self.pacing_429s += 1
             self.pacing_conversation += 1
-            return answer(429, "pacing-conversation", _error("TooManyRequests", "conversation rate exceeded"),
-                          {"Retry-After": f"{max(wait, 0.001):.3f}"})
+            return answer(
+                429,
+                "pacing-conversation",
+                _error("TooManyRequests", "conversation rate exceeded"),
+                {"Retry-After": f"{max(wait, 0.001):.3f}"},
+            )
         self._global.append(now)
         self._per_conversation[cid].append(now)
 
@@ -222,10 +228,8 @@ class LimitedConnector:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"only {len(self.accepted)} of {accepted} accepted")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), left)
-            except asyncio.TimeoutError:
-                pass
 
     def keys(self) -> Counter:
         """How many times each message key was accepted."""
@@ -237,8 +241,11 @@ class LimitedConnector:
 
     def max_in_window(self, seconds: float = 1.0, *, requests: bool = False) -> int:
         """Most accepted messages (or counted requests) in any sliding window of `seconds`."""
-        times = [a.at for a in self.answers if a.reason not in ("pacing-global", "pacing-conversation")] if requests \
+        times = (
+            [a.at for a in self.answers if a.reason not in ("pacing-global", "pacing-conversation")]
+            if requests
             else [a.at for a in self.accepted]
+        )
         return max_in_window(times, seconds)
 
     def max_per_second(self) -> int:

@@ -8,13 +8,15 @@ Every instance serves under a fresh random path: botbuilder caches metadata per 
 class attribute (JwtTokenExtractor.metadataCache) for a day, and an ephemeral port can be
 reused by a later test that has different keys.
 """
+
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
 import uuid
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import jwt
 from aiohttp import web
@@ -83,9 +85,7 @@ class FakeOpenIdIssuer:
         return f"{self.base_url}{self._prefix}/{{tenant}}/v2.0/.well-known/openid-configuration"
 
     # -- tokens ---------------------------------------------------------------------
-    def entra_claims(
-        self, *, audience: str, tenant_id: str, oid: str, lifetime: int = 3600, **overrides: Any
-    ) -> dict[str, Any]:
+    def entra_claims(self, *, audience: str, tenant_id: str, oid: str, lifetime: int = 3600, **overrides: Any) -> dict[str, Any]:
         """The claims of a v2 Entra ID access token as Teams SSO (getAuthToken) gets it (overrides win; None drops)."""
         now = int(time.time())
         claims: dict[str, Any] = {
@@ -172,7 +172,7 @@ class FakeOpenIdIssuer:
         app.router.add_get(f"{self._prefix}/keys", keys)
         return app
 
-    def start(self) -> "FakeOpenIdIssuer":
+    def start(self) -> FakeOpenIdIssuer:
         """Start serving on a loopback port in a background thread; returns self."""
         started = threading.Event()
         failure: list[BaseException] = []

@@ -1,4 +1,5 @@
 """The outbox writer: a key is queued once, and only stored, reachable 1:1 chats count as reachable."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,8 +24,15 @@ async def _person(db: Database, name: str) -> int:
 
 async def _chat(db: Database, cid: str, person_id: int | None, *, kind: str = "personal", gone: bool = False) -> int:
     async with db.sessions() as s, s.begin():
-        row = Conversation(conversation_id=cid, kind=kind, person_id=person_id, service_url=URL, reference={},
-                           unreachable_at=NOW if gone else None, unreachable_reason="403 from Bot Connector" if gone else None)
+        row = Conversation(
+            conversation_id=cid,
+            kind=kind,
+            person_id=person_id,
+            service_url=URL,
+            reference={},
+            unreachable_at=NOW if gone else None,
+            unreachable_reason="403 from Bot Connector" if gone else None,
+        )
         s.add(row)
         await s.flush()
         return row.id

@@ -1,4 +1,5 @@
 """Our side of Teams' limits: the paced global rate and the per-conversation sliding windows."""
+
 from __future__ import annotations
 
 import asyncio
@@ -65,6 +66,7 @@ def most_in_window(times: list[float], window: float) -> int:
 
 # ---- PacedRate -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("rate", [50.0, 20.0, 7.0])
 async def test_paced_rate_never_more_than_rate_in_any_second(rate: float) -> None:
     t = FakeTime()
@@ -117,6 +119,7 @@ async def test_paced_rate_reserve_and_pause() -> None:
 
 
 # ---- ConversationWindows ---------------------------------------------------------------------
+
 
 async def test_windows_enforce_7_per_second_8_per_2s_60_per_30s() -> None:
     t = FakeTime()

@@ -1,11 +1,13 @@
 """The outbox sender against a real SQLite database and a fake Bot Connector that enforces Teams' limits."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -79,8 +81,9 @@ async def add_conversations(db: Database, fake: LimitedConnector, n: int, prefix
             person = Person(email=f"{prefix}{i}@example.org", name=f"Person {prefix}{i}")
             s.add(person)
             await s.flush()
-            convo = Conversation(conversation_id=f"a:{prefix}-{i}", kind="personal", person_id=person.id,
-                                 service_url=fake.url, reference={})
+            convo = Conversation(
+                conversation_id=f"a:{prefix}-{i}", kind="personal", person_id=person.id, service_url=fake.url, reference={}
+            )
             s.add(convo)
             rows.append(convo)
         await s.flush()
@@ -90,8 +93,7 @@ async def add_conversations(db: Database, fake: LimitedConnector, n: int, prefix
 async def add_rows(db: Database, conversation_pk: int, keys: list[str], *, due: datetime = NOW, **values: Any) -> None:
     async with db.sessions() as s, s.begin():
         for key in keys:
-            s.add(OutboxMessage(key=key, conversation_id=conversation_pk, payload=payload(key),
-                                next_attempt_at=due, **values))
+            s.add(OutboxMessage(key=key, conversation_id=conversation_pk, payload=payload(key), next_attempt_at=due, **values))
 
 
 async def add_one_row_each(db: Database, conversations: list[int], keys: list[str]) -> None:
@@ -121,6 +123,7 @@ async def drain(sender: Sender) -> int:
 
 
 # ---- outcomes of one send --------------------------------------------------------------------
+
 
 async def test_success_marks_sent_with_the_activity_id(db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock) -> None:
     [convo] = await add_conversations(db, fake, 1)
@@ -153,7 +156,9 @@ async def test_429_reschedules_by_retry_after(db: Database, fake: LimitedConnect
     assert sender.stats.throttled == 1 and len(fake.accepted) == 1
 
 
-async def test_429_retry_after_as_http_date_is_honoured(db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock) -> None:
+async def test_429_retry_after_as_http_date_is_honoured(
+    db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock
+) -> None:
     from bot.delivery.retry import parse_retry_after
 
     assert parse_retry_after("3") == 3.0
@@ -176,7 +181,7 @@ async def test_transient_errors_retry_with_backoff_then_dead(
         waiting = await row(db, "k1")
         assert (waiting.status, waiting.attempts) == ("pending", attempt)
         wait = (waiting.next_attempt_at - clock.now).total_seconds()
-        assert 0 <= wait <= 2 ** attempt  # full jitter up to base·2^attempt
+        assert 0 <= wait <= 2**attempt  # full jitter up to base·2^attempt
         waits.append(wait)
         assert await sender.drain_once() == 0  # not before its time
         clock.advance(wait)
@@ -195,7 +200,9 @@ async def test_transient_errors_retry_with_backoff_then_dead(
     assert (str(status) if status else "timeout") in problem["error"]
 
 
-async def test_a_transient_error_then_success_is_sent_once(db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock) -> None:
+async def test_a_transient_error_then_success_is_sent_once(
+    db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock
+) -> None:
     [convo] = await add_conversations(db, fake, 1)
     await add_rows(db, convo, ["k1"])
     fake.scripted["k1"] = [503]
@@ -262,6 +269,7 @@ async def test_413_is_dead_and_logged_as_our_bug(
 
 # ---- leases ----------------------------------------------------------------------------------
 
+
 async def test_a_row_held_by_a_crashed_worker_is_retaken_after_its_lease(
     db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock
 ) -> None:
@@ -296,6 +304,7 @@ async def test_a_late_answer_does_not_overwrite_a_row_another_worker_took_over(
 
 # ---- pacing in the sender --------------------------------------------------------------------
 
+
 async def test_rows_for_one_conversation_keep_their_order_and_its_windows(
     db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock
 ) -> None:
@@ -325,9 +334,7 @@ async def test_a_row_whose_window_is_full_for_long_goes_back_to_the_outbox(
     assert fake.keys() == Counter({"first": 1})
 
 
-async def test_global_rate_is_kept_against_the_enforcing_fake(
-    db: Database, client: ConnectorClient, clock: Clock
-) -> None:
+async def test_global_rate_is_kept_against_the_enforcing_fake(db: Database, client: ConnectorClient, clock: Clock) -> None:
     fake = LimitedConnector(rate=200)
     await fake.start()
     try:
@@ -345,6 +352,7 @@ async def test_global_rate_is_kept_against_the_enforcing_fake(
 
 
 # ---- several senders, crashes ----------------------------------------------------------------
+
 
 class MeetingClient:
     """A ConnectorClient whose sends wait until every sender at the meeting has claimed rows and begun to send."""
@@ -456,6 +464,7 @@ async def test_restart_mid_broadcast_loses_nothing_and_duplicates_at_most_the_ro
 
 # ---- the client's odd cases ------------------------------------------------------------------
 
+
 class RaisingClient:
     """A client whose send raises (a bad service URL, a bug) instead of answering."""
 
@@ -463,9 +472,7 @@ class RaisingClient:
         raise ValueError("bad service url")
 
 
-async def test_a_send_that_raises_counts_as_a_failed_attempt_not_a_stuck_row(
-    db: Database, fake: LimitedConnector, clock: Clock
-) -> None:
+async def test_a_send_that_raises_counts_as_a_failed_attempt_not_a_stuck_row(db: Database, fake: LimitedConnector, clock: Clock) -> None:
     [convo] = await add_conversations(db, fake, 1)
     await add_rows(db, convo, ["k1"])
     sender = make_sender(db, RaisingClient(), clock, max_attempts=2)
@@ -502,6 +509,7 @@ async def test_a_2xx_with_an_odd_body_is_still_a_delivery() -> None:
 
 # ---- the fake itself -------------------------------------------------------------------------
 
+
 async def test_the_fake_enforces_the_limits_and_injects_the_same_faults_by_seed() -> None:
     import aiohttp
 
@@ -510,6 +518,7 @@ async def test_the_fake_enforces_the_limits_and_injects_the_same_faults_by_seed(
     await chat.start()
     try:
         async with aiohttp.ClientSession() as http:
+
             async def post(cid: str, key: str) -> int:
                 body = {"type": "message", "channelData": {"outboxKey": key}}
                 async with http.post(f"{fake.url}v3/conversations/{cid}/activities", json=body) as resp:
@@ -535,8 +544,7 @@ async def test_the_fake_enforces_the_limits_and_injects_the_same_faults_by_seed(
         async with aiohttp.ClientSession() as http:
             for f, order in ((first, range(100)), (second, reversed(range(100)))):
                 for i in order:
-                    async with http.post(f"{f.url}v3/conversations/a:{i}/activities",
-                                         json={"channelData": {"outboxKey": f"k{i}"}}) as resp:
+                    async with http.post(f"{f.url}v3/conversations/a:{i}/activities", json={"channelData": {"outboxKey": f"k{i}"}}) as resp:
                         await resp.read()
     finally:
         for f in (first, second):

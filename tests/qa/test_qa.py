@@ -1,5 +1,6 @@
 """The question index (bot/qa): FAQ loading, Danish text handling, incremental adds, and the
 labelled set that says how often the bot answers right and how often it answers when it should not."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot.config import REPO_ROOT
+from bot.content.yamlfile import load_yaml_text
 from bot.domain.errors import FileErrors
 from bot.domain.programme import ACTIVITY_KEYS
 from bot.qa import dense
-from bot.qa.evaluate import evaluate, evaluate_mentioned, load_labelled, load_mentioned
+from bot.qa.evaluate import evaluate, load_labelled, load_mentioned
 from bot.qa.index import Entry, QuestionIndex, dense_texts
 from bot.qa.loader import content_entries, load_faq, parse_faq
 from bot.qa.passages import MAX_WORDS, MIN_WORDS, passage_entries, trim_passage
 from bot.qa.text import analyse, normalise, term, terms
-from bot.content.yamlfile import load_yaml_text
 
 CONTENT = REPO_ROOT / "content"
 LABELLED = REPO_ROOT / "tests" / "qa_questions.yaml"
@@ -56,8 +57,17 @@ def test_the_real_faq_loads_and_is_big_enough() -> None:
         assert e.kind == "faq"
     # Danish, and the numbers people ask about are there.
     text = " ".join(e.answer for e in entries)
-    for fact in ("20,76 dage", "95 %", "80 %", "et år efter", "2 timer pr. aktivitet", "8 samtaler",
-                 "mindst 3 møder", "4 buddy-møder", "seks bokse"):
+    for fact in (
+        "20,76 dage",
+        "95 %",
+        "80 %",
+        "et år efter",
+        "2 timer pr. aktivitet",
+        "8 samtaler",
+        "mindst 3 møder",
+        "4 buddy-møder",
+        "seks bokse",
+    ):
         assert fact in text, fact
 
 
@@ -104,7 +114,8 @@ entries:
 
 def test_a_missing_answer_and_a_repeated_alternative_are_errors() -> None:
     text = GOOD.replace("    a: Fire i programmet og to efter.\n", "").replace(
-        "Hvor lange er buddy-møderne?", "hvor mange buddy-møder er der?")
+        "Hvor lange er buddy-møderne?", "hvor mange buddy-møder er der?"
+    )
     with pytest.raises(FileErrors) as caught:
         _faq(text)
     messages = [str(e) for e in caught.value.errors]
@@ -194,8 +205,9 @@ def test_add_makes_an_answered_question_findable_at_once_and_a_paraphrase_matche
     question = "Må jeg tage min hund med på internatet?"
     assert not idx.answer(question).confident
     before = len(idx)
-    idx.add(Entry("answered:1", question, (), "Nej, desværre. Dyr kan ikke være med på internatet.",
-                  "Svar fra underviser", None, "answered"))
+    idx.add(
+        Entry("answered:1", question, (), "Nej, desværre. Dyr kan ikke være med på internatet.", "Svar fra underviser", None, "answered")
+    )
     assert len(idx) == before + 1
     m = idx.answer(question)
     assert m.entry.id == "answered:1" and m.confident
@@ -211,8 +223,7 @@ def test_add_makes_an_answered_question_findable_at_once_and_a_paraphrase_matche
 
 def test_an_added_answer_does_not_take_over_unrelated_questions() -> None:
     idx = QuestionIndex().build(content_entries(CONTENT))
-    idx.add(Entry("answered:2", "Hvornår åbner tilmeldingen til næste hold?", (), "I august.", "Svar fra LEAD",
-                  None, "answered"))
+    idx.add(Entry("answered:2", "Hvornår åbner tilmeldingen til næste hold?", (), "I august.", "Svar fra LEAD", None, "answered"))
     assert idx.answer("Hvor mange samtaler har jeg med min chef?").entry.id == "leder-samtaler"
 
 
@@ -237,11 +248,12 @@ def test_labelled_set_meets_the_aims(index: QuestionIndex) -> None:
 
     report = evaluate(index, labelled)
     print("\n[question index, labelled set]\n" + report.summary())
-    for name, subset in (("tuning", [x for x in labelled if not x.holdout]),
-                         ("held-out", [x for x in labelled if x.holdout])):
+    for name, subset in (("tuning", [x for x in labelled if not x.holdout]), ("held-out", [x for x in labelled if x.holdout])):
         part = evaluate(index, subset)
-        print(f"  {name}: top right {part.precision:.1%} of {part.in_total}, confident in-scope "
-              f"{part.in_confident_rate:.1%}, confident out-of-scope {part.out_confident_rate:.1%} of {part.out_total}")
+        print(
+            f"  {name}: top right {part.precision:.1%} of {part.in_total}, confident in-scope "
+            f"{part.in_confident_rate:.1%}, confident out-of-scope {part.out_confident_rate:.1%} of {part.out_total}"
+        )
     print(report.details())
     assert report.precision >= 0.85, report.summary()
     assert report.out_confident_rate <= 0.05, report.summary()
@@ -267,7 +279,9 @@ def test_the_programme_text_is_indexed_in_passages_with_their_headings() -> None
 def test_a_question_the_faq_does_not_foresee_is_answered_from_its_passage(index: QuestionIndex) -> None:
     m = index.answer("Hvad siger forskningen i Business Driven Action Learning?")
     assert m.confident and m.entry.kind == "passage"
-    assert "strategiske" in m.entry.answer and m.reply.endswith("Fra: Programbeskrivelsen – Talentudvikling handler om organisationsudvikling")
+    assert "strategiske" in m.entry.answer and m.reply.endswith(
+        "Fra: Programbeskrivelsen – Talentudvikling handler om organisationsudvikling"
+    )
 
 
 def test_a_long_passage_is_trimmed_to_the_sentences_that_answer() -> None:
@@ -286,13 +300,18 @@ def test_a_confident_faq_answer_carries_the_passage_that_says_it_in_full(index: 
 
 def test_out_of_scope_questions_are_still_handed_off_with_meaning_on(index: QuestionIndex) -> None:
     assert index.dense
-    for question in ("Hvad koster det at deltage i Talent Nord?", "Er der parkering ved internatet?",
-                     "Hvordan søger jeg barsel?", "Hvem vandt fodboldkampen i går?"):
+    for question in (
+        "Hvad koster det at deltage i Talent Nord?",
+        "Er der parkering ved internatet?",
+        "Hvordan søger jeg barsel?",
+        "Hvem vandt fodboldkampen i går?",
+    ):
         assert not index.answer(question).confident, question
 
 
-def test_bm25_only_when_the_model_is_switched_off_or_fails_to_load(monkeypatch: pytest.MonkeyPatch,
-                                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_bm25_only_when_the_model_is_switched_off_or_fails_to_load(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     entries = content_entries(CONTENT)
     try:
         monkeypatch.setenv(dense.ENV_SWITCH, "0")
@@ -323,10 +342,20 @@ def test_bm25_only_when_the_model_is_switched_off_or_fails_to_load(monkeypatch: 
 
 
 def test_learned_near_duplicates_are_merged_and_do_not_outrank_the_curated_answer() -> None:
-    learned = [Entry(f"answered:{i}", q, (), f"Svar nummer {i}.", "Svar fra underviser", None, "answered")
-               for i, q in enumerate(["Hvor mange buddymøder er der?", "hvor mange buddy møder er der",
-                                      "Hvor mange buddymøder er der egentlig?", "Hvor mange buddy-møder er der mon?",
-                                      "Hvor mange buddymøder er der i alt?"] * 40, start=1)]
+    learned = [
+        Entry(f"answered:{i}", q, (), f"Svar nummer {i}.", "Svar fra underviser", None, "answered")
+        for i, q in enumerate(
+            [
+                "Hvor mange buddymøder er der?",
+                "hvor mange buddy møder er der",
+                "Hvor mange buddymøder er der egentlig?",
+                "Hvor mange buddy-møder er der mon?",
+                "Hvor mange buddymøder er der i alt?",
+            ]
+            * 40,
+            start=1,
+        )
+    ]
     idx = QuestionIndex().build([*content_entries(CONTENT), *learned])
     answered = [e for e in idx.entries if e.kind == "answered"]
     # same question (same content words) = one entry, the newest answer, the others' phrasings kept
@@ -336,10 +365,8 @@ def test_learned_near_duplicates_are_merged_and_do_not_outrank_the_curated_answe
     assert m.confident and m.entry.id == "buddy-moeder"
     # and asked live: the same question twice is one entry
     before = len(idx)
-    idx.add(Entry("answered:900", "Må jeg tage min hund med på internatet?", (), "Nej.", "Svar fra underviser", None,
-                  "answered"))
-    idx.add(Entry("answered:901", "må jeg tage min hund med på internatet", (), "Kun førerhunde.",
-                  "Svar fra underviser", None, "answered"))
+    idx.add(Entry("answered:900", "Må jeg tage min hund med på internatet?", (), "Nej.", "Svar fra underviser", None, "answered"))
+    idx.add(Entry("answered:901", "må jeg tage min hund med på internatet", (), "Kun førerhunde.", "Svar fra underviser", None, "answered"))
     assert len(idx) == before + 1
     assert idx.answer("Må jeg tage min hund med på internatet?").entry.answer == "Kun førerhunde."
 
@@ -374,8 +401,17 @@ def test_the_synonym_table_is_content_with_file_line_errors(tmp_path: Path) -> N
 def test_curated_answers_rank_the_same_with_learned_answers_beside_them() -> None:
     """A learned answer for a longer question does not cover the curated answer to a short one."""
     content = content_entries(CONTENT)
-    learned = [Entry("answered:1", "Kan du uddybe Den Nye Syntese fra modul 2?", (), "Den handler om samskabelse.",
-                     "Svar fra underviser", None, "answered")]
+    learned = [
+        Entry(
+            "answered:1",
+            "Kan du uddybe Den Nye Syntese fra modul 2?",
+            (),
+            "Den handler om samskabelse.",
+            "Svar fra underviser",
+            None,
+            "answered",
+        )
+    ]
     alone, beside = QuestionIndex().build(content), QuestionIndex().build([*content, *learned])
     for q in ("hvad er Den Nye Syntese", "hvor mange buddymøder er der"):
         a, b = alone.answer(q), beside.answer(q)

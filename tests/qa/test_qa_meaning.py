@@ -1,4 +1,5 @@
 """The question index answers what the programme text answers: who teaches, strong meaning, compounds, both sides, threads."""
+
 from __future__ import annotations
 
 import asyncio
@@ -50,10 +51,12 @@ def test_the_strong_meaning_path_needs_closeness_words_and_the_dense_best() -> N
 
 
 def test_a_split_compound_with_one_part_in_the_entry_counts_in_part() -> None:
-    idx = QuestionIndex().build([
-        Entry("mentor", "Hvad er mentorkorpset?", (), "Frivillige mentorer fra Talent Nord 1.0.", "Mentorkorps"),
-        Entry("buddy", "Hvad er buddy-ordningen?", (), "En anden talent på dit ledelsesniveau.", "Gruppespor"),
-    ])
+    idx = QuestionIndex().build(
+        [
+            Entry("mentor", "Hvad er mentorkorpset?", (), "Frivillige mentorer fra Talent Nord 1.0.", "Mentorkorps"),
+            Entry("buddy", "Hvad er buddy-ordningen?", (), "En anden talent på dit ledelsesniveau.", "Gruppespor"),
+        ]
+    )
     found = {c.entry.id: c.coverage for c in idx.search("hvad er mentorordningen", 2)}
     assert found["mentor"] == found["buddy"] == 0.25  # each has one of its two parts, at half weight
 
@@ -73,8 +76,17 @@ def test_answers_in_worker_threads_while_answers_are_added(index: QuestionIndex)
         questions = ["hvor mange buddymøder er der", "hvad er et talentmiljø", "hvem underviser på modul 3"] * 6
         answers = [asyncio.to_thread(idx.answer, q) for q in questions]
         for n in range(30):
-            idx.add(Entry(f"answered:{n}", f"Må jeg tage min hund nummer {n} med på internatet?", (),
-                          "Nej, desværre.", "Svar fra underviser", None, "answered"))
+            idx.add(
+                Entry(
+                    f"answered:{n}",
+                    f"Må jeg tage min hund nummer {n} med på internatet?",
+                    (),
+                    "Nej, desværre.",
+                    "Svar fra underviser",
+                    None,
+                    "answered",
+                )
+            )
             await asyncio.sleep(0)
         return [m.confident for m in await asyncio.gather(*answers)]
 
@@ -85,9 +97,18 @@ def test_answers_in_worker_threads_while_answers_are_added(index: QuestionIndex)
 def test_curated_scores_do_not_drift_with_many_learned_answers() -> None:
     """Learned answers (longer texts) must not change the curated entries' length norm, hence their confidence."""
     content = content_entries(CONTENT)
-    learned = [Entry(f"answered:{n}", f"Hvordan kan jeg bruge Den Nye Syntese og talentstrategien i opgave {n} med min ledergruppe?",
-                     (), "Start med formålet og involver dine medarbejdere tidligt i processen, gerne på et personalemøde. " * 3,
-                     "Svar fra underviser", None, "answered") for n in range(300)]
+    learned = [
+        Entry(
+            f"answered:{n}",
+            f"Hvordan kan jeg bruge Den Nye Syntese og talentstrategien i opgave {n} med min ledergruppe?",
+            (),
+            "Start med formålet og involver dine medarbejdere tidligt i processen, gerne på et personalemøde. " * 3,
+            "Svar fra underviser",
+            None,
+            "answered",
+        )
+        for n in range(300)
+    ]
     alone, beside = QuestionIndex().build(content), QuestionIndex().build([*content, *learned])
     for q in ("Hvad er Den Nye Syntese?", "hvad er en talentstrategi", "hvor mange buddymøder er der"):
         a, b = alone.answer(q), beside.answer(q)

@@ -1,4 +1,5 @@
 """The steering group's report on a synthetic cohort whose right answers are computed here, independently."""
+
 from __future__ import annotations
 
 import csv
@@ -6,38 +7,40 @@ import io
 import random
 import statistics
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app import CORE
 from bot.config import REPO_ROOT
 from bot.content.cohort import parse_cohort
+from bot.content.yamlfile import load_yaml_file
 from bot.domain.roster import parse_roster
 from bot.report.html import render_html
 from bot.report.links import sign
 from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import Cohort, Person, PlannedDelivery, Progress, Question
-from bot.content.yamlfile import load_yaml_file
 from tests.fakes.connector import FakeConnector, card_text
-from tests.support import Clock, NOW, Server, message_from, start_server
+from tests.support import NOW, Clock, Server, message_from, start_server
 
 EXAMPLE_COHORT = REPO_ROOT / "content" / "demo" / "cohort-example.yaml"
 KEY = "hold-2027"
 # After the closing seminar (7 Dec 2027), before the alumni day (9 May 2028) and before the buddy meetings
 # 3 and 6 months after module 6.
-AFTER = datetime(2028, 1, 17, 9, 0, tzinfo=timezone.utc)
+AFTER = datetime(2028, 1, 17, 9, 0, tzinfo=UTC)
 TALENTS = [f"t{i:02d}@org.example" for i in range(1, 21)]
 LEADERS = [f"l{i}@org.example" for i in range(1, 6)]
 MENTORS = ["m1@org.example", "m2@org.example"]
 ADMIN = "admin@lead.example"
 # What the test knows about the programme, written out rather than read from the code under test.
 TALENT_SESSIONS = {  # the talents' activities held by AFTER, with their day value
-    ("kickoff", "main"): 0.5, **{(f"m{i}", d): 1.0 for i in range(1, 7) for d in ("day1", "day2")}, ("closing", "main"): 0.5,
+    ("kickoff", "main"): 0.5,
+    **{(f"m{i}", d): 1.0 for i in range(1, 7) for d in ("day1", "day2")},
+    ("closing", "main"): 0.5,
 }
 LEADER_SESSIONS = {("kickoff", "main"): 0.5, ("leader-ws", "main"): 0.5, ("closing", "main"): 0.5}
 REQUIRED = set(TALENT_SESSIONS)  # kick-off, every module day, closing; no absence allowed
@@ -68,8 +71,14 @@ class Truth:
         self.readiness: dict[str, tuple[str, int]] = {}  # talent -> (aim, box)
 
 
-BOX = {("stretch", "exceptional"): 1, ("stretch", "satisfactory"): 2, ("stretch", "not-yet"): 3,
-       ("simple", "exceptional"): 4, ("simple", "satisfactory"): 5, ("simple", "not-yet"): 6}
+BOX = {
+    ("stretch", "exceptional"): 1,
+    ("stretch", "satisfactory"): 2,
+    ("stretch", "not-yet"): 3,
+    ("simple", "exceptional"): 4,
+    ("simple", "satisfactory"): 5,
+    ("simple", "not-yet"): 6,
+}
 
 
 async def ids(db: Database) -> dict[str, int]:
@@ -126,22 +135,25 @@ async def simulate(server: Server, db: Database, clock: Clock) -> Truth:
                         truth.seen.setdefault(email, set()).add((activity_key, step.topic))
 
     # meetings held: one person presses "Holdt" on one of the occasion's cards
-    nudges = [r for r in await all_rows(db) if r.kind == "nudge" and r.topic in HOURS
-              and r.due_at.replace(tzinfo=timezone.utc) <= AFTER]  # an occasion still ahead cannot be held yet
+    nudges = [
+        r for r in await all_rows(db) if r.kind == "nudge" and r.topic in HOURS and r.due_at.replace(tzinfo=UTC) <= AFTER
+    ]  # an occasion still ahead cannot be held yet
     group_of = {e: g for g in groups for e in g}
     for topic in HOURS:
         occasions: dict[tuple[Any, int], list[PlannedDelivery]] = {}
         for r in nudges:
             if r.topic != topic:
                 continue
-            owner = tuple(group_of[email_of[r.data["talent"]]]) if topic in ("buddy-meeting", "skyggepraktik") else email_of[r.data["talent"]]
+            owner = (
+                tuple(group_of[email_of[r.data["talent"]]]) if topic in ("buddy-meeting", "skyggepraktik") else email_of[r.data["talent"]]
+            )
             occasions.setdefault((owner, r.seq), []).append(r)
         for (owner, n), rows in sorted(occasions.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
             if rng.random() < 0.55:
                 row = rng.choice(rows)
                 await set_status(db, row.id, "sent")  # the card went out before anyone pressed it
                 await core.nudging.done(row.person_id, row.id)
-                for talent in (owner if isinstance(owner, tuple) else (owner,)):
+                for talent in owner if isinstance(owner, tuple) else (owner,):
                     truth.held.setdefault(talent, set()).add((topic, n))
 
     # readiness: most leaders place their talents; one changes their mind
@@ -149,8 +161,11 @@ async def simulate(server: Server, db: Database, clock: Clock) -> Truth:
     for email in TALENTS[:15]:
         row = readiness_rows[person[email]]
         for _ in range(2 if email == TALENTS[3] else 1):
-            aim, tasks, perf = rng.choice(["vertical", "horizontal"]), rng.choice(["stretch", "simple"]), rng.choice(
-                ["exceptional", "satisfactory", "not-yet"])
+            aim, tasks, perf = (
+                rng.choice(["vertical", "horizontal"]),
+                rng.choice(["stretch", "simple"]),
+                rng.choice(["exceptional", "satisfactory", "not-yet"]),
+            )
             await core.growth.assess_readiness(row.person_id, row.id, {"aim": aim, "tasks": tasks, "performance": perf})
             truth.readiness[email] = (aim, BOX[(tasks, perf)])
     return truth
@@ -215,7 +230,7 @@ async def test_figures_match_an_independent_count(world: Any, db: Database) -> N
         audience = LEADERS if prep.activity_key == "leader-ws" else TALENTS
         assert prep.audience == len(audience)
         sequence = core.materials.sequences[prep.activity_key]
-        for (label, opened), step in zip(prep.steps, sequence.steps):
+        for (label, opened), step in zip(prep.steps, sequence.steps, strict=False):
             assert opened == sum(1 for e in audience if (prep.activity_key, step.topic) in truth.seen.get(e, set())), label
 
     # meetings: each talent's occasion once; 4 buddy meetings, 8 conversations and 3 group meetings are due
@@ -240,12 +255,12 @@ async def test_figures_match_an_independent_count(world: Any, db: Database) -> N
 
     def leader_days(index: int) -> float:
         email = LEADERS[index]
-        mine = TALENTS[index * 4:(index + 1) * 4]
+        mine = TALENTS[index * 4 : (index + 1) * 4]
         talks = sum(1 for t in mine for tp, _ in truth.held.get(t, set()) if tp == "leader-conversation")
         return sum(v for k, v in LEADER_SESSIONS.items() if k not in truth.absent.get(email, set())) + talks / 8
 
     def mentor_hours(index: int) -> float:
-        return sum(1 for t in TALENTS[index * 3:(index + 1) * 3] for tp, _ in truth.held.get(t, set()) if tp == "mentor")
+        return sum(1 for t in TALENTS[index * 3 : (index + 1) * 3] for tp, _ in truth.held.get(t, set()) if tp == "mentor")
 
     time = {t.role: t for t in report.time}
     assert time["talent"].average == pytest.approx(statistics.fmean(talent_days(e) for e in TALENTS))
@@ -272,21 +287,29 @@ async def test_csv_and_html_carry_the_same_figures(world: Any) -> None:
     assert "https://" not in page
 
 
-async def test_question_figures_count_open_and_answered_questions_of_the_cohort(
-    db: Database, settings: Any, programme: Any
-) -> None:
+async def test_question_figures_count_open_and_answered_questions_of_the_cohort(db: Database, settings: Any, programme: Any) -> None:
     server = await start_server(settings)
     await RosterService(db).import_cohort(parse_cohort(load_yaml_file(EXAMPLE_COHORT), str(EXAMPLE_COHORT), programme))
     async with db.sessions() as session, session.begin():
         session.add(Cohort(key="hold-2028", name="Hold 2028"))  # its questions must not count
         await session.flush()
         cohort_id, other_id = [(await session.scalar(select(Cohort.id).where(Cohort.key == k))) for k in (KEY, "hold-2028")]
-        for created, answered in ((datetime(2027, 3, 1, 10), datetime(2027, 3, 1, 12)), (datetime(2027, 3, 2, 10), datetime(2027, 3, 2, 16)),
-                                  (datetime(2027, 3, 3, 10), datetime(2027, 3, 4, 10)), (datetime(2027, 3, 5, 10), None)):
-            session.add(Question(cohort_id=cohort_id, text="?", status="answered" if answered else "open",
-                                 created_at=created.replace(tzinfo=timezone.utc),
-                                 answered_at=answered and answered.replace(tzinfo=timezone.utc)))
-        session.add(Question(cohort_id=other_id, text="?", status="open", created_at=datetime(2027, 3, 5, tzinfo=timezone.utc)))
+        for created, answered in (
+            (datetime(2027, 3, 1, 10), datetime(2027, 3, 1, 12)),
+            (datetime(2027, 3, 2, 10), datetime(2027, 3, 2, 16)),
+            (datetime(2027, 3, 3, 10), datetime(2027, 3, 4, 10)),
+            (datetime(2027, 3, 5, 10), None),
+        ):
+            session.add(
+                Question(
+                    cohort_id=cohort_id,
+                    text="?",
+                    status="answered" if answered else "open",
+                    created_at=created.replace(tzinfo=UTC),
+                    answered_at=answered and answered.replace(tzinfo=UTC),
+                )
+            )
+        session.add(Question(cohort_id=other_id, text="?", status="open", created_at=datetime(2027, 3, 5, tzinfo=UTC)))
     questions = (await server.app[CORE].reports.build(KEY)).questions
     assert questions.available and questions.open == 1 and questions.answered == 3
     assert questions.median_hours == pytest.approx(6.0)
@@ -368,11 +391,10 @@ async def test_cli_report_writes_html_and_csv_and_attendance_marks(settings: Any
     assert "95 %  gennemført (mål 95 %)" in text_out.stdout
 
 
-
 def test_report_settings_follow_the_programme_and_bad_numbers_name_their_line() -> None:
-    from bot.domain.errors import FileErrors
     from bot.content.report import load_report_settings, parse_report_settings
     from bot.content.yamlfile import load_yaml_text
+    from bot.domain.errors import FileErrors
 
     shipped = load_report_settings(REPO_ROOT / "content")
     assert (shipped.completion_target, shipped.expectations_target) == (0.95, 0.80)

@@ -1,4 +1,5 @@
 """The report page in a real headless Chromium: it renders, its charts are there, and it fetches nothing."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,19 +7,20 @@ import base64
 import itertools
 import json
 import subprocess
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy import select
 
 from app import CORE, create_app
 from bot.storage.db import Database
 from bot.storage.models import Person, PlannedDelivery
-from sqlalchemy import select
-from tests.support import Clock, NOW, seed
+from tests.support import NOW, Clock, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
@@ -89,12 +91,14 @@ async def report_server(db: Database, programme: Any, settings: Any) -> AsyncIte
         readiness = await s.scalar(select(PlannedDelivery).where(PlannedDelivery.topic == "readiness"))
     async with db.sessions() as s, s.begin():  # the survey went out after its activity
         sent = await s.get(PlannedDelivery, survey.id)
-        sent.status, sent.due_at = "sent", datetime(2026, 1, 1, tzinfo=timezone.utc)
+        sent.status, sent.due_at = "sent", datetime(2026, 1, 1, tzinfo=UTC)
     await core.nudging.evaluate(anna, survey.id, {"rating": "4", "expectations": "ja"})
-    await core.growth.assess_readiness(readiness.person_id, readiness.id, {"aim": "vertical", "tasks": "stretch", "performance": "satisfactory"})
+    await core.growth.assess_readiness(
+        readiness.person_id, readiness.id, {"aim": "vertical", "tasks": "stretch", "performance": "satisfactory"}
+    )
     url, _ = core.reports.link("hold-2027")
     base = f"http://127.0.0.1:{port}"
-    yield base + url[url.index("/report/"):], served, clock
+    yield base + url[url.index("/report/") :], served, clock
     await runner.cleanup()
 
 
@@ -115,13 +119,25 @@ async def test_report_page_renders_with_charts_and_requests_nothing_else(report_
     profile = tmp_path / "chromium-profile"
     process = subprocess.Popen(
         [
-            str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            f"--user-data-dir={profile}", "--remote-debugging-port=0", "--remote-allow-origins=*",
-            "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-default-apps", "--mute-audio",
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "--remote-allow-origins=*",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--mute-audio",
             # a safety net: no name resolves, so even a stray request cannot leave the machine
             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-            "--window-size=1600,1200", "about:blank",
+            "--window-size=1600,1200",
+            "about:blank",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -176,4 +192,4 @@ async def test_report_page_renders_with_charts_and_requests_nothing_else(report_
     (tmp_path / "report.png").write_bytes(png)
     # the page itself is the only thing the browser asked for, and the server served nothing else
     assert [u for u in requested if not u.startswith("data:")] == [url]
-    assert served == [url[url.index("/report/"):]]
+    assert served == [url[url.index("/report/") :]]

@@ -1,7 +1,8 @@
 """Before the first required activity has passed, the report says 'ikke startet', never a green 100 %."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import cards
@@ -9,14 +10,12 @@ from app import CORE
 from bot.report.html import render_html
 from bot.storage.db import Database
 from tests.fakes.connector import card_text
-from tests.support import Clock, NOW, seed, start_server
+from tests.support import NOW, Clock, seed, start_server
 
-AFTER_KICKOFF = datetime(2027, 1, 13, 9, 0, tzinfo=timezone.utc)  # the kick-off is 12 January 2027
+AFTER_KICKOFF = datetime(2027, 1, 13, 9, 0, tzinfo=UTC)  # the kick-off is 12 January 2027
 
 
-async def test_completion_is_not_started_until_the_first_required_session_has_passed(
-    db: Database, settings: Any, programme: Any
-) -> None:
+async def test_completion_is_not_started_until_the_first_required_session_has_passed(db: Database, settings: Any, programme: Any) -> None:
     await seed(db, programme)
     clock = Clock(NOW)
     server = await start_server(settings, clock)

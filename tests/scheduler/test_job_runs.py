@@ -1,4 +1,5 @@
 """Once-per-period jobs: of several replicas on one database, exactly one runs the daily job per date."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,9 +24,9 @@ async def test_two_replicas_racing_for_a_day_run_it_once(settings: Settings) -> 
     first, second = await start_server(settings), await start_server(settings)
     runs = [JobRuns(first.app[CORE].planner.db, "replica-a"), JobRuns(second.app[CORE].planner.db, "replica-b")]
     try:
-        results = await asyncio.gather(*(
-            daily_once(r, s.app[CORE], s.app[SENDER], lambda: NOW, TZ) for r, s in zip(runs, (first, second))
-        ))
+        results = await asyncio.gather(
+            *(daily_once(r, s.app[CORE], s.app[SENDER], lambda: NOW, TZ) for r, s in zip(runs, (first, second), strict=False))
+        )
         assert sorted(r is None for r in results) == [False, True]  # one ran (a dict of steps), one skipped
         winner = next(r for r in results if r is not None)
         assert "nudge_reminders" in winner
@@ -41,7 +42,9 @@ async def test_two_replicas_racing_for_a_day_run_it_once(settings: Settings) -> 
     async with runs[0].db.sessions() as session:
         rows = (await session.scalars(select(JobRun).order_by(JobRun.period))).all()
     assert [(r.job, r.period, r.finished_at is not None) for r in rows] == [
-        (DAILY_JOB_ID, "2027-01-04", True), (DAILY_JOB_ID, "2027-01-05", True)]
+        (DAILY_JOB_ID, "2027-01-04", True),
+        (DAILY_JOB_ID, "2027-01-05", True),
+    ]
     assert rows[1].claimed_by == "replica-c"
 
 

@@ -1,4 +1,5 @@
 """The plan tick on a failing database: one error in the log, then quiet ticks through a growing pause."""
+
 from __future__ import annotations
 
 import logging

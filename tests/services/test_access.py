@@ -1,4 +1,5 @@
 """Roles and who may see what, through the real endpoint: admin commands, crafted card actions, the audit log."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,7 +33,7 @@ from bot.storage.models import (
     ReadinessAssessment,
 )
 from tests.fakes.connector import FakeConnector, card_text
-from tests.support import Clock, EXAMPLE_COHORT, NOW, message_from, seed, start_server, store_chats, teams_activity
+from tests.support import EXAMPLE_COHORT, NOW, Clock, message_from, seed, start_server, store_chats, teams_activity
 
 ANNA, BO = "anna.talent@aalborg.example", "bo.talent@rn.example"
 METTE, JENS = "mette.leder@aalborg.example", "jens.leder@rn.example"  # Mette leads Anna; Jens leads Bo
@@ -50,9 +51,11 @@ async def world(db: Database, programme: Any, settings: Settings, connector: Fak
     from bot.content.yamlfile import load_yaml_text
 
     await RosterService(db).import_cohort(parse_cohort(load_yaml_text(text, "c.yaml"), "c.yaml", programme))
-    roster = "email,name,role,organisation,level,leader_email,mentor_email\n" \
-             f"{KARI},Kari Holm,admin,LEAD,,,\nper.leder@vhm.example,Per Leder,leader,Vesthimmerland,,,\n" \
-             "pia.talent@vhm.example,Pia Talent,talent,Vesthimmerland,leder-af-medarbejdere,per.leder@vhm.example,\n"
+    roster = (
+        "email,name,role,organisation,level,leader_email,mentor_email\n"
+        f"{KARI},Kari Holm,admin,LEAD,,,\nper.leder@vhm.example,Per Leder,leader,Vesthimmerland,,,\n"
+        "pia.talent@vhm.example,Pia Talent,talent,Vesthimmerland,leder-af-medarbejdere,per.leder@vhm.example,\n"
+    )
     await RosterService(db).import_roster("hold-2028", parse_roster(roster, "r.csv"), "r.csv")
     server = await start_server(settings, Clock(NOW))
     await server.app[CORE].planner.replan("hold-2027")
@@ -92,8 +95,16 @@ async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the tables a card action may change."""
     out = {}
     async with db.sessions() as s:
-        for model in (PlannedDelivery, Evaluation, ReadinessAssessment, DevelopmentPlan, DevelopmentPlanRevision,
-                      Progress, OutboxMessage, Broadcast):
+        for model in (
+            PlannedDelivery,
+            Evaluation,
+            ReadinessAssessment,
+            DevelopmentPlan,
+            DevelopmentPlanRevision,
+            Progress,
+            OutboxMessage,
+            Broadcast,
+        ):
             rows = await s.scalars(select(model).order_by(model.id))
             out[model.__tablename__] = [tuple(getattr(r, c.key) for c in model.__table__.columns) for r in rows]
     return out
@@ -103,8 +114,9 @@ async def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _profile(*roles: tuple[str, str], tenant: str | None = None) -> Profile:
-    return Profile(1, "", "", "", tuple(RoleInCohort(i, key, key, "Europe/Copenhagen", role, tenant_id=tenant)
-                                        for i, (key, role) in enumerate(roles)))
+    return Profile(
+        1, "", "", "", tuple(RoleInCohort(i, key, key, "Europe/Copenhagen", role, tenant_id=tenant) for i, (key, role) in enumerate(roles))
+    )
 
 
 def test_the_rules_for_admins_instructors_plans_and_readiness() -> None:
@@ -159,7 +171,9 @@ async def test_an_admin_acts_on_their_own_cohort_only_and_every_action_is_audite
     assert await snapshot(db) == before
     refused = await audit(db)
     assert [(r.action, r.cohort_key, r.outcome) for r in refused] == [
-        ("broadcast", "hold-2027", "refused"), ("report.status", "hold-2027", "refused")]
+        ("broadcast", "hold-2027", "refused"),
+        ("report.status", "hold-2027", "refused"),
+    ]
 
     assert "Besked sendt" in await say(world, connector, KARI, "udsend alle Kun til hold 2028")
     assert "Besked sendt" in await say(world, connector, LARS, "udsend hold-2027 Talenter Velkommen til talenterne")
@@ -202,8 +216,11 @@ async def test_card_actions_naming_someone_elses_items_are_refused_and_change_no
     await core.growth.save_plan(bo, {"aim": "vertical", "individual": "Bos mål"})
     async with db.sessions() as s:
         nudge = await s.scalar(select(PlannedDelivery).where(PlannedDelivery.person_id == bo, PlannedDelivery.kind == "nudge").limit(1))
-        survey = await s.scalar(select(PlannedDelivery).where(
-            PlannedDelivery.person_id == bo, PlannedDelivery.kind == "survey", PlannedDelivery.activity_key.is_not(None)).limit(1))
+        survey = await s.scalar(
+            select(PlannedDelivery)
+            .where(PlannedDelivery.person_id == bo, PlannedDelivery.kind == "survey", PlannedDelivery.activity_key.is_not(None))
+            .limit(1)
+        )
         readiness = await s.scalar(select(PlannedDelivery).where(PlannedDelivery.person_id == jens, PlannedDelivery.topic == "readiness"))
     assert nudge and survey and readiness
     crafted = [
@@ -254,7 +271,9 @@ async def test_a_leader_reads_their_own_talents_plan_but_not_another_leaders_tal
     assert "Annas eget mål" not in await say(world, connector, JENS, "udviklingsplan")
     assert await snapshot(db) == before
     assert [(r.actor_person_id, r.action) for r in await audit(db)] == [
-        (await pid(db, METTE), "card.plan-save"), (await pid(db, JENS), "card.plan-view")]
+        (await pid(db, METTE), "card.plan-save"),
+        (await pid(db, JENS), "card.plan-view"),
+    ]
 
 
 async def test_instructors_and_mentors_never_see_development_plans(world: Any, db: Database, connector: FakeConnector) -> None:
@@ -267,7 +286,7 @@ async def test_instructors_and_mentors_never_see_development_plans(world: Any, d
         answer = await say(world, connector, email, "udviklingsplan")
         assert "Ingen udviklingsplan" in answer and "Annas eget mål" not in answer
     assert len([r for r in await audit(db) if r.action == "card.plan-view" and r.outcome == "refused"]) == 3
-    assert rules.can_answer_questions((await core.directory.profile(await pid(db, SOFIE))))  # instructors answer questions
+    assert rules.can_answer_questions(await core.directory.profile(await pid(db, SOFIE)))  # instructors answer questions
 
 
 # ---- the command line ------------------------------------------------------------------------------
@@ -278,7 +297,11 @@ async def cli(*args: str) -> int:
 
 
 async def test_cli_actions_are_audited_without_texts_or_emails(
-    world: Any, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    world: Any,
+    db: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
     tmp_path: Any,
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
@@ -297,8 +320,13 @@ async def test_cli_actions_are_audited_without_texts_or_emails(
     assert await cli("audit", "--cohort", "hold-2027", "--json") == 0
     shown = json.loads(capsys.readouterr().out)
     assert [(r["action"], r["outcome"]) for r in shown] == [
-        ("broadcast", "allowed"), ("plan.export", "allowed"), ("attendance.absent", "allowed"),
-        ("buddies.show", "allowed"), ("roster.import", "failed"), ("report.export", "allowed")]
+        ("broadcast", "allowed"),
+        ("plan.export", "allowed"),
+        ("attendance.absent", "allowed"),
+        ("buddies.show", "allowed"),
+        ("roster.import", "failed"),
+        ("report.export", "allowed"),
+    ]
     assert {r["actor"] for r in shown} == {"cli:lead-operator"}
     assert shown[0]["target"] == "role talent, 18 characters"
     assert shown[1]["target"] == f"person:{await pid(db, ANNA)}, json"

@@ -1,4 +1,5 @@
 """After the programme: buddy meetings say nothing of 'det seneste modul', and a leader of two talents gets one alumni invitation."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -11,7 +12,7 @@ from app import CORE
 from bot.storage.db import Database
 from bot.storage.models import Membership, PlannedDelivery
 from tests.fakes.connector import card_text
-from tests.support import Clock, NOW, seed, start_server
+from tests.support import NOW, Clock, seed, start_server
 
 CPH = ZoneInfo("Europe/Copenhagen")
 
@@ -26,7 +27,9 @@ async def test_post_programme_meetings_and_one_alumni_invitation_per_leader(db: 
         async with db.sessions() as s:
             talents_per_leader = Counter(m.leader_id for m in await s.scalars(select(Membership).where(Membership.role == "talent")))
             busy = next(leader for leader, n in talents_per_leader.items() if n >= 2)  # the demo roster has one
-            alumni = list(await s.scalars(select(PlannedDelivery).where(PlannedDelivery.topic == "alumni", PlannedDelivery.person_id == busy)))
+            alumni = list(
+                await s.scalars(select(PlannedDelivery).where(PlannedDelivery.topic == "alumni", PlannedDelivery.person_id == busy))
+            )
             assert len(alumni) == 1
             invitation = card_text((await core.messages.nudge_card(s, alumni[0], CPH)).data)
             meetings = sorted(await s.scalars(select(PlannedDelivery).where(PlannedDelivery.topic == "buddy-meeting")), key=lambda r: r.seq)

@@ -1,4 +1,5 @@
 """A cohort whose buddy groups were never formed: LEAD is told on the status card, and nobody is told of a pair that is not there."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,12 +12,10 @@ from bot.domain.nudges import buddy_intro_items
 from bot.storage.db import Database
 from bot.storage.models import PlannedDelivery
 from tests.fakes.connector import card_text
-from tests.support import Clock, NOW, seed, start_server
+from tests.support import NOW, Clock, seed, start_server
 
 
-async def test_status_card_says_the_buddy_groups_are_missing_until_they_are_formed(
-    db: Database, settings: Any, programme: Any
-) -> None:
+async def test_status_card_says_the_buddy_groups_are_missing_until_they_are_formed(db: Database, settings: Any, programme: Any) -> None:
     await seed(db, programme)
     server = await start_server(settings, Clock(NOW))
     core = server.app[CORE]

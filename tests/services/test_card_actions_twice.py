@@ -1,4 +1,5 @@
 """Every card action is idempotent: a double-click (two at once) gives the same refreshed card and one row."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,7 +1,9 @@
 """One cohort lookup, one error: every service and command says the same thing about an unknown cohort."""
+
 from __future__ import annotations
 
 import ast
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -34,8 +36,16 @@ async def test_get_cohort_finds_the_row_or_raises_unknown_cohort(db: Database) -
         ["attendance", "show", "--cohort", "nope"],
         ["buddies", "show", "--cohort", "nope"],
         ["broadcast", "--cohort", "nope", "--text", "Hej"],
-        ["channel", "instructors", "--cohort", "nope", "--conversation-id", "19:abc@thread.tacv2",
-         "--service-url", "https://smba.trafficmanager.net/emea/"],
+        [
+            "channel",
+            "instructors",
+            "--cohort",
+            "nope",
+            "--conversation-id",
+            "19:abc@thread.tacv2",
+            "--service-url",
+            "https://smba.trafficmanager.net/emea/",
+        ],
     ],
 )
 def test_every_command_reports_an_unknown_cohort_the_same_way(
@@ -78,11 +88,11 @@ def test_no_service_is_reached_through_the_planner() -> None:
 async def test_services_fall_back_to_the_configured_time_zone(db: Database, settings: Settings) -> None:
     # a person or cohort row that is gone: the zone is BOT_TIMEZONE's, not a second hard-coded default
     from dataclasses import replace
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from bot.services.core import build_core
 
-    core = build_core(db, replace(settings, timezone="Atlantic/Reykjavik"), lambda: datetime.now(timezone.utc))
+    core = build_core(db, replace(settings, timezone="Atlantic/Reykjavik"), lambda: datetime.now(UTC))
     async with db.sessions() as session:
         assert (await core.learning._timezone(session, 999)).key == "Atlantic/Reykjavik"
         assert (await core.growth._tz(session, 999)).key == "Atlantic/Reykjavik"

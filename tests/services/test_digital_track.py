@@ -1,7 +1,8 @@
 """The digital track end to end: plan → tick → outbox → sender → card → 'Markér som set' → library."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -105,20 +106,28 @@ async def test_action_submit_fallback_records_and_updates_in_place(track: Server
 
 
 async def test_late_calendar_sends_due_steps_together_in_order_once(track: Server, connector: FakeConnector, clock: Clock) -> None:
-    clock.now = datetime(2027, 1, 11, 10, 0, tzinfo=timezone.utc)  # the day before the kick-off
+    clock.now = datetime(2027, 1, 11, 10, 0, tzinfo=UTC)  # the day before the kick-off
     assert await tick_and_send(track) == 4
     titles = [card_text(c).splitlines()[0] for c in connector.cards()]
-    assert titles[:3] == ["Forberedelse til kick-off'en: 1 af 3", "Forberedelse til kick-off'en: 2 af 3", "Forberedelse til kick-off'en: 3 af 3"]
+    assert titles[:3] == [
+        "Forberedelse til kick-off'en: 1 af 3",
+        "Forberedelse til kick-off'en: 2 af 3",
+        "Forberedelse til kick-off'en: 3 af 3",
+    ]
     assert "Praktisk påmindelse" in card_text(connector.cards()[3])
     assert await tick_and_send(track) == 0
 
 
 async def test_nothing_is_sent_after_the_activity_started(track: Server, connector: FakeConnector, clock: Clock, db: Database) -> None:
-    clock.now = datetime(2027, 1, 12, 9, 0, tzinfo=timezone.utc)  # kick-off began at 08:00 UTC
+    clock.now = datetime(2027, 1, 12, 9, 0, tzinfo=UTC)  # kick-off began at 08:00 UTC
     await tick_and_send(track)
     assert not any("Kick-off" in card_text(c) for c in connector.cards())
     async with db.sessions() as s:
-        reasons = set(await s.scalars(select(PlannedDelivery.status_reason).where(PlannedDelivery.activity_key == "kickoff", PlannedDelivery.person_id == 5)))
+        reasons = set(
+            await s.scalars(
+                select(PlannedDelivery.status_reason).where(PlannedDelivery.activity_key == "kickoff", PlannedDelivery.person_id == 5)
+            )
+        )
     assert "activity started" in reasons
     # the library still offers the kick-off's materials
     await track.post(personal_message("bibliotek", connector))
@@ -126,7 +135,7 @@ async def test_nothing_is_sent_after_the_activity_started(track: Server, connect
 
 
 async def test_library_closes_a_year_after_the_last_activity(track: Server, connector: FakeConnector, clock: Clock) -> None:
-    clock.now = datetime(2029, 6, 1, 10, 0, tzinfo=timezone.utc)
+    clock.now = datetime(2029, 6, 1, 10, 0, tzinfo=UTC)
     await track.post(personal_message("materialer", connector))
     assert "Adgangen til programmets materialer sluttede" in connector.texts()[-1]
 
@@ -169,8 +178,8 @@ async def test_moving_a_date_after_a_send_moves_the_rest_and_resends_nothing(
     track: Server, connector: FakeConnector, db: Database, programme: Any, clock: Clock
 ) -> None:
     from bot.content.cohort import parse_cohort
-    from bot.services.roster import RosterService
     from bot.content.yamlfile import load_yaml_text
+    from bot.services.roster import RosterService
     from tests.support import EXAMPLE_COHORT
 
     await tick_and_send(track)  # the intro goes out
@@ -178,7 +187,7 @@ async def test_moving_a_date_after_a_send_moves_the_rest_and_resends_nothing(
     await RosterService(db).import_cohort(parse_cohort(load_yaml_text(moved, "moved.yaml"), "moved.yaml", programme))
     summary = await track.app[CORE].planner.replan("hold-2027")
     assert summary.added == 0 and summary.moved > 0
-    clock.now = datetime(2027, 1, 18, 10, 0, tzinfo=timezone.utc)
+    clock.now = datetime(2027, 1, 18, 10, 0, tzinfo=UTC)
     await tick_and_send(track)
     topics = [card_text(c).splitlines()[0] for c in connector.cards() if "Kick-off" in card_text(c) or "kick-off" in card_text(c)]
     assert topics.count("Forberedelse til kick-off'en: 1 af 3") == 1

@@ -1,13 +1,14 @@
 """Graph roster sync: reach everyone on the roster through a loopback Graph and token endpoint."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 import os
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
@@ -113,8 +114,12 @@ def test_graph_settings_default_to_the_global_graph_emea_service_url_and_the_pac
 
 @pytest.mark.parametrize(
     ("env", "variable"),
-    [({"TEAMS_APP_ID": "not-a-guid"}, "TEAMS_APP_ID"), ({"GRAPH_ENABLED": "perhaps"}, "GRAPH_ENABLED"),
-     ({"GRAPH_BASE_URL": "graph.microsoft.com"}, "GRAPH_BASE_URL"), ({"BOT_SERVICE_URL": "smba"}, "BOT_SERVICE_URL")],
+    [
+        ({"TEAMS_APP_ID": "not-a-guid"}, "TEAMS_APP_ID"),
+        ({"GRAPH_ENABLED": "perhaps"}, "GRAPH_ENABLED"),
+        ({"GRAPH_BASE_URL": "graph.microsoft.com"}, "GRAPH_BASE_URL"),
+        ({"BOT_SERVICE_URL": "smba"}, "BOT_SERVICE_URL"),
+    ],
 )
 def test_bad_graph_settings_name_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError) as err:
@@ -143,7 +148,9 @@ def test_sync_refuses_without_graph_enabled_or_credentials(settings: Settings) -
         check_settings(Settings.from_env({"GRAPH_ENABLED": "1", "MicrosoftAppId": APP_ID, "MicrosoftAppType": "UserAssignedMSI"}))
 
 
-async def test_cli_refuses_without_graph_enabled(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_cli_refuses_without_graph_enabled(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.delenv("GRAPH_ENABLED", raising=False)
     assert await asyncio.to_thread(main, ["roster", "sync", "--cohort", COHORT]) == 1
@@ -192,7 +199,10 @@ async def test_sync_installs_the_app_stores_each_chat_and_links_the_person(db: D
         assert chat.kind == "personal" and chat.service_url == DEFAULT_BOT_SERVICE_URL and chat.tenant_id == TENANT
         assert chat.unreachable_at is None
         assert chat.reference["conversation"] == {
-            "id": fake.chat_id(uid), "conversationType": "personal", "isGroup": False, "tenantId": TENANT
+            "id": fake.chat_id(uid),
+            "conversationType": "personal",
+            "isGroup": False,
+            "tenantId": TENANT,
         }
         assert chat.reference["bot"]["id"] == f"28:{APP_ID}" and chat.reference["user"]["aadObjectId"] == uid
         assert chat.reference["channelId"] == "msteams" and chat.reference["serviceUrl"] == DEFAULT_BOT_SERVICE_URL
@@ -220,8 +230,13 @@ async def test_second_run_changes_nothing_and_makes_no_posts(db: Database, gsett
 
     async def snapshot() -> list[tuple[object, ...]]:
         async with db.sessions() as session:
-            convs = [(c.conversation_id, c.person_id, c.reference, c.updated_at) for c in await session.scalars(select(Conversation).order_by(Conversation.id))]
-            people = [(p.email, p.aad_object_id, p.tenant_id, p.updated_at) for p in await session.scalars(select(Person).order_by(Person.id))]
+            convs = [
+                (c.conversation_id, c.person_id, c.reference, c.updated_at)
+                for c in await session.scalars(select(Conversation).order_by(Conversation.id))
+            ]
+            people = [
+                (p.email, p.aad_object_id, p.tenant_id, p.updated_at) for p in await session.scalars(select(Person).order_by(Person.id))
+            ]
         return convs + people
 
     stored = await snapshot()
@@ -290,8 +305,12 @@ async def test_unreachable_people_are_listed_with_danish_reasons(db: Database, g
     fake.race.add(raced)
     await seed(
         db,
-        [("anna@aalborg.example", "Anna Holm"), ("bo@rn.example", "Bo Dahl"), ("ghost@nowhere.example", "Gert Ghost"),
-         ("dea@frederikshavn.example", "Dea Lund")],
+        [
+            ("anna@aalborg.example", "Anna Holm"),
+            ("bo@rn.example", "Bo Dahl"),
+            ("ghost@nowhere.example", "Gert Ghost"),
+            ("dea@frederikshavn.example", "Dea Lund"),
+        ],
     )
     result = await run(db, gsettings, fake)
     people = by_email(result)
@@ -328,7 +347,9 @@ async def test_app_missing_from_the_org_catalog_fails_the_whole_sync(db: Databas
         assert await session.scalar(select(func.count()).select_from(Conversation)) == 0
 
 
-async def test_a_wrong_secret_fails_with_entras_reason_and_never_shows_the_secret(db: Database, gsettings: Settings, fake: FakeGraph) -> None:
+async def test_a_wrong_secret_fails_with_entras_reason_and_never_shows_the_secret(
+    db: Database, gsettings: Settings, fake: FakeGraph
+) -> None:
     fake.publish(gsettings.teams_app_id)
     await seed(db, [("anna@aalborg.example", "Anna Holm")])
     fake.client_secret = "the-real-one"
@@ -355,8 +376,14 @@ async def test_the_tenant_comes_from_the_cohort_else_the_bots_own(db: Database, 
 async def _cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     """`python -m bot …` as LEAD runs it, without blocking the loop the fakes serve on."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=REPO_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     return proc.returncode or 0, out.decode(), err.decode()

@@ -1,8 +1,9 @@
 """Development plans with history, readiness in all six boxes, attendance and the completion rule."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,11 +12,12 @@ from sqlalchemy import func, select
 
 from app import CORE
 from bot.config import REPO_ROOT
+from bot.content.growth import load_growth_content, parse_growth_content
+from bot.content.yamlfile import load_yaml_text
 from bot.domain.calendar import Session
 from bot.domain.completion import CompletionRule, assess, expand_required
 from bot.domain.errors import FileErrors
 from bot.domain.readiness import ReadinessError, place, recommendation
-from bot.content.growth import load_growth_content, parse_growth_content
 from bot.services.nudging import ActionError
 from bot.storage.db import Database
 from bot.storage.models import (
@@ -28,9 +30,8 @@ from bot.storage.models import (
     PlannedDelivery,
     ReadinessAssessment,
 )
-from bot.content.yamlfile import load_yaml_text
 from tests.fakes.connector import FakeConnector, card_text
-from tests.support import Clock, NOW, SHARED, rendered, require_shared, seed, start_server, store_chats
+from tests.support import NOW, SHARED, Clock, rendered, require_shared, seed, start_server, store_chats
 
 CPH = ZoneInfo("Europe/Copenhagen")
 ANNA, DAVID, BO = "anna.talent@aalborg.example", "david.talent@aalborg.example", "bo.talent@rn.example"
@@ -39,16 +40,20 @@ METTE, JENS = "mette.leder@aalborg.example", "jens.leder@rn.example"  # Mette le
 # The model as the programme description draws it: (aim, tasks, performance) -> box, and the recommendation
 # for each box and aim, copied here by hand from the Danish text so the code is checked against it.
 EXPECTED_BOX = {
-    ("stretch", "exceptional"): 1, ("stretch", "satisfactory"): 2, ("stretch", "not-yet"): 3,
-    ("simple", "exceptional"): 4, ("simple", "satisfactory"): 5, ("simple", "not-yet"): 6,
+    ("stretch", "exceptional"): 1,
+    ("stretch", "satisfactory"): 2,
+    ("stretch", "not-yet"): 3,
+    ("simple", "exceptional"): 4,
+    ("simple", "satisfactory"): 5,
+    ("simple", "not-yet"): 6,
 }
 EXPECTED_RECOMMENDATION = {
     (1, "vertical"): "Forfrem talentet hurtigst muligt til næste ledelsesniveau.",
     (2, "vertical"): "Giv endnu mere komplicerede opgaver, således talentet kan mestre de nye arbejdsværdier, færdigheder og tidsrammen.",
     (3, "vertical"): "Giv mere tid til udvikling og tillad, at talentet opnår mere erfaring. Coach med henblik på at udvikle nye "
-                     "arbejdsværdier, færdigheder og mestring af tidsrammen. Hjælp talentet med at styre sin tid mere effektivt.",
+    "arbejdsværdier, færdigheder og mestring af tidsrammen. Hjælp talentet med at styre sin tid mere effektivt.",
     (1, "horizontal"): "Udvid talentets opgaveportefølje med endnu mere udfordrende ledelsesopgaver på det nuværende ledelsesniveau. "
-                       "Eller forfrem talentet til et lederjob på samme ledelsesniveau, men for et større/mere komplekst område/afdeling.",
+    "Eller forfrem talentet til et lederjob på samme ledelsesniveau, men for et større/mere komplekst område/afdeling.",
     (2, "horizontal"): "Sæt i fællesskab nye mål og coach talentet.",
     (3, "horizontal"): "Coach talentet og følg nøje med i, hvad der sker. Hjælp talentet med at styre sin tid mere effektivt.",
     (4, "vertical"): "Tildel avancerede opgaver på eget ledelsesniveau.",
@@ -81,7 +86,7 @@ def test_every_box_with_both_aims_gets_the_programmes_recommendation(aim: str, t
 def test_recommendations_and_descriptions_are_word_for_word_from_the_programme() -> None:
     source = _flat(require_shared(SHARED / "program" / "talent-nord-2.0-programme.da.txt").read_text(encoding="utf-8"))
     for aim in ("vertical", "horizontal"):
-        for (tasks, performance) in EXPECTED_BOX:
+        for tasks, performance in EXPECTED_BOX:
             placement = place(aim, tasks, performance)
             assert _flat(placement.recommendation) in source, placement.recommendation
             assert _flat(placement.description) in source, placement.description
@@ -94,7 +99,9 @@ def test_boxes_one_to_three_depend_on_the_aim_and_four_to_six_do_not() -> None:
         assert recommendation(box, "vertical") == recommendation(box, "horizontal")
 
 
-@pytest.mark.parametrize("answer", [("sideways", "stretch", "exceptional"), ("vertical", "hard", "exceptional"), ("vertical", "simple", "ok")])
+@pytest.mark.parametrize(
+    "answer", [("sideways", "stretch", "exceptional"), ("vertical", "hard", "exceptional"), ("vertical", "simple", "ok")]
+)
 def test_answers_outside_the_model_are_refused(answer: tuple[str, str, str]) -> None:
     with pytest.raises(ReadinessError):
         place(*answer)
@@ -110,7 +117,7 @@ def _sessions(*keys: tuple[str, str], end: datetime) -> list[Session]:
 def test_completion_counts_required_sessions_and_allowed_absences(programme: Any) -> None:
     required, problems = expand_required(["kickoff", "m1", "m2.day2"], programme)
     assert problems == [] and required == (("kickoff", "main"), ("m1", "day1"), ("m1", "day2"), ("m2", "day2"))
-    past = datetime(2027, 6, 1, tzinfo=timezone.utc)
+    past = datetime(2027, 6, 1, tzinfo=UTC)
     sessions = _sessions(*required, ("m2", "day1"), end=past)
     strict, lenient = CompletionRule(required, 0), CompletionRule(required, 1)
     later = past + timedelta(days=1)
@@ -185,8 +192,14 @@ def _verbs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 async def test_talent_edits_the_plan_and_every_change_is_a_dated_revision(world: Any, db: Database, clock: Clock) -> None:
     growth = world.app[CORE].growth
     anna = await pid(db, ANNA)
-    first = {"aim": "vertical", "individual": "Strategisk sparring", "team": "Uddelegere", "organisation": "Talentmiljø", "notes": "",
-             "environment": ""}
+    first = {
+        "aim": "vertical",
+        "individual": "Strategisk sparring",
+        "team": "Uddelegere",
+        "organisation": "Talentmiljø",
+        "notes": "",
+        "environment": "",
+    }
     card = rendered(await growth.save_plan(anna, first))
     assert "Gemt ✔" in card_text(card)
     assert _inputs(card) == first and "plan-save" in _verbs(card)
@@ -195,7 +208,9 @@ async def test_talent_edits_the_plan_and_every_change_is_a_dated_revision(world:
     await growth.save_plan(anna, {**first, "team": "Uddelegere mere, også budget"})
     await growth.save_plan(anna, {**first, "team": "Uddelegere mere, også budget"})  # unchanged: no new revision
     clock.now = NOW + timedelta(days=60)
-    card = rendered(await growth.save_plan(anna, {**first, "team": "Uddelegere mere, også budget", "aim": "horizontal", "notes": "Samtale 3"}))
+    card = rendered(
+        await growth.save_plan(anna, {**first, "team": "Uddelegere mere, også budget", "aim": "horizontal", "notes": "Samtale 3"})
+    )
 
     async with db.sessions() as s:
         revisions = list(await s.scalars(select(DevelopmentPlanRevision).order_by(DevelopmentPlanRevision.version)))
@@ -203,7 +218,7 @@ async def test_talent_edits_the_plan_and_every_change_is_a_dated_revision(world:
     assert [r.team for r in revisions] == ["Uddelegere", "Uddelegere mere, også budget", "Uddelegere mere, også budget"]
     assert [r.aim for r in revisions] == ["vertical", "vertical", "horizontal"]
     assert [r.created_at for r in revisions] == [NOW, NOW + timedelta(days=30), NOW + timedelta(days=60)]
-    history = [f for f in card["body"] if f["type"] == "FactSet"][0]["facts"]
+    history = next(f for f in card["body"] if f["type"] == "FactSet")["facts"]
     assert [h["title"] for h in history] == ["5. marts 2027", "3. februar 2027", "4. januar 2027"]  # newest first
     assert history[0]["value"] == "Anna Jensen: formål, noter"
     assert history[1]["value"] == "Anna Jensen: mål for team" and history[2]["value"] == "Anna Jensen: oprettet"
@@ -275,9 +290,16 @@ async def test_leader_conversation_nudge_links_the_plan_and_back(world: Any, db:
 async def test_readiness_card_goes_to_each_talents_leader_after_module_6(world: Any, db: Database) -> None:
     rows = await plan_rows(db, topic="readiness")
     talents_by_leader = {(r.person_id, r.data["talent"]) for r in rows}
-    expected = {(await pid(db, leader), await pid(db, talent)) for leader, talent in (
-        (METTE, ANNA), (METTE, DAVID), (JENS, BO), (JENS, "eva.talent@rn.example"),
-        ("hanne.leder@hjoerring.example", "camilla.talent@hjoerring.example"))}
+    expected = {
+        (await pid(db, leader), await pid(db, talent))
+        for leader, talent in (
+            (METTE, ANNA),
+            (METTE, DAVID),
+            (JENS, BO),
+            (JENS, "eva.talent@rn.example"),
+            ("hanne.leder@hjoerring.example", "camilla.talent@hjoerring.example"),
+        )
+    }
     assert talents_by_leader == expected and all(r.kind == "survey" for r in rows)
     # module 6 day 2 ends Tuesday 23 November 2027 at 16:00; three days later is Friday 26 November
     assert {r.due_at.astimezone(CPH) for r in rows} == {datetime(2027, 11, 26, 8, 30, tzinfo=CPH)}
@@ -292,7 +314,9 @@ async def test_leader_places_the_talent_the_talent_is_told_and_an_update_replace
     form = payload["attachments"][0]["content"]
     assert "Parathed: Anna Jensen" in card_text(form) and set(_inputs(form)) == {"aim", "tasks", "performance"}
 
-    card = rendered(await core.growth.assess_readiness(mette, row.id, {"aim": "horizontal", "tasks": "stretch", "performance": "exceptional"}))
+    card = rendered(
+        await core.growth.assess_readiness(mette, row.id, {"aim": "horizontal", "tasks": "stretch", "performance": "exceptional"})
+    )
     text = card_text(card)
     assert "Boks 1" in text and EXPECTED_RECOMMENDATION[(1, "horizontal")] in text and "Gemt ✔" in text
     clock.now = NOW + timedelta(hours=1)
@@ -336,7 +360,7 @@ async def test_attendance_marks_absences_and_takes_them_back(world: Any, db: Dat
     assert await growth.set_attendance("hold-2027", ANNA, "m1", absent=True, note="syg") == 2
     assert await growth.set_attendance("hold-2027", ANNA, "m1", absent=True, note="syg") == 0  # idempotent
     assert await growth.set_attendance("hold-2027", BO, "alumni", absent=True) == 1  # not required
-    clock.now = datetime(2027, 12, 8, 12, 0, tzinfo=timezone.utc)  # the day after the closing seminar
+    clock.now = datetime(2027, 12, 8, 12, 0, tzinfo=UTC)  # the day after the closing seminar
     states = {t.email: t.status.state for t in await growth.attendance_report("hold-2027")}
     assert states[ANNA] == "not-completed" and states[BO] == "completed" and states[DAVID] == "completed"
     assert await growth.set_attendance("hold-2027", ANNA, "m1.day2", absent=False) == 1
@@ -357,8 +381,9 @@ async def test_every_revision_survives_and_belongs_to_one_plan(world: Any, db: D
         await growth.save_plan(anna, {"individual": f"A{n}"})
         await growth.save_plan(david, {"individual": f"D{n}"})
     async with db.sessions() as s:
-        per_plan = dict((await s.execute(
-            select(DevelopmentPlanRevision.plan_id, func.count()).group_by(DevelopmentPlanRevision.plan_id))).all())
+        per_plan = dict(
+            (await s.execute(select(DevelopmentPlanRevision.plan_id, func.count()).group_by(DevelopmentPlanRevision.plan_id))).all()
+        )
     assert sorted(per_plan.values()) == [3, 3]
 
 
@@ -385,8 +410,13 @@ async def test_udviklingsplan_command_and_card_actions_through_teams(world: Any,
     form = connector.cards()[-1]
     assert "Din udviklingsplan" in card_text(form) and "plan-save" in _verbs(form)
 
-    body = await _invoke(world, connector, ANNA, 11, {"verb": "plan-save", "aim": "horizontal", "individual": "Mit mål", "team": "",
-                                                       "organisation": "", "notes": ""})
+    body = await _invoke(
+        world,
+        connector,
+        ANNA,
+        11,
+        {"verb": "plan-save", "aim": "horizontal", "individual": "Mit mål", "team": "", "organisation": "", "notes": ""},
+    )
     assert body["statusCode"] == 200 and "Gemt ✔" in card_text(body["value"])
     anna = await pid(db, ANNA)
     body = await _invoke(world, connector, METTE, 12, {"verb": "plan-view", "talent": anna})
@@ -400,8 +430,13 @@ async def test_udviklingsplan_command_and_card_actions_through_teams(world: Any,
 
 async def test_a_card_submit_is_cleaned_before_it_is_stored(world: Any, db: Database, connector: FakeConnector) -> None:
     dirty = "Lede\x00 le\x07dere\x1b"
-    body = await _invoke(world, connector, ANNA, 11, {"verb": "plan-save", "aim": "vertical", "individual": dirty,
-                                                       "team": "", "organisation": "", "notes": "a\r\nb"})
+    body = await _invoke(
+        world,
+        connector,
+        ANNA,
+        11,
+        {"verb": "plan-save", "aim": "vertical", "individual": dirty, "team": "", "organisation": "", "notes": "a\r\nb"},
+    )
     assert body["statusCode"] == 200
     async with db.sessions() as s:
         plan = await s.scalar(select(DevelopmentPlan).where(DevelopmentPlan.person_id == await pid(db, ANNA)))

@@ -1,4 +1,5 @@
 """The guide's replies as data: welcome, help and the next activity for a talent, a leader and a mentor."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,8 +36,12 @@ async def test_welcome_names_the_role_the_leader_and_what_is_next(guide: Guide) 
     reply = await guide.welcome(await profile_of(guide, ANNA))
     assert reply.card == "welcome" and reply.data["first_name"] == "Anna"
     assert reply.data["roles"] == ["Talent på Talent Nord 2.0 – hold 2027 (leder af medarbejdere) · nærmeste leder: Mette Kristensen"]
-    assert reply.data["next"] == {"name": "Kick-off", "when": "tirsdag 12. januar 2027 kl. 09.00–12.30",
-                                  "venue": "Aalborg Kongres & Kultur Center", "until": "om 8 dage"}
+    assert reply.data["next"] == {
+        "name": "Kick-off",
+        "when": "tirsdag 12. januar 2027 kl. 09.00–12.30",
+        "venue": "Aalborg Kongres & Kultur Center",
+        "until": "om 8 dage",
+    }
     leader = await guide.welcome(await profile_of(guide, METTE))
     assert leader.data["roles"] == ["Nærmeste leder på Talent Nord 2.0 – hold 2027"]
     assert (await guide.welcome(await profile_of(guide, OLE))).data["next"] is None  # no activity is a mentor's
@@ -44,8 +49,9 @@ async def test_welcome_names_the_role_the_leader_and_what_is_next(guide: Guide) 
 
 def test_help_lists_every_command(guide: Guide) -> None:
     reply = guide.help()
-    assert reply == Reply("help", {"commands": [{"command": c, "text": t} for c, t in HELP_COMMANDS], "is_admin": False,
-                                   "tab_url": None})  # no tab link configured in this guide
+    assert reply == Reply(
+        "help", {"commands": [{"command": c, "text": t} for c, t in HELP_COMMANDS], "is_admin": False, "tab_url": None}
+    )  # no tab link configured in this guide
     assert [c["command"] for c in reply.data["commands"]][:2] == ["næste", "materialer"]
 
 
@@ -56,8 +62,8 @@ async def test_next_differs_for_a_talent_and_their_leader(guide: Guide) -> None:
     assert talent.data["name"] == leader.data["name"] == "Kick-off" and talent.data["until"] == "om 8 dage"
     assert talent.data["preparation"] == PREPARATION_TEXT and leader.data["preparation"] == LEADER_PREPARATION_TEXT
     # the leaders' workshop is on the leader's calendar, not the talent's; modules are on the talent's
-    assert [x["name"] for x in talent.data["later"]][0] == "Modul 1: Ledelse gennem kerneopgaven"
-    assert [x["name"] for x in leader.data["later"]][0] == "Workshop for nærmeste ledere"
+    assert next(x["name"] for x in talent.data["later"]) == "Modul 1: Ledelse gennem kerneopgaven"
+    assert next(x["name"] for x in leader.data["later"]) == "Workshop for nærmeste ledere"
     assert talent.data["later"][0]["when"] == "2.\u00a0februar 2027"  # no-break space: no Markdown list
 
 

@@ -1,9 +1,10 @@
 """The instructors' loop end to end: a talent's question → the channel card → an instructor's answer → the talent."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,8 +57,7 @@ def in_channel(key: str, text: str, connector: FakeConnector, root: str | None =
     """A channel message (the recorded thread reply): in the thread of `root`, or a new post when None."""
     activity = teams_activity("message-channel-thread-reply-mention", text=text, serviceUrl=connector.url, **over)
     activity["from"] = _who(key, connector)
-    activity["conversation"] = {**activity["conversation"], "id": f"{CHANNEL};messageid={root or activity['id']}",
-                                "tenantId": TENANT}
+    activity["conversation"] = {**activity["conversation"], "id": f"{CHANNEL};messageid={root or activity['id']}", "tenantId": TENANT}
     activity["channelData"]["tenant"] = {"id": TENANT}
     return activity
 
@@ -146,8 +146,7 @@ async def test_unknown_question_goes_to_the_channel_and_the_answer_comes_back_an
     await drain(loop)
     [post] = posts_to(connector, CHANNEL)
     card = card_text(post.body["attachments"][0]["content"])
-    for shown in (QUESTION, "Anna Jensen", "Aalborg Kommune", "leder af medarbejdere", "Talent Nord 2.0", "Åben", "Svar",
-                  "Tilføj til FAQ"):
+    for shown in (QUESTION, "Anna Jensen", "Aalborg Kommune", "leder af medarbejdere", "Talent Nord 2.0", "Åben", "Svar", "Tilføj til FAQ"):
         assert shown in card
     q = await only_question(db)
     root = await card_root(db, q.id)
@@ -214,9 +213,7 @@ async def test_posts_in_other_threads_of_the_team_are_ignored(loop: Server, conn
     assert connector.sent == []
 
 
-async def test_card_answer_with_faq_unticked_is_relayed_but_not_reused(
-    loop: Server, connector: FakeConnector, db: Database
-) -> None:
+async def test_card_answer_with_faq_unticked_is_relayed_but_not_reused(loop: Server, connector: FakeConnector, db: Database) -> None:
     q, root = await handed_off(loop, connector, db)
     thread = {"id": f"{CHANNEL};messageid={root}", "conversationType": "channel", "isGroup": True, "tenantId": TENANT}
     data = {"verb": "question-answer", "question": q.id, "answer": ANSWER, "faq": "false"}
@@ -282,7 +279,7 @@ async def test_one_reminder_after_24_working_hours_in_the_thread(
     loop: Server, connector: FakeConnector, db: Database, clock: Clock
 ) -> None:
     clock.now = datetime(2027, 1, 8, 10, 0, tzinfo=TZ)  # a Friday morning
-    q, root = await handed_off(loop, connector, db)
+    _q, root = await handed_off(loop, connector, db)
     core, sender = loop.app[CORE], loop.app[SENDER]
 
     clock.now = datetime(2027, 1, 11, 9, 0, tzinfo=TZ)  # Monday: 14 + 9 working hours, the weekend does not count
@@ -346,8 +343,9 @@ async def test_ask_card_from_help_with_an_activity(loop: Server, connector: Fake
     assert any(i.get("id") == "activity" for i in form["body"])
     empty = await invoke(loop, card_invoke("anna", {"verb": "ask", "question": "  "}, connector, chat_conv))
     assert "Skriv dit spørgsmål" in card_text(empty["value"])
-    sent = await invoke(loop, card_invoke("anna", {"verb": "ask", "question": "Må man tage sin hund med?",
-                                                   "activity": "m3"}, connector, chat_conv))
+    sent = await invoke(
+        loop, card_invoke("anna", {"verb": "ask", "question": "Må man tage sin hund med?", "activity": "m3"}, connector, chat_conv)
+    )
     assert "sendt til underviserne" in card_text(sent["value"])
     await drain(loop)
     assert "Modul 3" in card_text(posts_to(connector, CHANNEL)[0].body["attachments"][0]["content"])
@@ -394,10 +392,10 @@ async def test_cli_sets_the_channel_and_checks_the_ids(
     await seed(db, programme)
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     base = ["channel", "instructors", "--cohort", "hold-2027", "--service-url", "https://smba.trafficmanager.net/emea/"]
-    assert await _cli(base + ["--conversation-id", f"{CHANNEL};messageid=1"]) == 1
+    assert await _cli([*base, "--conversation-id", f"{CHANNEL};messageid=1"]) == 1
     assert "without ';messageid=" in capsys.readouterr().err
-    assert await _cli(base[:3] + ["nope"] + base[4:] + ["--conversation-id", CHANNEL]) == 1
-    assert await _cli(base + ["--conversation-id", CHANNEL]) == 0
+    assert await _cli([*base[:3], "nope", *base[4:], "--conversation-id", CHANNEL]) == 1
+    assert await _cli([*base, "--conversation-id", CHANNEL]) == 0
     async with db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(InstructorChannel)) == 1
 
@@ -424,4 +422,4 @@ def test_working_hours_skip_weekends_and_holidays() -> None:
     easter = datetime(2027, 3, 24, 12, 0, tzinfo=TZ)  # Wednesday before Easter: Thursday to Monday are holidays
     assert working_hours_between(easter, datetime(2027, 3, 30, 12, 0, tzinfo=TZ), TZ) == 24
     assert working_hours_between(friday, friday - timedelta(hours=1), TZ) == 0
-    assert working_hours_between(friday.astimezone(timezone.utc), friday + timedelta(hours=2), TZ) == 2
+    assert working_hours_between(friday.astimezone(UTC), friday + timedelta(hours=2), TZ) == 2

@@ -1,4 +1,5 @@
 """Issue #16: a long broadcast or answer reaches people whole (several text blocks), never cut with '…'."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,7 +32,7 @@ def test_a_long_instructor_answer_is_delivered_whole() -> None:
 @pytest.mark.parametrize("text", ["", "kort", "a" * 5000, ("ord " * 1500).strip(), "linje\n\n" * 700])
 def test_chunks_split_at_spaces_within_the_limit_and_lose_nothing(text: str) -> None:
     parts = chunks(text, 2000)
-    assert "".join(parts) == text and all(0 < len(p) <= 2000 for p in parts) or text == "" and parts == [""]
+    assert ("".join(parts) == text and all(0 < len(p) <= 2000 for p in parts)) or (text == "" and parts == [""])
 
 
 def test_an_answer_full_of_markdown_characters_is_not_cut_by_its_escaping() -> None:

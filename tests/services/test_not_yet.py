@@ -1,7 +1,9 @@
 """Evaluations, 'Holdt ✔' and snooze only for what has happened: a row not sent, or not yet due, is refused in Danish."""
+
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -34,7 +36,8 @@ async def _row(db: Database, kind: str, **extra: Any) -> PlannedDelivery:
     """Anna's last row of this kind (an activity's evaluation for surveys), months ahead, with extra set."""
     async with db.sessions() as s:
         query = select(PlannedDelivery).where(
-            PlannedDelivery.person_id == await _anna(db), PlannedDelivery.kind == kind, PlannedDelivery.due_at > NOW)
+            PlannedDelivery.person_id == await _anna(db), PlannedDelivery.kind == kind, PlannedDelivery.due_at > NOW
+        )
         if kind == "survey":  # an activity's evaluation, not the readiness card
             query = query.where(PlannedDelivery.activity_key.is_not(None))
         row = await s.scalar(query.order_by(PlannedDelivery.due_at.desc()))
@@ -83,5 +86,4 @@ async def test_snooze_is_refused_for_a_nudge_not_yet_sent(world: Server, db: Dat
     with pytest.raises(ActionError, match="ikke sket endnu"):
         await world.app[CORE].nudging.snooze(await _anna(db), row.id, 1)
     async with db.sessions() as s:
-        assert await s.scalar(select(func.count()).select_from(PlannedDelivery).where(
-            PlannedDelivery.key.like(f"{row.key}/snooze/%"))) == 0
+        assert await s.scalar(select(func.count()).select_from(PlannedDelivery).where(PlannedDelivery.key.like(f"{row.key}/snooze/%"))) == 0

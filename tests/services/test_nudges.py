@@ -1,8 +1,9 @@
 """Buddy pairs and nudges: rules, counts and windows on a real calendar, and the actions on the cards."""
+
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from bot.storage.db import Database
 from bot.storage.models import Person, PlannedDelivery
 from scheduler.setup import DAILY_JOB_ID, QUESTION_SLA_JOB_ID, TICK_JOB_ID, create_scheduler
 from tests.fakes.connector import FakeConnector, card_text
-from tests.support import Clock, NOW, Server, rendered, seed, start_server, store_chats
+from tests.support import NOW, Clock, Server, rendered, seed, start_server, store_chats
 
 CPH = ZoneInfo("Europe/Copenhagen")
 
@@ -98,10 +99,15 @@ async def person_id(db: Database, email: str) -> int:
 
 async def test_suggest_groups_the_example_roster(cohort: Any) -> None:
     _, groups = cohort
-    assert sorted(map(sorted, groups)) == sorted(map(sorted, [
-        ["anna.talent@aalborg.example", "bo.talent@rn.example", "camilla.talent@hjoerring.example"],
-        ["david.talent@aalborg.example", "eva.talent@rn.example"],
-    ])) or all(len(g) in (2, 3) for g in groups)
+    assert sorted(map(sorted, groups)) == sorted(
+        map(
+            sorted,
+            [
+                ["anna.talent@aalborg.example", "bo.talent@rn.example", "camilla.talent@hjoerring.example"],
+                ["david.talent@aalborg.example", "eva.talent@rn.example"],
+            ],
+        )
+    ) or all(len(g) in (2, 3) for g in groups)
     assert sum(len(g) for g in groups) == 5
 
 
@@ -109,16 +115,23 @@ async def test_every_nudge_count_and_window_for_a_talent(cohort: Any, db: Databa
     anna = await person_id(db, "anna.talent@aalborg.example")
     counts = Counter(r.topic for r in await rows(db, person_id=anna, kind="nudge") if not (r.data or {}).get("parent"))
     assert counts == {
-        "buddy-intro": 1, "buddy-meeting": 6, "lederspejl": 2, "skyggepraktik": 1, "leader-conversation": 8,
-        "leader-group": 3, "mentor": 3, "follow-up": 2, "alumni": 1,
+        "buddy-intro": 1,
+        "buddy-meeting": 6,
+        "lederspejl": 2,
+        "skyggepraktik": 1,
+        "leader-conversation": 8,
+        "leader-group": 3,
+        "mentor": 3,
+        "follow-up": 2,
+        "alumni": 1,
     }
     lederspejl = await rows(db, person_id=anna, topic="lederspejl")
-    m1_day1_end = datetime(2027, 2, 2, 15, 0, tzinfo=timezone.utc)
-    m1_day2_start = datetime(2027, 3, 2, 8, 0, tzinfo=timezone.utc)
+    m1_day1_end = datetime(2027, 2, 2, 15, 0, tzinfo=UTC)
+    m1_day2_start = datetime(2027, 3, 2, 8, 0, tzinfo=UTC)
     assert all(m1_day1_end < r.due_at < m1_day2_start and r.not_after == m1_day2_start for r in lederspejl)
     assert lederspejl[0].due_at.astimezone(CPH) == datetime(2027, 2, 3, 8, 30, tzinfo=CPH)  # right after day 1
     shadow = (await rows(db, person_id=anna, topic="skyggepraktik"))[0]
-    assert datetime(2027, 6, 8, tzinfo=CPH) < shadow.due_at < shadow.not_after == datetime(2027, 8, 17, 7, 0, tzinfo=timezone.utc)
+    assert datetime(2027, 6, 8, tzinfo=CPH) < shadow.due_at < shadow.not_after == datetime(2027, 8, 17, 7, 0, tzinfo=UTC)
     buddy = await rows(db, person_id=anna, topic="buddy-meeting")
     during, after = buddy[:4], buddy[4:]
     assert all(r.not_after is not None and r.due_at < r.not_after for r in during)
@@ -147,9 +160,22 @@ async def test_evaluations_are_planned_for_participants_after_each_activity(coho
     anna = await person_id(db, "anna.talent@aalborg.example")
     mette = await person_id(db, "mette.leder@aalborg.example")
     assert {r.activity_key for r in await rows(db, person_id=anna, kind="survey", topic="evaluation")} == {
-        "kickoff", "m1", "m2", "m3", "m4", "m5", "m6", "closing", "alumni"}
+        "kickoff",
+        "m1",
+        "m2",
+        "m3",
+        "m4",
+        "m5",
+        "m6",
+        "closing",
+        "alumni",
+    }
     assert {r.activity_key for r in await rows(db, person_id=mette, kind="survey", topic="evaluation")} == {
-        "kickoff", "leader-ws", "closing", "alumni"}
+        "kickoff",
+        "leader-ws",
+        "closing",
+        "alumni",
+    }
     kickoff = (await rows(db, person_id=anna, kind="survey", activity_key="kickoff"))[0]
     assert kickoff.due_at.astimezone(CPH) == datetime(2027, 1, 13, 8, 30, tzinfo=CPH)  # the morning after
 
@@ -180,7 +206,7 @@ async def test_done_by_one_buddy_counts_for_the_whole_group_and_updates_the_card
     trio = next(g for g in groups if len(g) == 3) if any(len(g) == 3 for g in groups) else groups[0]
     ids = [await person_id(db, e) for e in trio]
     first = (await rows(db, person_id=ids[0], topic="buddy-meeting"))[0]
-    await _send_due(server, first.due_at.replace(tzinfo=timezone.utc))  # the meeting's nudge went out
+    await _send_due(server, first.due_at.replace(tzinfo=UTC))  # the meeting's nudge went out
     card = rendered(await nudging.done(ids[0], first.id))
     assert "Holdt ✔" in card_text(card) and "Holdt ✔" not in [a.get("title") for a in card["actions"]]
     for pid in ids:
@@ -205,24 +231,26 @@ async def test_snooze_to_tomorrow_and_next_week_in_working_hours(cohort: Any, db
     server, _ = cohort
     anna = await person_id(db, "anna.talent@aalborg.example")
     row = (await rows(db, person_id=anna, topic="leader-conversation"))[0]
-    clock.now = datetime(2027, 1, 15, 14, 0, tzinfo=timezone.utc)  # Friday afternoon
+    clock.now = datetime(2027, 1, 15, 14, 0, tzinfo=UTC)  # Friday afternoon
     await server.app[CORE].planner.release_due(clock.now)  # the nudge (14 January) went out
     card = rendered(await server.app[CORE].nudging.snooze(anna, row.id, 1))
     assert "Jeg minder dig om det igen mandag 18. januar" in card_text(card)
     connector.clear()
-    await _send_due(server, datetime(2027, 1, 18, 8, 0, tzinfo=timezone.utc))
+    await _send_due(server, datetime(2027, 1, 18, 8, 0, tzinfo=UTC))
     assert any("Samtale 1 med din nærmeste leder" in card_text(c) for c in connector.cards())
-    clock.now = datetime(2027, 1, 15, 14, 30, tzinfo=timezone.utc)  # the snooze went out; a new one is a new row
+    clock.now = datetime(2027, 1, 15, 14, 30, tzinfo=UTC)  # the snooze went out; a new one is a new row
     await server.app[CORE].nudging.snooze(anna, row.id, 7)
     snoozes = [r for r in await rows(db, person_id=anna, topic="leader-conversation") if (r.data or {}).get("parent") == row.id]
     assert [r.due_at.astimezone(CPH) for r in snoozes] == [
-        datetime(2027, 1, 18, 8, 30, tzinfo=CPH), datetime(2027, 1, 22, 8, 30, tzinfo=CPH)]
+        datetime(2027, 1, 18, 8, 30, tzinfo=CPH),
+        datetime(2027, 1, 22, 8, 30, tzinfo=CPH),
+    ]
 
 
 async def test_one_gentle_reminder_never_two(cohort: Any, db: Database, connector: FakeConnector) -> None:
     server, _ = cohort
     nudging = server.app[CORE].nudging
-    sent_at = datetime(2027, 1, 15, 8, 0, tzinfo=timezone.utc)
+    sent_at = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
     await _send_due(server, sent_at)
     assert await nudging.remind_unacted(sent_at + timedelta(days=3)) == 0  # too early
     created = await nudging.remind_unacted(sent_at + timedelta(days=8))
@@ -236,7 +264,7 @@ async def test_one_gentle_reminder_never_two(cohort: Any, db: Database, connecto
 async def test_nudge_whose_moment_passed_is_skipped_not_sent_late(cohort: Any, db: Database, connector: FakeConnector) -> None:
     server, _ = cohort
     anna = await person_id(db, "anna.talent@aalborg.example")
-    after_m1 = datetime(2027, 3, 3, 9, 0, tzinfo=timezone.utc)  # module 1 day 2 is over
+    after_m1 = datetime(2027, 3, 3, 9, 0, tzinfo=UTC)  # module 1 day 2 is over
     await _send_due(server, after_m1)
     spejl = await rows(db, person_id=anna, topic="lederspejl")
     assert {r.status for r in spejl} == {"skipped"} and {r.status_reason for r in spejl} == {"activity started"}
@@ -247,7 +275,7 @@ async def test_evaluation_submit_and_update(cohort: Any, db: Database) -> None:
     server, _ = cohort
     anna = await person_id(db, "anna.talent@aalborg.example")
     survey = (await rows(db, person_id=anna, kind="survey", activity_key="kickoff"))[0]
-    await _send_due(server, survey.due_at.replace(tzinfo=timezone.utc))  # the kick-off is over, its survey sent
+    await _send_due(server, survey.due_at.replace(tzinfo=UTC))  # the kick-off is over, its survey sent
     nudging = server.app[CORE].nudging
     card = rendered(await nudging.evaluate(anna, survey.id, {"rating": "4", "expectations": "ja", "comment": "Godt"}))
     assert "Tak! Dit svar er gemt" in card_text(card)
@@ -268,12 +296,13 @@ async def test_manual_override_rejects_bad_groups_and_replans(cohort: Any, db: D
     buddies = server.app[CORE].buddies
     with pytest.raises(BuddyError):
         await buddies.set("hold-2027", [["anna.talent@aalborg.example", "david.talent@aalborg.example"]])
-    groups = [["anna.talent@aalborg.example", "bo.talent@rn.example"],
-              ["camilla.talent@hjoerring.example", "bo.talent@rn.example"]]
+    groups = [["anna.talent@aalborg.example", "bo.talent@rn.example"], ["camilla.talent@hjoerring.example", "bo.talent@rn.example"]]
     with pytest.raises(BuddyError):
         await buddies.set("hold-2027", groups)
-    new = [["anna.talent@aalborg.example", "camilla.talent@hjoerring.example", "bo.talent@rn.example"],
-           ["david.talent@aalborg.example", "eva.talent@rn.example"]]
+    new = [
+        ["anna.talent@aalborg.example", "camilla.talent@hjoerring.example", "bo.talent@rn.example"],
+        ["david.talent@aalborg.example", "eva.talent@rn.example"],
+    ]
     await buddies.set("hold-2027", new)
     assert sorted(map(sorted, await buddies.show("hold-2027"))) == sorted(map(sorted, new))
 
@@ -288,7 +317,7 @@ async def test_scheduler_jobs_have_fixed_ids_and_survive_reregistration(cohort: 
 
 async def test_restart_after_downtime_catches_up_once(cohort: Any, db: Database, connector: FakeConnector, settings: Any) -> None:
     server, _ = cohort
-    later = datetime(2027, 1, 20, 9, 0, tzinfo=timezone.utc)
+    later = datetime(2027, 1, 20, 9, 0, tzinfo=UTC)
     await _send_due(server, later)
     sent_before = len(connector.sent)
     restarted = await start_server(settings, lambda: later)

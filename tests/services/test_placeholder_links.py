@@ -1,10 +1,11 @@
 """Publishing in Azure mode refuses example links for activities within 30 days; local mode and the demo keep working."""
+
 from __future__ import annotations
 
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from bot.storage.db import Database
 from tests.support import NOW, seed
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
-LONG_BEFORE = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)  # the kick-off (12 Jan 2027) is months away
+LONG_BEFORE = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)  # the kick-off (12 Jan 2027) is months away
 
 
 async def test_azure_mode_refuses_with_the_links_of_activities_within_30_days(db: Database, settings: Any, programme: Any) -> None:
@@ -33,8 +34,11 @@ async def test_azure_mode_refuses_with_the_links_of_activities_within_30_days(db
 @pytest.mark.parametrize("how", ["local", "demo", "far-away"])
 async def test_local_mode_the_demo_and_a_distant_calendar_publish(db: Database, settings: Any, programme: Any, how: str) -> None:
     await seed(db, programme)
-    chosen = {"local": (settings, NOW), "demo": (replace(settings, app_id=APP_ID, demo_cohort="hold-2027"), NOW),
-              "far-away": (replace(settings, app_id=APP_ID), LONG_BEFORE)}[how]
+    chosen = {
+        "local": (settings, NOW),
+        "demo": (replace(settings, app_id=APP_ID, demo_cohort="hold-2027"), NOW),
+        "far-away": (replace(settings, app_id=APP_ID), LONG_BEFORE),
+    }[how]
     core = build_core(db, chosen[0], lambda: chosen[1])
     summary = await core.learning.publish()
     assert summary.new == 30

@@ -1,4 +1,5 @@
 """Skyggepraktik and bootcamp placement per cohort: the nudge, its text and the practical reminders follow the cohort file."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,7 +16,7 @@ from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import Cohort, PlannedDelivery
 from tests.fakes.connector import card_text
-from tests.support import Clock, EXAMPLE_COHORT, NOW, seed, start_server
+from tests.support import EXAMPLE_COHORT, NOW, Clock, seed, start_server
 
 CPH = ZoneInfo("Europe/Copenhagen")
 
@@ -33,7 +34,9 @@ def test_placements_are_checked_with_their_line(programme: Any) -> None:
     assert "placements.skyggepraktik must be one of m3, m4" in text and "unknown 'pool'" in text and "c.yaml:6" in text
 
 
-@pytest.mark.parametrize("placements, shadow, camp, other", [("", "m4", "m2", "m3"), ("placements: {skyggepraktik: m3, bootcamp: m6}", "m3", "m6", "m4")])
+@pytest.mark.parametrize(
+    "placements, shadow, camp, other", [("", "m4", "m2", "m3"), ("placements: {skyggepraktik: m3, bootcamp: m6}", "m3", "m6", "m4")]
+)
 async def test_the_nudge_and_reminders_follow_the_cohort(
     db: Database, settings: Any, programme: Any, placements: str, shadow: str, camp: str, other: str
 ) -> None:

@@ -1,4 +1,5 @@
 """An import and its re-plan: a re-plan lost to a kill is redone by the next tick; concurrent imports all end planned."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,12 +13,12 @@ from sqlalchemy import func, select
 
 from bot import cli
 from bot.config import REPO_ROOT, Settings
-from bot.content.programme import load_programme
 from bot.content.cohort import parse_cohort
+from bot.content.programme import load_programme
+from bot.content.yamlfile import load_yaml_file
 from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import CalendarSession, Membership, PlannedDelivery
-from bot.content.yamlfile import load_yaml_file
 from tests.support import EXAMPLE, pgdb, shifted_cohort
 
 
@@ -26,8 +27,13 @@ async def _kickoff(url: str) -> tuple[object, set[object]]:
     db = Database(url)
     async with db.sessions() as s:
         start = await s.scalar(select(CalendarSession.starts_at).where(CalendarSession.activity_key == "kickoff"))
-        bounds = set(await s.scalars(select(PlannedDelivery.not_after).where(
-            PlannedDelivery.activity_key == "kickoff", PlannedDelivery.status == "planned", PlannedDelivery.kind == "material")))
+        bounds = set(
+            await s.scalars(
+                select(PlannedDelivery.not_after).where(
+                    PlannedDelivery.activity_key == "kickoff", PlannedDelivery.status == "planned", PlannedDelivery.kind == "material"
+                )
+            )
+        )
     await db.dispose()
     return start, bounds
 
@@ -68,8 +74,9 @@ def _roster(path: Path, prefix: str, talents: int) -> Path:
     """A self-contained roster: one leader and their talents, emails unique to `prefix`."""
     leader = f"{prefix}.leder@example.dk"
     lines = ["email,name,role,organisation,level,leader_email,mentor_email", f"{leader},Leder {prefix},leader,Kommune {prefix},,,"]
-    lines += [f"{prefix}.talent{i}@example.dk,Talent {prefix} {i},talent,Kommune {prefix},leder-af-medarbejdere,{leader},"
-              for i in range(talents)]
+    lines += [
+        f"{prefix}.talent{i}@example.dk,Talent {prefix} {i},talent,Kommune {prefix},leder-af-medarbejdere,{leader}," for i in range(talents)
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -94,8 +101,9 @@ def test_two_disjoint_roster_imports_at_once_leave_everyone_planned(settings: Se
     env.pop("MicrosoftAppId", None)
 
     def run(*args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=REPO_ROOT, env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", *args], cwd=REPO_ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
 
     cohort = run("cohort", "import", str(shifted_cohort(tmp_path, 60)))
     assert cohort.wait(120) == 0, cohort.communicate()[1]
@@ -103,7 +111,7 @@ def test_two_disjoint_roster_imports_at_once_leave_everyone_planned(settings: Se
         files = [_roster(tmp_path / f"r{attempt}{p}.csv", f"r{attempt}{p}", 150) for p in "ab"]
         procs = [run("roster", "import", str(f), "--cohort", "hold-2027") for f in files]
         for proc in procs:
-            out, err = proc.communicate(timeout=300)
+            _out, err = proc.communicate(timeout=300)
             assert proc.returncode == 0 and "Traceback" not in err and "IntegrityError" not in err, err
         people, unplanned = asyncio.run(_unplanned(url))
         assert people == (attempt + 1) * 2 * 151 and unplanned == 0

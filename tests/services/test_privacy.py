@@ -1,10 +1,11 @@
 """Personal data: export, erasure in one transaction, retention after a cohort's last activity, the CLI."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,31 @@ from sqlalchemy import func, select
 from bot import cli
 from bot.config import ConfigError, Settings
 from bot.services.audit import read_audit
-from bot.services.privacy import OWN_ROWS, Privacy, PersonNotFound, covered_references, references_to_people
+from bot.services.privacy import PersonNotFound, Privacy
+from bot.services.privacy_rows import OWN_ROWS, covered_references, references_to_people
 from bot.storage.db import Database
 from bot.storage.models import (
-    AnswerFeedback, Attendance, Base, Broadcast, BuddyMember, CalendarSession, Cohort, Conversation, DevelopmentPlan,
-    DevelopmentPlanRevision, Evaluation, InstructorChannel, Membership, OutboxMessage, Person, PlannedDelivery,
-    Progress, Question, QuestionAsker, ReadinessAssessment, ReadinessSelfPlacement,
+    AnswerFeedback,
+    Attendance,
+    Base,
+    Broadcast,
+    BuddyMember,
+    CalendarSession,
+    Cohort,
+    Conversation,
+    DevelopmentPlan,
+    DevelopmentPlanRevision,
+    Evaluation,
+    InstructorChannel,
+    Membership,
+    OutboxMessage,
+    Person,
+    PlannedDelivery,
+    Progress,
+    Question,
+    QuestionAsker,
+    ReadinessAssessment,
+    ReadinessSelfPlacement,
 )
 from tests.support import NOW, seed
 
@@ -36,28 +56,56 @@ async def _id(db: Database, email: str) -> int:
 
 async def _fill(s: Any, cohort_id: int, person: Person, other: Person, leader_id: int | None, n: int) -> None:
     """One or more rows in every table that holds something about `person`."""
-    chat = Conversation(conversation_id=f"a:chat-{n}", kind="personal", person_id=person.id, service_url="http://127.0.0.1:1/",
-                        reference={"user": {"name": person.name}})
+    chat = Conversation(
+        conversation_id=f"a:chat-{n}",
+        kind="personal",
+        person_id=person.id,
+        service_url="http://127.0.0.1:1/",
+        reference={"user": {"name": person.name}},
+    )
     s.add(chat)
     await s.flush()
-    plan = PlannedDelivery(key=f"hold-2027/{n}/m1/intro", cohort_id=cohort_id, person_id=person.id, kind="nudge", topic="buddy",
-                           due_at=NOW, status="sent", action="done", acted_by=other.id)
+    plan = PlannedDelivery(
+        key=f"hold-2027/{n}/m1/intro",
+        cohort_id=cohort_id,
+        person_id=person.id,
+        kind="nudge",
+        topic="buddy",
+        due_at=NOW,
+        status="sent",
+        action="done",
+        acted_by=other.id,
+    )
     s.add(plan)
     await s.flush()
-    s.add_all([
-        OutboxMessage(key=plan.key, conversation_id=chat.id, plan_id=plan.id,
-                      payload={"type": "message", "text": f"Mød {other.name} ({other.email}) – book møde"}),
-        Progress(person_id=person.id, activity_key="m1", topic="intro"),
-        BuddyMember(cohort_id=cohort_id, group_no=n, person_id=person.id, source="set"),
-        Evaluation(cohort_id=cohort_id, person_id=person.id, activity_key="m1", rating=4, expectations="ja", comment=f"godt {n}"),
-        ReadinessAssessment(cohort_id=cohort_id, person_id=person.id, assessed_by=leader_id, aim="vertical", tasks="stretch",
-                            performance="exceptional", box=1),
-        ReadinessSelfPlacement(cohort_id=cohort_id, person_id=person.id, aim="vertical", tasks="stretch",
-                               performance="satisfactory", box=2),
-        Attendance(cohort_id=cohort_id, person_id=person.id, activity_key="m2", part="day1", note="syg", recorded_by="Lars Thomsen"),
-        AnswerFeedback(person_id=person.id, entry_id="faq:1", question="Hvornår er modul 1?", helpful=True),
-    ])
-    dev = DevelopmentPlan(cohort_id=cohort_id, person_id=person.id, individual=f"Mål {n} \"}}]", version=1, updated_by=person.id)
+    s.add_all(
+        [
+            OutboxMessage(
+                key=plan.key,
+                conversation_id=chat.id,
+                plan_id=plan.id,
+                payload={"type": "message", "text": f"Mød {other.name} ({other.email}) – book møde"},
+            ),
+            Progress(person_id=person.id, activity_key="m1", topic="intro"),
+            BuddyMember(cohort_id=cohort_id, group_no=n, person_id=person.id, source="set"),
+            Evaluation(cohort_id=cohort_id, person_id=person.id, activity_key="m1", rating=4, expectations="ja", comment=f"godt {n}"),
+            ReadinessAssessment(
+                cohort_id=cohort_id,
+                person_id=person.id,
+                assessed_by=leader_id,
+                aim="vertical",
+                tasks="stretch",
+                performance="exceptional",
+                box=1,
+            ),
+            ReadinessSelfPlacement(
+                cohort_id=cohort_id, person_id=person.id, aim="vertical", tasks="stretch", performance="satisfactory", box=2
+            ),
+            Attendance(cohort_id=cohort_id, person_id=person.id, activity_key="m2", part="day1", note="syg", recorded_by="Lars Thomsen"),
+            AnswerFeedback(person_id=person.id, entry_id="faq:1", question="Hvornår er modul 1?", helpful=True),
+        ]
+    )
+    dev = DevelopmentPlan(cohort_id=cohort_id, person_id=person.id, individual=f'Mål {n} "}}]', version=1, updated_by=person.id)
     s.add(dev)
     await s.flush()
     s.add(DevelopmentPlanRevision(plan_id=dev.id, version=1, individual=f"Mål {n}", edited_by=leader_id))
@@ -73,24 +121,47 @@ async def world(db: Database, programme: Any) -> Database:
         anna, bo, mette, lars = people[ANNA], people[BO], people[METTE], people[LARS]
         await _fill(s, cohort_id, anna, bo, mette.id, 1)
         await _fill(s, cohort_id, bo, anna, None, 2)
-        channel = Conversation(conversation_id="19:instructors@thread.tacv2", kind="channel", service_url="http://127.0.0.1:1/",
-                               reference={})
+        channel = Conversation(
+            conversation_id="19:instructors@thread.tacv2", kind="channel", service_url="http://127.0.0.1:1/", reference={}
+        )
         s.add(channel)
         await s.flush()
         s.add(InstructorChannel(cohort_id=cohort_id, conversation_id=channel.id, set_by=lars.id))
         s.add(Broadcast(cohort_id=cohort_id, text="Husk modul 1", role="all", sender="Lars Thomsen", recipients=2))
-        faq = Question(cohort_id=cohort_id, asker_id=anna.id, text="Kan man tage modul 3 senere?", status="answered",
-                       answer="Ja, med næste hold.", answered_by=mette.id, answered_at=NOW, reuse=True, card_key="question/1/card")
-        private = Question(cohort_id=cohort_id, asker_id=anna.id, text="Min leder er syg, hvad gør jeg?", status="answered",
-                           answer="Ring til LEAD.", answered_by=mette.id, answered_at=NOW, reuse=False)
+        faq = Question(
+            cohort_id=cohort_id,
+            asker_id=anna.id,
+            text="Kan man tage modul 3 senere?",
+            status="answered",
+            answer="Ja, med næste hold.",
+            answered_by=mette.id,
+            answered_at=NOW,
+            reuse=True,
+            card_key="question/1/card",
+        )
+        private = Question(
+            cohort_id=cohort_id,
+            asker_id=anna.id,
+            text="Min leder er syg, hvad gør jeg?",
+            status="answered",
+            answer="Ring til LEAD.",
+            answered_by=mette.id,
+            answered_at=NOW,
+            reuse=False,
+        )
         waiting = Question(cohort_id=cohort_id, asker_id=anna.id, text="Hvor er parkeringen?", status="open")
         shared = Question(cohort_id=cohort_id, asker_id=anna.id, text="Er der frokost?", status="open")
         s.add_all([faq, private, waiting, shared])
         await s.flush()
         for q in (faq, private, waiting, shared):
             s.add(QuestionAsker(question_id=q.id, person_id=anna.id))
-            s.add(OutboxMessage(key=f"question/{q.id}/card", conversation_id=channel.id,
-                                payload={"type": "message", "text": f"{q.text} – spurgt af {anna.name}, {anna.organisation}"}))
+            s.add(
+                OutboxMessage(
+                    key=f"question/{q.id}/card",
+                    conversation_id=channel.id,
+                    payload={"type": "message", "text": f"{q.text} – spurgt af {anna.name}, {anna.organisation}"},
+                )
+            )
         s.add(QuestionAsker(question_id=shared.id, person_id=bo.id))
     return db
 
@@ -130,7 +201,11 @@ async def test_export_holds_every_row_about_the_person_and_nothing_of_others(wor
         for row in rows:
             assert row.get("person_id", anna) == anna and row.get("asker_id", anna) == anna, (name, row)
     assert {q["text"] for q in data["tables"]["questions"]} == {
-        "Kan man tage modul 3 senere?", "Min leder er syg, hvad gør jeg?", "Hvor er parkeringen?", "Er der frokost?"}
+        "Kan man tage modul 3 senere?",
+        "Min leder er syg, hvad gør jeg?",
+        "Hvor er parkeringen?",
+        "Er der frokost?",
+    }
     assert data["tables"]["development_plans"][0]["individual"] == 'Mål 1 "}]'
     # others' rows that name Anna are counted, not shown: Bo's plan row says Anna pressed "Holdt"
     assert data["referenced_by"]["plan.acted_by"] == 1
@@ -223,19 +298,30 @@ async def _second_cohort_for(db: Database, email: str) -> None:
         later = Cohort(key="hold-2029", name="Talent Nord 2.0 – hold 2029")
         s.add(later)
         await s.flush()
-        s.add(CalendarSession(cohort_id=later.id, activity_key="kickoff", part="main", starts_at=datetime(2029, 1, 9, 8, tzinfo=timezone.utc),
-                              ends_at=datetime(2029, 1, 9, 12, tzinfo=timezone.utc)))
-        s.add(Membership(cohort_id=later.id, person_id=await s.scalar(select(Person.id).where(Person.email == email)),
-                         role="talent", level="leder-af-medarbejdere"))
+        s.add(
+            CalendarSession(
+                cohort_id=later.id,
+                activity_key="kickoff",
+                part="main",
+                starts_at=datetime(2029, 1, 9, 8, tzinfo=UTC),
+                ends_at=datetime(2029, 1, 9, 12, tzinfo=UTC),
+            )
+        )
+        s.add(
+            Membership(
+                cohort_id=later.id,
+                person_id=await s.scalar(select(Person.id).where(Person.email == email)),
+                role="talent",
+                level="leder-af-medarbejdere",
+            )
+        )
 
 
-async def test_retention_erases_a_cohort_after_the_retention_days_and_not_before(
-    world: Database, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_retention_erases_a_cohort_after_the_retention_days_and_not_before(world: Database, caplog: pytest.LogCaptureFixture) -> None:
     await _second_cohort_for(world, ANNA)
     anna, bo = await _id(world, ANNA), await _id(world, BO)
     last = await _last_activity(world)
-    assert last == datetime(2028, 5, 9, 10, 30, tzinfo=timezone.utc)  # the alumni day, 12:30 in Copenhagen
+    assert last == datetime(2028, 5, 9, 10, 30, tzinfo=UTC)  # the alumni day, 12:30 in Copenhagen
     privacy = Privacy(world, lambda: NOW, retention_days=365)
     before = await _all_counts(world)
 
@@ -254,8 +340,7 @@ async def test_retention_erases_a_cohort_after_the_retention_days_and_not_before
         cohort_id = await s.scalar(select(Cohort.id).where(Cohort.key == "hold-2027"))
         assert await s.scalar(select(func.count()).select_from(Membership).where(Membership.cohort_id == cohort_id)) == 0
         assert await s.scalar(select(func.count()).select_from(Broadcast)) == 0
-        for table in (PlannedDelivery, BuddyMember, Evaluation, DevelopmentPlan, ReadinessAssessment, ReadinessSelfPlacement,
-                      Attendance):
+        for table in (PlannedDelivery, BuddyMember, Evaluation, DevelopmentPlan, ReadinessAssessment, ReadinessSelfPlacement, Attendance):
             assert await s.scalar(select(func.count()).select_from(table).where(table.cohort_id == cohort_id)) == 0, table
         # Anna stays for her later cohort: her person, her chat and her progress, not her hold-2027 rows
         assert await s.scalar(select(Person.email).where(Person.id == anna)) == ANNA
@@ -266,7 +351,7 @@ async def test_retention_erases_a_cohort_after_the_retention_days_and_not_before
         assert [(q.text, q.asker_id) for q in await s.scalars(select(Question))] == [("Kan man tage modul 3 senere?", None)]
         assert await s.scalar(select(func.count()).select_from(CalendarSession).where(CalendarSession.cohort_id == cohort_id)) > 0
     logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retention:") and " erased, " in r.getMessage()]
-    assert logged == ["retention: cohort hold-2027 erased, 11 people (1 kept for other cohorts, %d rows)" % done[0].rows]
+    assert logged == [f"retention: cohort hold-2027 erased, 11 people (1 kept for other cohorts, {done[0].rows} rows)"]
     assert not any("@" in r.getMessage() or "Jensen" in r.getMessage() for r in caplog.records)
 
     # idempotent: the next day finds nothing left to erase
@@ -277,7 +362,7 @@ async def test_retention_erases_a_cohort_after_the_retention_days_and_not_before
 
 async def test_retention_days_zero_keeps_everything(world: Database) -> None:
     before = await _all_counts(world)
-    assert await Privacy(world, lambda: NOW, retention_days=0).apply_retention(datetime(2040, 1, 1, tzinfo=timezone.utc)) == []
+    assert await Privacy(world, lambda: NOW, retention_days=0).apply_retention(datetime(2040, 1, 1, tzinfo=UTC)) == []
     assert await _all_counts(world) == before
 
 
@@ -351,8 +436,9 @@ def test_cli_export_writes_json_and_delete_erases(cli_db: str, tmp_path: Path, c
     assert ANNA not in _people(cli_db)
 
 
-def test_cli_unknown_email_and_missing_confirmation_exit_1(cli_db: str, capsys: pytest.CaptureFixture[str],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_unknown_email_and_missing_confirmation_exit_1(
+    cli_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = _people(cli_db)
     assert cli.main(["privacy", "export", "--email", "nobody@example.dk"]) == 1
     assert "no person with email 'nobody@example.dk'; nothing exported" in capsys.readouterr().err

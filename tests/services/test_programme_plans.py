@@ -1,4 +1,5 @@
 """#19: mesterlære on the development plan, readiness placed together, and the closing seminar's plan in the follow-ups."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,8 +39,13 @@ async def pid(db: Database, email: str) -> int:
 
 async def rows(db: Database, person_id: int, topic: str) -> list[PlannedDelivery]:
     async with db.sessions() as s:
-        return list(await s.scalars(select(PlannedDelivery).where(
-            PlannedDelivery.person_id == person_id, PlannedDelivery.topic == topic).order_by(PlannedDelivery.seq)))
+        return list(
+            await s.scalars(
+                select(PlannedDelivery)
+                .where(PlannedDelivery.person_id == person_id, PlannedDelivery.topic == topic)
+                .order_by(PlannedDelivery.seq)
+            )
+        )
 
 
 async def card_of(world: Any, db: Database, row: PlannedDelivery) -> dict[str, Any]:
@@ -56,13 +62,14 @@ async def test_apprentices_are_kept_on_the_plan_with_name_and_role_and_a_revisio
     anna = await pid(db, ANNA)
     await growth.save_plan(anna, {"individual": "Mål"})
     form = rendered(await growth.save_plan(anna, {"individual": "Mål", **APPRENTICES}))
-    values = [i.get("value") for col in (b for b in form["body"] if b["type"] == "ColumnSet")
-              for c in col["columns"] for i in c["items"]]
+    values = [i.get("value") for col in (b for b in form["body"] if b["type"] == "ColumnSet") for c in col["columns"] for i in c["items"]]
     assert values == ["Ida Holm", "teamleder", "Bo Berg", "sagsbehandler"]
     async with db.sessions() as s:
         revisions = list(await s.scalars(select(DevelopmentPlanRevision).order_by(DevelopmentPlanRevision.version)))
-    assert [r.apprentices for r in revisions] == [None, [{"name": "Ida Holm", "role": "teamleder"},
-                                                         {"name": "Bo Berg", "role": "sagsbehandler"}]]
+    assert [r.apprentices for r in revisions] == [
+        None,
+        [{"name": "Ida Holm", "role": "teamleder"}, {"name": "Bo Berg", "role": "sagsbehandler"}],
+    ]
     assert "mesterlære" in card_text(form)  # the history names what changed
     with pytest.raises(ActionError, match="både navn og rolle"):
         await growth.save_plan(anna, {"apprentice1": "Ida Holm"})
@@ -108,8 +115,9 @@ async def test_the_talent_places_themselves_first_and_the_leader_sees_it_when_pl
     with pytest.raises(ActionError):
         await growth.assess_readiness(anna, leader_row.id, {"aim": "vertical", "tasks": "stretch", "performance": "satisfactory"})
 
-    saved = card_text(rendered(await growth.assess_readiness(
-        anna, own_row.id, {"aim": "vertical", "tasks": "stretch", "performance": "satisfactory"})))
+    saved = card_text(
+        rendered(await growth.assess_readiness(anna, own_row.id, {"aim": "vertical", "tasks": "stretch", "performance": "satisfactory"}))
+    )
     assert "Din nærmeste leder ser din placering" in saved
     assert "Talentets egen placering: boks 2" in card_text(await card_of(world, db, leader_row))
     await growth.assess_readiness(mette, leader_row.id, {"aim": "vertical", "tasks": "simple", "performance": "satisfactory"})

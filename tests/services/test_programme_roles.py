@@ -1,4 +1,5 @@
 """#19: the internal consultant and the steering group as roster roles: their imports, nudges and what they may see."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,9 +25,11 @@ ANNA, BO, METTE = "anna.talent@aalborg.example", "bo.talent@rn.example", "mette.
 KIRSTEN = "kirsten.hr@aalborg.example"  # internal consultant, Aalborg Kommune
 STIG = "stig.styregruppe@rn.example"  # steering group of hold-2027
 NUMBER = {ANNA: 1, BO: 2, METTE: 3, KIRSTEN: 4, STIG: 5}
-EXTRA = ("email,name,role,organisation,level,leader_email,mentor_email\n"
-         f"{KIRSTEN},Kirsten Holm,consultant,Aalborg Kommune,,,\n"
-         f"{STIG},Stig Nielsen,steering,Region Nordjylland,,,\n")
+EXTRA = (
+    "email,name,role,organisation,level,leader_email,mentor_email\n"
+    f"{KIRSTEN},Kirsten Holm,consultant,Aalborg Kommune,,,\n"
+    f"{STIG},Stig Nielsen,steering,Region Nordjylland,,,\n"
+)
 MEETINGS = "\nsteering_meetings: [2027-03-01, 2027-06-14, 2027-11-29]\n"
 
 
@@ -79,12 +82,20 @@ async def test_the_steering_groups_three_meetings_are_nudged_a_week_before_with_
     core = world.app[CORE]
     stig = await pid(db, STIG)
     async with db.sessions() as s:
-        rows = list(await s.scalars(select(PlannedDelivery).where(
-            PlannedDelivery.person_id == stig, PlannedDelivery.topic == "steering").order_by(PlannedDelivery.seq)))
+        rows = list(
+            await s.scalars(
+                select(PlannedDelivery)
+                .where(PlannedDelivery.person_id == stig, PlannedDelivery.topic == "steering")
+                .order_by(PlannedDelivery.seq)
+            )
+        )
         payloads = [(await core.messages.for_plan_row(s, r, NOW))[0]["attachments"][0]["content"] for r in rows]
     # 1 March 2027 is a Monday: a week before is Monday 22 February; 29 November minus 7 is Monday 22 November
     assert [r.due_at.astimezone(CPH) for r in rows] == [
-        datetime(2027, 2, 22, 8, 30, tzinfo=CPH), datetime(2027, 6, 7, 8, 30, tzinfo=CPH), datetime(2027, 11, 22, 8, 30, tzinfo=CPH)]
+        datetime(2027, 2, 22, 8, 30, tzinfo=CPH),
+        datetime(2027, 6, 7, 8, 30, tzinfo=CPH),
+        datetime(2027, 11, 22, 8, 30, tzinfo=CPH),
+    ]
     first = payloads[0]
     assert first["body"][0]["text"] == "Styregruppemøde 1 af 3"
     links = [a["url"] for a in first["actions"] if a["type"] == "Action.OpenUrl"]

@@ -1,8 +1,9 @@
 """Retention never erases a cohort just imported: a grace period, a warning on import, a notice to its admins first."""
+
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ LARS = "lars.admin@lead.example"
 
 
 def real_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @pytest.fixture
@@ -93,6 +94,7 @@ def test_a_cohort_imported_with_past_dates_is_warned_about_noticed_and_only_eras
     text = str(notices[0].payload)
     assert "slettes" in text and "Talent Nord 2.0 – hold 2027" in text
     from bot.domain.danish import MONTHS
+
     assert any(month in text for month in MONTHS)
 
     # the announced date is kept: not erased the day before, erased on it
@@ -115,6 +117,7 @@ def test_a_reimport_postpones_a_noticed_erasure(last_years_cohort: Path, setting
         async with db.sessions() as s, s.begin():
             cohort = await s.scalar(select(Cohort))
             from bot.services.retention import mark_changed
+
             mark_changed(cohort, first + timedelta(days=33))
         await db.dispose()
 

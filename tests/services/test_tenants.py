@@ -1,4 +1,5 @@
 """Tenant isolation: two client organisations on one deployment never see or touch each other's data."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,17 +11,17 @@ from sqlalchemy import select
 from app import CORE
 from bot.cli import main
 from bot.config import Settings
-from bot.domain.access import scope_to_tenant, visible_in_tenant
 from bot.content.cohort import parse_cohort
+from bot.content.yamlfile import load_yaml_text
+from bot.domain.access import scope_to_tenant, visible_in_tenant
 from bot.domain.errors import FileErrors
 from bot.domain.people import Profile, RoleInCohort
 from bot.domain.roster import parse_roster
 from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import AuditEntry, Base, Broadcast, Cohort, Conversation, OutboxMessage, Person
-from bot.content.yamlfile import load_yaml_text
 from tests.fakes.connector import FakeConnector, card_text
-from tests.support import Clock, EXAMPLE_COHORT, NOW, personal_message, start_server, teams_activity
+from tests.support import EXAMPLE_COHORT, NOW, Clock, personal_message, start_server, teams_activity
 
 TA, TB = "11111111-aaaa-4aaa-8aaa-000000000001", "22222222-bbbb-4bbb-8bbb-000000000002"
 HEADER = "email,name,role,organisation,level,leader_email,mentor_email\n"
@@ -87,8 +88,16 @@ async def two(db: Database, programme: Any, settings: Settings, connector: FakeC
 def test_a_cohort_without_a_tenant_serves_any_and_a_profile_keeps_only_its_tenants_roles() -> None:
     assert visible_in_tenant(None, TA) and visible_in_tenant(None, None) and visible_in_tenant(TA, TA)
     assert not visible_in_tenant(TA, TB) and not visible_in_tenant(TA, None)
-    profile = Profile(1, "", "", "", (RoleInCohort(1, "a", "A", "Europe/Copenhagen", "admin", tenant_id=TA),
-                                      RoleInCohort(2, "l", "L", "Europe/Copenhagen", "talent", tenant_id=None)))
+    profile = Profile(
+        1,
+        "",
+        "",
+        "",
+        (
+            RoleInCohort(1, "a", "A", "Europe/Copenhagen", "admin", tenant_id=TA),
+            RoleInCohort(2, "l", "L", "Europe/Copenhagen", "talent", tenant_id=None),
+        ),
+    )
     assert [r.cohort_key for r in scope_to_tenant(profile, TA).roles] == ["a", "l"]
     assert [r.cohort_key for r in scope_to_tenant(profile, TB).roles] == ["l"]
 
@@ -98,8 +107,10 @@ async def test_imports_bind_people_to_their_cohorts_tenant(two: Any, db: Databas
         people = {p.email: p.tenant_id for p in await s.scalars(select(Person))}
         cohorts = {c.key: c.tenant_id for c in await s.scalars(select(Cohort))}
     assert cohorts == {"nord-a": TA, "nord-b": TB}
-    assert people == {**{f"{w}@a.example": TA for w in ("leder", "anna", "admin")},
-                      **{f"{w}@b.example": TB for w in ("leder", "anna", "admin")}}
+    assert people == {
+        **{f"{w}@a.example": TA for w in ("leder", "anna", "admin")},
+        **{f"{w}@b.example": TB for w in ("leder", "anna", "admin")},
+    }
 
 
 async def test_a_message_from_tenant_b_never_reads_or_writes_tenant_a(two: Any, db: Database, connector: FakeConnector) -> None:
@@ -151,32 +162,36 @@ async def test_same_looking_people_in_two_tenants_each_see_only_their_own(two: A
     async with db.sessions() as s:
         broadcasts = [(b.cohort_id, b.text) for b in await s.scalars(select(Broadcast))]
         cohort_b = await s.scalar(select(Cohort.id).where(Cohort.key == "nord-b"))
-        reached = set(await s.scalars(
-            select(Conversation.person_id).join(OutboxMessage, OutboxMessage.conversation_id == Conversation.id)
-            .where(OutboxMessage.broadcast_id.is_not(None))))
-        refused = [(a.action, a.cohort_key, a.tenant_id) for a in await s.scalars(
-            select(AuditEntry).where(AuditEntry.outcome == "refused").order_by(AuditEntry.id))]
+        reached = set(
+            await s.scalars(
+                select(Conversation.person_id)
+                .join(OutboxMessage, OutboxMessage.conversation_id == Conversation.id)
+                .where(OutboxMessage.broadcast_id.is_not(None))
+            )
+        )
+        refused = [
+            (a.action, a.cohort_key, a.tenant_id)
+            for a in await s.scalars(select(AuditEntry).where(AuditEntry.outcome == "refused").order_by(AuditEntry.id))
+        ]
     assert broadcasts == [(cohort_b, "Kun for B")]
     assert ids["anna@b.example"] in reached and all(p in {ids[f"{w}@b.example"] for w in ("anna", "leder", "admin")} for p in reached)
     assert refused == [("broadcast", "nord-a", TB), ("report.status", "nord-a", TB)]
 
 
-async def test_a_person_belongs_to_one_tenant_and_a_cross_tenant_roster_writes_nothing(
-    two: Any, db: Database, programme: Any
-) -> None:
+async def test_a_person_belongs_to_one_tenant_and_a_cross_tenant_roster_writes_nothing(two: Any, db: Database, programme: Any) -> None:
     before = await dump(db)
     rows = parse_roster(HEADER + "anna@a.example,Anna Jensen,leader,Kommune,,,\nny@b.example,Ny,leader,Kommune,,,\n", "x.csv")
     with pytest.raises(FileErrors) as info:
         await RosterService(db).import_roster("nord-b", rows, "x.csv")
     assert [str(e) for e in info.value.errors] == [
-        "x.csv:2: anna@a.example is on cohort nord-a of another tenant; a person can belong to one tenant only"]
+        "x.csv:2: anna@a.example is on cohort nord-a of another tenant; a person can belong to one tenant only"
+    ]
     assert await dump(db) == before
     # a tenant given to a cohort later binds its people, and is refused when one of them is elsewhere
     await RosterService(db).import_cohort(parse_cohort(load_yaml_text(cohort_yaml("lokal", None), "l.yaml"), "l.yaml", programme))
     await RosterService(db).import_roster("lokal", parse_roster(HEADER + "anna@a.example,Anna Jensen,leader,K,,,\n", "l.csv"), "l.csv")
     with pytest.raises(FileErrors) as info:
-        await RosterService(db).import_cohort(
-            parse_cohort(load_yaml_text(cohort_yaml("lokal", TB), "l.yaml"), "l.yaml", programme))
+        await RosterService(db).import_cohort(parse_cohort(load_yaml_text(cohort_yaml("lokal", TB), "l.yaml"), "l.yaml", programme))
     assert "anna@a.example is on cohort nord-a of another tenant" in str(info.value)
     async with db.sessions() as s:
         assert await s.scalar(select(Cohort.tenant_id).where(Cohort.key == "lokal")) is None

@@ -6,6 +6,7 @@ tests/fakes/. Modules: clock (NOW, Clock), reference (../shared payloads and sch
 app on loopback), database (a fresh database per test), cli (the command line in a subprocess),
 pgdb (PostgreSQL template copies), replica_procs (`python app.py` replicas).
 """
+
 from tests.support.cli import run_cli
 from tests.support.clock import NOW, Clock
 from tests.support.database import database_url
@@ -24,8 +25,30 @@ from tests.support.world import (
 )
 
 __all__ = [
-    "ACTIVITIES", "ANNA", "APP_ID", "Clock", "EXAMPLE", "EXAMPLE_COHORT", "EXAMPLE_ROSTER", "NOW", "REFERENCE",
-    "SCHEMAS", "SHARED", "Server", "TENANT_ID", "card_strings", "database_url", "message_from", "personal_chat",
-    "personal_message", "rendered", "require_shared", "run_cli", "seed", "shifted_cohort", "start_server",
-    "store_chats", "teams_activity",
+    "ACTIVITIES",
+    "ANNA",
+    "APP_ID",
+    "EXAMPLE",
+    "EXAMPLE_COHORT",
+    "EXAMPLE_ROSTER",
+    "NOW",
+    "REFERENCE",
+    "SCHEMAS",
+    "SHARED",
+    "TENANT_ID",
+    "Clock",
+    "Server",
+    "card_strings",
+    "database_url",
+    "message_from",
+    "personal_chat",
+    "personal_message",
+    "rendered",
+    "require_shared",
+    "run_cli",
+    "seed",
+    "shifted_cohort",
+    "start_server",
+    "store_chats",
+    "teams_activity",
 ]

@@ -1,4 +1,5 @@
 """The real command line in a subprocess, as LEAD runs it."""
+
 from __future__ import annotations
 
 import os

@@ -1,10 +1,11 @@
 """Time in tests: one fixed "now" and a clock the test moves by hand."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 # A fixed "now" for tests that depend on the calendar: Monday 4 January 2027, 10:00 in Copenhagen.
-NOW = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
 
 class Clock:

@@ -1,4 +1,5 @@
 """The LEAD-konsol tests' people and roster lines, and a count of memberships."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select

@@ -1,4 +1,5 @@
 """The database a test runs on: a fresh migrated copy on TEST_DATABASE_URL's PostgreSQL, else SQLite."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Small real files of each allowed kind (and some that only pretend) for the upload tests."""
+
 from __future__ import annotations
 
 import io
@@ -17,8 +18,10 @@ def office(kind: str, *, macros: bool = False) -> bytes:
     """A minimal Office Open XML package of that kind (the parts a sniffer looks for)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr(_entry("[Content_Types].xml"),
-                         '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        package.writestr(
+            _entry("[Content_Types].xml"),
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
         package.writestr(_entry(MAIN_PART[kind]), "<root/>")
         if macros:
             package.writestr(_entry("word/vbaProject.bin"), b"\x00" * 16)

@@ -1,4 +1,5 @@
 """What goes into the chat (messages from talents) and what comes out (replies as cards)."""
+
 from __future__ import annotations
 
 from typing import Any

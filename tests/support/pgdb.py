@@ -3,14 +3,16 @@
 `CREATE DATABASE … TEMPLATE` copies files, so a migrated database costs a few tens of
 milliseconds instead of a full `alembic upgrade` per test, and every test starts empty.
 """
+
 from __future__ import annotations
 
 import asyncio
 import itertools
 import os
 import threading
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Awaitable, Callable, TypeVar
+from typing import TypeVar
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -113,15 +115,13 @@ def pg_url() -> str | None:
     return url if url.startswith("postgresql") else None
 
 
-
 def require_pg() -> str:
     """TEST_DATABASE_URL's PostgreSQL, or skip with the reason (under CI=true a missing PostgreSQL fails)."""
     import pytest
 
     url = pg_url()
     if url is None:
-        message = ("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+asyncpg://… "
-                   "(`make test-pg` starts a throwaway cluster and sets it)")
+        message = "needs PostgreSQL: set TEST_DATABASE_URL=postgresql+asyncpg://… (`make test-pg` starts a throwaway cluster and sets it)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true: {message}")
         pytest.skip(message)

@@ -1,4 +1,5 @@
 """The shared reference data beside the repo (../shared/reference): real Teams payloads and schemas."""
+
 from __future__ import annotations
 
 import copy

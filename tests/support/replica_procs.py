@@ -1,4 +1,5 @@
 """Replica processes for multi-replica tests and benchmarks: `python app.py` on its own port."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,7 @@ class Replica:
         env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}  # local mode
         env.update(DATABASE_URL=database_url, HOST="127.0.0.1", PORT=str(self.port), LOG_LEVEL="WARNING", **settings)
         self._out = log.open("wb")
-        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env,
-                                     stdout=self._out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT)
 
     async def healthy(self, timeout: float = 60.0) -> None:
         """Wait until /healthz answers 200; fail with the log's tail if the process died or took too long."""
@@ -67,5 +67,3 @@ class Replica:
                 self.proc.kill()
                 self.proc.wait(10)
         self._out.close()
-
-

@@ -1,9 +1,11 @@
 """The real aiohttp app (app.create_app) on a loopback port, and a client for it."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -40,9 +42,7 @@ class Server:
         await self.runner.cleanup()
 
 
-async def start_server(
-    settings: Settings, clock: Callable[[], datetime] = lambda: NOW, *, background: bool = False
-) -> Server:
+async def start_server(settings: Settings, clock: Callable[[], datetime] = lambda: NOW, *, background: bool = False) -> Server:
     """Start create_app(settings) on 127.0.0.1 with an ephemeral port (no scheduler unless asked)."""
     app = create_app(settings, clock=clock, background=background)
     runner = web.AppRunner(app, access_log=None)

@@ -1,4 +1,5 @@
 """The example cohort and its roster in a database, the chats people have opened, shifted calendars."""
+
 from __future__ import annotations
 
 import re
@@ -38,8 +39,9 @@ async def seed(db: Database, programme: Any = None) -> None:
 def personal_chat(person_id: int, service_url: str) -> Conversation:
     """A stored 1:1 chat `a:<person id>` with the bot, as an install or the Graph sync leaves it."""
     cid = f"a:{person_id}"
-    return Conversation(conversation_id=cid, kind="personal", person_id=person_id, service_url=service_url,
-                        reference={"conversation": {"id": cid}})
+    return Conversation(
+        conversation_id=cid, kind="personal", person_id=person_id, service_url=service_url, reference={"conversation": {"id": cid}}
+    )
 
 
 async def store_chats(db: Database, service_url: str) -> None:

@@ -10,6 +10,7 @@ Outbound replies need an app token from login.microsoftonline.com (MSAL), which 
 reach here; `outbound_token` replaces only that fetch, so replies reach the fake connector
 carrying a recognisable token. Inbound validation is never patched.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,17 +18,18 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
+from botframework.connector.auth import MicrosoftAppCredentials
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
 from bot.config import Settings
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Person
-from botframework.connector.auth import MicrosoftAppCredentials
 from tests.fakes.connector import FakeConnector
 from tests.fakes.openid import FakeOpenIdIssuer, new_rsa_key
 from tests.support import APP_ID, TENANT_ID, Server, database_url, seed, start_server, teams_activity
@@ -96,9 +98,7 @@ def outbound_token(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def azure_server(
-    azure_settings: Settings, azure_db: Database, outbound_token: list[dict[str, Any]]
-) -> AsyncIterator[Server]:
+async def azure_server(azure_settings: Settings, azure_db: Database, outbound_token: list[dict[str, Any]]) -> AsyncIterator[Server]:
     srv = await start_server(azure_settings)
     yield srv
     await srv.close()
@@ -115,9 +115,7 @@ async def snapshot(db: Database) -> tuple[Any, ...]:
     """Everything an authenticated message would change: conversations and people's Teams links."""
     async with db.sessions() as s:
         conversations = sorted((c.conversation_id, c.service_url) for c in (await s.scalars(select(Conversation))).all())
-        people = sorted(
-            (p.email, p.aad_object_id, p.teams_user_id, p.tenant_id) for p in (await s.scalars(select(Person))).all()
-        )
+        people = sorted((p.email, p.aad_object_id, p.teams_user_id, p.tenant_id) for p in (await s.scalars(select(Person))).all())
     return tuple(conversations), tuple(people)
 
 
@@ -129,7 +127,10 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def test_correctly_signed_token_is_accepted_and_the_bot_replies(
-    azure_server: Server, azure_db: Database, issuer: FakeOpenIdIssuer, connector: FakeConnector,
+    azure_server: Server,
+    azure_db: Database,
+    issuer: FakeOpenIdIssuer,
+    connector: FakeConnector,
     outbound_token: list[dict[str, Any]],
 ) -> None:
     activity = message(connector)

@@ -1,4 +1,5 @@
 """Whole dialogs through the real app and fake connector: each message and the one reply it must get."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """The real app on loopback, driven with real Teams payloads, replying through a fake connector."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,9 +15,7 @@ from tests.fakes.connector import FakeConnector
 from tests.support import ANNA, Server, personal_message, start_server, teams_activity
 
 
-async def test_message_from_rostered_talent_links_them_and_answers_next(
-    seeded: Database, server: Server, connector: FakeConnector
-) -> None:
+async def test_message_from_rostered_talent_links_them_and_answers_next(seeded: Database, server: Server, connector: FakeConnector) -> None:
     activity = personal_message("næste", connector)
     connector.know(activity["from"], "Anna.Talent@aalborg.example")
 
@@ -93,7 +92,7 @@ async def test_help_lists_the_commands(seeded: Database, server: Server, connect
 
 
 async def test_unknown_text_gets_a_helpful_answer(seeded: Database, server: Server, connector: FakeConnector) -> None:
-    activity = personal_message("blå bananer {{ \"", connector)
+    activity = personal_message('blå bananer {{ "', connector)
     connector.know(activity["from"], ANNA)
     response = await server.post(activity)
     assert response.status in (200, 201)
@@ -102,9 +101,7 @@ async def test_unknown_text_gets_a_helpful_answer(seeded: Database, server: Serv
     assert 'blå bananer {{ "' in text
 
 
-async def test_stranger_gets_polite_card_and_nothing_is_stored(
-    seeded: Database, server: Server, connector: FakeConnector
-) -> None:
+async def test_stranger_gets_polite_card_and_nothing_is_stored(seeded: Database, server: Server, connector: FakeConnector) -> None:
     activity = personal_message("næste", connector)
     connector.know(activity["from"], "stranger@elsewhere.example")
     await server.post(activity)
@@ -138,9 +135,7 @@ async def test_personal_install_welcomes_with_name_role_and_next_activity(
         assert conv is not None and conv.kind == "personal"
 
 
-async def test_team_install_stores_the_channel_and_says_nothing(
-    seeded: Database, server: Server, connector: FakeConnector
-) -> None:
+async def test_team_install_stores_the_channel_and_says_nothing(seeded: Database, server: Server, connector: FakeConnector) -> None:
     activity = teams_activity("conversationUpdate-membersAdded-team-install", serviceUrl=connector.url)
     response = await server.post(activity)
     assert response.status in (200, 201)
@@ -157,9 +152,7 @@ async def test_channel_thread_reply_is_accepted_quietly(seeded: Database, server
     assert connector.sent == []
 
 
-async def test_reaction_and_card_submit_in_channel_do_not_fail(
-    seeded: Database, server: Server, connector: FakeConnector
-) -> None:
+async def test_reaction_and_card_submit_in_channel_do_not_fail(seeded: Database, server: Server, connector: FakeConnector) -> None:
     for name in ("messageReaction-channel-recorded", "messageReaction-reactionsAdded", "message-action-submit-value-channel"):
         response = await server.post(teams_activity(name, serviceUrl=connector.url))
         assert response.status in (200, 201), name
@@ -195,7 +188,6 @@ async def test_healthz_is_503_when_database_is_gone(tmp_path: Path, settings: An
     srv = await start_server(replace(settings, database_url=f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}"))
     try:
         await srv.app[DATABASE].engine.dispose()
-        srv.app[DATABASE].engine.url  # the engine stays; point it at a path that cannot open
         from sqlalchemy.ext.asyncio import create_async_engine
 
         srv.app[DATABASE].engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")

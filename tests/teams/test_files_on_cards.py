@@ -1,4 +1,5 @@
 """Uploaded files reach the talent: the chat library, the 'Mit forløb' tab and the card that needs them carry signed links."""
+
 from __future__ import annotations
 
 import json
@@ -59,9 +60,25 @@ async def test_the_leader_conversation_nudge_carries_its_guide(seeded: Database,
     async with seeded.sessions() as s:
         attached = await core.files.attachments(s, anna, nudge="leader-conversation")
     assert [f["title"] for f in attached] == ["Samtaleguide"]
-    card = rendered(Reply("nudge", {
-        "title": "Samtale 1", "note": "", "text": "t", "questions": [], "people": [], "book_url": None, "chat_url": None,
-        "plan_id": 1, "done": None, "can_act": True, "plan_talent": None, "files": attached}))
+    card = rendered(
+        Reply(
+            "nudge",
+            {
+                "title": "Samtale 1",
+                "note": "",
+                "text": "t",
+                "questions": [],
+                "people": [],
+                "book_url": None,
+                "chat_url": None,
+                "plan_id": 1,
+                "done": None,
+                "can_act": True,
+                "plan_talent": None,
+                "files": attached,
+            },
+        )
+    )
     [path] = _paths(card)
     async with server.http.get(server.url + path) as resp:
         assert resp.status == 200

@@ -1,4 +1,5 @@
 """Malformed input over /api/messages: never a 5xx, never a stack trace, the server and its data stay sound."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,9 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from app import DATABASE
@@ -23,17 +26,52 @@ ANNA = "anna.talent@aalborg.example"
 ANNA_AAD = "00000000-0000-0000-0000-00000000a11a"
 VERBS = ["seen", "done", "snooze", "evaluate", "plan-save", "plan-edit", "plan-view", "nudge-show", "readiness"]
 TOP_FIELDS = [
-    "type", "id", "from", "recipient", "conversation", "channelData", "value", "text", "textFormat", "name",
-    "entities", "attachments", "membersAdded", "membersRemoved", "replyToId", "timestamp", "locale", "channelId",
-    "reactionsAdded", "action",
+    "type",
+    "id",
+    "from",
+    "recipient",
+    "conversation",
+    "channelData",
+    "value",
+    "text",
+    "textFormat",
+    "name",
+    "entities",
+    "attachments",
+    "membersAdded",
+    "membersRemoved",
+    "replyToId",
+    "timestamp",
+    "locale",
+    "channelId",
+    "reactionsAdded",
+    "action",
 ]
 ACTIVITY_TYPES = [
-    "message", "invoke", "conversationUpdate", "installationUpdate", "messageReaction", "messageUpdate",
-    "messageDelete", "event", "typing", "endOfConversation", "trace", "handoff",
+    "message",
+    "invoke",
+    "conversationUpdate",
+    "installationUpdate",
+    "messageReaction",
+    "messageUpdate",
+    "messageDelete",
+    "event",
+    "typing",
+    "endOfConversation",
+    "trace",
+    "handoff",
 ]
 INVOKE_NAMES = [
-    "adaptiveCard/action", "composeExtension/query", "composeExtension/fetchTask", "task/fetch", "task/submit",
-    "signin/verifyState", "fileConsent/invoke", "config/fetch", "actionableMessage/executeAction", "",
+    "adaptiveCard/action",
+    "composeExtension/query",
+    "composeExtension/fetchTask",
+    "task/fetch",
+    "task/submit",
+    "signin/verifyState",
+    "fileConsent/invoke",
+    "config/fetch",
+    "actionableMessage/executeAction",
+    "",
 ]
 # Responses may carry these words only as part of a stack trace.
 TRACE_MARKERS = ("Traceback", 'File "', "site-packages", "Exception:")
@@ -41,16 +79,34 @@ TRACE_MARKERS = ("Traceback", 'File "', "site-packages", "Exception:")
 
 def _json_values() -> st.SearchStrategy[Any]:
     """Any JSON value, small: the garbage a broken client could send in any field."""
-    scalars = st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=40)
-    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=12)
+    scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=40)
+    return st.recursive(
+        scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=12
+    )
 
 
 def _tricky_text() -> st.SearchStrategy[str]:
     """Text that tends to break naive code: markup, JSON, control characters, long runs."""
     return st.one_of(
         st.text(max_size=200),
-        st.sampled_from(['"}]', "<at>x</at>", "{{ x }}", "\x00", "\ud7ff", "%s%s", "næste", "hjælp", "udsend all hej",
-                         "udviklingsplan", "status", "publicér", "spørg hvad?", "a" * 5000]),
+        st.sampled_from(
+            [
+                '"}]',
+                "<at>x</at>",
+                "{{ x }}",
+                "\x00",
+                "\ud7ff",
+                "%s%s",
+                "næste",
+                "hjælp",
+                "udsend all hej",
+                "udviklingsplan",
+                "status",
+                "publicér",
+                "spørg hvad?",
+                "a" * 5000,
+            ]
+        ),
     )
 
 
@@ -71,17 +127,28 @@ def activities(draw: st.DrawFn, bases: list[dict[str, Any]], service_url: str) -
         elif kind == "type":
             activity["type"] = draw(st.sampled_from(ACTIVITY_TYPES) | st.text(max_size=20))
         elif kind == "invoke":
-            data = draw(st.dictionaries(st.sampled_from(["plan", "days", "talent", "activity", "topic", "rating", "aim", "back", "x"]),
-                                        _json_values(), max_size=4))
+            data = draw(
+                st.dictionaries(
+                    st.sampled_from(["plan", "days", "talent", "activity", "topic", "rating", "aim", "back", "x"]),
+                    _json_values(),
+                    max_size=4,
+                )
+            )
             data["verb"] = draw(st.sampled_from(VERBS) | st.text(max_size=15) | _json_values())
             action: Any = {"type": "Action.Execute", "verb": data["verb"], "data": data}
             if draw(st.booleans()):
                 action = draw(_json_values())
-            activity.update(type="invoke", name=draw(st.sampled_from(INVOKE_NAMES) | st.text(max_size=20)),
-                            value={"action": action, "trigger": "manual"})
+            activity.update(
+                type="invoke",
+                name=draw(st.sampled_from(INVOKE_NAMES) | st.text(max_size=20)),
+                value={"action": action, "trigger": "manual"},
+            )
         elif kind == "submit":
-            activity.update(type="message", text=draw(st.sampled_from(["", " "]) | st.none()),
-                            value={"verb": draw(st.sampled_from(VERBS) | st.text(max_size=10)), "plan": draw(_json_values())})
+            activity.update(
+                type="message",
+                text=draw(st.sampled_from(["", " "]) | st.none()),
+                value={"verb": draw(st.sampled_from(VERBS) | st.text(max_size=10)), "plan": draw(_json_values())},
+            )
         elif kind == "nested":
             holder = draw(st.sampled_from(["from", "conversation", "recipient", "channelData"]))
             inner = activity.get(holder) if isinstance(activity.get(holder), dict) else {}
@@ -127,7 +194,8 @@ async def _integrity(db: Database) -> dict[str, Any]:
         emails = sorted(await s.scalars(select(Person.email)))
         memberships = await s.scalar(select(func.count()).select_from(Membership))
         orphans = await s.scalar(
-            select(func.count()).select_from(Conversation)
+            select(func.count())
+            .select_from(Conversation)
             .where(Conversation.person_id.is_not(None), Conversation.person_id.not_in(select(Person.id)))
         )
         if db.is_sqlite:  # PostgreSQL keeps its own pages; SQLite can say whether its file is sound

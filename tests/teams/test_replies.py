@@ -1,7 +1,9 @@
 """Replies within a turn: addressed as botbuilder addresses them, retried as Teams asks, never silently lost."""
+
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -94,9 +96,7 @@ def test_reply_body_leaves_out_unknown_fields_instead_of_sending_nulls() -> None
     assert nulls(body) == [] and "locale" not in body and "name" not in body["recipient"]
 
 
-async def test_429_and_5xx_are_retried_and_the_reply_goes_out_once(
-    scripted: ScriptedConnector, replies: DirectReplies
-) -> None:
+async def test_429_and_5xx_are_retried_and_the_reply_goes_out_once(scripted: ScriptedConnector, replies: DirectReplies) -> None:
     scripted.script = [(429, {"Retry-After": "0"}), (503, {})]
     ctx = turn(scripted.url)
     assert await replies.send(ctx, CARD) == "reply-3"
@@ -111,18 +111,14 @@ async def test_a_4xx_is_not_retried_and_fails_loudly(scripted: ScriptedConnector
     assert len(scripted.calls) == 1 and not ctx.responded
 
 
-async def test_persistent_5xx_gives_up_after_the_allowed_attempts(
-    scripted: ScriptedConnector, replies: DirectReplies
-) -> None:
+async def test_persistent_5xx_gives_up_after_the_allowed_attempts(scripted: ScriptedConnector, replies: DirectReplies) -> None:
     scripted.script = [(502, {})] * 5
     with pytest.raises(ReplyFailed, match="502"):
         await replies.send(turn(scripted.url), CARD)
     assert len(scripted.calls) == 3
 
 
-async def test_the_server_replies_directly_to_the_incoming_message(
-    seeded: Any, server: Server, connector: FakeConnector  # noqa: F811
-) -> None:
+async def test_the_server_replies_directly_to_the_incoming_message(seeded: Any, server: Server, connector: FakeConnector) -> None:
     activity = personal_message("næste", connector)
     connector.know(activity["from"], "anna.talent@aalborg.example")
     response = await server.post(activity)

@@ -1,4 +1,5 @@
 """The bot stays up: hostile chat text at the body limit never stalls the event loop."""
+
 from __future__ import annotations
 
 import asyncio

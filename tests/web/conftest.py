@@ -1,7 +1,9 @@
 """Fixtures of the web tests: one headless Debian Chromium per browser test."""
+
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 

@@ -1,7 +1,9 @@
 """LEAD-konsol in a real headless Chromium (local mode): upload with a bad line, fix, confirm, health, broadcast."""
+
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -36,8 +38,7 @@ def _file(text: str, name: str = "deltagere.csv") -> dict[str, Any]:
     return {"name": name, "mimeType": "text/csv", "buffer": text.encode("utf-8")}
 
 
-async def test_admin_uploads_fixes_confirms_and_composes_a_broadcast(console_server: Server, db: Database,
-                                                                     browser: Any) -> None:
+async def test_admin_uploads_fixes_confirms_and_composes_a_broadcast(console_server: Server, db: Database, browser: Any) -> None:
     context = await browser.new_context(viewport={"width": 1024, "height": 900}, locale="da-DK")
     page = await context.new_page()
     problems: list[str] = []

@@ -1,8 +1,10 @@
 """LEAD-konsol's Buddygrupper through the real app: the suggestion, moving people, confirming as `buddies set` does."""
+
 from __future__ import annotations
 
 import re
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select

@@ -1,9 +1,11 @@
 """LEAD-konsol's Spørgsmål through the real app: open and answered questions, a learned answer edited or withdrawn."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -25,11 +27,20 @@ async def _questions(db: Database) -> tuple[int, int]:
         cohort = await s.scalar(select(Cohort.id).where(Cohort.key == "hold-2027"))
         anna = await s.scalar(select(Person.id).where(Person.email == ANNA))
         sofie = await s.scalar(select(Person.id).where(Person.email == SOFIE))
-        learned = Question(cohort_id=cohort, asker_id=anna, text=ASKED, status="answered", answer="Ja, gerne.",
-                           answered_by=sofie, answered_at=NOW - timedelta(days=2), reuse=True,
-                           created_at=NOW - timedelta(days=3))
-        waiting = Question(cohort_id=cohort, asker_id=anna, text="Hvornår får vi slides fra modul 2?", status="open",
-                           created_at=NOW - timedelta(days=5))
+        learned = Question(
+            cohort_id=cohort,
+            asker_id=anna,
+            text=ASKED,
+            status="answered",
+            answer="Ja, gerne.",
+            answered_by=sofie,
+            answered_at=NOW - timedelta(days=2),
+            reuse=True,
+            created_at=NOW - timedelta(days=3),
+        )
+        waiting = Question(
+            cohort_id=cohort, asker_id=anna, text="Hvornår får vi slides fra modul 2?", status="open", created_at=NOW - timedelta(days=5)
+        )
         s.add_all([learned, waiting])
         await s.flush()
         return learned.id, waiting.id
@@ -76,8 +87,7 @@ async def test_an_edit_reaches_the_index_at_once(console: tuple[Server, int], db
         assert [a.outcome for a in await s.scalars(select(AuditEntry).where(AuditEntry.action == "faq.edit"))] == ["allowed"]
 
 
-async def test_a_withdrawal_leaves_this_index_and_another_replicas(console: tuple[Server, int], db: Database,
-                                                                   settings: Settings) -> None:
+async def test_a_withdrawal_leaves_this_index_and_another_replicas(console: tuple[Server, int], db: Database, settings: Settings) -> None:
     server, learned = console
     other = build_core(db, settings, lambda: NOW)  # a second replica's services over the same database
     await other.desk.load_answered()
@@ -93,16 +103,16 @@ async def test_a_withdrawal_leaves_this_index_and_another_replicas(console: tupl
 
 async def test_an_empty_answer_is_refused_in_danish(console: tuple[Server, int]) -> None:
     server, learned = console
-    status, html = await _post(server, "/console/faq/edit", {"csrf": await _csrf(server), "cohort": "hold-2027",
-                                                             "id": str(learned), "answer": "  "})
+    status, html = await _post(
+        server, "/console/faq/edit", {"csrf": await _csrf(server), "cohort": "hold-2027", "id": str(learned), "answer": "  "}
+    )
     assert status == 400 and "Svaret er tomt" in html
     assert server.app[CORE].questions.get(f"answered:{learned}").answer == "Ja, gerne."  # type: ignore[union-attr]
 
 
 async def test_others_and_forged_forms_change_nothing(console: tuple[Server, int]) -> None:
     server, learned = console
-    status, html = await _post(server, "/console/faq/withdraw", {"csrf": "", "cohort": "hold-2027", "id": str(learned)},
-                               email=SOFIE)
+    status, html = await _post(server, "/console/faq/withdraw", {"csrf": "", "cohort": "hold-2027", "id": str(learned)}, email=SOFIE)
     assert status == 403 and "administratorer" in html
     status, _ = await _post(server, "/console/faq/withdraw", {"csrf": "1.forged", "cohort": "hold-2027", "id": str(learned)})
     assert status == 403

@@ -1,12 +1,14 @@
 """LEAD-konsol's files through the real app: upload with size and content checks, CSRF, admins only, signed downloads."""
+
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -42,27 +44,31 @@ async def csrf_of(server: Server, email: str = LARS) -> str:
     return match.group(1)
 
 
-async def send(server: Server, data: bytes, *, csrf: str, name: str = "guide.pdf", attach: str = "",
-               title: str = "", email: str = LARS) -> tuple[int, str, str]:
+async def send(
+    server: Server, data: bytes, *, csrf: str, name: str = "guide.pdf", attach: str = "", title: str = "", email: str = LARS
+) -> tuple[int, str, str]:
     form = aiohttp.FormData()
     form.add_field("csrf", csrf)
     form.add_field("title", title)
     form.add_field("attach", attach)
     form.add_field("file", io.BytesIO(data), filename=name, content_type="text/html")
-    async with server.http.post(f"{server.url}/console/files/upload?cohort=hold-2027&as={email}", data=form,
-                                allow_redirects=False) as resp:
+    async with server.http.post(f"{server.url}/console/files/upload?cohort=hold-2027&as={email}", data=form, allow_redirects=False) as resp:
         return resp.status, await resp.text(), resp.headers.get("Location", "")
 
 
 async def count(db: Database) -> tuple[int, int]:
     async with db.sessions() as s:
-        return (int(await s.scalar(select(func.count()).select_from(StoredFile)) or 0),
-                int(await s.scalar(select(func.count()).select_from(FileBlob)) or 0))
+        return (
+            int(await s.scalar(select(func.count()).select_from(StoredFile)) or 0),
+            int(await s.scalar(select(func.count()).select_from(FileBlob)) or 0),
+        )
 
 
 def links(html: str) -> list[str]:
-    return [urlsplit(m.replace("&amp;", "&"))._replace(scheme="", netloc="").geturl()
-            for m in re.findall(r'href="([^"]*/files/\d+\?[^"]*)"', html)]
+    return [
+        urlsplit(m.replace("&amp;", "&"))._replace(scheme="", netloc="").geturl()
+        for m in re.findall(r'href="([^"]*/files/\d+\?[^"]*)"', html)
+    ]
 
 
 async def fetch(server: Server, path: str) -> tuple[int, bytes, Any]:
@@ -71,8 +77,14 @@ async def fetch(server: Server, path: str) -> tuple[int, bytes, Any]:
 
 
 async def test_an_admin_uploads_a_file_and_it_is_served_as_an_attachment(console: Server, db: Database) -> None:
-    status, _, location = await send(console, office("docx"), csrf=await csrf_of(console), name="../Samtaleguide.docx",
-                                     attach="nudge:leader-conversation", title="Samtaleguide til samtale 1")
+    status, _, location = await send(
+        console,
+        office("docx"),
+        csrf=await csrf_of(console),
+        name="../Samtaleguide.docx",
+        attach="nudge:leader-conversation",
+        title="Samtaleguide til samtale 1",
+    )
     assert status == 303 and location.endswith("#filer")
     assert await count(db) == (1, 1)
     async with console.http.get(console.url + f"/console?as={LARS}") as resp:
@@ -129,8 +141,9 @@ async def test_remove_stops_the_link(console: Server, db: Database) -> None:
         html = await resp.text()
     [link] = links(html)
     file_id = re.search(r"/files/(\d+)", link).group(1)  # type: ignore[union-attr]
-    async with console.http.post(f"{console.url}/console/files/remove?as={LARS}",
-                                 data={"csrf": csrf, "cohort": "hold-2027", "id": file_id}, allow_redirects=False) as resp:
+    async with console.http.post(
+        f"{console.url}/console/files/remove?as={LARS}", data={"csrf": csrf, "cohort": "hold-2027", "id": file_id}, allow_redirects=False
+    ) as resp:
         assert resp.status == 303
     assert await count(db) == (0, 0)
     assert (await fetch(console, link))[0] == 404
@@ -181,8 +194,9 @@ async def test_the_link_dies_when_the_library_closes(db: Database, programme: An
         await server.close()
 
 
-async def test_a_storage_directory_keeps_the_bytes_out_of_the_database(db: Database, programme: Any, settings: Settings,
-                                                                        tmp_path: Path) -> None:
+async def test_a_storage_directory_keeps_the_bytes_out_of_the_database(
+    db: Database, programme: Any, settings: Settings, tmp_path: Path
+) -> None:
     await seed(db, programme)
     store = tmp_path / "files"
     store.mkdir()

@@ -1,7 +1,9 @@
 """LEAD-konsol's Filer in a real headless Chromium: a wrong type refused in Danish, an upload, 320 px in dark theme."""
+
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 

@@ -1,9 +1,11 @@
 """LEAD-konsol through the real app on loopback: admins only, health, roster preview and confirm, broadcasts, log."""
+
 from __future__ import annotations
 
 import io
 import re
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -14,8 +16,7 @@ from bot.domain.roster_file import roster_text
 from bot.storage.db import Database
 from bot.storage.models import AuditEntry, Broadcast, Person
 from tests.support import Server, seed, start_server
-
-from tests.support.console import ANNA, BAD_TALENT, LARS, NEW_TALENT, ROSTER, members  # noqa: F401
+from tests.support.console import ANNA, BAD_TALENT, LARS, NEW_TALENT, ROSTER, members
 
 
 @pytest.fixture
@@ -54,7 +55,6 @@ async def upload(server: Server, data: bytes, csrf: str, filename: str = "liste.
     form.add_field("file", io.BytesIO(data), filename=filename, content_type="application/octet-stream")
     async with server.http.post(f"{server.url}/console/roster/preview?as={LARS}", data=form) as resp:
         return resp.status, await resp.text()
-
 
 
 async def audit(db: Database, action: str) -> list[AuditEntry]:
@@ -137,7 +137,7 @@ async def test_a_preview_confirmed_after_the_cohort_changed_is_shown_again(conso
     form = {k: field(html, k) for k in ("csrf", "cohort", "content", "fingerprint", "token")}
     _, again = await upload(console, (ROSTER + NEW_TALENT).encode("utf-8"), form["csrf"])
     await post(console, f"/console/roster/confirm?as={LARS}", {k: field(again, k) for k in form})  # another tab wins
-    status, html, _ = await post(console, f"/console/roster/confirm?as={LARS}", form)
+    _status, html, _ = await post(console, f"/console/roster/confirm?as={LARS}", form)
     assert "Holdet er ændret siden forhåndsvisningen" in text_of(html)
     assert len(await audit(db, "roster.import")) == 1
 
@@ -163,7 +163,7 @@ async def test_semicolon_cp1252_csv_and_xlsx_give_the_same_preview(console: Serv
 
 def test_roster_text_names_the_line_of_bytes_that_are_no_text() -> None:
     with pytest.raises(Exception) as caught:
-        roster_text("email,name\nanna@x.dk,Anna\n".encode("utf-8") + b"bo@x.dk,B\x81\x8d\n", "f.csv")
+        roster_text(b"email,name\nanna@x.dk,Anna\n" + b"bo@x.dk,B\x81\x8d\n", "f.csv")
     assert ":3:" in str(caught.value.errors[0])  # type: ignore[attr-defined]
     assert roster_text(b"\xef\xbb\xbfemail;name\n", "f.csv") == "email;name\n"
     assert "Sørensen" in roster_text("Jens Sørensen".encode("cp1252"), "f.csv")

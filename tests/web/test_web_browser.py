@@ -1,15 +1,17 @@
 """The 'Mit forløb' tab in a real headless Chromium (local mode): timeline, preparation, 'Markér som set', themes."""
+
 from __future__ import annotations
 
-
-from typing import Any, AsyncIterator
+import itertools
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from app import CORE
 from bot.config import Settings
 from bot.storage.db import Database
-from tests.support import Clock, NOW, Server, seed, start_server
+from tests.support import NOW, Clock, Server, seed, start_server
 from tests.support.browser import CHROMIUM, SCREENSHOTS
 
 ANNA = "anna.talent@aalborg.example"
@@ -62,9 +64,10 @@ async def test_talent_tab_marks_seen_keeps_it_and_follows_the_dark_theme(tab_ser
     await _shot(page, "talent-light")
     # screen readers: one h1, no skipped heading level, every field labelled, landmarks present
     levels = await page.evaluate("Array.from(document.querySelectorAll('h1,h2,h3,h4')).map(h => +h.tagName[1])")
-    assert levels.count(1) == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:])), levels
+    assert levels.count(1) == 1 and all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
     assert await page.evaluate(
-        "Array.from(document.querySelectorAll('textarea, input:not([type=hidden])')).every(f => f.labels.length > 0)")
+        "Array.from(document.querySelectorAll('textarea, input:not([type=hidden])')).every(f => f.labels.length > 0)"
+    )
     assert await page.locator("main").count() == 1 and await page.locator("nav[aria-label]").count() == 1
     await page.keyboard.press("Tab")  # the skip link comes first and shows when focused
     assert await page.evaluate("document.activeElement.textContent") == "Spring til indholdet"

@@ -4,6 +4,7 @@ The real app runs on loopback with one extra route that answers with tab_profile
 tests pin the identity contract independent of the pages. Every failure must be a 401 whose body is
 the same short Danish text (no personal data), never a 500.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,10 @@ import logging
 import socket
 import time
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -23,9 +25,9 @@ from sqlalchemy import select, update
 import cards
 from app import CORE, create_app
 from bot.config import ConfigError, Settings
+from bot.domain.people import Profile, TeamsIdentity
 from bot.storage.db import Database
 from bot.storage.models import Cohort, Person
-from bot.domain.people import Profile, TeamsIdentity
 from bot.web import security
 from bot.web.edge import TAB_STATIC
 from bot.web.identity import LOCAL_UNAUTHORIZED_TEXT, TAB_IDENTITY, UNAUTHORIZED_TEXT, is_loopback_peer, tab_profile
@@ -61,8 +63,13 @@ async def whoami(request: web.Request) -> web.Response:
     profile = await tab_profile(request)
     if request.method == "POST":
         await security.check_csrf(request, profile)
-    body = {"name": profile.name, "email": profile.email, "roles": [r.role for r in profile.roles],
-            "csrf": security.csrf_token(request, profile), "nonce": request["csp_nonce"]}
+    body = {
+        "name": profile.name,
+        "email": profile.email,
+        "roles": [r.role for r in profile.roles],
+        "csrf": security.csrf_token(request, profile),
+        "nonce": request["csp_nonce"],
+    }
     return web.json_response(body)
 
 
@@ -129,8 +136,9 @@ async def local(tmp_path: Path) -> AsyncIterator[TabServer]:
 
 def token(issuer: FakeOpenIdIssuer, **over: Any) -> str:
     sign = {k: over.pop(k) for k in ("key", "kid", "algorithm", "headers") if k in over}
-    claims = issuer.entra_claims(audience=over.pop("audience", APP_ID_URI), tenant_id=over.pop("tenant_id", TENANT_ID),
-                                 oid=over.pop("oid", ANNA_OID), **over)
+    claims = issuer.entra_claims(
+        audience=over.pop("audience", APP_ID_URI), tenant_id=over.pop("tenant_id", TENANT_ID), oid=over.pop("oid", ANNA_OID), **over
+    )
     return issuer.sign(claims, **sign)
 
 
@@ -291,8 +299,13 @@ async def test_tab_responses_carry_the_strict_headers(azure: TabServer, issuer: 
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert directives["connect-src"] == "'self'" and directives["style-src"] == "'self'"
         ancestors = directives["frame-ancestors"].split()
-        assert {"https://teams.microsoft.com", "https://*.teams.microsoft.com", "https://*.cloud.microsoft",
-                "https://outlook.office.com", "https://outlook.office365.com"} <= set(ancestors)
+        assert {
+            "https://teams.microsoft.com",
+            "https://*.teams.microsoft.com",
+            "https://*.cloud.microsoft",
+            "https://outlook.office.com",
+            "https://outlook.office365.com",
+        } <= set(ancestors)
         assert all(a == "'self'" or a.startswith("https://") for a in ancestors)
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "no-referrer"
@@ -315,8 +328,15 @@ async def test_static_files_by_exact_name_with_types_and_caching(local: TabServe
     assert status == 304 and headers["Cache-Control"] == "public, max-age=300"
     status, body, _ = await local.call(path=files.url("teams-js.min.js"))
     assert status == 200 and body.startswith("/*! @microsoft/teams-js 2.") and "MIT License" in body[:2000]
-    for path in ("/tab/static/", "/tab/static/../app.py", "/tab/static/%2e%2e%2fapp.py", "/tab/static/..%2F..%2Fapp.py",
-                 "/tab/static/nothing.js", "/tab/static/.keep", "/tab/static/tab.js/x"):
+    for path in (
+        "/tab/static/",
+        "/tab/static/../app.py",
+        "/tab/static/%2e%2e%2fapp.py",
+        "/tab/static/..%2F..%2Fapp.py",
+        "/tab/static/nothing.js",
+        "/tab/static/.keep",
+        "/tab/static/tab.js/x",
+    ):
         status, _, headers = await local.call(path=path)
         assert status == 404, path
         assert headers["Cache-Control"] == "no-store", path
@@ -462,18 +482,31 @@ async def test_cards_get_the_tab_link(azure: TabServer, local: TabServer) -> Non
 
 # Each case above is refused by the check meant for it, not by an earlier accident.
 EXPECTED_REASONS = {
-    "malformed": "malformed", "garbage segments": "malformed", "expired": "expired", "not yet valid": "not-yet-valid",
-    "no expiry": "claims", "wrong audience": "audience", "another app's id": "audience", "wrong issuer": "issuer",
-    "issuer of another tenant": "issuer", "wrong tenant": "tenant", "wrong tenant, v1 issuer": "tenant",
-    "no tenant": "claims", "wrong signature": "signature", "unknown kid": "unknown-key", "empty kid": "malformed",
-    "HS256 with the public key": "algorithm", "unsigned": "algorithm", "no scope (app-only)": "scope",
-    "other scope": "scope", "no oid": "claims",
+    "malformed": "malformed",
+    "garbage segments": "malformed",
+    "expired": "expired",
+    "not yet valid": "not-yet-valid",
+    "no expiry": "claims",
+    "wrong audience": "audience",
+    "another app's id": "audience",
+    "wrong issuer": "issuer",
+    "issuer of another tenant": "issuer",
+    "wrong tenant": "tenant",
+    "wrong tenant, v1 issuer": "tenant",
+    "no tenant": "claims",
+    "wrong signature": "signature",
+    "unknown kid": "unknown-key",
+    "empty kid": "malformed",
+    "HS256 with the public key": "algorithm",
+    "unsigned": "algorithm",
+    "no scope (app-only)": "scope",
+    "other scope": "scope",
+    "no oid": "claims",
 }
 
 
 async def test_each_token_failure_has_its_own_reason(issuer: FakeOpenIdIssuer) -> None:
-    validator = EntraTokenValidator(app_id=APP_ID, app_id_uri=APP_ID_URI, tenant_id=TENANT_ID,
-                                    metadata_url=issuer.tenant_metadata_template)
+    validator = EntraTokenValidator(app_id=APP_ID, app_id_uri=APP_ID_URI, tenant_id=TENANT_ID, metadata_url=issuer.tenant_metadata_template)
     try:
         failures = _failures(issuer)
         for case, reason in EXPECTED_REASONS.items():
@@ -498,7 +531,10 @@ def test_tab_settings(tmp_path: Path, issuer: FakeOpenIdIssuer) -> None:
     assert default.tab_metadata_url == "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration"
     explicit = azure_env(tmp_path, issuer, TAB_APP_ID_URI=f"api://{HOST}/botid-{APP_ID}")
     assert explicit.tab_app_id_uri == f"api://{HOST}/botid-{APP_ID}"
-    for name, value in (("TAB_APP_ID_URI", "https://x.example"), ("TAB_SSO_METADATA_URL", "https://x.example/meta"),
-                        ("TAB_SSO_METADATA_URL", "ftp://x.example/{tenant}")):
+    for name, value in (
+        ("TAB_APP_ID_URI", "https://x.example"),
+        ("TAB_SSO_METADATA_URL", "https://x.example/meta"),
+        ("TAB_SSO_METADATA_URL", "ftp://x.example/{tenant}"),
+    ):
         with pytest.raises(ConfigError, match=name):
             Settings.from_env({name: value})

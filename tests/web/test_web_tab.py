@@ -1,9 +1,11 @@
 """The 'Mit forløb' tab through the real app on loopback: what a talent, a leader and others see, and its actions."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
@@ -22,7 +24,7 @@ from bot.storage.models import (
     Progress,
     Question,
 )
-from tests.support import Clock, NOW, Server, seed, start_server
+from tests.support import NOW, Clock, Server, seed, start_server
 
 ANNA = "anna.talent@aalborg.example"
 BO = "bo.talent@rn.example"
@@ -79,8 +81,17 @@ def text_of(html: str) -> str:
 async def test_talent_sees_timeline_preparation_group_plan_library_and_questions(tab: Server, db: Database) -> None:
     anna = await person(db, ANNA)
     async with db.sessions() as s, s.begin():
-        s.add(Question(cohort_id=1, asker_id=anna, text="Hvornår skal lederspejlet være færdigt?", status="answered",
-                       answer="Inden dag 2 i modul 1.", answered_at=NOW - timedelta(days=1), created_at=NOW - timedelta(days=2)))
+        s.add(
+            Question(
+                cohort_id=1,
+                asker_id=anna,
+                text="Hvornår skal lederspejlet være færdigt?",
+                status="answered",
+                answer="Inden dag 2 i modul 1.",
+                answered_at=NOW - timedelta(days=1),
+                created_at=NOW - timedelta(days=2),
+            )
+        )
         s.add(Question(cohort_id=1, asker_id=anna, text="Må min buddy komme fra samme kommune?", created_at=NOW))
 
     status, html = await page(tab, f"/tab?as={ANNA}")
@@ -95,14 +106,14 @@ async def test_talent_sees_timeline_preparation_group_plan_library_and_questions
     assert "Dag 2: onsdag 24. marts 2027 kl. 08.30–16.00 TAMU Aalborg" in text
     assert "Workshop for nærmeste ledere" not in text  # a leaders' activity
     # preparation: the intro is out, the article and literature come later; the budget against what was opened
-    kickoff = html[html.index('id="prep-kickoff"'):html.index('id="prep-m1"')]
+    kickoff = html[html.index('id="prep-kickoff"') : html.index('id="prep-m1"')]
     assert kickoff.count('class="step ') == 3
     assert "Klar" in kickoff and "Kommer 5. januar" in kickoff and "Kommer 8. januar" in kickoff
     assert kickoff.count("Markér som set") == 1
-    assert "Markér som set" not in html[html.index('id="prep-m1"'):html.index('id="gruppe"')]
+    assert "Markér som set" not in html[html.index('id="prep-m1"') : html.index('id="gruppe"')]
     assert "Programmet regner med 18 t forberedelse" in text and "åbnet materialer for 0 min (0 af 27 trin set)" in text
     # group and everyday track: the buddy group with deep links, the occasions with windows and state
-    group = text_of(html[html.index('id="gruppe"'):html.index('id="udviklingsplan"')])
+    group = text_of(html[html.index('id="gruppe"') : html.index('id="udviklingsplan"')])
     assert "Din buddygruppe" in group and "Start chat" in group and "Book møde" in group
     assert "Buddy-møder 0 af 6 holdt" in group and "Samtaler med nærmeste leder 0 af 8 holdt" in group
     assert "Møder i din leders ledergruppe 0 af 3 holdt" in group and "Programmet: mindst 3." in group
@@ -113,8 +124,8 @@ async def test_talent_sees_timeline_preparation_group_plan_library_and_questions
     # the development plan form, the library's closing date, the questions with their answers
     assert 'name="individual"' in html and 'value="vertical"' in html
     assert "Biblioteket er åbent til 9. maj 2029" in text
-    assert "Velkommen til Talent Nord 2.0" in text_of(html[html.index('id="bibliotek"'):])
-    questions = text_of(html[html.index('id="spoergsmaal"'):])
+    assert "Velkommen til Talent Nord 2.0" in text_of(html[html.index('id="bibliotek"') :])
+    questions = text_of(html[html.index('id="spoergsmaal"') :])
     assert "Hvornår skal lederspejlet være færdigt?" in questions and "Besvaret 3. januar" in questions
     assert "Inden dag 2 i modul 1." in questions and "Venter på svar" in questions
 
@@ -135,7 +146,7 @@ async def test_an_occasion_in_its_open_window_is_due_not_missing(tab: Server, cl
 
     _, html = await page(tab, f"/tab?as={ANNA}")
 
-    group = text_of(html[html.index('id="gruppe"'):html.index('id="udviklingsplan"')])
+    group = text_of(html[html.index('id="gruppe"') : html.index('id="udviklingsplan"')])
     assert "Samtale 1 med nærmeste leder Mangler fra 14. januar" in group  # no end: due since January
     assert "Samtale 2 med nærmeste leder Nu fra 5. februar til 2. marts" in group  # still open until module 1 day 2
 
@@ -144,8 +155,7 @@ async def test_mark_seen_from_the_tab_is_the_card_buttons_progress(tab: Server, 
     anna = await person(db, ANNA)
     _, html = await page(tab, f"/tab?as={ANNA}")
 
-    status, location, _ = await post(tab, f"/tab/seen?as={ANNA}",
-                                     {"csrf": csrf_of(html), "activity": "kickoff", "topic": "intro"})
+    status, location, _ = await post(tab, f"/tab/seen?as={ANNA}", {"csrf": csrf_of(html), "activity": "kickoff", "topic": "intro"})
 
     assert status == 303 and unquote(location) == f"/tab?as={ANNA}#forberedelse"
     async with db.sessions() as s:
@@ -156,7 +166,7 @@ async def test_mark_seen_from_the_tab_is_the_card_buttons_progress(tab: Server, 
     again = await tab.app[CORE].learning.mark_seen(anna, "kickoff", "intro")  # the card button, afterwards
     assert again.first_time is False
     _, html = await page(tab, f"/tab?as={ANNA}")
-    kickoff = html[html.index('id="prep-kickoff"'):html.index('id="prep-m1"')]
+    kickoff = html[html.index('id="prep-kickoff"') : html.index('id="prep-m1"')]
     assert "Set ✔ 4. januar" in kickoff and "Markér som set" not in kickoff
     assert "åbnet materialer for 15 min (1 af 27 trin set)" in text_of(html)
 
@@ -173,8 +183,11 @@ async def test_held_from_the_tab_marks_the_buddy_groups_nudge_as_the_card_does(t
     clock.now = NOW + timedelta(days=70)  # 15 March: buddy meeting 1 is due
     anna = await person(db, ANNA)
     async with db.sessions() as s:
-        row = await s.scalar(select(PlannedDelivery).where(
-            PlannedDelivery.person_id == anna, PlannedDelivery.topic == "buddy-meeting", PlannedDelivery.seq == 1))
+        row = await s.scalar(
+            select(PlannedDelivery).where(
+                PlannedDelivery.person_id == anna, PlannedDelivery.topic == "buddy-meeting", PlannedDelivery.seq == 1
+            )
+        )
     async with db.sessions() as s, s.begin():  # its nudge went out (the tab has no chats to release to)
         for sent in await s.scalars(select(PlannedDelivery).where(PlannedDelivery.topic == "buddy-meeting", PlannedDelivery.seq == 1)):
             sent.status = "sent"
@@ -184,8 +197,13 @@ async def test_held_from_the_tab_marks_the_buddy_groups_nudge_as_the_card_does(t
 
     assert status == 303
     async with db.sessions() as s:
-        done = (await s.scalars(select(PlannedDelivery).where(
-            PlannedDelivery.topic == "buddy-meeting", PlannedDelivery.seq == 1, PlannedDelivery.action == "done"))).all()
+        done = (
+            await s.scalars(
+                select(PlannedDelivery).where(
+                    PlannedDelivery.topic == "buddy-meeting", PlannedDelivery.seq == 1, PlannedDelivery.action == "done"
+                )
+            )
+        ).all()
         assert anna in {r.person_id for r in done} and len(done) >= 2  # the whole buddy group
         card = await tab.app[CORE].messages.nudge_card(s, await s.get(PlannedDelivery, row.id), TZ)
     assert "Holdt ✔ 15. mar" in str(card)
@@ -211,8 +229,14 @@ async def test_someone_elses_nudge_is_refused(tab: Server, db: Database) -> None
 async def test_plan_saved_in_the_tab_is_the_card_forms_plan_with_history(tab: Server, db: Database) -> None:
     anna = await person(db, ANNA)
     _, html = await page(tab, f"/tab?as={ANNA}")
-    form = {"csrf": csrf_of(html), "aim": "vertical", "individual": "Lede ledere", "team": "Fælles retning",
-            "organisation": "Talentmiljø i forvaltningen", "notes": ""}
+    form = {
+        "csrf": csrf_of(html),
+        "aim": "vertical",
+        "individual": "Lede ledere",
+        "team": "Fælles retning",
+        "organisation": "Talentmiljø i forvaltningen",
+        "notes": "",
+    }
 
     status, location, _ = await post(tab, f"/tab/plan?as={ANNA}", form)
 
@@ -230,8 +254,14 @@ async def test_plan_saved_in_the_tab_is_the_card_forms_plan_with_history(tab: Se
 
 async def test_a_tab_form_is_cleaned_before_it_is_stored(tab: Server, db: Database) -> None:
     _, html = await page(tab, f"/tab?as={ANNA}")
-    form = {"csrf": csrf_of(html), "aim": "vertical", "individual": "Lede\x00 le\x07dere\x1b", "team": "",
-            "organisation": "", "notes": "a\r\nb"}
+    form = {
+        "csrf": csrf_of(html),
+        "aim": "vertical",
+        "individual": "Lede\x00 le\x07dere\x1b",
+        "team": "",
+        "organisation": "",
+        "notes": "a\r\nb",
+    }
     status, _, _ = await post(tab, f"/tab/plan?as={ANNA}", form)
     assert status == 303
     async with db.sessions() as s:
@@ -241,9 +271,11 @@ async def test_a_tab_form_is_cleaned_before_it_is_stored(tab: Server, db: Databa
 
 async def test_the_tab_refuses_holdt_for_a_meeting_not_yet_due(tab: Server, db: Database) -> None:
     async with db.sessions() as s:
-        row = await s.scalar(select(PlannedDelivery).where(
-            PlannedDelivery.person_id == await person(db, ANNA), PlannedDelivery.kind == "nudge", PlannedDelivery.due_at > NOW)
-            .order_by(PlannedDelivery.due_at.desc()))
+        row = await s.scalar(
+            select(PlannedDelivery)
+            .where(PlannedDelivery.person_id == await person(db, ANNA), PlannedDelivery.kind == "nudge", PlannedDelivery.due_at > NOW)
+            .order_by(PlannedDelivery.due_at.desc())
+        )
     _, html = await page(tab, f"/tab?as={ANNA}")
     status, _, body = await post(tab, f"/tab/done?as={ANNA}", {"csrf": csrf_of(html), "plan": str(row.id)})
     assert status == 400 and "ikke sket endnu" in body
@@ -261,11 +293,12 @@ async def test_fetch_from_teams_gets_the_fragment(tab: Server) -> None:
 async def test_fetch_action_from_teams_answers_with_the_refreshed_fragment(tab: Server, db: Database) -> None:
     _, html = await page(tab, f"/tab?as={ANNA}")
 
-    status, _, body = await post(tab, f"/tab/seen?as={ANNA}", {"csrf": csrf_of(html), "activity": "kickoff", "topic": "intro"},
-                                 Authorization="Bearer from-teams")
+    status, _, body = await post(
+        tab, f"/tab/seen?as={ANNA}", {"csrf": csrf_of(html), "activity": "kickoff", "topic": "intro"}, Authorization="Bearer from-teams"
+    )
 
     assert status == 200 and "<html" not in body
-    assert "Set ✔ 4. januar" in body[body.index('id="prep-kickoff"'):]
+    assert "Set ✔ 4. januar" in body[body.index('id="prep-kickoff"') :]
 
 
 async def test_the_shell_loads_the_view_with_scripts_under_the_nonce(tab: Server) -> None:

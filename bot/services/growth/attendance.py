@@ -1,9 +1,10 @@
 """Attendance and completion: the absences LEAD records, and every talent against the completion rule."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,9 +49,7 @@ class AttendanceRecords:
     async def _cohort(self, session: AsyncSession, cohort_key: str) -> Cohort:
         return await get_cohort(session, cohort_key)
 
-    async def set_attendance(
-        self, cohort_key: str, email: str, spec: str, absent: bool, note: str = "", recorded_by: str = "LEAD"
-    ) -> int:
+    async def set_attendance(self, cohort_key: str, email: str, spec: str, absent: bool, note: str = "", recorded_by: str = "LEAD") -> int:
         """Mark a person absent from (or, after all, present at) the sessions an activity spec names."""
         note = clean(note).strip()  # from a command line: no NUL (PostgreSQL refuses it) nor other controls
         if problem := too_long("attendance note", note):
@@ -90,9 +89,7 @@ class AttendanceRecords:
     async def absences(self, session: AsyncSession, cohort_id: int) -> dict[int, set[tuple[str, str]]]:
         """Each person's recorded absences in a cohort."""
         out: dict[int, set[tuple[str, str]]] = {}
-        for row in await session.scalars(
-            select(Attendance).where(Attendance.cohort_id == cohort_id, Attendance.status == "absent")
-        ):
+        for row in await session.scalars(select(Attendance).where(Attendance.cohort_id == cohort_id, Attendance.status == "absent")):
             out.setdefault(row.person_id, set()).add((row.activity_key, row.part))
         return out
 
@@ -111,10 +108,7 @@ class AttendanceRecords:
                 .order_by(Person.name)
             )
         ).scalars()
-        return [
-            TalentStatus(p.id, p.email, p.name, assess(self.content.rule, sessions, absences.get(p.id, set()), now))
-            for p in talents
-        ]
+        return [TalentStatus(p.id, p.email, p.name, assess(self.content.rule, sessions, absences.get(p.id, set()), now)) for p in talents]
 
     async def attendance_report(self, cohort_key: str) -> list[TalentStatus]:
         """The cohort's talents with their absences and completion status, now."""

@@ -1,32 +1,34 @@
 """Growth: the development plan with history; it takes readiness (readiness.py) and attendance (attendance.py) in."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.content.growth import GrowthContent
+from bot.domain.access import can_view_plan, consultant_scopes
 from bot.domain.danish import format_date
 from bot.domain.development import apprentices_text
 from bot.domain.limits import LIMITS
 from bot.domain.people import Profile
 from bot.domain.programme import Programme
 from bot.domain.readiness import (
-    READINESS_TOPICS,
     AIM_NAMES_DA,
     AIMS,
+    READINESS_TOPICS,
 )
-from bot.services.reply import Reply, notice
-from bot.services.idempotent import retry_on_conflict
-from bot.services.growth.attendance import AttendanceRecords
-from bot.services.growth.readiness import Readiness, placement_data, own_placement, readiness_form, readiness_placement
-from bot.services.messages.builder import MessageBuilder
-from bot.content.growth import GrowthContent
-from bot.domain.access import can_view_plan, consultant_scopes
 from bot.services.errors import ActionError, Refused
+from bot.services.growth.attendance import AttendanceRecords
+from bot.services.growth.readiness import Readiness, own_placement, placement_data, readiness_form, readiness_placement
+from bot.services.idempotent import retry_on_conflict
+from bot.services.messages.builder import MessageBuilder
+from bot.services.reply import Reply, notice
 from bot.storage.db import Database
 from bot.storage.models import (
     Cohort,
@@ -85,8 +87,14 @@ class Growth(Readiness, AttendanceRecords):
     """Development plans, readiness and attendance."""
 
     def __init__(
-        self, db: Database, programme: Programme, content: GrowthContent, clock: Callable[[], datetime], messages: MessageBuilder,
-        *, timezone: str,
+        self,
+        db: Database,
+        programme: Programme,
+        content: GrowthContent,
+        clock: Callable[[], datetime],
+        messages: MessageBuilder,
+        *,
+        timezone: str,
     ) -> None:
         self.db = db
         self.timezone = timezone  # settings.timezone, for a cohort row that is gone
@@ -135,9 +143,7 @@ class Growth(Readiness, AttendanceRecords):
             return []
         revisions = list(
             await session.scalars(
-                select(DevelopmentPlanRevision)
-                .where(DevelopmentPlanRevision.plan_id == plan.id)
-                .order_by(DevelopmentPlanRevision.version)
+                select(DevelopmentPlanRevision).where(DevelopmentPlanRevision.plan_id == plan.id).order_by(DevelopmentPlanRevision.version)
             )
         )
         out = []
@@ -228,8 +234,13 @@ class Growth(Readiness, AttendanceRecords):
                 plan.updated_at, plan.updated_by = now, person_id
                 session.add(
                     DevelopmentPlanRevision(
-                        plan_id=plan.id, version=plan.version, aim=aim or None, apprentices=apprentices or None,
-                        edited_by=person_id, created_at=now, **values
+                        plan_id=plan.id,
+                        version=plan.version,
+                        aim=aim or None,
+                        apprentices=apprentices or None,
+                        edited_by=person_id,
+                        created_at=now,
+                        **values,
                     )
                 )
                 log.info("development plan %d saved as version %d", plan.id, plan.version)

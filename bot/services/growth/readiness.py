@@ -1,9 +1,11 @@
 """Readiness placement: the talent's own placement first, then the nearest leader's (readiness_form), and the result card."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,8 +40,9 @@ def readiness_placement(row: ReadinessAssessment | ReadinessSelfPlacement | None
 
 async def own_placement(session: AsyncSession, cohort_id: int, talent_id: Any) -> ReadinessSelfPlacement | None:
     """The talent's own placement in the six boxes, if they gave one."""
-    return await session.scalar(select(ReadinessSelfPlacement).where(
-        ReadinessSelfPlacement.cohort_id == cohort_id, ReadinessSelfPlacement.person_id == talent_id))
+    return await session.scalar(
+        select(ReadinessSelfPlacement).where(ReadinessSelfPlacement.cohort_id == cohort_id, ReadinessSelfPlacement.person_id == talent_id)
+    )
 
 
 async def readiness_form(session: AsyncSession, row: PlannedDelivery, thanks: bool = False) -> Reply:
@@ -49,13 +52,21 @@ async def readiness_form(session: AsyncSession, row: PlannedDelivery, thanks: bo
     own = readiness_placement(await own_placement(session, row.cohort_id, talent_id))
     if row.topic == SELF_TOPIC:
         mine = await own_placement(session, row.cohort_id, talent_id)
-        return Reply("readiness_form", {
-            "own_card": True, "talent": talent.name if talent else "", "plan_id": row.id,
-            "talent_id": talent_id if isinstance(talent_id, int) else 0,
-            "aim": mine.aim if mine else "", "tasks": mine.tasks if mine else "",
-            "performance": mine.performance if mine else "",
-            "result": placement_data(own) if own else None, "own": None, "thanks": thanks,
-        })
+        return Reply(
+            "readiness_form",
+            {
+                "own_card": True,
+                "talent": talent.name if talent else "",
+                "plan_id": row.id,
+                "talent_id": talent_id if isinstance(talent_id, int) else 0,
+                "aim": mine.aim if mine else "",
+                "tasks": mine.tasks if mine else "",
+                "performance": mine.performance if mine else "",
+                "result": placement_data(own) if own else None,
+                "own": None,
+                "thanks": thanks,
+            },
+        )
     assessment = await session.scalar(
         select(ReadinessAssessment).where(ReadinessAssessment.cohort_id == row.cohort_id, ReadinessAssessment.person_id == talent_id)
     )
@@ -158,5 +169,4 @@ class Readiness:
         card = Reply("readiness_result", {**placement_data(placement), "leader": leader.name if leader else ""})
         stamp = f"{placement.aim}-{placement.tasks}-{placement.performance}"
         key = f"readiness/{assessment_id}/{stamp}/{now.timestamp()}"
-        await enqueue(session, key=key, conversation_id=chat,
-                      payload=card_message(card, "Din placering i parathedskriterierne"), at=now)
+        await enqueue(session, key=key, conversation_id=chat, payload=card_message(card, "Din placering i parathedskriterierne"), at=now)

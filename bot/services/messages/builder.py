@@ -1,17 +1,19 @@
 """Turning plan rows and notices into the message payloads the outbox sends (the cards' data; render.py renders)."""
+
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date, format_span
-from bot.domain.materials import KIND_LABELS_DA, TOPIC_LABELS_DA, TOPICS, Materials
 from bot.domain.final_evaluation import EVALUATION_KEY, FinalEvaluation
 from bot.domain.final_evaluation import TOPIC as FINAL_TOPIC
+from bot.domain.materials import KIND_LABELS_DA, TOPIC_LABELS_DA, TOPICS, Materials
 from bot.domain.nudges import Nudges
 from bot.domain.placements import cohort_placements, reminder_notes
 from bot.domain.programme import LEVEL_NAMES_DA, Programme
@@ -21,8 +23,8 @@ from bot.services.growth.readiness import readiness_form
 from bot.services.messages.links import chat_link, meeting_link
 from bot.services.messages.plan_context import nudge_plan_parts, steering_card
 from bot.services.messages.render import card_message
-from bot.services.reply import Reply, notice
 from bot.services.messages.wording import fill, reader_role
+from bot.services.reply import Reply, notice
 from bot.storage.models import (
     BuddyMember,
     CalendarSession,
@@ -42,6 +44,7 @@ def acted_label(row: PlannedDelivery, tz: ZoneInfo) -> str | None:
         return f"Holdt ✔ {format_date(row.acted_at.astimezone(tz).date(), weekday=False, year=False)}"
     return None
 
+
 PART_LABELS = {"main": "Tid", "day1": "Dag 1", "day2": "Dag 2"}
 
 
@@ -56,8 +59,9 @@ def seen_label(seen_at: datetime | None, tz: ZoneInfo) -> str | None:
 class Attachments(Protocol):
     """Files.attachments: the signed links of the files a card carries (set on the builder by build_core)."""
 
-    def __call__(self, session: AsyncSession, person_id: int, *, nudge: str | None = None, activity: str | None = None,
-                 topic: str | None = None) -> Awaitable[list[dict[str, str]]]: ...
+    def __call__(
+        self, session: AsyncSession, person_id: int, *, nudge: str | None = None, activity: str | None = None, topic: str | None = None
+    ) -> Awaitable[list[dict[str, str]]]: ...
 
 
 class MessageBuilder:
@@ -86,9 +90,7 @@ class MessageBuilder:
         talent = await self._person(session, data.get("talent")) or recipient
         assert recipient is not None and talent is not None
         talent_membership = await session.scalar(
-            select(Membership).where(
-                Membership.cohort_id == row.cohort_id, Membership.person_id == talent.id, Membership.role == "talent"
-            )
+            select(Membership).where(Membership.cohort_id == row.cohort_id, Membership.person_id == talent.id, Membership.role == "talent")
         )
         others: list[Person] = []
         to = set(definition.to)
@@ -116,9 +118,7 @@ class MessageBuilder:
                     others.append(mentor)
         levels = {
             m.person_id: m.level
-            for m in await session.scalars(
-                select(Membership).where(Membership.cohort_id == row.cohort_id, Membership.role == "talent")
-            )
+            for m in await session.scalars(select(Membership).where(Membership.cohort_id == row.cohort_id, Membership.role == "talent"))
         }
         subject = (definition.meeting_subject or definition.title).format(n=n)
         emails = [p.email for p in others]
@@ -168,11 +168,19 @@ class MessageBuilder:
         )
         if row.activity_key is None:
             final = {**FinalEvaluation().__dict__, **self.nudges.final}
-            return Reply("evaluation", {
-                "title": final["title"], "text": final["text"], "question": final["question"], "plan_id": row.id,
-                "rating": str(answer.rating) if answer else "", "expectations": answer.expectations if answer else "",
-                "comment": answer.comment if answer else "", "thanks": thanks,
-            })
+            return Reply(
+                "evaluation",
+                {
+                    "title": final["title"],
+                    "text": final["text"],
+                    "question": final["question"],
+                    "plan_id": row.id,
+                    "rating": str(answer.rating) if answer else "",
+                    "expectations": answer.expectations if answer else "",
+                    "comment": answer.comment if answer else "",
+                    "thanks": thanks,
+                },
+            )
         definition = self.nudges.definitions.get("evaluation")
         activity = self.programme.activity(row.activity_key)
         return Reply(
@@ -199,16 +207,12 @@ class MessageBuilder:
         updated: bool = False,
     ) -> tuple[Reply, str]:
         """The card for one material step as the person should see it now, and its version."""
-        material = await session.scalar(
-            select(Material).where(Material.activity_key == activity_key, Material.topic == topic)
-        )
+        material = await session.scalar(select(Material).where(Material.activity_key == activity_key, Material.topic == topic))
         if material is None:
             raise LookupError(f"material {activity_key}/{topic} is not published")
         progress = {
             p.topic: p.seen_at
-            for p in await session.scalars(
-                select(Progress).where(Progress.person_id == person_id, Progress.activity_key == activity_key)
-            )
+            for p in await session.scalars(select(Progress).where(Progress.person_id == person_id, Progress.activity_key == activity_key))
         }
         sequence = self.materials.sequences.get(activity_key)
         total = len(sequence.steps) if sequence else len(TOPICS)
@@ -253,8 +257,7 @@ class MessageBuilder:
         ).all()
         sequence = self.materials.sequences.get(activity_key)
         cohort = await session.get(Cohort, cohort_id)
-        placed = reminder_notes(activity_key, cohort_placements(cohort.plan_settings if cohort else None,
-                                                                self.nudges.skyggepraktik_module))
+        placed = reminder_notes(activity_key, cohort_placements(cohort.plan_settings if cohort else None, self.nudges.skyggepraktik_module))
         bring = " ".join(filter(None, [*placed, (sequence.reminder if sequence else "") or activity.bring]))
         return Reply(
             "reminder",

@@ -1,4 +1,5 @@
 """Teams deep links that open a new meeting or a (group) chat with people filled in."""
+
 from __future__ import annotations
 
 from urllib.parse import quote

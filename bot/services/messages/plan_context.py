@@ -1,8 +1,10 @@
 """Nudge card parts beyond nudges.yaml: the apprentices, the talent-environment plans, and the steering group's card."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,8 +46,13 @@ async def nudge_plan_parts(
     if shows_environment(topic, n):
         talents = [talent_id]
         if once and role == "leader":  # one invitation for all their talents: every one of their plans
-            talents = list(await session.scalars(select(Membership.person_id).where(
-                Membership.cohort_id == cohort_id, Membership.role == "talent", Membership.leader_id == recipient_id)))
+            talents = list(
+                await session.scalars(
+                    select(Membership.person_id).where(
+                        Membership.cohort_id == cohort_id, Membership.role == "talent", Membership.leader_id == recipient_id
+                    )
+                )
+            )
         out["environment"] = await environment_plans(session, cohort_id, talents)
     return out
 
@@ -55,11 +62,23 @@ def steering_card(row: PlannedDelivery, cohort: Cohort, report_link: Callable[[s
     data = row.data or {}
     day = format_date(date.fromisoformat(data["meeting"]), weekday=True, year=False) if data.get("meeting") else ""
     url = report_link(cohort.key)[0] if report_link else None
-    return Reply("nudge", {
-        "title": f"Styregruppemøde {data.get('n', row.seq)} af {data.get('of', 3)}",
-        "note": f"{cohort.name} · {day}" if day else cohort.name,
-        "text": ("Om en uge holder styregruppen møde. Her er holdets rapport med de samlede tal: gennemførelse, "
-                 "evalueringer, møder og parathed. Den viser ingen enkelte talenters planer eller placeringer."),
-        "questions": [], "people": [], "book_url": None, "chat_url": None, "plan_id": row.id, "done": None,
-        "can_act": False, "plan_talent": None, "report_url": url,
-    })
+    return Reply(
+        "nudge",
+        {
+            "title": f"Styregruppemøde {data.get('n', row.seq)} af {data.get('of', 3)}",
+            "note": f"{cohort.name} · {day}" if day else cohort.name,
+            "text": (
+                "Om en uge holder styregruppen møde. Her er holdets rapport med de samlede tal: gennemførelse, "
+                "evalueringer, møder og parathed. Den viser ingen enkelte talenters planer eller placeringer."
+            ),
+            "questions": [],
+            "people": [],
+            "book_url": None,
+            "chat_url": None,
+            "plan_id": row.id,
+            "done": None,
+            "can_act": False,
+            "plan_talent": None,
+            "report_url": url,
+        },
+    )

@@ -1,4 +1,5 @@
 """A reply rendered as a message Activity with one Adaptive Card: the services' one place that renders cards."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,8 +1,10 @@
 """Filling the Danish texts of content/ for one reader: placeholders and the reader's role."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from string import Formatter
-from typing import Any, Mapping
+from typing import Any
 
 from bot.storage.models import Membership
 

@@ -1,10 +1,12 @@
 """The instructors' channel: where it is (set by an admin), and each question's card there, posted and kept up to date."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -62,44 +64,67 @@ class InstructorsChannel:
         """The question's card in the instructors' channel, as it is now."""
         cohort = await session.get(Cohort, q.cohort_id)
         asker = await session.get(Person, q.asker_id) if q.asker_id is not None else None
-        level = await session.scalar(select(Membership.level).where(
-            Membership.cohort_id == q.cohort_id, Membership.person_id == q.asker_id, Membership.level.is_not(None)))
+        level = await session.scalar(
+            select(Membership.level).where(
+                Membership.cohort_id == q.cohort_id, Membership.person_id == q.asker_id, Membership.level.is_not(None)
+            )
+        )
         askers = await session.scalar(select(func.count(QuestionAsker.id)).where(QuestionAsker.question_id == q.id)) or 1
         tz = ZoneInfo(cohort.timezone) if cohort else self.tz
         answered = None
         if q.status == "answered" and q.answered_at is not None:
             by = await session.get(Person, q.answered_by) if q.answered_by is not None else None
-            answered = {"by_line": f"Besvaret af {by.name if by else 'en underviser'} {local_moment_text(q.answered_at, tz)}",
-                        "answer": q.answer or ""}
-        return Reply("question_channel", {
-            "question_id": q.id, "question": q.text,
-            "asker": asker.name if asker else "(slettet)", "organisation": asker.organisation if asker else "",
-            "level": LEVEL_NAMES_DA.get(level or "", ""), "cohort": cohort.name if cohort else "",
-            "activity": self._activity_name(q.activity_key), "asked": local_moment_text(q.created_at, tz),
-            "others": max(0, askers - 1), "answered": answered,
-        })
+            answered = {
+                "by_line": f"Besvaret af {by.name if by else 'en underviser'} {local_moment_text(q.answered_at, tz)}",
+                "answer": q.answer or "",
+            }
+        return Reply(
+            "question_channel",
+            {
+                "question_id": q.id,
+                "question": q.text,
+                "asker": asker.name if asker else "(slettet)",
+                "organisation": asker.organisation if asker else "",
+                "level": LEVEL_NAMES_DA.get(level or "", ""),
+                "cohort": cohort.name if cohort else "",
+                "activity": self._activity_name(q.activity_key),
+                "asked": local_moment_text(q.created_at, tz),
+                "others": max(0, askers - 1),
+                "answered": answered,
+            },
+        )
 
     async def _post_card(self, session: AsyncSession, q: Question) -> bool:
         """Queue the question's card for its cohort's instructors' channel; False when there is none."""
         channel = await session.scalar(select(InstructorChannel).where(InstructorChannel.cohort_id == q.cohort_id))
         if channel is None:
             cohort_key = await session.scalar(select(Cohort.key).where(Cohort.id == q.cohort_id))
-            log.warning("question %d waits: cohort %s has no instructors' channel (an admin writes 'underviserkanal' "
-                        "in the channel, or run `python -m bot channel instructors`)", q.id, cohort_key)
+            log.warning(
+                "question %d waits: cohort %s has no instructors' channel (an admin writes 'underviserkanal' "
+                "in the channel, or run `python -m bot channel instructors`)",
+                q.id,
+                cohort_key,
+            )
             return False
         q.channel_id = channel.conversation_id
         q.card_key = f"question/{q.id}/card"
         card = await self._card(session, q)
-        await enqueue(session, key=q.card_key, conversation_id=channel.conversation_id,
-                      payload=card_message(card, "Nyt spørgsmål fra et talent"), at=self.clock())
+        await enqueue(
+            session,
+            key=q.card_key,
+            conversation_id=channel.conversation_id,
+            payload=card_message(card, "Nyt spørgsmål fra et talent"),
+            at=self.clock(),
+        )
         log.info("question %d queued for the instructors' channel", q.id)
         return True
 
     async def _card_activity_id(self, session: AsyncSession, q: Question) -> str | None:
         """The posted card's message id (the thread's root), once the sender has posted it."""
         if q.card_activity_id is None and q.card_key is not None:
-            activity_id = await session.scalar(select(OutboxMessage.activity_id).where(
-                OutboxMessage.key == q.card_key, OutboxMessage.status == "sent"))
+            activity_id = await session.scalar(
+                select(OutboxMessage.activity_id).where(OutboxMessage.key == q.card_key, OutboxMessage.status == "sent")
+            )
             channel = await session.get(Conversation, q.channel_id) if q.channel_id is not None else None
             if activity_id and channel is not None:
                 q.card_activity_id = activity_id
@@ -113,8 +138,13 @@ class InstructorsChannel:
         payload = card_message(card, "Spørgsmål fra et talent")
         activity_id = await self._card_activity_id(session, q)
         if activity_id is not None:
-            await enqueue(session, key=f"question/{q.id}/card/{stamp}", conversation_id=q.channel_id,
-                          payload=replacing(payload, activity_id), at=self.clock())
+            await enqueue(
+                session,
+                key=f"question/{q.id}/card/{stamp}",
+                conversation_id=q.channel_id,
+                payload=replacing(payload, activity_id),
+                at=self.clock(),
+            )
             return
         posting = await session.scalar(select(OutboxMessage).where(OutboxMessage.key == q.card_key))
         if posting is not None and posting.status == "pending":
@@ -130,20 +160,26 @@ class InstructorsChannel:
         async with self.db.sessions() as session:
             name = await session.scalar(select(Cohort.name).where(Cohort.key == cohort_key)) or cohort_key
         waiting = f" {pending} spørgsmål, der ventede på en kanal, er lagt her nu." if pending else ""
-        return (f"Denne kanal er nu underviserkanal for {name}. Spørgsmål, som jeg ikke selv kan besvare, lægger jeg "
-                "her som kort. Svar på kortet eller i kortets tråd, så sender jeg svaret til talentet." + waiting)
+        return (
+            f"Denne kanal er nu underviserkanal for {name}. Spørgsmål, som jeg ikke selv kan besvare, lægger jeg "
+            "her som kort. Svar på kortet eller i kortets tråd, så sender jeg svaret til talentet." + waiting
+        )
 
     async def set_channel_for(self, cohort_key: str, place: ChannelPlace, set_by: int | None = None) -> int:
         """Make a channel the cohort's instructors' channel; post the open questions that waited. UnknownCohort if no cohort."""
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             cohort = await get_cohort(session, cohort_key)
-            conversation = await session.scalar(
-                select(Conversation).where(Conversation.conversation_id == place.channel_id))
+            conversation = await session.scalar(select(Conversation).where(Conversation.conversation_id == place.channel_id))
             if conversation is None:
-                conversation = Conversation(conversation_id=place.channel_id, kind="channel", person_id=None,
-                                            service_url=place.service_url, tenant_id=place.tenant_id,
-                                            reference=place.reference)
+                conversation = Conversation(
+                    conversation_id=place.channel_id,
+                    kind="channel",
+                    person_id=None,
+                    service_url=place.service_url,
+                    tenant_id=place.tenant_id,
+                    reference=place.reference,
+                )
                 session.add(conversation)
                 await session.flush()
             else:
@@ -156,8 +192,13 @@ class InstructorsChannel:
             channel.conversation_id, channel.tenant_id, channel.team_id = conversation.id, place.tenant_id, place.team_id
             channel.set_by, channel.set_at = set_by, now
             await session.flush()
-            waiting = list(await session.scalars(select(Question).where(
-                Question.cohort_id == cohort.id, Question.status == "open", Question.card_key.is_(None)).order_by(Question.id)))
+            waiting = list(
+                await session.scalars(
+                    select(Question)
+                    .where(Question.cohort_id == cohort.id, Question.status == "open", Question.card_key.is_(None))
+                    .order_by(Question.id)
+                )
+            )
             for q in waiting:
                 await self._post_card(session, q)
         log.info("instructors' channel set for cohort %s; %d waiting question(s) posted", cohort_key, len(waiting))

@@ -1,19 +1,18 @@
 """The instructors' loop: questions the bot cannot answer go to their channel; their answers come back."""
+
 from __future__ import annotations
 
 import asyncio
-
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.observe.metrics import QUESTIONS_ANSWERED, QUESTIONS_HANDED_OFF
-from bot.outbox.writer import enqueue, reachable_chats
 from bot.domain.access import can_answer_questions
 from bot.domain.people import Profile
 from bot.domain.programme import Programme
@@ -26,14 +25,16 @@ from bot.domain.questions import (
     same_question,
     thread_of,
 )
+from bot.observe.metrics import QUESTIONS_ANSWERED, QUESTIONS_HANDED_OFF
+from bot.outbox.writer import enqueue, reachable_chats
 from bot.qa import Entry, QuestionIndex
 from bot.qa.text import terms
-from bot.services.reply import Reply, notice
 from bot.services.messages.render import card_message
 from bot.services.questions.channel import local_moment_text
 from bot.services.questions.faq import FaqEditing
 from bot.services.questions.refresh import IndexRefresh
 from bot.services.questions.reminders import SlaReminders
+from bot.services.reply import Reply, notice
 from bot.storage.db import Database, changed_rows
 from bot.storage.models import (
     AnswerFeedback,
@@ -50,8 +51,7 @@ OPEN_SCAN_LIMIT = 500  # open questions compared when looking for the same quest
 # The instructors' "Svar" on the channel card.
 ANSWER_VERB = "question-answer"
 NOT_ALLOWED = (
-    "Tak for dit svar! Kun underviserne og LEAD kan besvare spørgsmål her, så jeg har ikke sendt det videre. "
-    "En underviser svarer talentet."
+    "Tak for dit svar! Kun underviserne og LEAD kan besvare spørgsmål her, så jeg har ikke sendt det videre. En underviser svarer talentet."
 )
 
 
@@ -99,14 +99,23 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
     def answer_reply(self, question: str, entry: Entry, *, note: str | None = None, can_act: bool = True) -> Reply:
         """The answer card for an index entry, with its source and the two buttons."""
         source = entry.source if entry.kind == "answered" else f"Fra: {entry.source}"
-        return Reply("answer", {"question": question, "answer": entry.answer, "source_line": source,
-                                "entry_id": entry.id, "note": note, "can_act": can_act})
+        return Reply(
+            "answer",
+            {"question": question, "answer": entry.answer, "source_line": source, "entry_id": entry.id, "note": note, "can_act": can_act},
+        )
 
     def ask_form(self, question: str = "", activity: str = "", error: str | None = None) -> Reply:
         """The "Stil et spørgsmål" card."""
         activities = [{"key": a.key, "name": a.name} for a in self.programme.activities]
-        return Reply("ask_form", {"activities": activities, "question": question,
-                                  "activity": activity if activity in self.programme.keys else "", "error": error})
+        return Reply(
+            "ask_form",
+            {
+                "activities": activities,
+                "question": question,
+                "activity": activity if activity in self.programme.keys else "",
+                "error": error,
+            },
+        )
 
     async def ask_text(self, profile: Profile, text: str, *, explicit: bool) -> Reply:
         """A chat message that may be a question: the index's answer, a hand-off, or the fallback."""
@@ -114,8 +123,9 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
         if not question:
             return self.ask_form()
         if len(question) > MAX_QUESTION_CHARS:
-            return self.ask_form(error=f"Dit spørgsmål er for langt ({len(question)} tegn; højst {MAX_QUESTION_CHARS}). "
-                                       "Skriv det gerne lidt kortere.")
+            return self.ask_form(
+                error=f"Dit spørgsmål er for langt ({len(question)} tegn; højst {MAX_QUESTION_CHARS}). Skriv det gerne lidt kortere."
+            )
         if not wants_person:
             await self._refresh()
             match = await asyncio.to_thread(self.index.answer, question)  # the embedding takes ms: off the loop
@@ -133,8 +143,11 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
         if not question:
             return self.ask_form(activity=activity_key or "", error="Skriv dit spørgsmål i feltet, før du sender.")
         if len(question) > MAX_QUESTION_CHARS:
-            return self.ask_form(question[:MAX_QUESTION_CHARS], activity_key or "",
-                                 error=f"Dit spørgsmål er for langt ({len(question)} tegn; højst {MAX_QUESTION_CHARS}).")
+            return self.ask_form(
+                question[:MAX_QUESTION_CHARS],
+                activity_key or "",
+                error=f"Dit spørgsmål er for langt ({len(question)} tegn; højst {MAX_QUESTION_CHARS}).",
+            )
         await self._refresh()
         query = f"{question} {self._activity_name(activity_key)}" if activity_key else question
         match = await asyncio.to_thread(self.index.answer, query)
@@ -146,12 +159,18 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
     async def feedback(self, profile: Profile, entry_id: str, question: str, helpful: bool) -> None:
         """Record what a person said about an answer the bot gave."""
         async with self.db.sessions() as session, session.begin():
-            session.add(AnswerFeedback(person_id=profile.person_id, entry_id=str(entry_id)[:200],
-                                       question=(question or "")[:MAX_QUESTION_CHARS], helpful=helpful,
-                                       created_at=self.clock()))
+            session.add(
+                AnswerFeedback(
+                    person_id=profile.person_id,
+                    entry_id=str(entry_id)[:200],
+                    question=(question or "")[:MAX_QUESTION_CHARS],
+                    helpful=helpful,
+                    created_at=self.clock(),
+                )
+            )
 
     async def answer_helped(self, profile: Profile, entry_id: Any, question: str) -> Reply:
-        """"Det hjalp" on an answer card: the feedback is stored; the card thanks them."""
+        """ "Det hjalp" on an answer card: the feedback is stored; the card thanks them."""
         question = question[: MAX_QUESTION_CHARS * 2]
         entry = await self._feedback_on(profile, entry_id, question, helpful=True)
         if entry is None:
@@ -159,7 +178,7 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
         return self.answer_reply(question, entry, note="Tak for din tilbagemelding – godt, at det hjalp!", can_act=False)
 
     async def ask_instructor(self, profile: Profile, entry_id: Any, question: str) -> Reply:
-        """"Spørg en underviser" on an answer card: the feedback is stored and the question handed off."""
+        """ "Spørg en underviser" on an answer card: the feedback is stored and the question handed off."""
         question = question[: MAX_QUESTION_CHARS * 2]
         entry = await self._feedback_on(profile, entry_id, question, helpful=False)
         asked = question_text(question)[0]
@@ -191,8 +210,9 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
         """Give the question to the instructors (or attach the person to the same open question)."""
         cohort_id = self._cohort_of(profile)
         if cohort_id is None:
-            return notice("Spørgsmålet kunne ikke sendes",
-                          "Du er ikke tilknyttet et hold endnu, så jeg ved ikke, hvilke undervisere jeg skal spørge.")
+            return notice(
+                "Spørgsmålet kunne ikke sendes", "Du er ikke tilknyttet et hold endnu, så jeg ved ikke, hvilke undervisere jeg skal spørge."
+            )
         question = question[:MAX_QUESTION_CHARS]
         now = self.clock()
         wanted = set(terms(question))
@@ -206,28 +226,42 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
             for question_id, text in open_questions.all():
                 if same_question(wanted, set(terms(text))):
                     return await self._attach(session, question_id, profile.person_id, now)
-            q = Question(cohort_id=cohort_id, asker_id=profile.person_id, text=question, activity_key=activity_key,
-                         status="open", reuse=True, created_at=now)
+            q = Question(
+                cohort_id=cohort_id,
+                asker_id=profile.person_id,
+                text=question,
+                activity_key=activity_key,
+                status="open",
+                reuse=True,
+                created_at=now,
+            )
             session.add(q)
             await session.flush()
             session.add(QuestionAsker(question_id=q.id, person_id=profile.person_id, created_at=now))
             posted = await self._post_card(session, q)
         QUESTIONS_HANDED_OFF.inc()
         if not posted:
-            return notice("Dit spørgsmål er gemt", (
-                "Underviserne har endnu ikke en kanal i Teams til spørgsmål, så jeg kan ikke sende det videre lige nu. "
-                "LEAD har fået besked, og du får svaret her i chatten, så snart en underviser har svaret."))
+            return notice(
+                "Dit spørgsmål er gemt",
+                (
+                    "Underviserne har endnu ikke en kanal i Teams til spørgsmål, så jeg kan ikke sende det videre lige nu. "
+                    "LEAD har fået besked, og du får svaret her i chatten, så snart en underviser har svaret."
+                ),
+            )
         return notice("Dit spørgsmål er sendt til underviserne", f"Du får svaret her i chatten – {ANSWER_PROMISE}.")
 
     async def _attach(self, session: AsyncSession, question_id: int, person_id: int, now: datetime) -> Reply:
         """A second person asks an open question: they get the same answer when it comes."""
-        known = await session.scalar(select(QuestionAsker.id).where(
-            QuestionAsker.question_id == question_id, QuestionAsker.person_id == person_id))
+        known = await session.scalar(
+            select(QuestionAsker.id).where(QuestionAsker.question_id == question_id, QuestionAsker.person_id == person_id)
+        )
         if known is None:
             session.add(QuestionAsker(question_id=question_id, person_id=person_id, created_at=now))
             log.info("person %d attached to open question %d", person_id, question_id)
-            text = (f"Det samme spørgsmål er allerede sendt til underviserne, og du får svaret her i chatten, "
-                    f"så snart det kommer – {ANSWER_PROMISE}.")
+            text = (
+                f"Det samme spørgsmål er allerede sendt til underviserne, og du får svaret her i chatten, "
+                f"så snart det kommer – {ANSWER_PROMISE}."
+            )
         else:
             text = f"Du har allerede stillet det spørgsmål. Du får svaret her i chatten – {ANSWER_PROMISE}."
         return notice("Dit spørgsmål er sendt til underviserne", text)
@@ -286,7 +320,7 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
                 session,
                 update(Question)
                 .where(Question.id == q.id, Question.status == "open")
-                .values(status="answered", answer=text, answered_by=person_id, answered_at=now, reuse=reuse)
+                .values(status="answered", answer=text, answered_by=person_id, answered_at=now, reuse=reuse),
             )
             if taken != 1:  # another instructor answered a moment ago
                 await session.refresh(q)
@@ -306,15 +340,18 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
     async def _already(self, session: AsyncSession, q: Question) -> str:
         by = await session.get(Person, q.answered_by) if q.answered_by is not None else None
         when = local_moment_text(q.answered_at, self.tz) if q.answered_at else ""
-        return (f"Spørgsmålet er allerede besvaret af {by.name if by else 'en underviser'} {when}. "
-                "Dit svar er ikke sendt videre, så talentet ikke får to svar.")
+        return (
+            f"Spørgsmålet er allerede besvaret af {by.name if by else 'en underviser'} {when}. "
+            "Dit svar er ikke sendt videre, så talentet ikke får to svar."
+        )
 
     async def _send_answer(self, session: AsyncSession, q: Question, now: datetime) -> int:
         """Queue the answer for every asker's 1:1 chat; the number queued."""
         instructor = await session.get(Person, q.answered_by) if q.answered_by is not None else None
         name = instructor.name if instructor else "en underviser"
-        card = Reply("instructor_answer", {"instructor": name, "question": q.text, "answer": q.answer or "",
-                                                  "when": local_moment_text(now, self.tz)})
+        card = Reply(
+            "instructor_answer", {"instructor": name, "question": q.text, "answer": q.answer or "", "when": local_moment_text(now, self.tz)}
+        )
         payload = card_message(card, f"Svar fra {name}")
         askers = list(await session.scalars(select(QuestionAsker.person_id).where(QuestionAsker.question_id == q.id)))
         chats = await reachable_chats(session, askers)
@@ -322,6 +359,5 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
             if person_id not in chats:
                 log.warning("question %d: asker %d has no chat the bot can write to; answer not delivered", q.id, person_id)
                 continue
-            await enqueue(session, key=f"question/{q.id}/answer/{person_id}", conversation_id=chats[person_id],
-                          payload=payload, at=now)
+            await enqueue(session, key=f"question/{q.id}/answer/{person_id}", conversation_id=chats[person_id], payload=payload, at=now)
         return sum(1 for p in askers if p in chats)

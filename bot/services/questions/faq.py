@@ -1,9 +1,10 @@
 """LEAD's view of a cohort's questions (open, answered, learned) and editing or withdrawing a learned answer."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -40,9 +41,16 @@ class AskedRow:
 
     def as_json(self) -> dict[str, object]:
         """The row for `faq list --json`."""
-        return {"id": self.id, "text": self.text, "asked_at": self.asked_at.isoformat(), "status": self.status,
-                "answer": self.answer, "answered_by": self.answered_by, "learned": self.learned,
-                "answered_at": self.answered_at.isoformat() if self.answered_at else None}
+        return {
+            "id": self.id,
+            "text": self.text,
+            "asked_at": self.asked_at.isoformat(),
+            "status": self.status,
+            "answer": self.answer,
+            "answered_by": self.answered_by,
+            "learned": self.learned,
+            "answered_at": self.answered_at.isoformat() if self.answered_at else None,
+        }
 
 
 class FaqEditing:
@@ -58,13 +66,28 @@ class FaqEditing:
         """Every question of the cohort, newest first, with who answered it."""
         async with self.db.sessions() as session:
             cohort = await get_cohort(session, cohort_key)
-            rows = list(await session.scalars(select(Question).where(Question.cohort_id == cohort.id)
-                                              .order_by(Question.created_at.desc(), Question.id.desc())))
+            rows = list(
+                await session.scalars(
+                    select(Question).where(Question.cohort_id == cohort.id).order_by(Question.created_at.desc(), Question.id.desc())
+                )
+            )
             ids = {q.answered_by for q in rows if q.answered_by is not None}
-            names: dict[int | None, str] = {p.id: p.name for p in await session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
-        return [AskedRow(q.id, q.text, q.created_at, q.status, q.answer or "",
-                         names.get(q.answered_by, "en underviser") if q.status == "answered" else "", q.answered_at,
-                         q.status == "answered" and q.reuse) for q in rows]
+            names: dict[int | None, str] = (
+                {p.id: p.name for p in await session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+            )
+        return [
+            AskedRow(
+                q.id,
+                q.text,
+                q.created_at,
+                q.status,
+                q.answer or "",
+                names.get(q.answered_by, "en underviser") if q.status == "answered" else "",
+                q.answered_at,
+                q.status == "answered" and q.reuse,
+            )
+            for q in rows
+        ]
 
     async def _learned(self, session: AsyncSession, cohort_key: str, question_id: int) -> Question:
         cohort = await get_cohort(session, cohort_key)

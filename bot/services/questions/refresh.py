@@ -1,4 +1,5 @@
 """Keeping the question index fresh: the instructors' reusable answers, also those other replicas took."""
+
 from __future__ import annotations
 
 import logging
@@ -38,8 +39,16 @@ class IndexRefresh:
     def _entry(self, q: Question) -> Entry:
         activity = self._activity_name(q.activity_key)
         assert q.answered_at is not None and q.answer is not None
-        return Entry(f"answered:{q.id}", q.text, (), q.answer, answered_source(q.answered_at, self.tz),
-                     q.activity_key if q.activity_key in self.programme.keys else None, "answered", context=activity)
+        return Entry(
+            f"answered:{q.id}",
+            q.text,
+            (),
+            q.answer,
+            answered_source(q.answered_at, self.tz),
+            q.activity_key if q.activity_key in self.programme.keys else None,
+            "answered",
+            context=activity,
+        )
 
     async def load_answered(self) -> int:
         """Add every reusable answered question not yet in the index (all of them at start)."""

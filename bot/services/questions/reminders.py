@@ -1,4 +1,5 @@
 """The instructors' SLA: one reminder in the card's thread for a question open longer than the working-hours limit."""
+
 from __future__ import annotations
 
 import logging
@@ -29,13 +30,19 @@ class SlaReminders(InstructorsChannel):
         reminded = 0
         async with self.db.sessions() as session, session.begin():
             # working hours never exceed clock hours, so the clock-hours cut is a cheap first filter
-            rows = (await session.execute(
-                select(Question, Cohort.timezone)
-                .join(Cohort, Cohort.id == Question.cohort_id)
-                .where(Question.status == "open", Question.reminded_at.is_(None), Question.channel_id.is_not(None),
-                       Question.created_at <= now - timedelta(hours=hours))
-                .order_by(Question.id)
-            )).all()
+            rows = (
+                await session.execute(
+                    select(Question, Cohort.timezone)
+                    .join(Cohort, Cohort.id == Question.cohort_id)
+                    .where(
+                        Question.status == "open",
+                        Question.reminded_at.is_(None),
+                        Question.channel_id.is_not(None),
+                        Question.created_at <= now - timedelta(hours=hours),
+                    )
+                    .order_by(Question.id)
+                )
+            ).all()
             for q, tz in rows:
                 if working_hours_between(q.created_at, now, ZoneInfo(tz)) < hours:
                     continue
@@ -43,15 +50,19 @@ class SlaReminders(InstructorsChannel):
                 channel = await session.get(Conversation, q.channel_id)
                 if root is None or channel is None or q.thread_conversation_id is None:
                     continue  # the card is not out yet: nothing to remind in
-                claimed = await changed_rows(session, update(Question).where(
-                    Question.id == q.id, Question.reminded_at.is_(None)).values(reminded_at=now))
+                claimed = await changed_rows(
+                    session, update(Question).where(Question.id == q.id, Question.reminded_at.is_(None)).values(reminded_at=now)
+                )
                 if claimed != 1:
                     continue
                 thread = await self._thread(session, channel, q.thread_conversation_id)
-                text = (f"Påmindelse: Dette spørgsmål har ventet på svar i mere end {hours} arbejdstimer. "
-                        "Svar på kortet eller her i tråden, så sender jeg svaret til talentet.")
-                await enqueue(session, key=f"question/{q.id}/reminder", conversation_id=thread.id,
-                              payload={"type": "message", "text": text}, at=now)
+                text = (
+                    f"Påmindelse: Dette spørgsmål har ventet på svar i mere end {hours} arbejdstimer. "
+                    "Svar på kortet eller her i tråden, så sender jeg svaret til talentet."
+                )
+                await enqueue(
+                    session, key=f"question/{q.id}/reminder", conversation_id=thread.id, payload={"type": "message", "text": text}, at=now
+                )
                 reminded += 1
         if reminded:
             log.info("reminded the instructors of %d open question(s)", reminded)
@@ -63,8 +74,14 @@ class SlaReminders(InstructorsChannel):
         if row is None:
             reference = dict(channel.reference or {})
             reference["conversation"] = {**(reference.get("conversation") or {}), "id": thread_id}
-            row = Conversation(conversation_id=thread_id, kind="channel", person_id=None, service_url=channel.service_url,
-                               tenant_id=channel.tenant_id, reference=reference)
+            row = Conversation(
+                conversation_id=thread_id,
+                kind="channel",
+                person_id=None,
+                service_url=channel.service_url,
+                tenant_id=channel.tenant_id,
+                reference=reference,
+            )
             session.add(row)
             await session.flush()
         return row

@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection the caller hands over."""
+
 from __future__ import annotations
 
 from alembic import context
