@@ -21,12 +21,9 @@ from app import CORE, create_app
 from bot.storage.db import Database
 from bot.storage.models import Person, PlannedDelivery
 from tests.support import NOW, Clock, seed
+from tests.support.browser import CHROMIUM, NEEDS_CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's Chromium at /usr/bin/chromium for the headless browser test (apt-get install -y chromium)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 
 class DevTools:

@@ -1,4 +1,4 @@
-"""Fixtures of the web tests: one headless Debian Chromium per browser test."""
+"""Fixtures of the web tests: one headless Debian Chromium per browser test, the console's app with the example cohort."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from bot.config import Settings
+from bot.storage.db import Database
+from tests.support import Server, seed, start_server
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 
@@ -17,3 +20,12 @@ async def browser() -> AsyncIterator[Any]:
         chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         await chromium.close()
+
+
+@pytest.fixture
+async def console_server(db: Database, programme: Any, settings: Settings) -> AsyncIterator[Server]:
+    """The real app on loopback with the example cohort seeded (not planned)."""
+    await seed(db, programme)
+    server = await start_server(settings)
+    yield server
+    await server.close()

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from bot.config import Settings
 from bot.storage.db import Database
 from bot.storage.models import Broadcast
-from tests.support import Server, seed, start_server
-from tests.support.browser import CHROMIUM, SCREENSHOTS
+from tests.support import Server
+from tests.support.browser import NEEDS_CHROMIUM, screenshot
 from tests.support.console import BAD_TALENT, LARS, NEW_TALENT, ROSTER, members
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's Chromium at /usr/bin/chromium for the headless browser test (apt-get install -y chromium)",
-)
-
-
-@pytest.fixture
-async def console_server(db: Database, programme: Any, settings: Settings) -> AsyncIterator[Server]:
-    await seed(db, programme)
-    server = await start_server(settings)
-    yield server
-    await server.close()
+pytestmark = NEEDS_CHROMIUM
 
 
 async def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
+    await screenshot(page, f"console-{name}")
 
 
 def _file(text: str, name: str = "deltagere.csv") -> dict[str, Any]:

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from bot.config import Settings
-from bot.storage.db import Database
-from tests.support import ANNA, Server, seed, start_server
-from tests.support.browser import CHROMIUM, SCREENSHOTS
+from tests.support import ANNA, Server
+from tests.support.browser import NEEDS_CHROMIUM, screenshot
 from tests.support.console import LARS
 from tests.support.files import HTML_AS_PDF, office
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's Chromium at /usr/bin/chromium for the headless browser test (apt-get install -y chromium)",
-)
-
-
-@pytest.fixture
-async def console_server(db: Database, programme: Any, settings: Settings) -> AsyncIterator[Server]:
-    await seed(db, programme)
-    server = await start_server(settings)
-    yield server
-    await server.close()
+pytestmark = NEEDS_CHROMIUM
 
 
 async def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
+    await screenshot(page, f"console-{name}")
 
 
 async def test_admin_uploads_a_conversation_guide_and_the_talent_finds_it(console_server: Server, browser: Any) -> None:

@@ -12,14 +12,11 @@ from app import CORE
 from bot.config import Settings
 from bot.storage.db import Database
 from tests.support import NOW, Clock, Server, seed, start_server
-from tests.support.browser import CHROMIUM, SCREENSHOTS
+from tests.support.browser import NEEDS_CHROMIUM, SCREENSHOTS, screenshot
 
 ANNA = "anna.talent@aalborg.example"
 MIRROR = "mette.leder@aalborg.example"
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's Chromium at /usr/bin/chromium for the headless browser test (apt-get install -y chromium)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture
@@ -35,8 +32,7 @@ async def tab_server(db: Database, programme: Any, settings: Settings) -> AsyncI
 
 
 async def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"tab-{name}.png"), full_page=True)
+    await screenshot(page, f"tab-{name}")
     await page.screenshot(path=str(SCREENSHOTS / f"tab-{name}-top.png"))  # what fits the screen, at full size
 
 
