@@ -13,6 +13,7 @@ from bot.domain.materials import KIND_LABELS_DA, TOPIC_LABELS_DA, TOPICS, Materi
 from bot.domain.nudges import Nudges
 from bot.domain.programme import Programme
 from bot.domain.readiness import AIM_NAMES_DA, AIMS, place
+from bot.services.growth.plans import changed_fields
 from bot.services.messages.links import chat_link, meeting_link
 from bot.services.overview import AskedQuestion, PersonBrief, PlanRow, TalentSnapshot
 
@@ -241,29 +242,18 @@ def group_track(
     }
 
 
-def _changed(old: dict[str, str] | None, new: dict[str, str]) -> str:
-    names = {
-        "aim": "formål",
-        "individual": "mål for individ",
-        "team": "mål for team",
-        "organisation": "mål for organisation",
-        "notes": "noter",
-        "environment": "plan for lokale talentmiljøer",
-        "apprentices": "mesterlære",
-    }
-    if old is None:
-        return "oprettet"
-    changed = [names[k] for k in names if old.get(k, "") != new.get(k, "")]
-    return ", ".join(changed) if changed else "uændret"
-
-
 def development_plan(snapshot: TalentSnapshot, tz: ZoneInfo) -> dict[str, Any]:
     """The plan's fields, its dated history (newest first) and the readiness result when there is one."""
     plan = snapshot.plan
     history, previous = [], None
     for rev in snapshot.revisions:
         history.append(
-            {"when": day(rev.created_at, tz, year=True), "who": rev.editor, "what": _changed(previous, rev.fields), "version": rev.version}
+            {
+                "when": day(rev.created_at, tz, year=True),
+                "who": rev.editor,
+                "what": changed_fields(previous, rev.fields),
+                "version": rev.version,
+            }
         )
         previous = rev.fields
     readiness = None

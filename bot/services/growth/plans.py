@@ -72,7 +72,8 @@ def apprentices_from(answer: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
-def _changed(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+def changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    """What a plan revision changed against the one before it, in Danish ('oprettet' for the first)."""
     if old is None:
         return "oprettet"
     names = [FIELD_NAMES_DA[k] for k in ("aim", *PLAN_FIELDS, "apprentices") if (old.get(k) or "") != (new.get(k) or "")]
@@ -155,7 +156,7 @@ class Growth(Readiness, AttendanceRecords):
                 {
                     "when": format_date(revision.created_at.astimezone(tz).date(), weekday=False),
                     "who": editor.name if editor else "",
-                    "what": _changed(previous, current),
+                    "what": changed_fields(previous, current),
                 }
             )
             previous = current
