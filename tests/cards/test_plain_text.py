@@ -11,7 +11,7 @@ import pytest
 
 import cards
 from cards.plain import plain
-from tests.cards.test_cards import SAMPLES
+from tests.support.card_samples import SAMPLES
 
 EVIL = "[Klik her](https://evil.example) **VIGTIGT** _x_ `kode` # Titel\n> citat\n- punkt\n1. første \u202egnp.exe\u2066x\u2069"
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
