@@ -8,12 +8,14 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.config import Settings
 from bot.domain.errors import FileError, FileErrors
-from bot.services.core import Core, build_core
-from bot.storage.db import Database
+
+if TYPE_CHECKING:  # imported where a command runs: `--help` and argument errors load no service or table
+    from bot.services.core import Core
+    from bot.storage.db import Database
 
 T = TypeVar("T")
 # A command: parsed arguments and settings in, exit code out.
@@ -95,6 +97,8 @@ def read_bytes(path: str) -> bytes:
 
 async def with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run with the database alone, its schema brought up to date first (for commands that need no content)."""
+    from bot.storage.db import Database
+
     db = Database(settings.database_url)
     try:
         await db.upgrade()
@@ -111,6 +115,8 @@ async def with_core(
     publish: bool = True,
 ) -> int:
     """Run with the services wired as in the server; materials published on first use unless publish is False."""
+
+    from bot.services.core import build_core
 
     async def inner(db: Database) -> int:
         core = build_core(db, settings, clock)

@@ -14,7 +14,7 @@ from bot.content.report import load_report_settings
 from bot.domain.materials import Materials
 from bot.domain.nudges import Nudges
 from bot.domain.programme import Programme
-from bot.qa import QuestionIndex, load_index
+from bot.qa import LazyIndex, load_index
 from bot.report.reports import Reports
 from bot.services.access import Access
 from bot.services.broadcasts import Broadcaster
@@ -52,7 +52,7 @@ class Core:
     broadcaster: Broadcaster
     nudging: Nudging
     buddies: Buddies
-    questions: QuestionIndex
+    questions: LazyIndex  # built on first use (the server warms it at start)
     desk: QuestionDesk  # the instructors' loop over the same index
     growth: Growth
     reports: Reports
@@ -72,7 +72,8 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
     growth_content = load_growth_content(settings.content_dir, programme)
     planner = Planner(db, programme, materials, nudges, messages, readiness=growth_content.readiness)
     growth = Growth(db, programme, growth_content, clock, messages, timezone=settings.timezone)
-    questions = load_index(settings.content_dir)
+    # a command that answers no question never pays for the index (FAQ parsing, vectors, the dense model)
+    questions = LazyIndex(lambda: load_index(settings.content_dir))
     reports = Reports(
         db,
         programme,
