@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -50,6 +50,30 @@ def print_json(data: Any) -> None:
             )
         )
     out.write("]\n")
+
+
+class JsonArrayOut:
+    """A JSON array on stdout written element by element: the same text as print_json of the whole list."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, item: Any) -> None:
+        """One more element."""
+        sys.stdout.write(("[\n  " if not self.count else ",\n  ") + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+        self.count += 1
+
+    def close(self) -> None:
+        """The closing bracket (`[]` when nothing was added)."""
+        sys.stdout.write("[]\n" if not self.count else "\n]\n")
+
+
+def print_json_stream(items: Iterable[Any]) -> None:
+    """A JSON array written as `items` yields them: the text print_json(list(items)) writes."""
+    out = JsonArrayOut()
+    for item in items:
+        out.add(item)
+    out.close()
 
 
 def parse_instant(value: str) -> datetime:
