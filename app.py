@@ -103,6 +103,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
         db = app[DATABASE]
         core = build_core(db, settings, clock)
         await core.learning.ensure_published()
+        core.questions.warm()  # built at start as before: the first question is not slow
         await core.desk.load_answered()  # instructors' reusable answers survive a restart
         app[CORE] = core
         client = ConnectorClient(token_provider(settings), concurrency=settings.sender_concurrency)

@@ -39,8 +39,10 @@ async def cmd_cohort_import(args: argparse.Namespace, settings: Settings) -> int
         print(f"warning: {warning}", file=sys.stderr)
 
     async def work(core: Core) -> int:
+        before = await core.planner.calendar_state(spec.key)
         summary = await core.roster.import_cohort(spec)
-        plan = await core.planner.replan(spec.key)
+        # a calendar change of some activities re-plans only their rows (bot/services/plan_scope.py)
+        plan = await core.planner.replan_after_import(spec.key, before)
         print(f"cohort {spec.key}: {summary}; plan: {plan}", file=sys.stderr)
         warning = import_warning(spec.key, [s.ends_at for s in spec.sessions], utcnow(), core.privacy.policy)
         if warning:

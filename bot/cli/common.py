@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.config import Settings
 from bot.domain.errors import FileError, FileErrors
-from bot.services.core import Core, build_core
-from bot.storage.db import Database
+
+if TYPE_CHECKING:  # imported where a command runs: `--help` and argument errors load no service or table
+    from bot.services.core import Core
+    from bot.storage.db import Database
 
 T = TypeVar("T")
 # A command: parsed arguments and settings in, exit code out.
@@ -48,6 +50,30 @@ def print_json(data: Any) -> None:
             )
         )
     out.write("]\n")
+
+
+class JsonArrayOut:
+    """A JSON array on stdout written element by element: the same text as print_json of the whole list."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, item: Any) -> None:
+        """One more element."""
+        sys.stdout.write(("[\n  " if not self.count else ",\n  ") + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+        self.count += 1
+
+    def close(self) -> None:
+        """The closing bracket (`[]` when nothing was added)."""
+        sys.stdout.write("[]\n" if not self.count else "\n]\n")
+
+
+def print_json_stream(items: Iterable[Any]) -> None:
+    """A JSON array written as `items` yields them: the text print_json(list(items)) writes."""
+    out = JsonArrayOut()
+    for item in items:
+        out.add(item)
+    out.close()
 
 
 def parse_instant(value: str) -> datetime:
@@ -95,6 +121,8 @@ def read_bytes(path: str) -> bytes:
 
 async def with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run with the database alone, its schema brought up to date first (for commands that need no content)."""
+    from bot.storage.db import Database
+
     db = Database(settings.database_url)
     try:
         await db.upgrade()
@@ -111,6 +139,8 @@ async def with_core(
     publish: bool = True,
 ) -> int:
     """Run with the services wired as in the server; materials published on first use unless publish is False."""
+
+    from bot.services.core import build_core
 
     async def inner(db: Database) -> int:
         core = build_core(db, settings, clock)

@@ -11,15 +11,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.cli.common import parse_instant, print_json, utcnow, with_core
+from bot.cli.common import JsonArrayOut, parse_instant, print_json_stream, utcnow, with_core
 from bot.config import Settings
 from bot.domain.ics import plan_to_ics
 from bot.domain.roster import normalise_email
 from bot.services.cohorts import get_cohort
 from bot.services.core import Core
-from bot.services.planning import PLAN_COLUMNS, order_rows, plan_row_json
+from bot.services.planning import PLAN_COLUMNS, PLAN_ORDER, plan_row_json
 from bot.services.tick_preview import TickPreview, is_simulated_future, preview_release
 from bot.storage.models import OutboxMessage, Person, PlannedDelivery
+
+STREAM_CHUNK = 1000  # plan rows read and written per step
 
 
 async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
@@ -28,35 +30,50 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     async def work(core: Core) -> int:
         async with core.db.sessions() as session:
             cohort = await get_cohort(session, args.cohort)
-            # plain rows with the columns plan_row_json reads: no ORM object per plan row
+            tz = ZoneInfo(cohort.timezone)
+            # plain rows with the columns plan_row_json reads, in the order they go out, streamed a chunk at a
+            # time: no ORM object per plan row and no whole-cohort list, at any cohort size
             query = (
                 select(*PLAN_COLUMNS, Person.email, OutboxMessage.status.label("delivery"))
                 .join(Person, Person.id == PlannedDelivery.person_id)
                 .outerjoin(OutboxMessage, OutboxMessage.key == PlannedDelivery.key)
                 .where(PlannedDelivery.cohort_id == cohort.id)
+                .order_by(*PLAN_ORDER)
+                .execution_options(yield_per=STREAM_CHUNK)
             )
             if args.person:
                 query = query.where(Person.email == normalise_email(args.person))
-            found = (await session.execute(query)).all()
-        tz = ZoneInfo(cohort.timezone)
-        items = []
-        for row in order_rows(found):
-            item = plan_row_json(row, row.email, row.delivery)
-            item["due"] = row.due_at.astimezone(tz).isoformat()
-            items.append(item)
-        if args.ics:
-            Path(args.ics).write_text(plan_to_ics(items, core.programme, cohort.name), encoding="utf-8")
-            print(f"wrote {len(items)} event(s) to {args.ics}", file=sys.stderr)
-        if args.json:
-            print_json(items)
-        elif not args.ics:
-            for item in items:
-                print(
-                    f"{item['due']}  {item['status']:<8} {item['kind']:<9} {item['activity'] or '-':<9} {item['topic']:<20} {item['recipient']}"
-                )
+            result = await session.stream(query)
+            if args.ics:
+                items = [_item(row, tz) async for row in result]
+                Path(args.ics).write_text(plan_to_ics(items, core.programme, cohort.name), encoding="utf-8")
+                print(f"wrote {len(items)} event(s) to {args.ics}", file=sys.stderr)
+                if args.json:
+                    print_json_stream(items)
+                return 0
+            out = JsonArrayOut()
+            async for rows in result.partitions():
+                chunk = [_item(row, tz) for row in rows]
+                if args.json:
+                    for item in chunk:
+                        out.add(item)
+                else:
+                    for item in chunk:
+                        print(
+                            f"{item['due']}  {item['status']:<8} {item['kind']:<9} {item['activity'] or '-':<9} "
+                            f"{item['topic']:<20} {item['recipient']}"
+                        )
+            if args.json:
+                out.close()
         return 0
 
     return await with_core(settings, work)
+
+
+def _item(row: Any, tz: ZoneInfo) -> dict[str, Any]:
+    item = plan_row_json(row, row.email, row.delivery)
+    item["due"] = row.due_at.astimezone(tz).isoformat()
+    return item
 
 
 async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:

@@ -76,13 +76,16 @@ def plan_materials(
             continue  # not in the calendar yet
         audience = set(sequence.audience)
         participants = set(programme.activity(activity_key).participants)
+        # the same moments for every member: computed once per activity, not once per row
+        topics = [m.topic for m in sequence.steps] + ["reminder"]
+        dues = {t: due_before(start, timing.offsets_days[t], timing, tz) for t in topics if t in timing.offsets_days}
         for member in members:
             roles = set(member.roles)
             steps = [(m.topic, "material") for m in sequence.steps] if audience & roles else []
             if participants & roles:
                 steps.append(("reminder", "reminder"))
             for seq, (topic, kind) in enumerate(steps):
-                due = due_before(start, timing.offsets_days[topic], timing, tz)
+                due = dues[topic]
                 items.append(
                     PlanItem(
                         key=plan_key(cohort_key, member.person_id, activity_key, topic),

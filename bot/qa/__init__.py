@@ -14,11 +14,14 @@ index.add(Entry("answered:42", question, (), answer_text, "Svar fra underviser",
 from bot.qa.confidence import Thresholds
 from bot.qa.entry import Candidate, Entry, Match
 from bot.qa.index import QuestionIndex, build_index
+from bot.qa.lazy import AnyIndex, LazyIndex
 from bot.qa.loader import content_entries, load_faq, load_index, parse_faq
 
 __all__ = [
+    "AnyIndex",
     "Candidate",
     "Entry",
+    "LazyIndex",
     "Match",
     "QuestionIndex",
     "Thresholds",

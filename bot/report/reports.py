@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import inspect, or_, select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.report import ReportSettings
@@ -28,6 +28,7 @@ from bot.report.figures import (
     TimeSpent,
 )
 from bot.report.links import report_path, verify
+from bot.report.queries import evaluation_rows, invited_counts, member_rows, occasion_rows, progress_rows
 from bot.report.summary import status_summary
 from bot.report.table import report_csv
 from bot.services.cohorts import get_cohort
@@ -36,11 +37,7 @@ from bot.storage.db import Database
 from bot.storage.models import (
     BuddyMember,
     CalendarSession,
-    Evaluation,
     Material,
-    Membership,
-    PlannedDelivery,
-    Progress,
     ReadinessAssessment,
 )
 
@@ -55,18 +52,6 @@ TRACK_OF_TOPIC = {
     "leader-group": "everyday",
     "mentor": "everyday",
 }
-
-_REPORT_COLUMNS = (
-    PlannedDelivery.kind,
-    PlannedDelivery.topic,
-    PlannedDelivery.person_id,
-    PlannedDelivery.seq,
-    PlannedDelivery.action,
-    PlannedDelivery.due_at,
-    PlannedDelivery.data,
-    PlannedDelivery.activity_key,
-    PlannedDelivery.status,
-)
 
 
 class Reports:
@@ -113,39 +98,44 @@ class Reports:
         now = self.clock()
         async with self.db.sessions() as session:
             cohort = await get_cohort(session, cohort_key)
-            members = list(await session.scalars(select(Membership).where(Membership.cohort_id == cohort.id)))
+            # plain rows, grouped and counted in the database where it can (bot/report/queries.py)
+            members = await member_rows(session, cohort.id)
             talents = [m for m in members if m.role == "talent"]
             talent_ids = {m.person_id for m in talents}
             statuses = await self.growth.completion(session, cohort.id, now)
             counts = {state: sum(1 for s in statuses if s.status.state == state) for state in ("completed", "on-track", "not-completed")}
-            evaluations = list(await session.scalars(select(Evaluation).where(Evaluation.cohort_id == cohort.id)))
+            evaluations = await evaluation_rows(session, cohort.id)
             talent_answers = [e for e in evaluations if e.person_id in talent_ids]
-            plan = await self._plan_rows(session, cohort.id)
-            occasions = self._occasions(plan, now)
-            ratings = self._ratings(evaluations, plan)
-            preparation = await self._preparation(session, members)
-            meetings = [
-                Meetings(
-                    topic,
-                    MEETING_NAMES_DA[topic],
-                    held=sum(1 for (t, _, _), o in occasions.items() if t == topic and o["held"]),
-                    due=sum(1 for (t, _, _), o in occasions.items() if t == topic and o["due"]),
-                    planned=sum(1 for (t, _, _) in occasions if t == topic),
+            occasions = await occasion_rows(session, cohort.id, TRACK_OF_TOPIC, now)
+            ratings = self._ratings(evaluations, await invited_counts(session, cohort.id))
+            progress = await progress_rows(session, cohort.id)
+            preparation = self._preparation(progress, members)
+            meetings = []
+            for topic in MEETING_TOPICS:
+                mine = [(held, due) for t, _, held, due in occasions if t == topic]
+                meetings.append(
+                    Meetings(
+                        topic,
+                        MEETING_NAMES_DA[topic],
+                        held=sum(1 for held, _ in mine if held),
+                        due=sum(1 for _, due in mine if due),
+                        planned=len(mine),
+                    )
                 )
-                for topic in MEETING_TOPICS
-            ]
             readiness: dict[tuple[str, int], int] = {(aim, box): 0 for aim in AIMS for box in BOXES}
             assessed = 0
-            for r in await session.scalars(select(ReadinessAssessment).where(ReadinessAssessment.cohort_id == cohort.id)):
-                if r.person_id in talent_ids and (r.aim, r.box) in readiness:
-                    readiness[(r.aim, r.box)] += 1
+            assessments = select(ReadinessAssessment.person_id, ReadinessAssessment.aim, ReadinessAssessment.box)
+            for person_id, aim, box in await session.execute(assessments.where(ReadinessAssessment.cohort_id == cohort.id)):
+                if person_id in talent_ids and (aim, box) in readiness:
+                    readiness[(aim, box)] += 1
                     assessed += 1
             questions = await self._questions(session, cohort.id)
             groups: dict[int, set[int]] = {}
-            for b in await session.scalars(select(BuddyMember).where(BuddyMember.cohort_id == cohort.id)):
-                groups.setdefault(b.group_no, set()).add(b.person_id)
+            buddies = select(BuddyMember.group_no, BuddyMember.person_id).where(BuddyMember.cohort_id == cohort.id)
+            for group_no, person_id in await session.execute(buddies):
+                groups.setdefault(group_no, set()).add(person_id)
             paired = {pid for g in groups.values() if len(g) > 1 for pid in g}  # a group of one is no pair
-            time = await self._time(session, cohort.id, members, occasions, now)
+            time = await self._time(session, cohort.id, members, occasions, progress, now)
             required_ended = all(s.status.remaining == 0 for s in statuses) if statuses else False
             required_count = len(self.growth.content.rule.required)
             started = any(s.status.remaining < required_count for s in statuses)
@@ -179,46 +169,21 @@ class Reports:
             unpaired=len(talent_ids - paired),
         )
 
-    @staticmethod
-    async def _plan_rows(session: AsyncSession, cohort_id: int) -> list[Any]:
-        """The nudge and survey rows the figures count, as plain rows (no ORM object per plan row)."""
-        rows = await session.execute(
-            select(*_REPORT_COLUMNS).where(
-                PlannedDelivery.cohort_id == cohort_id,
-                PlannedDelivery.kind.in_(("nudge", "survey")),  # the only kinds _occasions and _ratings read
-                or_(PlannedDelivery.status_reason.is_(None), PlannedDelivery.status_reason != "no longer planned"),
-            )
-        )
-        return [r for r in rows.all() if not (r.data or {}).get("parent")]
-
-    @staticmethod
-    def _occasions(plan: list[Any], now: datetime) -> dict[tuple[str, int, int], dict[str, bool]]:
-        """Each talent's occasion of each nudge topic once: (topic, talent, n) -> held, due."""
-        out: dict[tuple[str, int, int], dict[str, bool]] = {}
-        for row in plan:
-            if row.kind != "nudge" or row.topic not in TRACK_OF_TOPIC:
-                continue
-            talent = (row.data or {}).get("talent", row.person_id)
-            key = (row.topic, int(talent), row.seq)
-            entry = out.setdefault(key, {"held": False, "due": False})
-            entry["held"] = entry["held"] or row.action == "done"
-            entry["due"] = entry["due"] or row.due_at <= now
-        return out
-
-    def _ratings(self, evaluations: list[Evaluation], plan: list[Any]) -> list[ActivityRating]:
+    def _ratings(self, evaluations: list[Any], invited: dict[str, int]) -> list[ActivityRating]:
+        by_activity: dict[str, list[Any]] = {}
+        for e in evaluations:
+            by_activity.setdefault(e.activity_key, []).append(e)
         out = []
         for activity in self.programme.activities:
-            answers = [e for e in evaluations if e.activity_key == activity.key]
-            invited = sum(
-                1 for r in plan if r.kind == "survey" and r.topic == "evaluation" and r.activity_key == activity.key and r.status == "sent"
-            )
-            if not answers and not invited:
+            answers = by_activity.get(activity.key, [])
+            count = invited.get(activity.key, 0)
+            if not answers and not count:
                 continue
             out.append(
                 ActivityRating(
                     activity.key,
                     activity.name,
-                    invited,
+                    count,
                     len(answers),
                     statistics.fmean(e.rating for e in answers) if answers else None,
                     {n: sum(1 for e in answers if e.rating == n) for n in range(1, 6)},
@@ -227,11 +192,10 @@ class Reports:
             )
         return out
 
-    async def _preparation(self, session: AsyncSession, members: list[Membership]) -> list[PrepActivity]:
-        ids = {m.person_id for m in members}
+    def _preparation(self, progress: list[tuple[int, str, str]], members: list[Any]) -> list[PrepActivity]:
         opened: dict[tuple[str, str], set[int]] = {}
-        for p in await session.scalars(select(Progress).where(Progress.person_id.in_(ids))):
-            opened.setdefault((p.activity_key, p.topic), set()).add(p.person_id)
+        for person_id, activity_key, topic in progress:
+            opened.setdefault((activity_key, topic), set()).add(person_id)
         out = []
         for activity_key, sequence in self.materials.sequences.items():
             # the success criteria are about the talents: count them where they are the audience
@@ -277,8 +241,9 @@ class Reports:
         self,
         session: AsyncSession,
         cohort_id: int,
-        members: list[Membership],
-        occasions: dict[tuple[str, int, int], dict[str, bool]],
+        members: list[Any],
+        occasions: list[tuple[str, int, bool, bool]],
+        progress: list[tuple[int, str, str]],
         now: datetime,
     ) -> list[TimeSpent]:
         s = self.settings
@@ -288,14 +253,21 @@ class Reports:
         absences = await self.growth.absences(session, cohort_id)
         minutes = {(m.activity_key, m.topic): m.minutes for m in await session.scalars(select(Material))}
         seen: dict[int, list[tuple[str, str]]] = {}
-        ids = [m.person_id for m in members]
-        for p in await session.scalars(select(Progress).where(Progress.person_id.in_(ids))):
-            seen.setdefault(p.person_id, []).append((p.activity_key, p.topic))
+        for person_id, activity_key, topic in progress:
+            seen.setdefault(person_id, []).append((activity_key, topic))
         held: dict[int, dict[str, int]] = {}  # talent -> topic -> held occasions
-        for (topic, talent, _), o in occasions.items():
-            if o["held"]:
+        for topic, talent, was_held, _ in occasions:
+            if was_held:
                 held.setdefault(talent, {}).setdefault(topic, 0)
                 held[talent][topic] += 1
+        led: dict[int, list[int]] = {}  # leader -> their talents; mentor -> theirs
+        mentored: dict[int, list[int]] = {}
+        for m in members:
+            if m.role == "talent":
+                if m.leader_id is not None:
+                    led.setdefault(m.leader_id, []).append(m.person_id)
+                if m.mentor_id is not None:
+                    mentored.setdefault(m.mentor_id, []).append(m.person_id)
 
         def common_days(person_id: int, role: str) -> float:
             days = 0.0
@@ -336,7 +308,7 @@ class Reports:
         leaders = sorted({m.person_id for m in members if m.role == "leader"})
         leader_days = []
         for leader in leaders:
-            conversations = sum(occasion_hours(t.person_id, "leader-conversation") for t in talents if t.leader_id == leader)
+            conversations = sum(occasion_hours(t, "leader-conversation") for t in led.get(leader, []))
             leader_days.append(common_days(leader, "leader") + conversations / s.hours_per_day)
         out.append(
             TimeSpent(
@@ -349,7 +321,7 @@ class Reports:
             )
         )
         mentors = sorted({m.person_id for m in members if m.role == "mentor"})
-        mentor_hours = [sum(occasion_hours(t.person_id, "mentor") for t in talents if t.mentor_id == mentor) for mentor in mentors]
+        mentor_hours = [sum(occasion_hours(t, "mentor") for t in mentored.get(mentor, [])) for mentor in mentors]
         out.append(
             TimeSpent(
                 "mentor",

@@ -3,134 +3,229 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
-from bot.content.growth import load_growth_content
+from bot.content.growth import GrowthContent, load_growth_content
 from bot.content.materials import load_content
 from bot.content.nudges import load_nudges
-from bot.content.report import load_report_settings
+from bot.content.report import ReportSettings, load_report_settings
 from bot.domain.materials import Materials
 from bot.domain.nudges import Nudges
 from bot.domain.programme import Programme
-from bot.qa import QuestionIndex, load_index
-from bot.report.reports import Reports
-from bot.services.access import Access
-from bot.services.broadcasts import Broadcaster
-from bot.services.buddies import Buddies
-from bot.services.directory import Directory
-from bot.services.files import Files
-from bot.services.growth.plans import Growth
-from bot.services.guide import Guide
-from bot.services.health import HealthCheck
-from bot.services.learning import Learning
-from bot.services.messages.builder import MessageBuilder
-from bot.services.nudging import Nudging
-from bot.services.planning import Planner
-from bot.services.privacy import Privacy
-from bot.services.questions.desk import QuestionDesk
-from bot.services.retention import RetentionPolicy
-from bot.services.roster import RosterService
+from bot.qa import LazyIndex, load_index
 from bot.storage.db import Database
-from bot.storage.file_store import file_store
+
+if TYPE_CHECKING:  # each service's module is imported when it is first used: a command loads what it needs
+    from bot.report.reports import Reports
+    from bot.services.access import Access
+    from bot.services.broadcasts import Broadcaster
+    from bot.services.buddies import Buddies
+    from bot.services.directory import Directory
+    from bot.services.files import Files
+    from bot.services.growth.plans import Growth
+    from bot.services.guide import Guide
+    from bot.services.health import HealthCheck
+    from bot.services.learning import Learning
+    from bot.services.messages.builder import MessageBuilder
+    from bot.services.nudging import Nudging
+    from bot.services.planning import Planner
+    from bot.services.privacy import Privacy
+    from bot.services.questions.desk import QuestionDesk
+    from bot.services.roster import RosterService
 
 
-@dataclass(frozen=True)
 class Core:
-    """Content and the use cases over one database (db is the handle they share)."""
+    """Content and the use cases over one database (db is the handle they share); each service built on first use."""
 
-    db: Database
-    programme: Programme
-    materials: Materials
-    nudges: Nudges
-    directory: Directory
-    guide: Guide
-    messages: MessageBuilder
-    planner: Planner
-    learning: Learning
-    broadcaster: Broadcaster
-    nudging: Nudging
-    buddies: Buddies
-    questions: QuestionIndex
-    desk: QuestionDesk  # the instructors' loop over the same index
-    growth: Growth
-    reports: Reports
-    access: Access
-    privacy: Privacy
-    roster: RosterService
-    health: HealthCheck  # 'Klar til start?' for the console and `cohort check`
-    files: Files  # uploaded templates and slides, served by signed links
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        programme: Programme,
+        materials: Materials,
+        nudges: Nudges,
+        growth_content: GrowthContent,
+        report_settings: ReportSettings,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.programme = programme
+        self.materials = materials
+        self.nudges = nudges
+        self.growth_content = growth_content
+        self.report_settings = report_settings
+        # a command that answers no question never pays for the index (FAQ parsing, vectors, the dense model)
+        self.questions = LazyIndex(lambda: load_index(settings.content_dir))
+
+    @cached_property
+    def directory(self) -> Directory:
+        """Who is who."""
+        from bot.services.directory import Directory
+
+        return Directory(self.db, demo_cohort=self.settings.demo_cohort)
+
+    @cached_property
+    def guide(self) -> Guide:
+        """Welcome, help and next."""
+        from bot.services.guide import Guide
+
+        return Guide(self.programme, self.directory, self.clock)
+
+    @cached_property
+    def messages(self) -> MessageBuilder:
+        """The cards for plan rows."""
+        from bot.services.messages.builder import MessageBuilder
+
+        messages = MessageBuilder(self.programme, self.materials, self.nudges)
+        # the steering group's meeting nudges link the report; the cards that need a template or slides link them
+        messages.report_link = lambda cohort_key: self.reports.link(cohort_key)
+        messages.attachments = self._attachments
+        return messages
+
+    def _attachments(self, session: Any, person_id: int, **where: str | None) -> Any:
+        return self.files.attachments(session, person_id, **where)
+
+    @cached_property
+    def planner(self) -> Planner:
+        """The plan table in step with calendars and rosters."""
+        from bot.services.planning import Planner
+
+        return Planner(self.db, self.programme, self.materials, self.nudges, self.messages, readiness=self.growth_content.readiness)
+
+    @cached_property
+    def growth(self) -> Growth:
+        """Plans, readiness and attendance."""
+        from bot.services.growth.plans import Growth
+
+        return Growth(self.db, self.programme, self.growth_content, self.clock, self.messages, timezone=self.settings.timezone)
+
+    @cached_property
+    def reports(self) -> Reports:
+        """The steering group's report."""
+        from bot.report.reports import Reports
+
+        s = self.settings
+        return Reports(
+            self.db,
+            self.programme,
+            self.materials,
+            self.growth,
+            self.report_settings,
+            self.clock,
+            link_secret=s.report_secret.reveal(),
+            base_url=s.base_url,
+        )
+
+    @cached_property
+    def files(self) -> Files:
+        """Uploaded templates and slides, served by signed links."""
+        from bot.services.files import Files
+        from bot.storage.file_store import file_store
+
+        s = self.settings
+        return Files(
+            self.db,
+            self.programme,
+            file_store(s.file_storage_dir),
+            self.clock,
+            secret=s.report_secret.reveal(),
+            base_url=s.base_url,
+            max_bytes=s.file_max_bytes,
+        )
+
+    @cached_property
+    def learning(self) -> Learning:
+        """Publishing materials."""
+        from bot.services.learning import Learning
+
+        s = self.settings
+        return Learning(
+            self.db,
+            self.programme,
+            self.materials,
+            self.messages,
+            self.planner,
+            self.clock,
+            timezone=s.timezone,
+            refuse_placeholders=not s.local_mode,
+            demo_cohort=s.demo_cohort,
+        )
+
+    @cached_property
+    def broadcaster(self) -> Broadcaster:
+        """LEAD's messages to a cohort."""
+        from bot.services.broadcasts import Broadcaster
+
+        return Broadcaster(self.db, self.clock)
+
+    @cached_property
+    def nudging(self) -> Nudging:
+        """The group and everyday tracks' nudges."""
+        from bot.services.nudging import Nudging
+
+        return Nudging(self.db, self.nudges, self.materials.timing, self.messages, self.clock, timezone=self.settings.timezone)
+
+    @cached_property
+    def buddies(self) -> Buddies:
+        """Buddy groups."""
+        from bot.services.buddies import Buddies
+
+        return Buddies(self.db, self.planner, self.clock)
+
+    @cached_property
+    def desk(self) -> QuestionDesk:
+        """The instructors' loop over the question index."""
+        from bot.services.questions.desk import QuestionDesk
+
+        s = self.settings
+        return QuestionDesk(
+            self.db, self.questions, self.programme, self.clock, reminder_hours=s.question_reminder_working_hours, timezone=s.timezone
+        )
+
+    @cached_property
+    def access(self) -> Access:
+        """Who may do what."""
+        from bot.services.access import Access
+
+        return Access(self.db, self.clock)
+
+    @cached_property
+    def privacy(self) -> Privacy:
+        """Export, erase and retention."""
+        from bot.services.privacy import Privacy
+        from bot.services.retention import RetentionPolicy
+
+        s = self.settings
+        return Privacy(
+            self.db,
+            self.clock,
+            retention_days=s.retention_days,
+            policy=RetentionPolicy(s.retention_days, s.retention_grace_days, s.retention_notice_days),
+        )
+
+    @cached_property
+    def roster(self) -> RosterService:
+        """Roster and cohort imports."""
+        from bot.services.roster import RosterService
+
+        return RosterService(self.db)
+
+    @cached_property
+    def health(self) -> HealthCheck:
+        """'Klar til start?' for the console and `cohort check`."""
+        from bot.services.health import HealthCheck
+
+        return HealthCheck(self.db, self.programme, self.materials, reminder_hours=self.settings.question_reminder_working_hours)
 
 
 def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Core:
-    """Load content/ and wire the services (raises FileErrors on bad content)."""
+    """Load content/ (raises FileErrors on bad content) and wire the services, each built on first use."""
     programme, materials = load_content(settings.content_dir)
     nudges = load_nudges(settings.content_dir, programme)
-    directory = Directory(db, demo_cohort=settings.demo_cohort)
-    messages = MessageBuilder(programme, materials, nudges)
     growth_content = load_growth_content(settings.content_dir, programme)
-    planner = Planner(db, programme, materials, nudges, messages, readiness=growth_content.readiness)
-    growth = Growth(db, programme, growth_content, clock, messages, timezone=settings.timezone)
-    questions = load_index(settings.content_dir)
-    reports = Reports(
-        db,
-        programme,
-        materials,
-        growth,
-        load_report_settings(settings.content_dir),
-        clock,
-        link_secret=settings.report_secret.reveal(),
-        base_url=settings.base_url,
-    )
-    messages.report_link = reports.link  # the steering group's meeting nudges link the report
-    files = Files(
-        db,
-        programme,
-        file_store(settings.file_storage_dir),
-        clock,
-        secret=settings.report_secret.reveal(),
-        base_url=settings.base_url,
-        max_bytes=settings.file_max_bytes,
-    )
-    messages.attachments = files.attachments  # the cards that need a template or slides link them
-    return Core(
-        db=db,
-        programme=programme,
-        materials=materials,
-        nudges=nudges,
-        directory=directory,
-        guide=Guide(programme, directory, clock),
-        messages=messages,
-        planner=planner,
-        learning=Learning(
-            db,
-            programme,
-            materials,
-            messages,
-            planner,
-            clock,
-            timezone=settings.timezone,
-            refuse_placeholders=not settings.local_mode,
-            demo_cohort=settings.demo_cohort,
-        ),
-        broadcaster=Broadcaster(db, clock),
-        nudging=Nudging(db, nudges, materials.timing, messages, clock, timezone=settings.timezone),
-        buddies=Buddies(db, planner, clock),
-        questions=questions,
-        desk=QuestionDesk(
-            db, questions, programme, clock, reminder_hours=settings.question_reminder_working_hours, timezone=settings.timezone
-        ),
-        growth=growth,
-        reports=reports,
-        access=Access(db, clock),
-        privacy=Privacy(
-            db,
-            clock,
-            retention_days=settings.retention_days,
-            policy=RetentionPolicy(settings.retention_days, settings.retention_grace_days, settings.retention_notice_days),
-        ),
-        roster=RosterService(db),
-        health=HealthCheck(db, programme, materials, reminder_hours=settings.question_reminder_working_hours),
-        files=files,
-    )
+    return Core(db, settings, clock, programme, materials, nudges, growth_content, load_report_settings(settings.content_dir))

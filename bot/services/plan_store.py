@@ -106,13 +106,21 @@ def _chunks(rows: Iterable[Any]) -> Iterator[list[Any]]:
         yield batch
 
 
-async def write_plan(session: Any, cohort_id: int, wanted: Mapping[str, PlanItem]) -> ReplanSummary:
-    """Bring the cohort's stored plan rows in line with `wanted` in the caller's transaction, in bulk statements."""
+async def write_plan(session: Any, cohort_id: int, wanted: Mapping[str, PlanItem], scope: Any = None) -> ReplanSummary:
+    """Bring the cohort's stored plan rows in line with `wanted` in the caller's transaction, in bulk statements.
+
+    With `scope` (a WHERE clause, bot/services/plan_scope.py) only the stored rows it selects are compared:
+    `wanted` is then the scope's rows, and every other row of the cohort is left as it is."""
     diff, missing = PlanDiff(), set(wanted)
+    stored = _STORED.where(PLAN.c.cohort_id == cohort_id)
     # streamed a chunk at a time: the stored rows are compared and let go, never all held at once
-    result = await session.stream(_STORED.where(PLAN.c.cohort_id == cohort_id).execution_options(yield_per=CHUNK))
+    result = await session.stream((stored if scope is None else stored.where(scope)).execution_options(yield_per=CHUNK))
     async for rows in result.partitions():
         diff.compare(wanted, rows, missing)
+    if scope is not None and missing:
+        # a wanted key stored outside the scope (its anchor moved to another activity) is that row, not a new one
+        for batch in _chunks(sorted(missing)):
+            diff.compare(wanted, (await session.execute(stored.where(PLAN.c.key.in_(batch)))).all(), missing)
     diff.new = [item for key, item in wanted.items() if key in missing]
     del missing
     now = utcnow()

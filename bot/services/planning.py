@@ -25,6 +25,7 @@ from bot.observe.metrics import PLAN_RELEASED
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chat
 from bot.services.cohorts import get_cohort
 from bot.services.messages.builder import MessageBuilder
+from bot.services.plan_scope import ActivityScope, CalendarState, calendar_state, changed_activities
 from bot.services.plan_store import ReplanSummary, write_plan
 from bot.storage.db import Database, changed_rows
 from bot.storage.models import (
@@ -74,6 +75,7 @@ class Planner:
         self.materials = materials
         self.nudges = nudges
         self.messages = messages
+        self.computed = 0  # plan items the last re-plan computed (for tests and the benchmark's proof)
         # Each track contributes its rows; the plan is their union.
         self.makers: list[Planners] = [
             self._material_items,
@@ -93,10 +95,13 @@ class Planner:
             cohort.key, self.programme, self.materials, self._timing(cohort), snap.sessions, snap.members, ZoneInfo(cohort.timezone)
         )
 
+    def _shadow_module(self, cohort: Cohort) -> str:
+        # the cohort's skyggepraktik module anchors its nudge (placements: in the cohort file)
+        return cohort_placements(cohort.plan_settings, self.nudges.skyggepraktik_module)["skyggepraktik"]
+
     def _nudge_items(self, snap: CohortSnapshot) -> list[PlanItem]:
         cohort = snap.cohort
-        # the cohort's skyggepraktik module anchors its nudge (placements: in the cohort file)
-        shadow = cohort_placements(cohort.plan_settings, self.nudges.skyggepraktik_module)["skyggepraktik"]
+        shadow = self._shadow_module(cohort)
         return plan_nudges(
             cohort.key,
             self.programme,
@@ -180,8 +185,51 @@ class Planner:
         version = cohort.plan_version  # read under the lock: an import committed later bumps it past this
         snap = await self.snapshot(session, cohort)
         wanted = {item.key: item for maker in self.makers for item in maker(snap)}
+        self.computed = len(wanted)
         summary = await write_plan(session, cohort.id, wanted)
         cohort.planned_version = version
+        return summary
+
+    async def calendar_state(self, cohort_key: str) -> CalendarState | None:
+        """The cohort's calendar and plan settings as a re-plan reads them; None for a cohort not there yet."""
+        async with self.db.sessions() as session:
+            cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
+            if cohort is None:
+                return None
+            rows = (await session.execute(select(CalendarSession).where(CalendarSession.cohort_id == cohort.id))).scalars()
+            return calendar_state(cohort, rows)
+
+    async def replan_after_import(self, cohort_key: str, before: CalendarState | None) -> ReplanSummary:
+        """After `cohort import`: only the changed activities' rows when only sessions changed, else the whole plan."""
+        after = await self.calendar_state(cohort_key)
+        changed = changed_activities(before, after) if after is not None else None
+        if changed is None or after is None:
+            return await self.replan(cohort_key)
+        return await self.replan_activities(cohort_key, changed, after.version)
+
+    async def replan_activities(self, cohort_key: str, changed: set[str], version: int) -> ReplanSummary:
+        """Re-plan only the rows a calendar change of these activities touches (bot/services/plan_scope.py).
+
+        `version` is the cohort's plan_version the change left; when another import came in between, the
+        whole plan is re-planned instead (this one would not cover that import's change)."""
+        async with self.db.sessions() as session, session.begin():
+            cohort = await get_cohort(session, cohort_key, for_update=not self.db.is_sqlite)
+            if cohort.plan_version != version:
+                summary = None
+            else:
+                snap = await self.snapshot(session, cohort)
+                module = self._shadow_module(cohort)
+                scope = ActivityScope.around(changed, self.nudges, module, self.readiness)
+                part = replace(snap, sessions=scope.sessions(snap.sessions, self.nudges, module))
+                # only the makers that read the calendar; steering meetings and buddy intros do not
+                makers = (self._material_items, self._nudge_items, self._readiness_items, self._final_evaluation_items)
+                wanted = {item.key: item for maker in makers for item in maker(part) if scope.holds(item)}
+                self.computed = len(wanted)
+                summary = await write_plan(session, cohort.id, wanted, scope.stored())
+                cohort.planned_version = version
+        if summary is None:
+            return await self.replan(cohort_key)
+        log.info("plan for %s (%s): %s", cohort_key, ", ".join(sorted(scope.activities)) or "no activity", summary)
         return summary
 
     async def replan_all(self) -> None:
@@ -275,6 +323,10 @@ PLAN_COLUMNS = (
     PlannedDelivery.status,
     PlannedDelivery.status_reason,
 )
+
+
+# The order rows go out in (order_rows' key), for an ORDER BY.
+PLAN_ORDER = (PlannedDelivery.due_at, PlannedDelivery.seq, PlannedDelivery.id)
 
 
 def plan_row_json(row: Any, email: str, delivery_status: str | None) -> dict[str, Any]:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import re
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.sql import Executable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -52,6 +55,8 @@ class Database:
                 # next one starts only after the first committed, finds the schema at head and does
                 # nothing. (SQLite serves one machine: its file lock already serialises writers.)
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            if await _stamped_at_head(conn):
+                return  # the common case of every command and start: Alembic is neither imported nor run
             await conn.run_sync(_upgrade_sync)
 
     async def ping(self) -> bool:
@@ -83,8 +88,43 @@ class Database:
         await self.engine.dispose()
 
 
+@cache
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the files' `revision =` lines; None unless there is exactly one head."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found = re.search(r'^revision\s*=\s*["\']([^"\']+)["\']', source, re.M)
+        down = re.search(r'^down_revision\s*=\s*["\']([^"\']+)["\']', source, re.M)
+        if found:
+            revisions.add(found.group(1))
+        if down:
+            parents.add(down.group(1))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def _stamped_at_head(conn: Any) -> bool:
+    """Whether the database's migration stamp is the newest revision already (anything unusual: False, Alembic decides)."""
+    head = head_revision()
+    if head is None:
+        return False
+    # asked without failing: a failed statement would abort the PostgreSQL transaction Alembic then uses
+    if conn.dialect.name == "sqlite":
+        exists = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    else:
+        exists = "SELECT count(*) FROM pg_tables WHERE tablename = 'alembic_version' AND schemaname = current_schema()"
+    if not (await conn.execute(text(exists))).scalar():
+        return False  # a new database: no stamp table yet
+    stamps = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    return list(stamps) == [head]
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config pointing at our migrations (no alembic.ini needed)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -93,6 +133,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade_sync(connection: Connection) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), "head")
 
 

@@ -27,7 +27,7 @@ from bot.domain.questions import (
 )
 from bot.observe.metrics import QUESTIONS_ANSWERED, QUESTIONS_HANDED_OFF
 from bot.outbox.writer import enqueue, reachable_chats
-from bot.qa import Entry, QuestionIndex
+from bot.qa import AnyIndex, Entry
 from bot.qa.text import terms
 from bot.services.messages.render import card_message
 from bot.services.questions.channel import local_moment_text
@@ -78,7 +78,7 @@ class QuestionDesk(IndexRefresh, SlaReminders, FaqEditing):
     def __init__(
         self,
         db: Database,
-        index: QuestionIndex,
+        index: AnyIndex,
         programme: Programme,
         clock: Callable[[], datetime],
         *,

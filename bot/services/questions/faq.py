@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.questions import MAX_ANSWER_CHARS
-from bot.qa import Entry, QuestionIndex
+from bot.qa import AnyIndex, Entry
 from bot.services.cohorts import get_cohort
 from bot.storage.db import Database
 from bot.storage.models import Person, Question
@@ -57,7 +57,7 @@ class FaqEditing:
     """A part of QuestionDesk: the questions overview and learned answers edited or withdrawn, the index at once."""
 
     db: Database
-    index: QuestionIndex
+    index: AnyIndex
     tz: ZoneInfo
 
     _entry: Callable[[Question], Entry]  # IndexRefresh's

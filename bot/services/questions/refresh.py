@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 
 from bot.domain.danish import format_date
 from bot.domain.programme import Programme
-from bot.qa import Entry, QuestionIndex
+from bot.qa import AnyIndex, Entry
 from bot.storage.db import Database
 from bot.storage.models import Question
 
@@ -29,7 +29,7 @@ class IndexRefresh:
     """Answered questions into the index; a part of QuestionDesk (desk.py), whose _activity_name it uses."""
 
     db: Database
-    index: QuestionIndex
+    index: AnyIndex
     programme: Programme
     tz: ZoneInfo
     _watermark: datetime | None
