@@ -20,6 +20,7 @@ from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxMessage, Person
 from tests.fakes.limited_connector import LimitedConnector
 from tests.support import NOW, Clock
+from tests.support.clock import VirtualClock
 
 LEASE = 30.0
 
@@ -37,6 +38,21 @@ class CountingClient:
         result = await self.inner.send(service_url, conversation_id, activity)
         self.finished += 1
         return result
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+class WireClient:
+    """A ConnectorClient that holds virtual time still while each request is on the wire."""
+
+    def __init__(self, inner: ConnectorClient, timer: VirtualClock) -> None:
+        self.inner = inner
+        self.timer = timer
+
+    async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> SendResult:
+        with self.timer.on_the_wire():
+            return await self.inner.send(service_url, conversation_id, activity)
 
     async def close(self) -> None:
         await self.inner.close()
@@ -305,19 +321,35 @@ async def test_a_late_answer_does_not_overwrite_a_row_another_worker_took_over(
 # ---- pacing in the sender --------------------------------------------------------------------
 
 
-async def test_rows_for_one_conversation_keep_their_order_and_its_windows(
-    db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock
-) -> None:
-    windows = ((0.1, 7), (0.2, 8), (3.0, 60))  # Teams' shape, ten times faster
-    fake.windows = windows
-    [convo] = await add_conversations(db, fake, 1)
-    keys = [f"k{i:02d}" for i in range(20)]
-    await add_rows(db, convo, keys)
-    sender = make_sender(db, client, clock, windows=ConversationWindows(windows, margin=0.01))
-    assert await drain(sender) == 20
+async def test_rows_for_one_conversation_keep_their_order_and_its_windows(db: Database, clock: Clock) -> None:
+    # Teams' shape, ten times faster, in virtual time: the fake reads the sender's clock, and time
+    # stands still while a request is on the wire, so what it measures is what the pacing decided.
+    timer = VirtualClock()
+    windows = ((0.1, 7), (0.2, 8), (3.0, 60))
+    fake = LimitedConnector(rate=2000, windows=windows, clock=timer.monotonic)
+    await fake.start()
+    client = WireClient(ConnectorClient(NoToken(), concurrency=16, timeout=30), timer)
+    try:
+        [convo] = await add_conversations(db, fake, 1)
+        keys = [f"k{i:02d}" for i in range(20)]
+        await add_rows(db, convo, keys)
+        # no margin: without jitter the windows alone must keep within the fake's limits
+        sender = make_sender(db, client, clock, windows=ConversationWindows(windows, clock=timer), timer=timer)
+        start = timer.now
+        [handled] = await timer.run(drain(sender))
+    finally:
+        await client.close()
+        await fake.stop()
+    assert handled == 20
     assert [a.key for a in fake.accepted] == keys
     assert fake.pacing_429s == 0
-    assert fake.max_in_conversation_window(0.1) <= 7 and fake.max_in_conversation_window(0.2) <= 8
+    assert fake.max_in_conversation_window(0.1) == 7 and fake.max_in_conversation_window(0.2) == 8
+    # the first 7 at the global pace (1/980 s apart), the 8th when the first leaves the 0.1 s window,
+    # the 9th when it leaves the 0.2 s one (each wait ends 1 ms after the window frees), and so on
+    times = [a.at - start for a in fake.accepted]
+    assert times[6] == pytest.approx(6 / 980, abs=1e-4)
+    assert (times[7], times[8]) == (pytest.approx(0.101, abs=1e-4), pytest.approx(0.201, abs=1e-4))
+    assert times[-1] == pytest.approx(0.405, abs=1e-3)
 
 
 async def test_a_row_whose_window_is_full_for_long_goes_back_to_the_outbox(
@@ -334,21 +366,27 @@ async def test_a_row_whose_window_is_full_for_long_goes_back_to_the_outbox(
     assert fake.keys() == Counter({"first": 1})
 
 
-async def test_global_rate_is_kept_against_the_enforcing_fake(db: Database, client: ConnectorClient, clock: Clock) -> None:
-    fake = LimitedConnector(rate=200)
+async def test_global_rate_is_kept_against_the_enforcing_fake(db: Database, clock: Clock) -> None:
+    # in virtual time, as above: the fake's one-second window reads the sender's clock
+    timer = VirtualClock()
+    fake = LimitedConnector(rate=200, clock=timer.monotonic)
     await fake.start()
+    client = WireClient(ConnectorClient(NoToken(), concurrency=16, timeout=30), timer)
     try:
-        convos = await add_conversations(db, fake, 80)
-        await add_one_row_each(db, convos, [f"r{i}" for i in range(80)])
-        sender = make_sender(db, client, clock, rate_per_second=200)
-        started = asyncio.get_running_loop().time()
-        assert await drain(sender) == 80
-        took = asyncio.get_running_loop().time() - started
-        assert fake.pacing_429s == 0 and len(fake.accepted) == 80
-        assert fake.max_per_second() <= 200
-        assert took >= 79 / 200  # paced, not a burst
+        convos = await add_conversations(db, fake, 300)
+        await add_one_row_each(db, convos, [f"r{i}" for i in range(300)])
+        sender = make_sender(db, client, clock, rate_per_second=200, timer=timer)
+        start = timer.now
+        [handled] = await timer.run(drain(sender))
+        took = timer.now - start
     finally:
+        await client.close()
         await fake.stop()
+    assert handled == 300
+    assert fake.pacing_429s == 0 and len(fake.accepted) == 300
+    assert 190 <= fake.max_per_second() <= 200  # at the rate, never over it
+    assert took >= 299 / 200  # paced, not a burst
+    assert took < 299 / 190  # and not much slower than the rate allows
 
 
 # ---- several senders, crashes ----------------------------------------------------------------
