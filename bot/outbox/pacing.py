@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 import bisect
-import time
 from collections import deque
-from collections.abc import Callable
+
+from bot.outbox.clock import REAL_CLOCK, Clock
 
 # Teams' documented per-conversation limits for a bot: (window seconds, max messages).
 CONVERSATION_WINDOWS: tuple[tuple[float, int], ...] = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], "asyncio.Future[None] | object"]
 
 
 class PacedRate:
     """Hands out send slots spaced 1/rate apart, so no one-second window holds more than `rate`."""
 
-    def __init__(self, per_second: float, *, clock: Clock = time.monotonic, sleep: Callable = asyncio.sleep) -> None:
+    def __init__(self, per_second: float, *, clock: Clock = REAL_CLOCK) -> None:
         if per_second <= 0:
             raise ValueError("rate must be positive")
         self.interval = 1.0 / per_second
         self._next = 0.0
         self._clock = clock
-        self._sleep = sleep
 
     def reserve(self) -> float:
         """Reserve the next slot without waiting; the seconds until it comes (0 when free now)."""
-        now = self._clock()
+        now = self._clock.monotonic()
         slot = max(now, self._next)
         self._next = slot + self.interval
         return slot - now
@@ -37,15 +32,15 @@ class PacedRate:
         """Wait for this caller's slot (slots are reserved first come, first served)."""
         delay = self.reserve()
         if delay > 0:
-            await self._sleep(delay)
+            await self._clock.sleep(delay)
 
     async def sleep(self, seconds: float) -> None:
-        """Sleep with the injected sleep (tests travel in time)."""
-        await self._sleep(seconds)
+        """Sleep on the injected clock (tests run it in virtual time)."""
+        await self._clock.sleep(seconds)
 
     def pause(self, seconds: float) -> None:
         """Hold every later slot back (e.g. after the service said 429 to all of us)."""
-        self._next = max(self._next, self._clock() + seconds)
+        self._next = max(self._next, self._clock.monotonic() + seconds)
 
 
 class SlidingLimit:
@@ -56,18 +51,17 @@ class SlidingLimit:
     such bunching is what pushes a one-second window over the limit.
     """
 
-    def __init__(self, limit: int, window: float = 1.0, *, clock: Clock = time.monotonic, sleep: Callable = asyncio.sleep) -> None:
+    def __init__(self, limit: int, window: float = 1.0, *, clock: Clock = REAL_CLOCK) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("limit and window must be positive")
         self.limit = limit
         self.window = window
         self._times: deque[float] = deque()
         self._clock = clock
-        self._sleep = sleep
 
     def wait_time(self) -> float:
         """Seconds until one more event fits (0: now)."""
-        now = self._clock()
+        now = self._clock.monotonic()
         while self._times and self._times[0] <= now - self.window:
             self._times.popleft()
         if len(self._times) < self.limit:
@@ -77,8 +71,8 @@ class SlidingLimit:
     async def acquire(self) -> None:
         """Wait until one more event fits, then count it (now)."""
         while (wait := self.wait_time()) > 0:
-            await self._sleep(wait)
-        self._times.append(self._clock())
+            await self._clock.sleep(wait)
+        self._times.append(self._clock.monotonic())
 
 
 class ConversationWindows:
@@ -88,8 +82,7 @@ class ConversationWindows:
         self,
         windows: tuple[tuple[float, int], ...] = CONVERSATION_WINDOWS,
         *,
-        clock: Clock = time.monotonic,
-        sleep: Callable = asyncio.sleep,
+        clock: Clock = REAL_CLOCK,
         margin: float = 0.0,
     ) -> None:
         self.windows = windows
@@ -99,7 +92,6 @@ class ConversationWindows:
         self._longest = max(w for w, _ in windows) + margin
         self._sent: dict[str, deque[float]] = {}
         self._clock = clock
-        self._sleep = sleep
 
     def earliest(self, conversation: str, now: float) -> float:
         """The first moment a message to this conversation fits every window."""
@@ -119,7 +111,7 @@ class ConversationWindows:
 
     def wait_time(self, conversation: str) -> float:
         """Seconds until one more message to this conversation fits every window (0: now)."""
-        now = self._clock()
+        now = self._clock.monotonic()
         return max(0.0, self.earliest(conversation, now) - now)
 
     def record(self, conversation: str, delay: float = 0.0) -> None:
@@ -129,7 +121,7 @@ class ConversationWindows:
         message that waits for its global slot after passing the window would otherwise be
         counted too early, and the window would let the next one through too soon.
         """
-        at = self._clock() + max(0.0, delay)
+        at = self._clock.monotonic() + max(0.0, delay)
         history = self._sent.setdefault(conversation, deque())
         if history and history[-1] > at:  # keep the history sorted
             history.insert(bisect.bisect_right(history, at), at)
@@ -137,8 +129,8 @@ class ConversationWindows:
             history.append(at)
 
     async def sleep(self, seconds: float) -> None:
-        """Sleep with the injected sleep (tests travel in time)."""
-        await self._sleep(seconds)
+        """Sleep on the injected clock (tests run it in virtual time)."""
+        await self._clock.sleep(seconds)
 
     async def acquire(self, conversation: str) -> None:
         """Wait until one more message fits, then count it."""
@@ -147,10 +139,10 @@ class ConversationWindows:
             if wait <= 0:
                 self.record(conversation)
                 return
-            await self._sleep(wait + 0.001)
+            await self._clock.sleep(wait + 0.001)
 
     def forget_idle(self) -> None:
         """Drop conversations with no sends in the longest window (memory stays bounded)."""
-        cutoff = self._clock() - self._longest
+        cutoff = self._clock.monotonic() - self._longest
         for key in [k for k, v in self._sent.items() if not v or v[-1] <= cutoff]:
             del self._sent[key]

@@ -19,6 +19,8 @@ from bot.delivery.retry import backoff
 from bot.observe.context import bound
 from bot.observe.metrics import PACING_WAIT_SECONDS, PACING_WAITS, SENDS, send_outcome
 from bot.outbox.claims import Claimed, Claims
+from bot.outbox.clock import REAL_CLOCK
+from bot.outbox.clock import Clock as Monotonic
 from bot.outbox.group_commit import GroupCommit
 from bot.outbox.pacing import ConversationWindows, PacedRate, SlidingLimit
 from bot.outbox.shared_rate import SharedRate
@@ -71,17 +73,23 @@ class Sender(Claims):
         windows: ConversationWindows | None = None,
         max_window_wait: float | None = None,
         ceiling: SlidingLimit | None = None,
+        timer: Monotonic = REAL_CLOCK,
     ) -> None:
         self.db = db
         self.client = client
+        # `clock` stamps the database (due, sent, lease); `timer` paces the sends and times their
+        # deadlines. Parts passed in (rate, windows, ceiling) should keep time on the same timer.
+        self.timer = timer
         # Slots spaced a little under the configured limit, and a hard cap on the moments sends
         # really leave: never more than the limit in any 1.02 s, so neither bunching on our side
         # nor 20 ms of jitter on the way can put more than the limit into one of Teams' seconds.
         # On PostgreSQL the slots come from the database, shared by every replica (shared_rate.py).
-        self.rate = rate or (PacedRate(rate_per_second * 0.98) if db.is_sqlite else SharedRate(db, rate_per_second))
-        self.ceiling = ceiling or SlidingLimit(max(1, int(rate_per_second)), 1.02)
+        self.rate = rate or (
+            PacedRate(rate_per_second * 0.98, clock=timer) if db.is_sqlite else SharedRate(db, rate_per_second, clock=timer)
+        )
+        self.ceiling = ceiling or SlidingLimit(max(1, int(rate_per_second)), 1.02, clock=timer)
         # 50 ms on every conversation window for the same reason (jitter on the way there)
-        self.windows = windows or ConversationWindows(margin=0.05)
+        self.windows = windows or ConversationWindows(margin=0.05, clock=timer)
         self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.lease = timedelta(seconds=lease_seconds)
@@ -165,6 +173,7 @@ class Sender(Claims):
                 except Exception as exc:
                     await _first(stop.wait(), timeout=trouble.failed(exc))
                     continue
+                # real time, not the timer: this wait only decides when to look at the database again
                 timeout = poll_seconds if due_in is None else min(poll_seconds, max(0.01, due_in + 0.01))
                 await _first(self._wake.wait(), stop.wait(), timeout=timeout)
             if tasks:
@@ -198,7 +207,7 @@ class Sender(Claims):
 
     async def _handle(self, row: Claimed, *, queued: bool = False) -> None:
         """Pace one claimed row, send it and record the outcome."""
-        deadline = asyncio.get_running_loop().time() + self.lease.total_seconds() / 2
+        deadline = self.timer.monotonic() + self.lease.total_seconds() / 2
         # the send logs under the id of the turn or command that queued it (bot/observe/context.py)
         with bound(row.correlation_id, person_id=row.person_id):
             async with self._lane(row.conversation_id):
@@ -228,7 +237,7 @@ class Sender(Claims):
                     await self._skip_gone(row)
                     return None
                 wait = self.windows.wait_time(row.conversation_id)
-                if wait > self.max_window_wait or asyncio.get_running_loop().time() + wait > deadline:
+                if wait > self.max_window_wait or self.timer.monotonic() + wait > deadline:
                     # (also when it waited so long behind its conversation that its lease runs short)
                     went_out()
                     PACING_WAITS.labels("postponed").inc()
@@ -244,14 +253,14 @@ class Sender(Claims):
                     if isinstance(self.rate, SharedRate):
                         # Other replicas share the pace, so this row may have queued at the gate for
                         # long: past half its lease it goes back rather than risk a second sender.
-                        if asyncio.get_running_loop().time() > deadline:
+                        if self.timer.monotonic() > deadline:
                             went_out()
                             await self._postpone(row, 0.0)
                             return None
                         # the slot needs database round trips; the lane keeps this chat's other rows out
-                        started = asyncio.get_running_loop().time()
+                        started = self.timer.monotonic()
                         await self.rate.acquire()
-                        _waited("global", asyncio.get_running_loop().time() - started, floor=0.005)
+                        _waited("global", self.timer.monotonic() - started, floor=0.005)
                         self.windows.record(row.conversation_id)
                     else:
                         # Reserve the global slot and count the window at that slot in one step (no

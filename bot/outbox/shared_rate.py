@@ -27,16 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
-from collections.abc import Callable
 
 from sqlalchemy import text
 
+from bot.outbox.clock import REAL_CLOCK, Clock
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], float]
 
 RESERVE = text(
     "INSERT INTO rate_slots (name, next_at) "
@@ -59,8 +57,7 @@ class SharedRate:
         pace: float = 0.94,
         batch: int | None = None,
         late: float = 0.01,
-        clock: Clock = time.monotonic,
-        sleep: Callable = asyncio.sleep,
+        clock: Clock = REAL_CLOCK,
     ) -> None:
         if per_second <= 0:
             raise ValueError("rate must be positive")
@@ -72,7 +69,6 @@ class SharedRate:
         self.batch = batch or max(1, int(per_second / 10))
         self.late = late  # a slot missed by more than this is dropped
         self._clock = clock
-        self._sleep = sleep
         self._slots: deque[float] = deque()  # reserved slots in our monotonic time
         self._lock = asyncio.Lock()
         self.round_trips = 0
@@ -82,7 +78,7 @@ class SharedRate:
         """Reserve the next slot; the seconds until it comes (0 when it is now)."""
         async with self._lock:
             while True:
-                now = self._clock()
+                now = self._clock.monotonic()
                 while self._slots and self._slots[0] < now - self.late:
                     self._slots.popleft()
                     self.dropped += 1
@@ -94,22 +90,22 @@ class SharedRate:
         """Wait for this caller's slot; a slot our loop woke too late for is dropped for the next one."""
         while True:
             delay = await self.reserve()
-            target = self._clock() + delay
+            target = self._clock.monotonic() + delay
             if delay > 0:
-                await self._sleep(delay)
-            if self._clock() - target <= self.late:
+                await self._clock.sleep(delay)
+            if self._clock.monotonic() - target <= self.late:
                 return
             self.dropped += 1
 
     async def sleep(self, seconds: float) -> None:
-        """Sleep with the injected sleep (tests travel in time)."""
-        await self._sleep(seconds)
+        """Sleep on the injected clock (tests run it in virtual time)."""
+        await self._clock.sleep(seconds)
 
     async def _fetch(self) -> None:
         span = self.batch * self.interval
         async with self.db.engine.begin() as conn:
             end, db_now = (await conn.execute(RESERVE, {"name": self.name, "span": span})).one()
-        here = self._clock()
+        here = self._clock.monotonic()
         self.round_trips += 1
         first = end - span - db_now  # seconds from the database's now to our first slot
         self._slots.extend(here + first + i * self.interval for i in range(self.batch))

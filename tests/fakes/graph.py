@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import ipaddress
 import re
@@ -130,6 +131,7 @@ class FakeGraph:
     ca_path: Path | None = None
     _calls: int = 0
     _runner: web.AppRunner | None = None
+    _released: asyncio.Event = field(default_factory=asyncio.Event)  # set at stop: slow answers end
 
     # -- setting up the directory ------------------------------------------------------
     def add_user(self, email: str, name: str, *, upn: str | None = None) -> str:
@@ -200,6 +202,7 @@ class FakeGraph:
         return self
 
     async def stop(self) -> None:
+        self._released.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -225,7 +228,9 @@ class FakeGraph:
         if n <= self.throttle_first + self.transient_503:
             return graph_error(503, "ServiceUnavailable", "Service is temporarily unavailable.")
         if n <= self.throttle_first + self.transient_503 + self.slow_first:
-            await asyncio.sleep(self.slow_seconds)
+            # slow, but let go at stop(): a hang beyond the client's timeout need not hold the test up
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._released.wait(), self.slow_seconds)
         return await handler(request)
 
     # -- Entra ID ---------------------------------------------------------------------------

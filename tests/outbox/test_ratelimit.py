@@ -2,55 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import heapq
-import itertools
 import random
 
 import pytest
 
 from bot.outbox.pacing import CONVERSATION_WINDOWS, ConversationWindows, PacedRate
+from tests.support.clock import VirtualClock
 
 
 class FakeTime:
-    """A clock and a sleep in virtual time: sleeping moves the clock, never the wall."""
+    """A clock (bot/outbox/clock.py) whose sleep moves the virtual time at once, never the wall."""
 
     def __init__(self) -> None:
         self.now = 1000.0
 
-    def __call__(self) -> float:
+    def monotonic(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
         self.now += max(0.0, seconds)
-
-
-class VirtualLoop:
-    """Virtual time for many concurrent sleepers: time jumps to the next wake-up once all are blocked."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = itertools.count()
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._seq), future))
-        await future
-
-    async def run(self, *coros: object) -> None:
-        tasks = [asyncio.ensure_future(c) for c in coros]  # type: ignore[arg-type]
-        while not all(t.done() for t in tasks):
-            for _ in range(5):
-                await asyncio.sleep(0)
-            if self._sleepers:
-                moment, _, future = heapq.heappop(self._sleepers)
-                self.now = max(self.now, moment)
-                future.set_result(None)
-        await asyncio.gather(*tasks)
 
 
 def most_in_window(times: list[float], window: float) -> int:
@@ -70,7 +40,7 @@ def most_in_window(times: list[float], window: float) -> int:
 @pytest.mark.parametrize("rate", [50.0, 20.0, 7.0])
 async def test_paced_rate_never_more_than_rate_in_any_second(rate: float) -> None:
     t = FakeTime()
-    paced = PacedRate(rate, clock=t, sleep=t.sleep)
+    paced = PacedRate(rate, clock=t)
     rnd = random.Random(7)
     times = []
     for i in range(500):
@@ -83,7 +53,7 @@ async def test_paced_rate_never_more_than_rate_in_any_second(rate: float) -> Non
     assert most_in_window(times, 1.0) <= rate
     # and it does not waste the rate: back to back, 500 acquisitions take about 500/rate seconds
     t2 = FakeTime()
-    tight = PacedRate(rate, clock=t2, sleep=t2.sleep)
+    tight = PacedRate(rate, clock=t2)
     start = t2.now
     for _ in range(500):
         await tight.acquire()
@@ -91,8 +61,8 @@ async def test_paced_rate_never_more_than_rate_in_any_second(rate: float) -> Non
 
 
 async def test_paced_rate_with_concurrent_callers_in_virtual_time() -> None:
-    v = VirtualLoop()
-    paced = PacedRate(50, clock=v, sleep=v.sleep)
+    v = VirtualClock()
+    paced = PacedRate(50, clock=v)
     times: list[float] = []
 
     async def caller(n: int) -> None:
@@ -108,7 +78,7 @@ async def test_paced_rate_with_concurrent_callers_in_virtual_time() -> None:
 
 async def test_paced_rate_reserve_and_pause() -> None:
     t = FakeTime()
-    paced = PacedRate(10, clock=t, sleep=t.sleep)
+    paced = PacedRate(10, clock=t)
     assert paced.reserve() == 0
     assert paced.reserve() == pytest.approx(0.1)
     assert paced.reserve() == pytest.approx(0.2)
@@ -123,7 +93,7 @@ async def test_paced_rate_reserve_and_pause() -> None:
 
 async def test_windows_enforce_7_per_second_8_per_2s_60_per_30s() -> None:
     t = FakeTime()
-    windows = ConversationWindows(clock=t, sleep=t.sleep)
+    windows = ConversationWindows(clock=t)
     start = t.now
     times = []
     for _ in range(130):
@@ -146,7 +116,7 @@ async def test_windows_enforce_7_per_second_8_per_2s_60_per_30s() -> None:
 
 async def test_windows_hourly_limit_1800() -> None:
     t = FakeTime()
-    windows = ConversationWindows(clock=t, sleep=t.sleep)
+    windows = ConversationWindows(clock=t)
     start = t.now
     for _ in range(1800):
         await windows.acquire("a:chat")
@@ -157,7 +127,7 @@ async def test_windows_hourly_limit_1800() -> None:
 
 async def test_windows_count_the_reserved_slot_not_the_moment_let_through() -> None:
     t = FakeTime()
-    windows = ConversationWindows(((1.0, 2),), clock=t, sleep=t.sleep)
+    windows = ConversationWindows(((1.0, 2),), clock=t)
     windows.record("c", 0.0)
     windows.record("c", 0.5)  # goes out half a second from now (its global slot)
     # the third may only leave one second after the first, and the window knows the second is later
@@ -173,7 +143,7 @@ async def test_windows_count_the_reserved_slot_not_the_moment_let_through() -> N
 
 async def test_windows_margin_holds_each_window_a_little_longer() -> None:
     t = FakeTime()
-    windows = ConversationWindows(((1.0, 1),), clock=t, sleep=t.sleep, margin=0.05)
+    windows = ConversationWindows(((1.0, 1),), clock=t, margin=0.05)
     await windows.acquire("c")
     start = t.now
     await windows.acquire("c")
@@ -182,7 +152,7 @@ async def test_windows_margin_holds_each_window_a_little_longer() -> None:
 
 async def test_windows_forget_idle_conversations() -> None:
     t = FakeTime()
-    windows = ConversationWindows(clock=t, sleep=t.sleep)
+    windows = ConversationWindows(clock=t)
     for n in range(100):
         await windows.acquire(f"a:chat-{n}")
     t.now += 1800

@@ -20,6 +20,7 @@ from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxMessage, Person
 from tests.fakes.limited_connector import LimitedConnector
 from tests.support import NOW, Clock
+from tests.support.clock import VirtualClock
 
 LEASE = 30.0
 
@@ -42,6 +43,21 @@ class CountingClient:
         await self.inner.close()
 
 
+class WireClient:
+    """A ConnectorClient that holds virtual time still while each request is on the wire."""
+
+    def __init__(self, inner: ConnectorClient, timer: VirtualClock) -> None:
+        self.inner = inner
+        self.timer = timer
+
+    async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> SendResult:
+        with self.timer.on_the_wire():
+            return await self.inner.send(service_url, conversation_id, activity)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -57,6 +73,16 @@ async def fake() -> AsyncIterator[LimitedConnector]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[ConnectorClient]:
+    # a generous timeout: on a loaded machine a loopback answer can take a while, and a send that
+    # timed out would be retried later and fail the test for the machine's speed, not the code's
+    http = ConnectorClient(NoToken(), concurrency=16, timeout=10)
+    yield http
+    await http.close()
+
+
+@pytest.fixture
+async def impatient() -> AsyncIterator[ConnectorClient]:
+    """A client that gives up after 0.2 s, for requests the fake hangs (0.4 s): those always time out."""
     http = ConnectorClient(NoToken(), concurrency=16, timeout=0.2)
     yield http
     await http.close()
@@ -169,12 +195,12 @@ async def test_429_retry_after_as_http_date_is_honoured(
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 412, 0])
 async def test_transient_errors_retry_with_backoff_then_dead(
-    db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock, status: int
+    db: Database, fake: LimitedConnector, client: ConnectorClient, impatient: ConnectorClient, clock: Clock, status: int
 ) -> None:
     [convo] = await add_conversations(db, fake, 1)
     await add_rows(db, convo, ["k1"])
-    fake.scripted["k1"] = [status] * 10  # 0 = the fake hangs beyond the client's timeout
-    sender = make_sender(db, client, clock, max_attempts=3)
+    fake.scripted["k1"] = [status] * 10  # 0 = the fake hangs beyond the (impatient) client's timeout
+    sender = make_sender(db, impatient if status == 0 else client, clock, max_attempts=3)
     waits = []
     for attempt in (1, 2):
         assert await sender.drain_once() == 1
@@ -305,19 +331,35 @@ async def test_a_late_answer_does_not_overwrite_a_row_another_worker_took_over(
 # ---- pacing in the sender --------------------------------------------------------------------
 
 
-async def test_rows_for_one_conversation_keep_their_order_and_its_windows(
-    db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock
-) -> None:
-    windows = ((0.1, 7), (0.2, 8), (3.0, 60))  # Teams' shape, ten times faster
-    fake.windows = windows
-    [convo] = await add_conversations(db, fake, 1)
-    keys = [f"k{i:02d}" for i in range(20)]
-    await add_rows(db, convo, keys)
-    sender = make_sender(db, client, clock, windows=ConversationWindows(windows, margin=0.01))
-    assert await drain(sender) == 20
-    assert [a.key for a in fake.accepted] == keys
+async def test_rows_for_one_conversation_keep_their_order_and_its_windows(db: Database, clock: Clock) -> None:
+    # Teams' shape, ten times faster, in virtual time: the fake reads the sender's clock, and time
+    # stands still while a request is on the wire, so what it measures is what the pacing decided.
+    timer = VirtualClock()
+    windows = ((0.1, 7), (0.2, 8), (3.0, 60))
+    fake = LimitedConnector(rate=2000, windows=windows, clock=timer.monotonic)
+    await fake.start()
+    client = WireClient(ConnectorClient(NoToken(), concurrency=16, timeout=30), timer)
+    try:
+        [convo] = await add_conversations(db, fake, 1)
+        keys = [f"k{i:02d}" for i in range(20)]
+        await add_rows(db, convo, keys)
+        # no margin: without jitter the windows alone must keep within the fake's limits
+        sender = make_sender(db, client, clock, windows=ConversationWindows(windows, clock=timer), timer=timer)
+        start = timer.now
+        [handled] = await timer.run(drain(sender))
+    finally:
+        await client.close()
+        await fake.stop()
     assert fake.pacing_429s == 0
-    assert fake.max_in_conversation_window(0.1) <= 7 and fake.max_in_conversation_window(0.2) <= 8
+    assert handled == 20
+    assert [a.key for a in fake.accepted] == keys
+    assert fake.max_in_conversation_window(0.1) == 7 and fake.max_in_conversation_window(0.2) == 8
+    # the first 7 at the global pace (1/980 s apart), the 8th when the first leaves the 0.1 s window,
+    # the 9th when it leaves the 0.2 s one (each wait ends 1 ms after the window frees), and so on
+    times = [a.at - start for a in fake.accepted]
+    assert times[6] == pytest.approx(6 / 980, abs=1e-4)
+    assert (times[7], times[8]) == (pytest.approx(0.101, abs=1e-4), pytest.approx(0.201, abs=1e-4))
+    assert times[-1] == pytest.approx(0.405, abs=1e-3)
 
 
 async def test_a_row_whose_window_is_full_for_long_goes_back_to_the_outbox(
@@ -334,21 +376,27 @@ async def test_a_row_whose_window_is_full_for_long_goes_back_to_the_outbox(
     assert fake.keys() == Counter({"first": 1})
 
 
-async def test_global_rate_is_kept_against_the_enforcing_fake(db: Database, client: ConnectorClient, clock: Clock) -> None:
-    fake = LimitedConnector(rate=200)
+async def test_global_rate_is_kept_against_the_enforcing_fake(db: Database, clock: Clock) -> None:
+    # in virtual time, as above: the fake's one-second window reads the sender's clock
+    timer = VirtualClock()
+    fake = LimitedConnector(rate=200, clock=timer.monotonic)
     await fake.start()
+    client = WireClient(ConnectorClient(NoToken(), concurrency=16, timeout=30), timer)
     try:
-        convos = await add_conversations(db, fake, 80)
-        await add_one_row_each(db, convos, [f"r{i}" for i in range(80)])
-        sender = make_sender(db, client, clock, rate_per_second=200)
-        started = asyncio.get_running_loop().time()
-        assert await drain(sender) == 80
-        took = asyncio.get_running_loop().time() - started
-        assert fake.pacing_429s == 0 and len(fake.accepted) == 80
-        assert fake.max_per_second() <= 200
-        assert took >= 79 / 200  # paced, not a burst
+        convos = await add_conversations(db, fake, 300)
+        await add_one_row_each(db, convos, [f"r{i}" for i in range(300)])
+        sender = make_sender(db, client, clock, rate_per_second=200, timer=timer)
+        start = timer.now
+        [handled] = await timer.run(drain(sender))
+        took = timer.now - start
     finally:
+        await client.close()
         await fake.stop()
+    assert handled == 300
+    assert fake.pacing_429s == 0 and len(fake.accepted) == 300
+    assert 190 <= fake.max_per_second() <= 200  # at the rate, never over it
+    assert took >= 299 / 200  # paced, not a burst
+    assert took < 299 / 190  # and not much slower than the rate allows
 
 
 # ---- several senders, crashes ----------------------------------------------------------------
@@ -433,9 +481,9 @@ async def test_restart_mid_broadcast_loses_nothing_and_duplicates_at_most_the_ro
     await asyncio.sleep(0.05)  # let requests cut off on the wire reach the fake (or not)
     # database calls already under way finish (a commit lands, or would have been lost) before the
     # "process" is gone; its connections close, as they would with the process
-    for _ in range(500):
-        if first_db.engine.pool.checkedout() == 0 and not (first._writes._writer and not first._writes._writer.done()):
-            break
+    settled = asyncio.get_running_loop().time() + 30  # a deadline, not a count: a loaded machine is slow
+    while first_db.engine.pool.checkedout() or (first._writes._writer and not first._writes._writer.done()):
+        assert asyncio.get_running_loop().time() < settled, "the killed sender's database calls did not finish"
         await asyncio.sleep(0.01)
     await first_client.close()
     await first_db.dispose()  # its connections (and any lock they held) go, as with the process
@@ -513,7 +561,9 @@ async def test_a_2xx_with_an_odd_body_is_still_a_delivery() -> None:
 async def test_the_fake_enforces_the_limits_and_injects_the_same_faults_by_seed() -> None:
     import aiohttp
 
-    fake, chat = LimitedConnector(rate=10), LimitedConnector(rate=100)
+    # time moves only when the test moves it: a burst arrives in one instant, however slow the machine
+    now = [1000.0]
+    fake, chat = LimitedConnector(rate=10, clock=lambda: now[0]), LimitedConnector(rate=100, clock=lambda: now[0])
     await fake.start()
     await chat.start()
     try:
@@ -528,6 +578,8 @@ async def test_the_fake_enforces_the_limits_and_injects_the_same_faults_by_seed(
             assert burst.count(201) == 10 and burst.count(429) == 5
             assert (fake.pacing_global, fake.pacing_conversation) == (5, 0)
             assert fake.max_per_second() == 10
+            now[0] += 1.0  # the burst has left the one-second window
+            assert await post("a:later", "later") == 201 and fake.max_per_second() == 10
             fake.url = chat.url
             one_chat = [await post("a:chat", f"c{i}") for i in range(9)]
             assert one_chat == [201] * 7 + [429, 429]
@@ -563,7 +615,12 @@ async def test_the_sender_logs_a_lost_database_once_and_backs_off(tmp_path: Any,
     stop = asyncio.Event()
     caplog.set_level(logging.DEBUG, logger="bot.outbox.sender")
     task = asyncio.create_task(sender.run(stop, poll_seconds=0.02))
-    await asyncio.sleep(1.2)  # 60 polls' worth; the back-off (1 s, then 2 s) allows two tries
+    loop = asyncio.get_running_loop()
+    first_error = loop.time() + 30  # a loaded machine may take a while to fail the first time
+    while not any(r.levelno >= logging.ERROR for r in caplog.records):
+        assert loop.time() < first_error, "the sender never tried the database"
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(1.2)  # 60 polls' worth; the back-off (1 s, then 2 s) allows one more try
     stop.set()
     await asyncio.wait_for(task, 5)
     await db.dispose()
