@@ -74,6 +74,15 @@ class Thresholds:
     strong_lexical_rank: int = 5
     strong_coverage: float = 0.4
 
+    @classmethod
+    def for_words(cls) -> Thresholds:
+        """The rule for the word-mean vectors (bot.qa.wordvec): no path trusts a high similarity alone.
+
+        A mean of word vectors is close to many texts that share a few words (0.9 and more for
+        out-of-scope questions too), so the meaning and strong paths are off; the words path
+        (nearly all words in the entry, and among the dense best) stays."""
+        return cls(meaning_similarity=2.0, strong_similarity=2.0)
+
     def strong(self, c: Candidate) -> bool:
         """True when the dense best is so close in meaning, and plausible by words, that it may answer alone."""
         return (

@@ -19,6 +19,10 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 ENV_SWITCH = "QA_DENSE"
+# Which vectors rank by meaning: "e5" (default: the whole question through the model, ~1.3 ms per
+# token on one core, 20-30 ms a question) or "words" (bot.qa.wordvec: well under a millisecond, but
+# 8 points fewer right on the tuning questions; see the module's docstring).
+ENCODER_SWITCH = "QA_DENSE_ENCODER"
 DIM = 384
 _MAX_CACHED = 200_000  # texts; ~150 MB of float32 vectors at most
 
@@ -32,6 +36,11 @@ _cache: dict[tuple[bool, str], Any] = {}
 def enabled() -> bool:
     """False when dense retrieval is switched off (QA_DENSE=0/false/off)."""
     return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "off", "no")
+
+
+def contextual() -> bool:
+    """True when whole texts go through e5 (QA_DENSE_ENCODER=e5); False for the word-mean vectors."""
+    return os.environ.get(ENCODER_SWITCH, "e5").strip().lower() != "words"
 
 
 def model() -> Any | None:
@@ -82,6 +91,16 @@ def embed(texts: Sequence[str], *, is_query: bool = False) -> Any | None:
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
     return np.stack([_cache[k] for k in keys])
+
+
+def cached_queries(texts: Sequence[str]) -> dict[str, Any]:
+    """The query-space vectors already in memory for these texts (words, for bot.qa.wordvec), by text."""
+    out: dict[str, Any] = {}
+    for t in texts:
+        v = _cache.get(_key(t, True))
+        if v is not None:
+            out[t] = v
+    return out
 
 
 QUERY_CACHE_SIZE = 2048  # recent questions: the same few are asked by a whole cohort (0: off, as in bench/qa.py)

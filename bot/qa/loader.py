@@ -23,7 +23,7 @@ from bot.content.yamlfile import LineDict, load_yaml_file
 from bot.domain.errors import FileError, FileErrors
 from bot.domain.materials import KIND_LABELS_DA, Materials
 from bot.domain.programme import ACTIVITY_KEYS, Activity, Programme
-from bot.qa import dense
+from bot.qa import dense, wordvec
 from bot.qa.confidence import Thresholds
 from bot.qa.entry import Entry, dense_texts
 from bot.qa.index import QuestionIndex
@@ -371,9 +371,15 @@ def load_vector_store(content_dir: Path) -> None:
 
 
 def write_vector_store(content_dir: Path) -> int:
-    """Embed every text of content/ and write content/qa-vectors.npz; the number of vectors."""
+    """Embed every text of content/ and each of its words alone (bot.qa.wordvec); write content/qa-vectors.npz."""
+    return dense.save_store(content_dir / dense.STORE_FILE, store_texts(content_dir))
+
+
+def store_texts(content_dir: Path) -> list[tuple[str, bool]]:
+    """What the shipped store holds: (text, is_query) of every entry's texts and of every content word."""
     texts = [t for e in content_entries(content_dir) for t in dense_texts(e)]
-    return dense.save_store(content_dir / dense.STORE_FILE, list(dict.fromkeys(texts)))
+    words = wordvec.vocabulary([t for t, _ in texts])
+    return list(dict.fromkeys([*texts, *((w, True) for w in words)]))
 
 
 def load_index(content_dir: Path, answered: Iterable[Entry] = (), thresholds: Thresholds | None = None) -> QuestionIndex:

@@ -5,10 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.qa import dense
+from bot.qa import dense, wordvec
 from bot.qa.entry import Entry, dense_texts
 
 DENSE_POOL = 40  # entries kept from the dense ranking
+
+
+def encode(texts: list[str], *, is_query: bool) -> Any | None:
+    """Vectors of an entry's texts in the space questions are ranked in (see dense.ENCODER_SWITCH)."""
+    if dense.contextual():
+        return dense.embed(texts, is_query=is_query)
+    return wordvec.encode(texts)  # one symmetric space: questions and passages alike
+
+
+def query_vector(question: str) -> Any | None:
+    """A question's vector in the same space, or None without a model."""
+    return dense.embed_query(question) if dense.contextual() else wordvec.encode_query(question)
 
 
 class DenseVectors:
@@ -36,7 +48,7 @@ class DenseVectors:
             chosen = [(i, t) for i, t, q in texts if q == is_query]
             if not chosen:
                 continue
-            vectors = dense.embed([t for _, t in chosen], is_query=is_query)
+            vectors = encode([t for _, t in chosen], is_query=is_query)
             if vectors is None:
                 return
             self._blocks.append(np.asarray(vectors, dtype=np.float32))

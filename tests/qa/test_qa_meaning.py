@@ -114,3 +114,26 @@ def test_curated_scores_do_not_drift_with_many_learned_answers() -> None:
         a, b = alone.answer(q), beside.answer(q)
         assert (a.entry.id, a.confident) == (b.entry.id, b.confident), q
         assert abs(a.relative - b.relative) < 1e-9, q
+
+
+def test_a_learned_answer_confident_by_words_is_reused_without_embedding_the_question(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.qa.index as qa_index
+
+    learned = Entry(
+        "answered:1",
+        "Må jeg tage min hund med på bootcampen?",
+        (),
+        "Nej, desværre.",
+        "Svar fra underviser",
+        None,
+        "answered",
+    )
+    idx = QuestionIndex().build([*content_entries(CONTENT), learned])
+    embedded: list[str] = []
+    real = qa_index.query_vector
+    monkeypatch.setattr(qa_index, "query_vector", lambda q: embedded.append(q) or real(q))
+    m = idx.answer("må jeg tage hunden med på bootcampen")
+    assert m.confident and m.entry.id == "answered:1" and embedded == []
+    # a question the words do not settle is still embedded (meaning ranks the curated entries)
+    idx.answer("hvad får jeg ud af at min buddy observerer mig")
+    assert embedded == ["hvad får jeg ud af at min buddy observerer mig"]
