@@ -54,7 +54,7 @@ async def _show(
     preview: RosterPreview | None = None,
     notice: str = "",
 ) -> web.Response:
-    data: dict[str, Any] = {"email": edit.email, "role": edit.role, "values": _values(edit), "errors": errors or {}, "preview": None}
+    data: dict[str, Any] = {"email": edit.email, "role": edit.role, "fields": _values(edit), "errors": errors or {}, "preview": None}
     if preview is not None:
         fingerprint = preview.fingerprint()
         data["preview"] = {
