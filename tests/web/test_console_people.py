@@ -72,7 +72,11 @@ async def leader_of(db: Database, email: str) -> str | None:
 async def planned_for(db: Database, email: str) -> int:
     async with db.sessions() as s:
         person = await s.scalar(select(Person.id).where(Person.email == email))
-        query = select(func.count()).select_from(PlannedDelivery).where(PlannedDelivery.person_id == person, PlannedDelivery.status == "planned")
+        query = (
+            select(func.count())
+            .select_from(PlannedDelivery)
+            .where(PlannedDelivery.person_id == person, PlannedDelivery.status == "planned")
+        )
         return int(await s.scalar(query) or 0)
 
 
@@ -85,7 +89,10 @@ async def test_the_list_shows_each_person_with_leader_and_mentor(console: Server
     async with console.http.get(f"{console.url}/console?as={LARS}") as resp:
         text = text_of(await resp.text())
     assert "Holdets deltagere (12)" in text
-    assert "Anna Jensen anna.talent@aalborg.example · talent · leder af medarbejdere Nærmeste leder: Mette Kristensen · Mentor: Ole Andersen" in text
+    assert (
+        "Anna Jensen anna.talent@aalborg.example · talent · leder af medarbejdere Nærmeste leder: Mette Kristensen · Mentor: Ole Andersen"
+        in text
+    )
 
 
 async def test_a_new_leader_is_previewed_without_writing_then_confirmed_once_and_the_plan_follows(console: Server, db: Database) -> None:
@@ -116,7 +123,11 @@ async def test_a_new_leader_is_previewed_without_writing_then_confirmed_once_and
 @pytest.mark.parametrize(
     ("values", "field", "message"),
     [
-        ({"leader": "bo.talent@rn.example"}, "leader", "bo.talent@rn.example står på holdet som talent. Vælg en nærmeste leder fra holdet."),
+        (
+            {"leader": "bo.talent@rn.example"},
+            "leader",
+            "bo.talent@rn.example står på holdet som talent. Vælg en nærmeste leder fra holdet.",
+        ),
         ({"leader": "ukendt@nowhere.example"}, "leader", "ukendt@nowhere.example står ikke på holdet."),
         ({"leader": ""}, "leader", "En talent skal have en nærmeste leder."),
         ({"mentor": METTE}, "mentor", f"{METTE} står på holdet som nærmeste leder. Vælg en mentor fra holdet."),
@@ -142,7 +153,9 @@ async def test_a_forged_confirm_and_a_changed_edit_write_nothing(console: Server
     status, html = await post(console, "/console/people/preview", anna_form(await csrf(console), leader=JENS))
     sealed = {"fingerprint": hidden(html, "fingerprint"), "token": hidden(html, "token")}
     # the sealed preview was for Jens; a form that swaps in another leader is refused
-    status, html = await post(console, "/console/people/confirm", {**anna_form(hidden(html, "csrf"), leader="hanne.leder@hjoerring.example"), **sealed})
+    status, html = await post(
+        console, "/console/people/confirm", {**anna_form(hidden(html, "csrf"), leader="hanne.leder@hjoerring.example"), **sealed}
+    )
     assert status == 400 and "Forhåndsvisningen er udløbet eller ændret" in text_of(html)
     assert await leader_of(db, ANNA) == METTE
 
