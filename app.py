@@ -31,7 +31,9 @@ from bot.teams.endpoint import handle_messages
 from bot.teams.handler import CompanionBot
 from bot.teams.replies import DirectReplies
 from bot.web.console_faq import setup_console_faq
+from bot.web.console_people import setup_console_people
 from bot.web.console_routes import setup_console
+from bot.web.console_schedule import setup_console_schedule
 from bot.web.edge import install_tab_edge
 from bot.web.file_routes import setup_files
 from bot.web.routes import setup_web
@@ -163,6 +165,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
     setup_web(app)  # the "Mit forløb" pages: /tab, /tab/view, /tab/talent/{id} and the actions
     setup_console(app)  # LEAD-konsol for admins: /console and its roster and broadcast actions
     setup_console_faq(app)  # LEAD-konsol's Spørgsmål: learned answers edited or withdrawn
+    setup_console_people(app)  # LEAD-konsol's Deltagere: one person edited in place
+    setup_console_schedule(app)  # LEAD-konsol's Beskeder at a time: scheduled and cancelled
     setup_files(app)  # uploaded files: the console's upload/remove, /files/{id} by signed link, a Danish 413
 
     async def messages(request: web.Request) -> web.StreamResponse:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.observe.context import bound, new_correlation_id
 from bot.outbox.sender import Sender
+from bot.services.broadcasts import Broadcaster
 from bot.services.core import Core
 from bot.services.planning import Planner
 from bot.storage.trouble import Trouble
@@ -18,14 +19,17 @@ log = logging.getLogger(__name__)
 _TICK_TROUBLE: weakref.WeakKeyDictionary[Planner, Trouble] = weakref.WeakKeyDictionary()
 
 
-async def tick(planner: Planner, sender: Sender | None, clock: Callable[[], datetime]) -> int:
-    """Release every due plan row into the outbox and wake the sender (0 while a failure backs off)."""
+async def tick(planner: Planner, sender: Sender | None, clock: Callable[[], datetime], broadcaster: Broadcaster | None = None) -> int:
+    """Release every due plan row and scheduled broadcast into the outbox and wake the sender (0 while a failure backs off)."""
     trouble = _TICK_TROUBLE.setdefault(planner, Trouble("plan tick", log))
     if trouble.waiting:
         return 0
     try:
         with bound(new_correlation_id("tick-")):  # the rows it releases are sent under the tick's id
-            released = await planner.release_due(clock())
+            now = clock()
+            released = await planner.release_due(now)
+            if broadcaster is not None:  # a scheduled broadcast waits in its row as a plan row does
+                released += await broadcaster.release_due(now)
     except Exception as exc:  # the database is down or read-only: the next tick after the pause retries
         trouble.failed(exc)
         return 0

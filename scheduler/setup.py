@@ -39,7 +39,7 @@ def create_scheduler(
         jobs.tick,
         "interval",
         seconds=tick_seconds,
-        args=(core.planner, sender, clock),
+        args=(core.planner, sender, clock, core.broadcaster),
         id=TICK_JOB_ID,
         replace_existing=True,
         max_instances=1,  # a slow tick is not overlapped by the next

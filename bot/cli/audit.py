@@ -28,6 +28,7 @@ ACTION_NAMES = {
     ("plan", None): "plan.export",
     ("tick", None): "plan.tick",
     ("broadcast", None): "broadcast",
+    ("roster", "set"): "roster.edit",  # the console's name for the same edit
     ("demo", None): "demo.setup",
     ("report", None): "report.export",
 }
@@ -75,6 +76,10 @@ async def describe(args: argparse.Namespace, db: Database) -> tuple[str | None, 
         parts.append(f"activity {a['activity']}")
     if args.command == "broadcast":
         parts.append(f"role {a.get('role')}, {len(a.get('text') or '')} characters")  # the length, never the text
+        if a.get("at"):
+            parts.append(f"at {a['at']}")
+        if a.get("cancel") is not None:
+            parts.append(f"broadcast {a['cancel']}")
     if a.get("groups"):
         parts.append(f"{len(a['groups'])} group(s)")
     for flag in ("json", "ics", "html", "csv", "link"):

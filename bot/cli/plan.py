@@ -88,6 +88,9 @@ async def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
         released = await core.planner.release_due(now, stamp=real)
         held = await core.planner.held_count(now)
         print(f"released {released} row(s) due by {now.isoformat()} into the outbox; {held} waiting for a chat", file=sys.stderr)
+        messages = await core.broadcaster.release_due(now)  # scheduled broadcasts wait as plan rows do
+        if messages:
+            print(f"released scheduled broadcast(s): {messages} message(s) queued", file=sys.stderr)
         return 0
 
     return await with_core(settings, work)

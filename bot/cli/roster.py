@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import Any
 
 from bot.cli.common import CliError, print_json, read_bytes, with_core, with_db
 from bot.config import Settings
 from bot.domain.roster import parse_roster
+from bot.domain.roster_edit import person_edit
 from bot.domain.roster_file import roster_text
 from bot.services.cohorts import UnknownCohort
 from bot.services.core import Core
 from bot.services.graph_sync import GraphSyncError, PersonOutcome, check_settings, sync_roster
+from bot.services.roster_edit import EditRefused, RosterEditor, cohort_rows
 from bot.services.roster_preview import import_and_replan, preview_roster
 from bot.storage.db import Database
+
+FIELD_OPTIONS = {"role": "--to-role", "level": "--level", "leader": "--leader", "mentor": "--mentor", "person": "--email"}
 
 
 async def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -40,6 +45,43 @@ async def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> int
         if summary.notes and not args.prune:
             print(f"{len(summary.notes)} membership(s) are not in the file and were kept; use --prune to remove them", file=sys.stderr)
         print(f"roster {args.cohort}: {summary}; plan: {plan}", file=sys.stderr)
+        return 0
+
+    return await with_core(settings, work)
+
+
+async def cmd_roster_set(args: argparse.Namespace, settings: Settings) -> int:
+    """Edit one person's role, level, leader or mentor through the roster import (the console's twin); --dry-run writes nothing."""
+    edit = person_edit(args.person, args.role or "", new_role=args.to_role, level=args.level, leader=args.leader, mentor=args.mentor)
+
+    async def work(core: Core) -> int:
+        if not edit.role:  # the membership is the person's only one in the cohort, or --role says which
+            roles = sorted({r.role for r in await cohort_rows(core.db, args.cohort) if r.email == edit.email})
+            if len(roles) != 1:
+                raise CliError(
+                    f"{edit.email} has {'no role' if not roles else 'the roles ' + ', '.join(roles)} in {args.cohort}; give --role"
+                )
+            args_edit = replace(edit, role=roles[0])
+        else:
+            args_edit = edit
+        editor = RosterEditor(core.db, core.roster, core.planner)
+        try:
+            preview = await editor.preview(args.cohort, args_edit)
+            for change in preview.changes:
+                print(
+                    f"{change.what:<8} {change.role:<10} {change.email:<40} {change.name}"
+                    + (f"  – {change.detail}" if change.detail else "")
+                )
+            if args.dry_run or not preview.changed:
+                note = "dry run, nothing written" if args.dry_run else "nothing to change"
+                print(f"roster set {args.cohort} ({note}): plan: {preview.plan}", file=sys.stderr)
+                return 0
+            outcome = await editor.apply(args.cohort, args_edit)
+        except EditRefused as exc:
+            raise CliError("; ".join(f"{FIELD_OPTIONS.get(k, k)}: {v}" for k, v in exc.fields.items())) from None
+        except UnknownCohort as exc:
+            raise CliError(exc.operator_text) from None
+        print(f"roster set {args.cohort}: {', '.join(outcome.fields)} changed; {outcome.summary}; plan: {outcome.plan}", file=sys.stderr)
         return 0
 
     return await with_core(settings, work)
@@ -74,7 +116,7 @@ async def cmd_roster_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    """Register `roster import` and `roster sync`."""
+    """Register `roster import`, `roster set` and `roster sync`."""
     roster = sub.add_parser("roster", help="people and roles").add_subparsers(dest="action", required=True)
     p = roster.add_parser(
         "import",
@@ -85,6 +127,16 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--prune", action="store_true", help="remove the cohort's memberships the file does not list")
     p.add_argument("--dry-run", action="store_true", help="show who is added, changed, removed and the plan rows; write nothing")
     p.set_defaults(func=cmd_roster_import)
+    p = roster.add_parser("set", help="edit one person in place: role, level, nearest leader, mentor (checked and re-planned as an import)")
+    p.add_argument("--cohort", required=True)
+    p.add_argument("--email", dest="person", required=True, help="the person to edit")
+    p.add_argument("--role", help="which of their roles to edit, when they have several in the cohort")
+    p.add_argument("--to-role", help="their new role")
+    p.add_argument("--level", help="leder-af-medarbejdere or leder-af-ledere; '' clears it")
+    p.add_argument("--leader", help="their nearest leader's email (a leader of the cohort); '' clears it")
+    p.add_argument("--mentor", help="their mentor's email (a mentor of the cohort); '' clears it")
+    p.add_argument("--dry-run", action="store_true", help="show what changes, people and plan rows; write nothing")
+    p.set_defaults(func=cmd_roster_set)
     p = roster.add_parser("sync", help="reach everyone through Microsoft Graph: install the app, store each 1:1 chat")
     p.add_argument("--cohort", required=True)
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")

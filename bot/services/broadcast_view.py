@@ -73,9 +73,41 @@ class BroadcastDeliveries:
     role: str
     created_at: datetime
     rows: list[Delivery]
+    scheduled_at: datetime | None = None
+    released_at: datetime | None = None
+    cancelled_at: datetime | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def state(self) -> str:
+        """sent, waiting (scheduled, not gone yet) or cancelled."""
+        return broadcast_state(self.scheduled_at, self.released_at, self.cancelled_at)
+
+    @property
+    def sent_at(self) -> datetime:
+        """When it went (or goes): the release, else the scheduled time, else when it was written."""
+        return self.released_at or self.scheduled_at or self.created_at
+
+
+def broadcast_state(scheduled_at: datetime | None, released_at: datetime | None, cancelled_at: datetime | None) -> str:
+    """sent, waiting or cancelled, from a broadcast's row (one sent at once has no scheduled time)."""
+    if cancelled_at is not None:
+        return "cancelled"
+    return "waiting" if scheduled_at is not None and released_at is None else "sent"
+
+
+@dataclass(frozen=True)
+class BroadcastItem:
+    """One broadcast in the console's list: when, to whom, how many, and whether it can still be cancelled."""
+
+    id: int
+    text: str
+    role: str
+    at: datetime
+    state: str  # waiting, sent, cancelled
+    people: int  # waiting: who the role covers and can be reached now; sent: those it was queued for
 
 
 async def preview_broadcast(db: Database, cohort_key: str, text: str, role: str, sender: str) -> BroadcastPreview:
@@ -116,4 +148,37 @@ async def broadcast_deliveries(db: Database, cohort_key: str, broadcast_id: int)
     for pid in sorted(named, key=lambda p: named[p]):
         status, error = outcome.get(pid, ("no-chat", ""))
         deliveries.append(Delivery(named[pid], emails.get(pid, ""), status, STATUS_DA.get(status, status), error[:120]))
-    return BroadcastDeliveries(record.id, record.text, record.role, record.created_at, deliveries)
+    return BroadcastDeliveries(
+        record.id, record.text, record.role, record.created_at, deliveries, record.scheduled_at, record.released_at, record.cancelled_at
+    )
+
+
+async def scheduled_and_recent(db: Database, cohort_key: str, *, recent: int = 5) -> list[BroadcastItem]:
+    """The cohort's broadcasts waiting for their time (soonest first), then the last few that went or were cancelled."""
+    async with db.sessions() as session:
+        cohort = await get_cohort(session, cohort_key)
+        waiting = list(
+            await session.scalars(
+                select(Broadcast)
+                .where(Broadcast.cohort_id == cohort.id, Broadcast.scheduled_at.is_not(None))
+                .where(Broadcast.released_at.is_(None), Broadcast.cancelled_at.is_(None))
+                .order_by(Broadcast.scheduled_at, Broadcast.id)
+            )
+        )
+        gone = list(
+            await session.scalars(
+                select(Broadcast)
+                .where(Broadcast.cohort_id == cohort.id, Broadcast.id.not_in([b.id for b in waiting]))
+                .order_by(Broadcast.id.desc())
+                .limit(recent)
+            )
+        )
+        reach: dict[str, int] = {}
+        for role in {b.role for b in waiting}:
+            people = await audience(session, cohort.id, role)
+            reach[role] = len(await reachable_chats(session, people))
+    items = [BroadcastItem(b.id, b.text, b.role, b.scheduled_at or b.created_at, "waiting", reach[b.role]) for b in waiting]
+    for b in gone:
+        at = b.released_at or b.scheduled_at or b.created_at
+        items.append(BroadcastItem(b.id, b.text, b.role, at, broadcast_state(b.scheduled_at, b.released_at, b.cancelled_at), b.recipients))
+    return items

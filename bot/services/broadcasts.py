@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.limits import LIMITS
@@ -16,7 +16,7 @@ from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
 from bot.services.cohorts import get_cohort
 from bot.services.messages.builder import MessageBuilder
 from bot.storage.db import Database
-from bot.storage.models import Broadcast, Membership, Person
+from bot.storage.models import Broadcast, Cohort, Membership, Person
 
 log = logging.getLogger(__name__)
 BROADCAST_ROLES = ("talent", "leader", "all")
@@ -84,21 +84,87 @@ class Broadcaster:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             cohort = await get_cohort(session, cohort_key)
-            people = await audience(session, cohort.id, role)
-            chats = await reachable_chats(session, people)
-            record = Broadcast(cohort_id=cohort.id, text=text, role=role, sender=sender, created_at=now)
+            record = Broadcast(cohort_id=cohort.id, text=text, role=role, sender=sender, created_at=now, released_at=now)
             session.add(record)
             await session.flush()
-            payload = MessageBuilder.notice(broadcast_title(cohort.name), text, sender)
-            unreachable = []
-            messages: list[Outgoing] = []
-            for person_id, email in sorted(people.items()):
-                chat = chats.get(person_id)
-                if chat is None:
-                    unreachable.append(email)
-                    continue
-                messages.append(Outgoing(f"broadcast/{record.id}/{person_id}", chat, payload, now, broadcast_id=record.id))
-            await enqueue_all(session, messages)
-            record.recipients = len(people) - len(unreachable)
+            unreachable = await _queue(session, cohort.id, cohort.name, record, now)
         log.info("broadcast %d queued for %d people; %d without a chat", record.id, record.recipients, len(unreachable))
         return BroadcastResult(record.id, record.recipients, unreachable)
+
+    async def schedule(self, cohort_key: str, text: str, role: str, at: datetime, sender: str = "LEAD") -> int:
+        """Store the message to go at `at` (already checked by parse_send_time); the tick releases it. Its id."""
+        text = checked_text(text, role)
+        now = self.clock()
+        if at <= now:  # parse_send_time refuses it in Danish; a caller that skipped it gets the same words
+            raise BroadcastError("Tidspunktet er allerede gået. Vælg et tidspunkt frem i tiden.")
+        async with self.db.sessions() as session, session.begin():
+            cohort = await get_cohort(session, cohort_key)
+            record = Broadcast(cohort_id=cohort.id, text=text, role=role, sender=sender, created_at=now, scheduled_at=at)
+            session.add(record)
+            await session.flush()
+        log.info("broadcast %d scheduled for %s", record.id, at.isoformat())
+        return record.id
+
+    async def cancel(self, cohort_key: str, broadcast_id: int) -> None:
+        """Cancel a scheduled broadcast that has not gone; BroadcastError (Danish) when it is gone, cancelled or unknown."""
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            cohort = await get_cohort(session, cohort_key)
+            # Conditional: the tick's release and this cancel race on the same row, and exactly one wins.
+            done = await session.scalar(
+                update(Broadcast)
+                .where(_waiting(), Broadcast.id == broadcast_id, Broadcast.cohort_id == cohort.id)
+                .values(cancelled_at=now)
+                .returning(Broadcast.id)
+            )
+            if done is None:
+                record = await session.get(Broadcast, broadcast_id)
+                if record is None or record.cohort_id != cohort.id or record.scheduled_at is None:
+                    raise BroadcastError("Der er ingen planlagt besked med det nummer på holdet.")
+                raise BroadcastError("Beskeden er allerede fortrudt." if record.cancelled_at else "Beskeden er allerede sendt.")
+        log.info("scheduled broadcast %d cancelled", broadcast_id)
+
+    async def release_due(self, now: datetime) -> int:
+        """Queue every scheduled broadcast whose time has come, once each (any replica may run this); messages queued."""
+        queued = 0
+        async with self.db.sessions() as session:
+            due = list(await session.scalars(select(Broadcast.id).where(_waiting(), Broadcast.scheduled_at <= now).order_by(Broadcast.id)))
+        for broadcast_id in due:
+            async with self.db.sessions() as session, session.begin():
+                # The claim and the queueing commit together: a crash between them leaves it waiting.
+                claimed = await session.scalar(
+                    update(Broadcast).where(Broadcast.id == broadcast_id, _waiting()).values(released_at=now).returning(Broadcast.id)
+                )
+                if claimed is None:  # another replica released it, or it was cancelled meanwhile
+                    continue
+                record = await session.get(Broadcast, broadcast_id, populate_existing=True)
+                cohort = await session.get(Cohort, record.cohort_id) if record is not None else None
+                if record is None or cohort is None:
+                    continue
+                await _queue(session, cohort.id, cohort.name, record, now)
+                queued += record.recipients
+                log.info("scheduled broadcast %d released to %d people", broadcast_id, record.recipients)
+        return queued
+
+
+def _waiting() -> ColumnElement[bool]:
+    """A scheduled broadcast not yet released nor cancelled."""
+    return and_(Broadcast.scheduled_at.is_not(None), Broadcast.released_at.is_(None), Broadcast.cancelled_at.is_(None))
+
+
+async def _queue(session: AsyncSession, cohort_id: int, cohort_name: str, record: Broadcast, now: datetime) -> list[str]:
+    """One outbox row per reachable person in the role, keyed per broadcast and person; the emails left without a chat."""
+    people = await audience(session, cohort_id, record.role)
+    chats = await reachable_chats(session, people)
+    payload = MessageBuilder.notice(broadcast_title(cohort_name), record.text, record.sender)
+    unreachable = []
+    messages: list[Outgoing] = []
+    for person_id, email in sorted(people.items()):
+        chat = chats.get(person_id)
+        if chat is None:
+            unreachable.append(email)
+            continue
+        messages.append(Outgoing(f"broadcast/{record.id}/{person_id}", chat, payload, now, broadcast_id=record.id))
+    await enqueue_all(session, messages)
+    record.recipients = len(people) - len(unreachable)
+    return unreachable

@@ -205,6 +205,7 @@ class Broadcast(Base):
     """A message LEAD sent to many people at once."""
 
     __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_waiting", "released_at", "scheduled_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
@@ -213,6 +214,11 @@ class Broadcast(Base):
     sender: Mapped[str] = mapped_column(String(200))
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A scheduled broadcast waits in this row (not in the outbox) so its audience is who the role covers
+    # when it goes; the tick releases it once by setting released_at in a conditional UPDATE.
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Progress(Base):

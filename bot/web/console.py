@@ -15,6 +15,8 @@ from bot.services.broadcast_view import BroadcastDeliveries, broadcast_deliverie
 from bot.services.core import Core
 from bot.services.files import NUDGE_LABELS_DA, TOPIC_LABELS_DA, attachment_label
 from bot.web.companion import Page
+from bot.web.people_view import people_section
+from bot.web.schedule_view import schedule_section
 
 CONSOLE_ENTITY_ID = "lead-konsol"  # the staticTabs entityId in manifest/manifest.json.template
 AUDIT_LIMIT = 200
@@ -22,6 +24,9 @@ ROLE_LABELS_DA = {"talent": "Talenter", "leader": "Ledere", "all": "Alle"}
 ACTION_LABELS_DA = {
     "roster.import": "Deltagerliste importeret",
     "broadcast": "Besked sendt",
+    "broadcast.schedule": "Besked planlagt",
+    "broadcast.cancel": "Planlagt besked fortrudt",
+    "roster.edit": "Deltager rettet",
     "console.open": "Konsollen åbnet",
     "cohort.import": "Holdets kalender importeret",
     "cohort.check": "Klar til start? tjekket",
@@ -144,6 +149,8 @@ class Console:
                 "errors": extra.get("errors", []),
                 "draft": extra.get("draft"),
                 "imported": extra.get("imported", ""),
+                **await people_section(self.core, cohort_key, extra),
+                **await schedule_section(self.core, cohort_key, tz, now, extra),
             },
         )
 
@@ -166,7 +173,8 @@ def _deliveries(d: BroadcastDeliveries, tz: ZoneInfo) -> dict[str, Any]:
         "id": d.broadcast_id,
         "text": d.text,
         "role": ROLE_LABELS_DA.get(d.role, d.role),
-        "when": _when(d.created_at, tz),
+        "when": _when(d.sent_at, tz),
+        "heading": {"waiting": "Besked planlagt til", "cancelled": "Fortrudt besked, planlagt til"}.get(d.state, "Besked sendt"),
         "delivered": d.count("sent"),
         "failed": d.count("dead"),
         "unreachable": d.count("unreachable") + d.count("no-chat"),
