@@ -31,6 +31,7 @@ from bot.teams.endpoint import handle_messages
 from bot.teams.handler import CompanionBot
 from bot.teams.replies import DirectReplies
 from bot.web.console_faq import setup_console_faq
+from bot.web.console_materials import setup_console_materials
 from bot.web.console_routes import setup_console
 from bot.web.edge import install_tab_edge
 from bot.web.file_routes import setup_files
@@ -162,6 +163,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
     setup_web(app)  # the "Mit forløb" pages: /tab, /tab/view, /tab/talent/{id} and the actions
     setup_console(app)  # LEAD-konsol for admins: /console and its roster and broadcast actions
     setup_console_faq(app)  # LEAD-konsol's Spørgsmål: learned answers edited or withdrawn
+    setup_console_materials(app)  # LEAD-konsol's Materialer: a step edited or reverted, previewed, then published
     setup_files(app)  # uploaded files: the console's upload/remove, /files/{id} by signed link, a Danish 413
 
     async def messages(request: web.Request) -> web.StreamResponse:
