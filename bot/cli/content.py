@@ -1,4 +1,4 @@
-"""`python -m bot content check|publish`: check content/ with file:line errors, or publish its materials."""
+"""`python -m bot content check|publish|edit|edits`: check content/ with file:line errors, publish its materials, edit a step."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from bot.cli import content_edits
 from bot.cli.common import CliError, with_core
 from bot.config import Settings
 from bot.content.growth import load_growth_content
@@ -53,9 +54,10 @@ async def cmd_content_publish(args: argparse.Namespace, settings: Settings) -> i
 
 
 def add_parser(sub: Any) -> None:
-    """Register `content check` and `content publish`."""
+    """Register `content check`, `content publish`, `content edit` and `content edits`."""
     content = sub.add_parser("content", help="the programme in content/").add_subparsers(dest="action", required=True)
     content.add_parser("check", help="check content/ and report errors with file and line").set_defaults(func=cmd_content_check)
     content.add_parser("publish", help="publish materials; changed ones already sent get one update notice").set_defaults(
         func=cmd_content_publish
     )
+    content_edits.add_parsers(content)
