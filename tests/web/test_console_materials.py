@@ -6,6 +6,7 @@ import html as htmllib
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from bot.appkeys import CORE, SENDER
 from bot.config import Settings
 from bot.storage.db import Database
-from bot.storage.models import AuditEntry, Material, MaterialEdit, OutboxMessage
+from bot.storage.models import AuditEntry, Material, MaterialEdit, OutboxMessage, Person
 from tests.fakes.connector import FakeConnector, card_text
 from tests.support import NOW, Clock, Server, seed, start_server
 from tests.support.console import ANNA, LARS
@@ -170,3 +171,22 @@ async def test_a_publish_from_the_file_keeps_the_edit_and_revert_returns_to_the_
     assert (await _state(db))[:2] == (file_url, 0)
     status, html = await _post(console, "/console/materials/preview", {"csrf": csrf, "cohort": "hold-2027", "step": "kickoff.intro", "revert": "1"})
     assert status == 400 and "ingen rettelse at fortryde" in html
+
+
+async def test_a_fixed_placeholder_link_leaves_klar_til_start_and_the_card_budget_follows(console: Server) -> None:
+    core = console.app[CORE]
+
+    async def placeholders() -> tuple[str, ...]:
+        health = await core.health.check("hold-2027", NOW)
+        return next((i.details for i in health.items if i.code == "placeholder-materials"), ())
+
+    before = await placeholders()
+    intro = core.materials.material("kickoff", "intro")
+    assert f"Kick-off: {intro.title}" in before
+    await _post(console, "/console/materials/confirm", _form(console, await _csrf(console), url=NEW_URL, minutes=intro.minutes + 10))
+    after = await placeholders()
+    assert f"Kick-off: {intro.title}" not in after and len(after) == len(before) - 1
+    async with core.db.sessions() as s:
+        anna = await s.scalar(select(Person.id).where(Person.email == ANNA))
+        card, _ = await core.messages.material_card(s, int(anna or 0), "kickoff", "intro", ZoneInfo("Europe/Copenhagen"))
+    assert card.data["budget_minutes"] == core.materials.sequences["kickoff"].minutes + 10

@@ -215,7 +215,8 @@ class MessageBuilder:
         updated: bool = False,
     ) -> tuple[Reply, str]:
         """The card for one material step as the person should see it now, and its version."""
-        material = await session.scalar(select(Material).where(Material.activity_key == activity_key, Material.topic == topic))
+        steps = {m.topic: m for m in await session.scalars(select(Material).where(Material.activity_key == activity_key))}
+        material = steps.get(topic)
         if material is None:
             raise LookupError(f"material {activity_key}/{topic} is not published")
         progress = {
@@ -224,7 +225,8 @@ class MessageBuilder:
         }
         sequence = self.materials.sequences.get(activity_key)
         total = len(sequence.steps) if sequence else len(TOPICS)
-        budget = sequence.minutes if sequence else material.minutes
+        # the published steps' minutes: a duration LEAD changed in the console counts in the budget at once
+        budget = sum(m.minutes for m in steps.values()) if sequence else material.minutes
         step_no = TOPICS.index(topic) + 1
         activity = self.programme.activity(activity_key)
         seen_at = progress.get(topic)
