@@ -31,7 +31,9 @@ async def load_edits(session: AsyncSession, change: Change | None = None) -> dic
 
 async def store_change(session: AsyncSession, change: Change, now: datetime) -> bool:
     """Write one step's overrides (none: back to the file's version); whether the stored edit changed."""
-    row = await session.scalar(select(MaterialEdit).where(MaterialEdit.activity_key == change.activity_key, MaterialEdit.topic == change.topic))
+    row = await session.scalar(
+        select(MaterialEdit).where(MaterialEdit.activity_key == change.activity_key, MaterialEdit.topic == change.topic)
+    )
     values = dict(change.values or {})
     if not values:
         if row is None:

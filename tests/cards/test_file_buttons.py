@@ -47,7 +47,9 @@ def test_eight_files_show_six_buttons_and_one_to_the_library(name: str, validato
     _valid(card, validator)
     assert _file_buttons(card) == [f"Skabelon {n} (PDF)" for n in range(1, 7)]
     more = [a for actions in _action_sets(card) for a in actions if a["title"].startswith("Se alle")]
-    assert [(m["title"], m["url"]) for m in more] == [("Se alle 8 filer i biblioteket", "https://teams.microsoft.com/l/entity/app/mit-forloeb")]
+    assert [(m["title"], m["url"]) for m in more] == [
+        ("Se alle 8 filer i biblioteket", "https://teams.microsoft.com/l/entity/app/mit-forloeb")
+    ]
     assert all(len(actions) <= 6 for actions in _action_sets(card))  # Teams shows at most six actions in a set
 
 
@@ -74,7 +76,9 @@ async def test_the_real_material_card_links_the_talents_library_tab(seeded: Data
     assert more["url"].endswith("/tab?as=anna.talent%40aalborg.example#bibliotek")
 
 
-async def test_the_chat_library_with_eight_files_links_the_tab(seeded: Database, server: Server, connector: FakeConnector, validator: Any) -> None:
+async def test_the_chat_library_with_eight_files_links_the_tab(
+    seeded: Database, server: Server, connector: FakeConnector, validator: Any
+) -> None:
     for n in range(1, 9):
         await server.app[CORE].files.add("hold-2027", f"s{n}.pdf", PDF, title=f"Skabelon {n}")
     activity = personal_message("materialer", connector)

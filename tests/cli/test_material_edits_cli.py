@@ -16,7 +16,9 @@ NEW_URL = "https://lead.dk/materialer/m1-artikel"
 
 async def _published(db: Database) -> tuple[str, int]:
     async with db.sessions() as s:
-        row = (await s.execute(select(Material.url, Material.minutes).where(Material.activity_key == "m1", Material.topic == "article"))).one()
+        row = (
+            await s.execute(select(Material.url, Material.minutes).where(Material.activity_key == "m1", Material.topic == "article"))
+        ).one()
     return str(row[0]), int(row[1])
 
 

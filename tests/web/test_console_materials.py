@@ -113,7 +113,9 @@ async def test_confirm_publishes_notifies_once_and_the_same_again_changes_nothin
     await _drain(console)
     assert len([c for c in connector.cards() if "Opdateret materiale" in card_text(c)]) == expected
     async with db.sessions() as s:
-        actions = list(await s.scalars(select(AuditEntry.action).where(AuditEntry.action == "materials.edit", AuditEntry.outcome == "allowed")))
+        actions = list(
+            await s.scalars(select(AuditEntry.action).where(AuditEntry.action == "materials.edit", AuditEntry.outcome == "allowed"))
+        )
     assert len(actions) == 2
 
 
@@ -164,12 +166,18 @@ async def test_a_publish_from_the_file_keeps_the_edit_and_revert_returns_to_the_
     async with console.http.get(f"{console.url}/console?as={LARS}") as resp:
         page = _flat(await resp.text())
     assert "Rettet i konsollen" in page and "Sæt tilbage til filens version" in page
-    status, html = await _post(console, "/console/materials/preview", {"csrf": csrf, "cohort": "hold-2027", "step": "kickoff.intro", "revert": "1"})
+    status, html = await _post(
+        console, "/console/materials/preview", {"csrf": csrf, "cohort": "hold-2027", "step": "kickoff.intro", "revert": "1"}
+    )
     assert status == 200 and "Forhåndsvisning" in html and (await _state(db))[:2] == (NEW_URL, 1)
-    status, html = await _post(console, "/console/materials/confirm", {"csrf": csrf, "cohort": "hold-2027", "step": "kickoff.intro", "revert": "1"})
+    status, html = await _post(
+        console, "/console/materials/confirm", {"csrf": csrf, "cohort": "hold-2027", "step": "kickoff.intro", "revert": "1"}
+    )
     assert status == 200 and "følger igen materials.yaml" in _flat(html)
     assert (await _state(db))[:2] == (file_url, 0)
-    status, html = await _post(console, "/console/materials/preview", {"csrf": csrf, "cohort": "hold-2027", "step": "kickoff.intro", "revert": "1"})
+    status, html = await _post(
+        console, "/console/materials/preview", {"csrf": csrf, "cohort": "hold-2027", "step": "kickoff.intro", "revert": "1"}
+    )
     assert status == 400 and "ingen rettelse at fortryde" in html
 
 
