@@ -31,6 +31,7 @@ from bot.teams.endpoint import handle_messages
 from bot.teams.handler import CompanionBot
 from bot.teams.replies import DirectReplies
 from bot.web.console_faq import setup_console_faq
+from bot.web.console_materials import setup_console_materials
 from bot.web.console_people import setup_console_people
 from bot.web.console_routes import setup_console
 from bot.web.console_schedule import setup_console_schedule
@@ -167,6 +168,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
     setup_console_faq(app)  # LEAD-konsol's Spørgsmål: learned answers edited or withdrawn
     setup_console_people(app)  # LEAD-konsol's Deltagere: one person edited in place
     setup_console_schedule(app)  # LEAD-konsol's Beskeder at a time: scheduled and cancelled
+    setup_console_materials(app)  # LEAD-konsol's Materialer: a step edited or reverted, previewed, then published
     setup_files(app)  # uploaded files: the console's upload/remove, /files/{id} by signed link, a Danish 413
 
     async def messages(request: web.Request) -> web.StreamResponse:

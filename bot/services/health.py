@@ -23,6 +23,7 @@ from bot.storage.models import (
     CalendarSession,
     Conversation,
     InstructorChannel,
+    Material,
     Membership,
     OutboxMessage,
     Person,
@@ -213,13 +214,13 @@ class HealthCheck:
                         tuple(failures),
                     )
                 )
-            placeholders = self._placeholders(sessions, now, tz)
+            placeholders = await self._placeholders(session, sessions, now, tz)
             if placeholders:
                 items.append(
                     HealthItem(
                         "placeholder-materials",
                         f"{len(placeholders)} materialer har pladsholder-links",
-                        f"Ret links til {PLACEHOLDER_HOST} i materials.yaml og udgiv dem (content publish).",
+                        f"Ret links til {PLACEHOLDER_HOST} under Materialer i konsollen (eller i materials.yaml, og publicér).",
                         True,
                         tuple(placeholders),
                     )
@@ -275,14 +276,20 @@ class HealthCheck:
             for mid, status, error, name in rows.all()
         ]
 
-    def _placeholders(self, sessions: list[CalendarSession], now: datetime, tz: ZoneInfo) -> list[str]:
+    async def _placeholders(self, session: AsyncSession, sessions: list[CalendarSession], now: datetime, tz: ZoneInfo) -> list[str]:
         horizon = now + timedelta(days=MATERIAL_DAYS)
         near = {s.activity_key for s in sessions if now < s.starts_at <= horizon}
         names = {a.key: a.name for a in self.programme.activities}
-        return [
-            f"{names.get(key, key)}: {step.title}"
-            for key in sorted(near)
-            if (sequence := self.materials.sequences.get(key)) is not None
-            for step in sequence.steps
-            if PLACEHOLDER_HOST in step.url
-        ]
+        # what people get is the published step (the file with LEAD's console edits over it); the file until a publish
+        published = {
+            (m.activity_key, m.topic): (m.title, m.url)
+            for m in await session.scalars(select(Material).where(Material.activity_key.in_(near)))
+        }
+        out = []
+        for key in sorted(near):
+            sequence = self.materials.sequences.get(key)
+            for step in sequence.steps if sequence is not None else ():
+                title, url = published.get((key, step.topic), (step.title, step.url))
+                if PLACEHOLDER_HOST in url:
+                    out.append(f"{names.get(key, key)}: {title}")
+        return out

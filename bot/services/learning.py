@@ -14,11 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
+from bot.domain.material_edits import Change, merged
 from bot.domain.materials import KIND_LABELS_DA, TOPICS, Materials
 from bot.domain.programme import Programme
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chats
 from bot.services.idempotent import retry_on_conflict
 from bot.services.link_guard import PlaceholderLinks, placeholder_links_soon
+from bot.services.material_store import load_edits, store_change
 from bot.services.messages.builder import MessageBuilder, seen_label
 from bot.services.messages.render import card_message
 from bot.services.planning import Planner
@@ -83,22 +85,30 @@ class Learning:
         self.planner = planner
         self.clock = clock
 
-    async def publish(self, *, checked: bool = True) -> PublishSummary:
-        """Store the materials from content/, re-plan, and queue one 'opdateret materiale' per changed, already-sent step.
+    async def effective(self, session: AsyncSession, change: Change | None = None) -> Materials:
+        """The materials a publish writes: content/materials.yaml with LEAD's stored edits (and a pending change) over it."""
+        return merged(self.materials, await load_edits(session, change))
+
+    async def publish(self, *, checked: bool = True, change: Change | None = None) -> PublishSummary:
+        """Store the materials (the file with LEAD's edits over it), re-plan, and queue one 'opdateret materiale'
+        per changed, already-sent step. A change (an edit or a revert from the console or `content edit`) is stored
+        in the same transaction, so a refused publish keeps nothing of it.
 
         In Azure mode a checked publish refuses (PlaceholderLinks) while an activity within 30 days has example links.
         """
         summary = PublishSummary()
         now = self.clock()
-        if checked and self.refuse_placeholders:
-            async with self.db.sessions() as session:
-                links = await placeholder_links_soon(session, self.materials, now, skip_cohorts=(self.demo_cohort,))
-            if links:
-                raise PlaceholderLinks(links)
         changed_steps: list[tuple[str, str, str]] = []
         async with self.db.sessions() as session, session.begin():
+            materials = await self.effective(session, change)
+            if checked and self.refuse_placeholders:
+                links = await placeholder_links_soon(session, materials, now, skip_cohorts=(self.demo_cohort,))
+                if links:
+                    raise PlaceholderLinks(links)
+            if change is not None:
+                await store_change(session, change, now)
             existing = {(m.activity_key, m.topic): m for m in await session.scalars(select(Material))}
-            for sequence in self.materials.sequences.values():
+            for sequence in materials.sequences.values():
                 for step in sequence.steps:
                     row = existing.get((step.activity_key, step.topic))
                     fields = dict(

@@ -149,6 +149,25 @@ class Material(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class MaterialEdit(Base):
+    """LEAD's edit of one material step from the console or `content edit`: publish lays it over content/materials.yaml."""
+
+    __tablename__ = "material_edits"
+    __table_args__ = (UniqueConstraint("activity_key", "topic", name="uq_material_edit_step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_key: Mapped[str] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(16))
+    # Each field is None where the step follows the file, so a later change in the file still comes through.
+    kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    title: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    edited_by: Mapped[str] = mapped_column(String(200))  # "person:17" or "cli:<os user>", as in the audit log
+    edited_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class PlannedDelivery(Base):
     """One row of the plan: something the bot sends someone at a moment, keyed for idempotency."""
 

@@ -58,6 +58,8 @@ async def _library(turn: Turn, intent: Intent) -> Reply:
     data = await turn.core.learning.library(turn.person.person_id)
     if not data["closed"]:  # the card stays in the chat: its file links live as long as a card's
         data["files"] = await turn.core.files.library(turn.person.person_id, ttl=CARD_TTL)
+        link = turn.core.messages.library_link
+        data["library_url"] = link(turn.person.email) if link is not None else None  # more files than the card shows
     return Reply("library", data)
 
 

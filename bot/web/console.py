@@ -15,6 +15,7 @@ from bot.services.broadcast_view import BroadcastDeliveries, broadcast_deliverie
 from bot.services.core import Core
 from bot.services.files import NUDGE_LABELS_DA, TOPIC_LABELS_DA, attachment_label
 from bot.web.companion import Page
+from bot.web.materials_view import materials_section
 from bot.web.people_view import people_section
 from bot.web.schedule_view import schedule_section
 
@@ -35,6 +36,8 @@ ACTION_LABELS_DA = {
     "buddies.set": "Buddygrupper sat",
     "faq.edit": "Lært svar rettet",
     "faq.withdraw": "Lært svar trukket tilbage",
+    "materials.edit": "Materiale rettet og publiceret",
+    "materials.revert": "Materiale sat tilbage til filen",
 }
 OUTCOME_DA = {"allowed": "udført", "refused": "afvist", "failed": "fejlede"}
 
@@ -115,6 +118,7 @@ class Console:
                     for f in files
                 ],
                 "attach_options": self.attach_options(),
+                "materials": await materials_section(self.core, tz, extra),
                 "buddies": {
                     "stored": stored,
                     "count": len(groups),

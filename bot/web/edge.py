@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.services.core import Core
 from bot.web.identity import TAB_IDENTITY, TabIdentity
-from bot.web.links import tab_link
+from bot.web.links import library_link, tab_link
 from bot.web.security import tab_headers
 from bot.web.static_files import URL_PREFIX, StaticFiles, load_static
 
@@ -32,6 +32,7 @@ def install_tab_edge(app: web.Application, settings: Settings, core: Callable[[]
     async def link_cards(app: web.Application) -> None:
         # runs after the cleanup contexts have built the Core: its welcome and help cards get the button
         core().guide.tab_link = partial(tab_link, settings)
+        core().messages.library_link = partial(library_link, settings)  # cards with more files than they show
 
     app.cleanup_ctx.append(close_identity)
     app.on_startup.append(link_cards)

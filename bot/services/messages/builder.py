@@ -46,6 +46,7 @@ def acted_label(row: PlannedDelivery, tz: ZoneInfo) -> str | None:
 
 
 PART_LABELS = {"main": "Tid", "day1": "Dag 1", "day2": "Dag 2"}
+MAX_FILE_BUTTONS = 6  # a card shows this many file buttons (cards/templates/_files.j2), then "Se alle i biblioteket"
 
 
 def seen_label(seen_at: datetime | None, tz: ZoneInfo) -> str | None:
@@ -74,9 +75,16 @@ class MessageBuilder:
         # the steering group's nudges carry a signed report link; build_core sets this to Reports.link
         self.report_link: Callable[[str], tuple[str, datetime]] | None = None
         self.attachments: Attachments | None = None  # the cohort's uploaded files on the cards that need them
+        # where a card with more files than it shows sends people (bot.web.links.library_link); None: a hint instead
+        self.library_link: Callable[[str | None], str | None] | None = None
 
-    async def _files(self, session: AsyncSession, person_id: int, **where: str | None) -> list[dict[str, str]]:
-        return await self.attachments(session, person_id, **where) if self.attachments is not None else []
+    async def _files(self, session: AsyncSession, person_id: int, **where: str | None) -> dict[str, Any]:
+        """The card's files, and where "Se alle i biblioteket" points when there are more than the card shows."""
+        files = await self.attachments(session, person_id, **where) if self.attachments is not None else []
+        more = None
+        if len(files) > MAX_FILE_BUTTONS and self.library_link is not None:
+            more = self.library_link(await session.scalar(select(Person.email).where(Person.id == person_id)))
+        return {"files": files, "library_url": more}
 
     async def _person(self, session: AsyncSession, person_id: int | None) -> Person | None:
         return await session.get(Person, person_id) if person_id is not None else None
@@ -153,7 +161,7 @@ class MessageBuilder:
                 # the leader conversations revise the development plan: link it for the talent and the leader
                 "plan_talent": talent.id if row.topic == "leader-conversation" else None,
                 **parts,  # the apprentices and the closing seminar's plans, where this occasion refers to them
-                "files": await self._files(session, recipient.id, nudge=row.topic),
+                **await self._files(session, recipient.id, nudge=row.topic),
             },
         )
 
@@ -207,7 +215,8 @@ class MessageBuilder:
         updated: bool = False,
     ) -> tuple[Reply, str]:
         """The card for one material step as the person should see it now, and its version."""
-        material = await session.scalar(select(Material).where(Material.activity_key == activity_key, Material.topic == topic))
+        steps = {m.topic: m for m in await session.scalars(select(Material).where(Material.activity_key == activity_key))}
+        material = steps.get(topic)
         if material is None:
             raise LookupError(f"material {activity_key}/{topic} is not published")
         progress = {
@@ -216,7 +225,8 @@ class MessageBuilder:
         }
         sequence = self.materials.sequences.get(activity_key)
         total = len(sequence.steps) if sequence else len(TOPICS)
-        budget = sequence.minutes if sequence else material.minutes
+        # the published steps' minutes: a duration LEAD changed in the console counts in the budget at once
+        budget = sum(m.minutes for m in steps.values()) if sequence else material.minutes
         step_no = TOPICS.index(topic) + 1
         activity = self.programme.activity(activity_key)
         seen_at = progress.get(topic)
@@ -240,7 +250,7 @@ class MessageBuilder:
                 "seen": seen_label(seen_at, tz),
                 "optional": topic == "literature",
                 "updated": updated,
-                "files": await self._files(session, person_id, activity=activity_key, topic=topic),
+                **await self._files(session, person_id, activity=activity_key, topic=topic),
             },
         )
         return card, material.version
