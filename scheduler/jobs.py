@@ -61,3 +61,10 @@ async def _daily(core: Core, sender: Sender | None, clock: Callable[[], datetime
         sender.wake()
     log.info("daily housekeeping: %s", ", ".join(f"{k}={v}" for k, v in done.items()))
     return done
+
+
+async def link_check(core: Core, clock: Callable[[], datetime]) -> int:
+    """Check the material links of the next 30 days and store the answers; the number broken."""
+    with bound(new_correlation_id("links-")):
+        results = await core.links.run(clock())
+    return sum(1 for r in results if not r.ok)

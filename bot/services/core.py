@@ -25,6 +25,7 @@ from bot.services.growth.plans import Growth
 from bot.services.guide import Guide
 from bot.services.health import HealthCheck
 from bot.services.learning import Learning
+from bot.services.link_check import LinkChecker
 from bot.services.messages.builder import MessageBuilder
 from bot.services.nudging import Nudging
 from bot.services.planning import Planner
@@ -61,6 +62,7 @@ class Core:
     roster: RosterService
     health: HealthCheck  # 'Klar til start?' for the console and `cohort check`
     files: Files  # uploaded templates and slides, served by signed links
+    links: LinkChecker  # material links checked in the background; health reads the answers
 
 
 def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Core:
@@ -133,4 +135,5 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         roster=RosterService(db),
         health=HealthCheck(db, programme, materials, reminder_hours=settings.question_reminder_working_hours),
         files=files,
+        links=LinkChecker(db, materials, clock),
     )
