@@ -57,6 +57,8 @@ async def _daily(core: Core, sender: Sender | None, clock: Callable[[], datetime
     done["nudge_reminders"] = await core.nudging.remind_unacted(now)
     # Erase the personal data of cohorts whose last activity is RETENTION_DAYS ago (logged per cohort).
     done["retention_people"] = sum(r.people_erased for r in await core.privacy.apply_retention(now))
+    # Each admin of a running cohort gets the status card, with what is newly wrong since yesterday's first.
+    done["status_cards"] = await core.status_cards.send_daily(now)
     if any(done.values()) and sender is not None:
         sender.wake()
     log.info("daily housekeeping: %s", ", ".join(f"{k}={v}" for k, v in done.items()))

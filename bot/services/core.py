@@ -33,6 +33,7 @@ from bot.services.privacy import Privacy
 from bot.services.questions.desk import QuestionDesk
 from bot.services.retention import RetentionPolicy
 from bot.services.roster import RosterService
+from bot.services.status_news import StatusCards
 from bot.storage.db import Database
 from bot.storage.file_store import file_store
 
@@ -63,6 +64,7 @@ class Core:
     health: HealthCheck  # 'Klar til start?' for the console and `cohort check`
     files: Files  # uploaded templates and slides, served by signed links
     links: LinkChecker  # material links checked in the background; health reads the answers
+    status_cards: StatusCards  # the admin's status card with what is new since the last daily one
 
 
 def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Core:
@@ -96,6 +98,7 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
         max_bytes=settings.file_max_bytes,
     )
     messages.attachments = files.attachments  # the cards that need a template or slides link them
+    health = HealthCheck(db, programme, materials, reminder_hours=settings.question_reminder_working_hours)
     return Core(
         db=db,
         programme=programme,
@@ -133,7 +136,8 @@ def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) 
             policy=RetentionPolicy(settings.retention_days, settings.retention_grace_days, settings.retention_notice_days),
         ),
         roster=RosterService(db),
-        health=HealthCheck(db, programme, materials, reminder_hours=settings.question_reminder_working_hours),
+        health=health,
         files=files,
         links=LinkChecker(db, materials, clock),
+        status_cards=StatusCards(db, health, reports, clock),
     )
