@@ -64,7 +64,9 @@ def checkable(url: str) -> bool:
     return parsed.scheme in ("http", "https") and bool(host) and not host.endswith(".example")
 
 
-async def near_links(session: AsyncSession, materials: Materials, now: datetime, cohort_id: int | None = None) -> list[tuple[str, str, str]]:
+async def near_links(
+    session: AsyncSession, materials: Materials, now: datetime, cohort_id: int | None = None
+) -> list[tuple[str, str, str]]:
     """(activity key, step title, url) of every checkable material of an activity starting within MATERIAL_DAYS.
 
     Both the content's steps and what was published (the materials table) count: the published rows
@@ -82,7 +84,9 @@ async def near_links(session: AsyncSession, materials: Materials, now: datetime,
         for step in sequence.steps if sequence else ():
             found.setdefault((key, step.url), step.title)
     if keys:
-        for row in await session.execute(select(Material.activity_key, Material.url, Material.title).where(Material.activity_key.in_(keys))):
+        for row in await session.execute(
+            select(Material.activity_key, Material.url, Material.title).where(Material.activity_key.in_(keys))
+        ):
             found.setdefault((row.activity_key, row.url), row.title)
     return [(key, title, url) for (key, url), title in sorted(found.items()) if checkable(url)]
 
@@ -143,9 +147,7 @@ class LinkChecker:
             return []
         gate = asyncio.Semaphore(self.concurrency)
         # No cookie jar, no proxy from the environment, no stored credentials: a bare request per link.
-        async with aiohttp.ClientSession(
-            cookie_jar=aiohttp.DummyCookieJar(), headers={"User-Agent": USER_AGENT}, trust_env=False
-        ) as http:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), headers={"User-Agent": USER_AGENT}, trust_env=False) as http:
 
             async def one(url: str) -> LinkResult:
                 async with gate:
@@ -196,7 +198,14 @@ class LinkChecker:
     async def _store(self, results: list[LinkResult]) -> None:
         insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
         rows = [
-            {"url_hash": url_hash(r.url), "url": r.url, "ok": r.ok, "status": r.status, "reason": r.reason[:200], "checked_at": r.checked_at}
+            {
+                "url_hash": url_hash(r.url),
+                "url": r.url,
+                "ok": r.ok,
+                "status": r.status,
+                "reason": r.reason[:200],
+                "checked_at": r.checked_at,
+            }
             for r in results
         ]
         statement = insert(LinkCheck).values(rows)

@@ -63,7 +63,9 @@ async def test_health_reads_the_stored_answers_and_says_when(db: Database, progr
     await seed(db, programme)
     core = build_core(db, settings, lambda: NOW)
     async with link_host() as host:
-        await publish_links(db, "kickoff", {"Velkomstvideo": host.link("/ok"), "Artikel": host.link("/gone"), "Podcast": host.link("/hang")})
+        await publish_links(
+            db, "kickoff", {"Velkomstvideo": host.link("/ok"), "Artikel": host.link("/gone"), "Podcast": host.link("/hang")}
+        )
         before = await core.health.check("hold-2027", NOW)
         assert before.links_unchecked == 3 and before.links_checked is None
         assert "broken-links" not in {i.code for i in before.items}  # nothing was checked: the page does not guess
@@ -71,7 +73,9 @@ async def test_health_reads_the_stored_answers_and_says_when(db: Database, progr
     after = await core.health.check("hold-2027", NOW)
     broken = next(i for i in after.items if i.code == "broken-links")
     assert broken.urgent and broken.title == "2 materialelinks virker ikke" and not after.ready
-    assert any("Kick-off" in d and "Artikel" in d and "Linket svarer ikke (404), tjekket kl. 10.00 den 4. januar" in d for d in broken.details)
+    assert any(
+        "Kick-off" in d and "Artikel" in d and "Linket svarer ikke (404), tjekket kl. 10.00 den 4. januar" in d for d in broken.details
+    )
     assert any("Podcast" in d and "inden for 0.5 sekunder" in d for d in broken.details)
     assert after.links_unchecked == 0 and after.links_checked == NOW
     assert len(broken.entries()) == 2 and all("tjekket" not in k for k in broken.entries())  # the card compares these

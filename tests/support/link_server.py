@@ -20,6 +20,7 @@ class LinkHost:
 
     url: str
     seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    hanging: asyncio.Event = field(default_factory=asyncio.Event)  # set once a request to /hang is held
 
     def link(self, path: str) -> str:
         """The absolute URL of a path on this host."""
@@ -62,6 +63,7 @@ async def link_host() -> AsyncIterator[LinkHost]:
     async def hang(request: web.Request) -> web.Response:
         stop = asyncio.Event()
         hangs.append(stop)
+        host.hanging.set()
         await stop.wait()  # never answers while the test runs
         return web.Response(text="for sent")
 

@@ -31,8 +31,7 @@ async def test_the_page_answers_while_a_link_hangs_and_then_shows_the_broken_one
             assert "3 links er ikke tjekket endnu" in first and "materialelinks virker ikke" not in first
             core = server.app[CORE]
             checking = asyncio.create_task(LinkChecker(core.db, core.materials, lambda: NOW, timeout=3.0).run(NOW))
-            while not any(p == "/hang" for _, p, _ in host.seen):
-                await asyncio.sleep(0.02)
+            await asyncio.wait_for(host.hanging.wait(), 5)
             started = time.monotonic()
             async with server.http.get(f"{server.url}/console?as={LARS}") as resp:
                 during = resp.status, await resp.text()
