@@ -61,7 +61,16 @@ async def _daily(core: Core, sender: Sender | None, clock: Callable[[], datetime
     done["nudge_reminders"] = await core.nudging.remind_unacted(now)
     # Erase the personal data of cohorts whose last activity is RETENTION_DAYS ago (logged per cohort).
     done["retention_people"] = sum(r.people_erased for r in await core.privacy.apply_retention(now))
+    # Each admin of a running cohort gets the status card, with what is newly wrong since yesterday's first.
+    done["status_cards"] = await core.status_cards.send_daily(now)
     if any(done.values()) and sender is not None:
         sender.wake()
     log.info("daily housekeeping: %s", ", ".join(f"{k}={v}" for k, v in done.items()))
     return done
+
+
+async def link_check(core: Core, clock: Callable[[], datetime]) -> int:
+    """Check the material links of the next 30 days and store the answers; the number broken."""
+    with bound(new_correlation_id("links-")):
+        results = await core.links.run(clock())
+    return sum(1 for r in results if not r.ok)

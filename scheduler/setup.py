@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,6 +20,9 @@ QUESTION_SLA_JOB_ID = "question-sla"
 # Working hours only grow in working hours, so a question falls due then; checked this often, the
 # reminder reaches the instructors within minutes of its deadline instead of at the next daily run.
 QUESTION_SLA_MINUTES = 15
+LINK_CHECK_JOB_ID = "link-check"
+LINK_CHECK_HOURS = 6  # each window's check is claimed by one replica (job_runs); a fixed link shows fixed within this
+LINK_CHECK_POLL_MINUTES = 20  # how often every replica tries to claim the current window
 
 
 def create_scheduler(
@@ -74,7 +77,31 @@ def create_scheduler(
         misfire_grace_time=6 * 3600,  # a morning restart still runs it; a missed day is caught up at start
         next_run_time=clock(),
     )
+    scheduler.add_job(
+        links_once,
+        "interval",
+        minutes=LINK_CHECK_POLL_MINUTES,
+        args=(runs, core, clock),
+        id=LINK_CHECK_JOB_ID,
+        replace_existing=True,
+        max_instances=1,  # a slow check (hanging hosts) is never overlapped by the next
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=clock(),  # checked soon after start; the claim keeps a restart from checking twice
+    )
     return scheduler
+
+
+def link_window(now: datetime) -> str:
+    """The LINK_CHECK_HOURS window `now` is in (UTC), e.g. '2027-01-04T06': the job_runs period."""
+    utc = now.astimezone(UTC)
+    return f"{utc.date().isoformat()}T{utc.hour // LINK_CHECK_HOURS * LINK_CHECK_HOURS:02d}"
+
+
+async def links_once(runs: JobRuns, core: Core, clock: Callable[[], datetime]) -> int | None:
+    """The material link check of the current window, run by the one replica that claims it (in the background: pages only read)."""
+    now = clock()
+    return await runs.run_once(LINK_CHECK_JOB_ID, link_window(now), now, lambda: jobs.link_check(core, clock))
 
 
 async def daily_once(

@@ -1,4 +1,4 @@
-"""`python -m bot cohort import FILE [--tenant T]`: create or update a cohort and its calendar from YAML."""
+"""`python -m bot cohort import FILE [--tenant T]` and `cohort check --cohort KEY [--json] [--check-links]`."""
 
 from __future__ import annotations
 
@@ -57,6 +57,10 @@ async def cmd_cohort_check(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(core: Core) -> int:
         try:
+            if args.check_links:  # now, in this process; otherwise the last background check's answers are shown
+                cohort_id = await core.health.cohort_id(args.cohort)
+                checked = await core.links.run(utcnow(), cohort_id)
+                print(f"links checked: {len(checked)}, broken: {sum(1 for r in checked if not r.ok)}", file=sys.stderr)
             health = await core.health.check(args.cohort, utcnow())
         except UnknownCohort as exc:
             raise CliError(exc.operator_text) from None
@@ -67,6 +71,10 @@ async def cmd_cohort_check(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{'FAIL' if item.urgent else 'note'}  {item.title} – {item.todo}")
                 for detail in item.details:
                     print(f"        {detail}")
+        if health.links_checked is not None:
+            print(f"material links last checked {health.links_checked.isoformat(timespec='minutes')}", file=sys.stderr)
+        if health.links_unchecked:
+            print(f"{health.links_unchecked} material links not checked yet (--check-links checks them now)", file=sys.stderr)
         print(f"cohort {health.cohort_key}: {'ready' if health.ready else 'not ready'}", file=sys.stderr)
         return 0 if health.ready else 1
 
@@ -83,4 +91,7 @@ def add_parser(sub: Any) -> None:
     p = cohort.add_parser("check", help="'Klar til start?': what is not ready yet (exit 1 when it blocks the start)")
     p.add_argument("--cohort", required=True)
     p.add_argument("--json", action="store_true", help="print the items as JSON")
+    p.add_argument(
+        "--check-links", action="store_true", help="check the material links of the next 30 days now (else: the last background check)"
+    )
     p.set_defaults(func=cmd_cohort_check)

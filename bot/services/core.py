@@ -29,12 +29,14 @@ if TYPE_CHECKING:  # each service's module is imported when it is first used: a 
     from bot.services.guide import Guide
     from bot.services.health import HealthCheck
     from bot.services.learning import Learning
+    from bot.services.link_check import LinkChecker
     from bot.services.messages.builder import MessageBuilder
     from bot.services.nudging import Nudging
     from bot.services.planning import Planner
     from bot.services.privacy import Privacy
     from bot.services.questions.desk import QuestionDesk
     from bot.services.roster import RosterService
+    from bot.services.status_news import StatusCards
 
 
 class Core:
@@ -221,6 +223,20 @@ class Core:
         from bot.services.health import HealthCheck
 
         return HealthCheck(self.db, self.programme, self.materials, reminder_hours=self.settings.question_reminder_working_hours)
+
+    @cached_property
+    def links(self) -> LinkChecker:
+        """Material links checked in the background; health reads the answers."""
+        from bot.services.link_check import LinkChecker
+
+        return LinkChecker(self.db, self.materials, self.clock)
+
+    @cached_property
+    def status_cards(self) -> StatusCards:
+        """The admin's status card with what is new since the last daily one."""
+        from bot.services.status_news import StatusCards
+
+        return StatusCards(self.db, self.health, self.reports, self.clock)
 
 
 def build_core(db: Database, settings: Settings, clock: Callable[[], datetime]) -> Core:

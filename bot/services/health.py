@@ -11,11 +11,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.calendar_checks import CalendarNote, calendar_notes
-from bot.domain.danish import format_date
+from bot.domain.danish import format_date, format_time
 from bot.domain.materials import Materials
 from bot.domain.programme import Programme
 from bot.domain.questions import working_hours_between
 from bot.services.cohorts import get_cohort
+from bot.services.link_check import MATERIAL_DAYS, near_links, stored_results  # placeholders and broken links: one horizon
 from bot.storage.db import Database
 from bot.storage.models import (
     Broadcast,
@@ -32,7 +33,6 @@ from bot.storage.models import (
 )
 
 URGENT_DAYS = 60  # a problem that reaches participants within this many days fails `cohort check`
-MATERIAL_DAYS = 30  # placeholder links matter for activities this close
 PLACEHOLDER_HOST = "materialer.example"
 
 
@@ -45,6 +45,13 @@ class HealthItem:
     todo: str
     urgent: bool
     details: tuple[str, ...] = ()
+    # What stays the same while the problem does (a detail without its "checked at …"), one per detail:
+    # the status card compares these to tell what is new. Empty: the details themselves.
+    keys: tuple[str, ...] = ()
+
+    def entries(self) -> tuple[str, ...]:
+        """The stable identity of each detail (the item's code alone when it has no details)."""
+        return self.keys or self.details or (self.code,)
 
     def as_json(self) -> dict[str, Any]:
         return {"code": self.code, "title": self.title, "todo": self.todo, "urgent": self.urgent, "details": list(self.details)}
@@ -58,6 +65,8 @@ class CohortHealth:
     cohort_name: str
     next_start: datetime | None
     items: list[HealthItem] = field(default_factory=list)
+    links_checked: datetime | None = None  # the oldest stored check of a near material link (None: none checked yet)
+    links_unchecked: int = 0  # near material links not checked yet
 
     @property
     def ready(self) -> bool:
@@ -68,6 +77,8 @@ class CohortHealth:
             "cohort": self.cohort_key,
             "ready": self.ready,
             "next_start": self.next_start.isoformat() if self.next_start else None,
+            "links_checked": self.links_checked.isoformat() if self.links_checked else None,
+            "links_unchecked": self.links_unchecked,
             "items": [i.as_json() for i in self.items],
         }
 
@@ -110,6 +121,11 @@ class HealthCheck:
         self.programme = programme
         self.materials = materials
         self.reminder_hours = reminder_hours
+
+    async def cohort_id(self, cohort_key: str) -> int:
+        """The cohort's row id (UnknownCohort when there is no such cohort)."""
+        async with self.db.sessions() as session:
+            return (await get_cohort(session, cohort_key)).id
 
     async def check(self, cohort_key: str, now: datetime) -> CohortHealth:
         """The cohort's health at `now` (UnknownCohort when there is no such cohort)."""
@@ -211,7 +227,8 @@ class HealthCheck:
                         f"{len(failures)} beskeder er ikke kommet frem",
                         "Se `outbox list`; ret årsagen og send igen (outbox retry).",
                         soon,
-                        tuple(failures),
+                        tuple(text for text, _ in failures),
+                        tuple(key for _, key in failures),  # the error text may change between retries
                     )
                 )
             placeholders = await self._placeholders(session, sessions, now, tz)
@@ -225,7 +242,37 @@ class HealthCheck:
                         tuple(placeholders),
                     )
                 )
+            await self._links(session, cohort.id, now, tz, health)
         return health
+
+    async def _links(self, session: AsyncSession, cohort_id: int, now: datetime, tz: ZoneInfo, health: CohortHealth) -> None:
+        """The broken material links, read from the last background check (never checked here: a hang must not block)."""
+        links = await near_links(session, self.materials, now, cohort_id)
+        stored = await stored_results(session, [url for _, _, url in links])
+        names = {a.key: a.name for a in self.programme.activities}
+        health.links_unchecked = sum(1 for _, _, url in links if url not in stored)
+        health.links_checked = min((r.checked_at for r in stored.values()), default=None)
+        broken = [(key, title, url, stored[url]) for key, title, url in links if url in stored and not stored[url].ok]
+        if not broken:
+            return
+        details, keys = [], []
+        for key, title, url, result in broken:
+            local = result.checked_at.astimezone(tz)
+            details.append(
+                f"{names.get(key, key)}: {title} – {result.reason}, tjekket {format_time(local)} "
+                f"den {format_date(local.date(), weekday=False, year=False)} ({url[:120]})"
+            )
+            keys.append(f"{key} {url}")
+        health.items.append(
+            HealthItem(
+                "broken-links",
+                f"{len(broken)} materialelinks virker ikke",
+                "Ret linket i materials.yaml og udgiv igen (content publish); siden tjekker linkene igen inden for 6 timer.",
+                True,
+                tuple(details),
+                tuple(keys),
+            )
+        )
 
     def _session_da(self, session: Any) -> str:
         names = {a.key: a.name for a in self.programme.activities}
@@ -254,7 +301,7 @@ class HealthCheck:
         return [f"Spørgsmål {q.id}: {q.text[:80]}" for q in rows if working_hours_between(q.created_at, now, tz) >= self.reminder_hours]
 
     @staticmethod
-    async def _outbox_failures(session: AsyncSession, cohort_id: int) -> list[str]:
+    async def _outbox_failures(session: AsyncSession, cohort_id: int) -> list[tuple[str, str]]:
         rows = await session.execute(
             select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.last_error, Person.name)
             .join(Conversation, Conversation.id == OutboxMessage.conversation_id)
@@ -272,7 +319,10 @@ class HealthCheck:
         )
         labels = {"dead": "opgivet", "unreachable": "kan ikke nås", "pending": "fejlede, prøver igen"}
         return [
-            f"Besked {mid} til {name or 'kanalen'}: {labels.get(status, status)}" + (f" ({error[:80]})" if error else "")
+            (
+                f"Besked {mid} til {name or 'kanalen'}: {labels.get(status, status)}" + (f" ({error[:80]})" if error else ""),
+                f"outbox {mid} {status}",
+            )
             for mid, status, error, name in rows.all()
         ]
 

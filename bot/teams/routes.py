@@ -123,9 +123,10 @@ async def _status(turn: Turn, intent: Intent) -> Reply:
         cohort_key = await access.report_cohort(turn.person, "report.status", tenant_id=turn.tenant, named=named)
     except Refused as exc:
         return refusal(str(exc))
-    data = await turn.core.reports.status(cohort_key)
-    if not access.is_admin(turn.person, cohort_key):
-        data = {**data, "warnings": []}  # the steering group: what LEAD must fix (with its commands) is LEAD's
+    if access.is_admin(turn.person, cohort_key):
+        data = await turn.core.status_cards.card_data(cohort_key)  # with what is new since the last daily card
+    else:
+        data = {**await turn.core.reports.status(cohort_key), "warnings": []}  # what LEAD must fix (with its commands) is LEAD's
     reply = Reply("status_summary", data)
     await access.allowed(turn.person, "report.status", cohort_key=cohort_key, tenant_id=turn.tenant)
     return reply

@@ -59,6 +59,14 @@ def _when(moment: datetime, tz: ZoneInfo) -> str:
     return f"{format_date(local.date(), weekday=False, year=True)} kl. {local:%H.%M}"
 
 
+def _links_note(checked: datetime | None, unchecked: int, tz: ZoneInfo) -> str:
+    """When the material links of the next 30 days were last checked (in the background), in Danish."""
+    parts = [f"Materialelinks sidst tjekket {_when(checked, tz)}."] if checked else []
+    if unchecked:
+        parts.append(f"{unchecked} links er ikke tjekket endnu; de tjekkes i baggrunden.")
+    return " ".join(parts)
+
+
 class Console:
     """Builds the console's page for an admin; every figure comes from the services the CLI calls."""
 
@@ -89,6 +97,7 @@ class Console:
                     "ready": health.ready,
                     "next_start": _when(health.next_start, tz) if health.next_start else "",
                     "problems": [i.as_json() for i in health.items],
+                    "links_note": _links_note(health.links_checked, health.links_unchecked, tz),
                 },
                 "roles": [{"value": k, "label": v} for k, v in ROLE_LABELS_DA.items()],
                 "deliveries": _deliveries(deliveries, tz) if deliveries else None,

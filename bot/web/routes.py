@@ -80,7 +80,7 @@ def _render(
         "notice": notice,
         "fragment": fragment,
         "theme": _theme(request),
-        "nonce": request.get("csp_nonce", ""),
+        "nonce": security.csp_nonce(request),
         "static": lambda name: static_url(request, name),
         "shell": False,
     }
@@ -99,7 +99,7 @@ def _shell(request: web.Request, view: str) -> web.Response:
             "shell": True,
             "view": view,
             "theme": _theme(request),
-            "nonce": request.get("csp_nonce", ""),
+            "nonce": security.csp_nonce(request),
             "url": Links(request),
             "fragment": False,
             "static": lambda name: static_url(request, name),

@@ -33,7 +33,8 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_MAX_AGE = 12 * 3600  # a form left open over a working day still posts
 CSRF_REFUSED_TEXT = "Formularen er udløbet. Genindlæs siden og prøv igen."
-_NONCE = "csp_nonce"
+# A typed request key (aiohttp 3.11+): a plain string key warns (NotAppKeyWarning) and could collide.
+CSP_NONCE: web.RequestKey[str] = web.RequestKey("csp_nonce", str)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -63,11 +64,11 @@ def _secure(response: web.StreamResponse, path: str, nonce: str) -> None:
 
 @web.middleware
 async def tab_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every /tab and /console response (errors too) gets the strict headers; handlers find the CSP nonce in request["csp_nonce"]."""
+    """Every /tab and /console response (errors too) gets the strict headers; handlers find the CSP nonce with csp_nonce(request)."""
     if not _is_tab(request.path):
         return await handler(request)
     nonce = secrets.token_urlsafe(18)
-    request[_NONCE] = nonce
+    request[CSP_NONCE] = nonce
     try:
         response = await handler(request)
     except web.HTTPException as exc:
@@ -78,8 +79,8 @@ async def tab_headers(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 def csp_nonce(request: web.Request) -> str:
-    """This response's script nonce (set by tab_headers)."""
-    return str(request[_NONCE])
+    """This response's script nonce (set by tab_headers; empty outside /tab and /console)."""
+    return request.get(CSP_NONCE, "")
 
 
 def _csrf_mac(secret: bytes, profile: Profile, issued: int) -> str:

@@ -216,5 +216,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
         ],
         "report_url": "https://bot.example/report/hold-2027?exp=1800000000&sig=" + "ab" * 32,
         "link_note": "Linket virker til 4. januar kl. 22.00.",
+        "warnings": ["Buddy-grupperne er ikke dannet: Ingen af talenterne har en buddy."],
+        "news": {
+            "heading": "Nyt siden i går",
+            "new": ["1 materialelinks virker ikke: Kick-off: Artikel – Linket svarer ikke (404), tjekket kl. 06.00 den 4. januar"],
+            "fixed": ["Ordnet: Underviserkanalen er ikke sat", "Ordnet: 2 af »12 kan ikke nås af botten endnu«"],
+        },
     },
 }

@@ -68,7 +68,7 @@ async def whoami(request: web.Request) -> web.Response:
         "email": profile.email,
         "roles": [r.role for r in profile.roles],
         "csrf": security.csrf_token(request, profile),
-        "nonce": request["csp_nonce"],
+        "nonce": security.csp_nonce(request),
     }
     return web.json_response(body)
 
