@@ -7,6 +7,8 @@ Sets:
             passage_in_scope/passage_out_of_scope graded by what the reply says (must_mention).
   blind2    tests/qa_blind2.yaml, the second blind set: reported once blind, now development data
             (its misses are listed with --details).
+  blind3    tests/qa_blind3.yaml, a third set written blind from the programme text (149 in, 41 out of scope),
+            frozen before its first run; aggregate only, like the held-out set.
   held-out  tests/qa_heldout.yaml, written blind from the programme text alone and frozen; graded
             by must_mention (every group needs one alternative in the confident reply) and by
             hand-off for out-of-scope. Only its aggregate figures are printed (never tune on it;
@@ -50,6 +52,7 @@ LABELLED = ROOT / "tests" / "qa_questions.yaml"
 HELDOUT = ROOT / "tests" / "qa_heldout.yaml"  # written blind from the programme text; frozen, never tuned on
 # The second blind set, reported once and then retired to the tuning side (p-qa4): its misses may be read.
 BLIND2 = ROOT / "tests" / "qa_blind2.yaml"
+BLIND3 = ROOT / "tests" / "qa_blind3.yaml"  # a third blind set, frozen before its first run; aggregate only
 
 P99_TARGET_MS = 20.0
 BUILD_TARGET_S = 10.0
@@ -278,7 +281,7 @@ def figures(
     index: QuestionIndex,
     tuning: list[Labelled],
     tuning_text: list[Mentioned],
-    held: list[Mentioned],
+    held: list[tuple[str, list[Mentioned]]],
     details: bool,
     blind2: list[Mentioned] | None = None,
 ) -> dict[str, str]:
@@ -306,13 +309,13 @@ def figures(
         if details:
             for item, m in b.misses:
                 print(f"  BLIND2 MISS {item.question!r}: {m.entry.id if m.entry else '-'} confident={m.confident}")
-    if held:
-        h = evaluate_mentioned(index, held)  # aggregate figures only: never tune on these
-        col["held-out: in-scope answered right"] = f"{h.in_right}/{h.in_total} = {h.in_rate:.1%}"
-        col["held-out: in-scope confident but wrong"] = (
+    for label, items in held:
+        h = evaluate_mentioned(index, items)  # aggregate figures only: never tune on these
+        col[f"{label}: in-scope answered right"] = f"{h.in_right}/{h.in_total} = {h.in_rate:.1%}"
+        col[f"{label}: in-scope confident but wrong"] = (
             f"{h.in_confident_wrong}/{h.in_total} = {h.in_confident_wrong / max(1, h.in_total):.1%}"
         )
-        col["held-out: out-of-scope answered"] = f"{h.out_confident}/{h.out_total} = {h.out_rate:.1%}"
+        col[f"{label}: out-of-scope answered"] = f"{h.out_confident}/{h.out_total} = {h.out_rate:.1%}"
     return col
 
 
@@ -332,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     labelled = load_labelled(LABELLED)
     tuning = [x for x in labelled if not x.holdout]
     tuning_text = load_mentioned(LABELLED, "passage_in_scope", "passage_out_of_scope")
-    held = load_mentioned(HELDOUT) if HELDOUT.exists() else []
+    held = [(label, load_mentioned(path)) for label, path in (("held-out", HELDOUT), ("blind3", BLIND3)) if path.exists()]
     blind2 = load_mentioned(BLIND2) if BLIND2.exists() else []
     answered = synthetic_answered(args.answered, args.seed)
 
