@@ -10,6 +10,7 @@ import jsonschema
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.services.broadcast_view import card_texts
 from bot.services.core import build_core
 from bot.services.link_check import LinkChecker
 from bot.storage.db import Database
@@ -39,20 +40,7 @@ async def _cards(db: Database) -> dict[str, dict[str, Any]]:
 
 
 def _texts(card: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock":
-                out.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card["body"])
-    return out
+    return card_texts({"attachments": [{"content": card}]})
 
 
 async def test_first_card_lists_what_is_wrong_then_only_news_and_fixes(db: Database, programme: Any, settings: Settings) -> None:
