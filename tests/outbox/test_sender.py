@@ -331,7 +331,24 @@ async def test_a_late_answer_does_not_overwrite_a_row_another_worker_took_over(
 # ---- pacing in the sender --------------------------------------------------------------------
 
 
-async def test_rows_for_one_conversation_keep_their_order_and_its_windows(db: Database, clock: Clock) -> None:
+@pytest.fixture
+async def local_db(tmp_path: Any) -> AsyncIterator[Database]:
+    """An in-process SQLite database, even in the PostgreSQL run: for the tests in virtual time.
+
+    VirtualClock moves time on when every task waits and nothing is on the wire. It lets the loop
+    turn ten times first, which covers aiosqlite's thread hop but not PostgreSQL's network round
+    trip: there time jumped while a claim was in flight, so the fake measured round trips, not the
+    pacing (100/s at a 200/s rate). These tests are about pacing; claims on PostgreSQL are covered
+    by the two-senders test below.
+    """
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'pacing.db'}")
+    await database.upgrade()
+    yield database
+    await database.dispose()
+
+
+async def test_rows_for_one_conversation_keep_their_order_and_its_windows(local_db: Database, clock: Clock) -> None:
+    db = local_db
     # Teams' shape, ten times faster, in virtual time: the fake reads the sender's clock, and time
     # stands still while a request is on the wire, so what it measures is what the pacing decided.
     timer = VirtualClock()
@@ -376,7 +393,8 @@ async def test_a_row_whose_window_is_full_for_long_goes_back_to_the_outbox(
     assert fake.keys() == Counter({"first": 1})
 
 
-async def test_global_rate_is_kept_against_the_enforcing_fake(db: Database, clock: Clock) -> None:
+async def test_global_rate_is_kept_against_the_enforcing_fake(local_db: Database, clock: Clock) -> None:
+    db = local_db
     # in virtual time, as above: the fake's one-second window reads the sender's clock
     timer = VirtualClock()
     fake = LimitedConnector(rate=200, clock=timer.monotonic)
