@@ -312,7 +312,11 @@ async def test_scheduler_jobs_have_fixed_ids_and_survive_reregistration(cohort: 
     core = server.app[CORE]
     scheduler = create_scheduler(core, server.app[SENDER], lambda: NOW, 5, "Europe/Copenhagen")
     again = create_scheduler(core, server.app[SENDER], lambda: NOW, 5, "Europe/Copenhagen")
-    assert {j.id for j in scheduler.get_jobs()} == {TICK_JOB_ID, DAILY_JOB_ID, QUESTION_SLA_JOB_ID, LINK_CHECK_JOB_ID} == {j.id for j in again.get_jobs()}
+    assert (
+        {j.id for j in scheduler.get_jobs()}
+        == {TICK_JOB_ID, DAILY_JOB_ID, QUESTION_SLA_JOB_ID, LINK_CHECK_JOB_ID}
+        == {j.id for j in again.get_jobs()}
+    )
 
 
 async def test_restart_after_downtime_catches_up_once(cohort: Any, db: Database, connector: FakeConnector, settings: Any) -> None:
