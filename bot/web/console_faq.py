@@ -10,8 +10,7 @@ from bot.services.buddies import BuddyError
 from bot.services.core import Core
 from bot.services.questions.faq import AskedRow, FaqRefused
 from bot.web import security
-from bot.web.console_routes import CONSOLE, admin_of, is_fetch, refusable, render_console
-from bot.web.routes import NO_STORE, Links
+from bot.web.console_routes import CONSOLE, admin_of, done, refusable, refused_status, render_console
 
 Change = Callable[[Core, str, int, dict[str, str]], Awaitable[AskedRow]]
 
@@ -28,11 +27,9 @@ def _action(name: str, change: Change, done_da: str) -> Callable[[web.Request], 
                 raise FaqRefused("Vælg det svar, du vil ændre.")
             row = await change(core, cohort, int(form["id"]), form)
         except FaqRefused as exc:
-            return await render_console(request, profile, cohort, faq_error=str(exc), status=200 if is_fetch(request) else 400)
+            return await render_console(request, profile, cohort, faq_error=str(exc), status=refused_status(request))
         await core.access.allowed(profile, name, cohort_key=cohort, tenant_id=None, target=f"question {row.id}")
-        if is_fetch(request):
-            return await render_console(request, profile, cohort, imported=done_da)
-        raise web.HTTPSeeOther(Links(request)("/console", "spoergsmaal", cohort=cohort), headers=NO_STORE)
+        return await done(request, profile, cohort, "spoergsmaal", done_da)
 
     return handler
 
@@ -58,11 +55,9 @@ async def buddies_set(request: web.Request) -> web.StreamResponse:
     try:
         stored = await core.buddies.set(cohort, [groups[n] for n in sorted(groups)])
     except BuddyError as exc:
-        return await render_console(request, profile, cohort, buddy_error=str(exc), status=200 if is_fetch(request) else 400)
+        return await render_console(request, profile, cohort, buddy_error=str(exc), status=refused_status(request))
     await core.access.allowed(profile, "buddies.set", cohort_key=cohort, tenant_id=None, target=f"{len(stored)} group(s)")
-    if is_fetch(request):
-        return await render_console(request, profile, cohort, imported="Buddygrupperne er gemt. Talenterne får besked.")
-    raise web.HTTPSeeOther(Links(request)("/console", "buddies", cohort=cohort), headers=NO_STORE)
+    return await done(request, profile, cohort, "buddies", "Buddygrupperne er gemt. Talenterne får besked.")
 
 
 def setup_console_faq(app: web.Application) -> None:

@@ -11,7 +11,7 @@ from bot.domain.people import Profile
 from bot.services.audit import person_actor
 from bot.services.link_guard import PlaceholderLinks
 from bot.web import security
-from bot.web.console_routes import CONSOLE, admin_of, is_fetch, refusable, render_console
+from bot.web.console_routes import CONSOLE, admin_of, refusable, refused_status, render_console
 from bot.web.materials_view import editor
 
 SECTION = "materialer"
@@ -44,7 +44,7 @@ async def _read(request: web.Request, action: str) -> tuple[Profile, str, dict[s
 
 
 async def _invalid(request: web.Request, profile: Profile, cohort: str, form: dict[str, Any], exc: EditInvalid) -> web.Response:
-    status = 200 if is_fetch(request) else 400
+    status = refused_status(request)
     return await render_console(
         request, profile, cohort, material_step=form.get("step", ""), material_form=form, material_errors=exc.errors, status=status
     )

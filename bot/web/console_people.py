@@ -11,7 +11,7 @@ from bot.domain.roster_edit import PersonEdit, person_edit
 from bot.services.roster_edit import EditRefused, RosterEditor
 from bot.services.roster_preview import RosterPreview
 from bot.web import security, upload_token
-from bot.web.console_routes import CONSOLE, admin_of, is_fetch, refusable, render_console
+from bot.web.console_routes import CONSOLE, admin_of, is_fetch, refusable, refused_status, render_console
 from bot.web.identity import TAB_IDENTITY
 
 STALE_DA = "Holdet er ændret siden forhåndsvisningen. Se ændringen, som den ser ud nu, og bekræft igen."
@@ -95,7 +95,7 @@ async def person_confirm(request: web.Request) -> web.StreamResponse:
     edit = _edit_of(form)
     fingerprint = form.get("fingerprint", "")
     if not upload_token.unseal(_secret(request), form.get("token", ""), profile.person_id, cohort, edit.key(), fingerprint):
-        return await render_console(request, profile, cohort, notice=EXPIRED_DA, status=200 if is_fetch(request) else 400)
+        return await render_console(request, profile, cohort, notice=EXPIRED_DA, status=refused_status(request))
     editor = _editor(request)
     try:
         fresh = await editor.preview(cohort, edit)

@@ -108,6 +108,18 @@ def refusable(handler: Handler) -> Handler:
     return wrapped
 
 
+def refused_status(request: web.Request, status: int = 400) -> int:
+    """The status of a refused console form: 2xx for tab.js (it shows only a 2xx body), else the error status."""
+    return 200 if is_fetch(request) else status
+
+
+async def done(request: web.Request, profile: Profile, cohort: str, section: str, notice: str) -> web.StreamResponse:
+    """After a console action: the fragment with its notice for tab.js, else a redirect to the section (POST/redirect/GET)."""
+    if is_fetch(request):
+        return await render_console(request, profile, cohort, imported=notice)
+    raise web.HTTPSeeOther(Links(request)("/console", section, cohort=cohort), headers=NO_STORE)
+
+
 async def render_console(
     request: web.Request, profile: Profile, cohort: str, *, status: int = 200, notice: str = "", **extra: Any
 ) -> web.Response:
@@ -172,7 +184,7 @@ async def _preview_page(request: web.Request, profile: Profile, cohort: str, tex
         rows = parse_roster(text, UPLOAD_NAME)
         preview = await preview_roster(core.db, core.roster, core.planner, cohort, rows, UPLOAD_NAME, prune=True)
     except FileErrors as exc:
-        return await render_console(request, profile, cohort, errors=_error_list(exc), status=200 if is_fetch(request) else 400)
+        return await render_console(request, profile, cohort, errors=_error_list(exc), status=refused_status(request))
     fingerprint = preview.fingerprint()
     sealed = upload_token.seal(_secret(request), profile.person_id, cohort, text, fingerprint)
     data = {
@@ -198,7 +210,7 @@ async def roster_preview(request: web.Request) -> web.StreamResponse:
     try:
         text = roster_text(await _uploaded(request), UPLOAD_NAME)
     except FileErrors as exc:
-        return await render_console(request, profile, cohort, errors=_error_list(exc), status=200 if is_fetch(request) else 400)
+        return await render_console(request, profile, cohort, errors=_error_list(exc), status=refused_status(request))
     return await _preview_page(request, profile, cohort, text)
 
 
@@ -211,7 +223,7 @@ async def roster_confirm(request: web.Request) -> web.StreamResponse:
     text = upload_token.decode_text(str(form.get("content", "")))
     fingerprint, token = str(form.get("fingerprint", "")), str(form.get("token", ""))
     if text is None or not upload_token.unseal(_secret(request), token, profile.person_id, cohort, text, fingerprint):
-        return await render_console(request, profile, cohort, notice=EXPIRED_DA, status=200 if is_fetch(request) else 400)
+        return await render_console(request, profile, cohort, notice=EXPIRED_DA, status=refused_status(request))
     core = request.app[CONSOLE].core
     rows = parse_roster(text, UPLOAD_NAME)
     fresh = await preview_roster(core.db, core.roster, core.planner, cohort, rows, UPLOAD_NAME, prune=True)

@@ -11,20 +11,12 @@ from bot.domain.send_time import SendTimeError, local_label, parse_send_time
 from bot.services.broadcast_view import preview_broadcast
 from bot.services.broadcasts import BroadcastError
 from bot.web import security
-from bot.web.console_routes import CONSOLE, admin_of, is_fetch, refusable, render_console
-from bot.web.routes import NO_STORE, Links
+from bot.web.console_routes import CONSOLE, admin_of, done, refusable, refused_status, render_console
 
 
 def _zone(profile: Profile, cohort: str) -> ZoneInfo:
     role = next(r for r in profile.roles if r.cohort_key == cohort and r.role == "admin")
     return ZoneInfo(role.timezone)  # the cohort's zone: Europe/Copenhagen unless its file says otherwise
-
-
-def _back(request: web.Request, cohort: str) -> web.HTTPSeeOther:
-    location = Links(request)("/console", "beskeder", cohort=cohort)
-    if is_fetch(request):  # tab.js follows to the fragment
-        location = location.replace("/console", "/console/view", 1)
-    return web.HTTPSeeOther(location, headers=NO_STORE)
 
 
 @refusable
@@ -46,14 +38,12 @@ async def broadcast_schedule(request: web.Request) -> web.StreamResponse:
             draft.update(texts=preview.texts, recipients=preview.recipients, unreachable=preview.unreachable)
         except BroadcastError as bad:
             draft["error"] = str(bad)
-        status = 200 if is_fetch(request) else 400
+        status = refused_status(request)
         return await render_console(request, profile, cohort, draft=draft, schedule_error=str(exc), schedule_at=at_text, status=status)
     await core.access.allowed(
         profile, "broadcast.schedule", cohort_key=cohort, tenant_id=None, target=f"broadcast {broadcast_id} to {role} at {at.isoformat()}"
     )
-    if is_fetch(request):
-        return await render_console(request, profile, cohort, imported=f"Beskeden er planlagt til {local_label(at, tz)}.")
-    raise _back(request, cohort)
+    return await done(request, profile, cohort, "beskeder", f"Beskeden er planlagt til {local_label(at, tz)}.")
 
 
 @refusable
@@ -68,11 +58,9 @@ async def broadcast_cancel(request: web.Request) -> web.StreamResponse:
             raise BroadcastError("Vælg den planlagte besked, du vil fortryde.")
         await core.broadcaster.cancel(cohort, int(raw))
     except BroadcastError as exc:
-        return await render_console(request, profile, cohort, schedule_error=str(exc), status=200 if is_fetch(request) else 400)
+        return await render_console(request, profile, cohort, schedule_error=str(exc), status=refused_status(request))
     await core.access.allowed(profile, "broadcast.cancel", cohort_key=cohort, tenant_id=None, target=f"broadcast {raw}")
-    if is_fetch(request):
-        return await render_console(request, profile, cohort, imported="Den planlagte besked er fortrudt. Den bliver ikke sendt.")
-    raise _back(request, cohort)
+    return await done(request, profile, cohort, "beskeder", "Den planlagte besked er fortrudt. Den bliver ikke sendt.")
 
 
 def setup_console_schedule(app: web.Application) -> None:

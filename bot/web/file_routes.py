@@ -11,8 +11,7 @@ from aiohttp import BodyPartReader, web
 from bot.appkeys import CORE
 from bot.services.files import FileDenied, FileRefused
 from bot.web import security
-from bot.web.console_routes import CONSOLE, admin_of, is_fetch, refusable, render_console
-from bot.web.routes import NO_STORE, Links
+from bot.web.console_routes import CONSOLE, admin_of, done, refusable, refused_status, render_console
 
 log = logging.getLogger(__name__)
 FIELD_LIMIT = 4096  # the form's text fields (csrf, title, attach) are short
@@ -69,10 +68,6 @@ async def _multipart(request: web.Request, max_bytes: int) -> tuple[dict[str, st
     return fields, upload if upload and upload[1] else None
 
 
-def _refused_status(request: web.Request, status: int) -> int:
-    return 200 if is_fetch(request) else status  # tab.js shows only a 2xx body
-
-
 @refusable
 async def upload(request: web.Request) -> web.StreamResponse:
     """POST /console/files/upload?cohort=…: store one file for the cohort after the size and content checks."""
@@ -80,24 +75,24 @@ async def upload(request: web.Request) -> web.StreamResponse:
     files = request.app[CONSOLE].core.files
     if not request.content_type.startswith("multipart/"):
         security.check_csrf_token(request, profile, "")
-        return await render_console(request, profile, cohort, file_error="Vælg en fil.", status=_refused_status(request, 400))
+        return await render_console(request, profile, cohort, file_error="Vælg en fil.", status=refused_status(request, 400))
     try:
         fields, chosen = await _multipart(request, files.max_bytes)
     except _TooLarge as big:
         security.check_csrf_token(request, profile, big.fields.get(security.CSRF_FIELD, ""))  # forged stays forged
         too_large = f"Filen er for stor: højst {files.max_bytes // (1024 * 1024)} MB."
-        return await render_console(request, profile, cohort, file_error=too_large, status=_refused_status(request, 413))
+        return await render_console(request, profile, cohort, file_error=too_large, status=refused_status(request, 413))
     security.check_csrf_token(request, profile, fields.get(security.CSRF_FIELD, ""))
     if chosen is None:
-        return await render_console(request, profile, cohort, file_error="Vælg en fil.", status=_refused_status(request, 400))
+        return await render_console(request, profile, cohort, file_error="Vælg en fil.", status=refused_status(request, 400))
     try:
         info = await files.add(cohort, chosen[0], chosen[1], title=fields.get("title", ""), attach=fields.get("attach", ""))
     except FileRefused as exc:
-        return await render_console(request, profile, cohort, file_error=str(exc), status=_refused_status(request, 400))
+        return await render_console(request, profile, cohort, file_error=str(exc), status=refused_status(request, 400))
     await request.app[CONSOLE].core.access.allowed(
         profile, "files.add", cohort_key=cohort, tenant_id=None, target=f"file {info.id} ({info.kind}, {info.size} bytes)"
     )
-    return await _done(request, profile, cohort, f"Filen »{info.title}« er gemt.")
+    return await done(request, profile, cohort, "filer", f"Filen »{info.title}« er gemt.")
 
 
 @refusable
@@ -112,15 +107,9 @@ async def remove(request: web.Request) -> web.StreamResponse:
             raise FileRefused("Vælg den fil, der skal fjernes.")
         info = await core.files.remove(cohort, int(raw))
     except FileRefused as exc:
-        return await render_console(request, profile, cohort, file_error=str(exc), status=_refused_status(request, 400))
+        return await render_console(request, profile, cohort, file_error=str(exc), status=refused_status(request, 400))
     await core.access.allowed(profile, "files.remove", cohort_key=cohort, tenant_id=None, target=f"file {info.id}")
-    return await _done(request, profile, cohort, f"Filen »{info.title}« er fjernet.")
-
-
-async def _done(request: web.Request, profile: Any, cohort: str, notice: str) -> web.StreamResponse:
-    if is_fetch(request):
-        return await render_console(request, profile, cohort, imported=notice)
-    raise web.HTTPSeeOther(Links(request)("/console", "filer", cohort=cohort), headers=NO_STORE)
+    return await done(request, profile, cohort, "filer", f"Filen »{info.title}« er fjernet.")
 
 
 def content_disposition(filename: str) -> str:
