@@ -32,7 +32,7 @@ from bot.report.queries import evaluation_rows, invited_counts, member_rows, occ
 from bot.report.summary import status_summary
 from bot.report.table import report_csv
 from bot.services.cohorts import get_cohort
-from bot.services.growth.plans import Growth
+from bot.services.growth.attendance import AttendanceRecords
 from bot.storage.db import Database
 from bot.storage.models import (
     BuddyMember,
@@ -62,7 +62,7 @@ class Reports:
         db: Database,
         programme: Programme,
         materials: Materials,
-        growth: Growth,
+        attendance: AttendanceRecords,
         settings: ReportSettings,
         clock: Callable[[], datetime],
         *,
@@ -72,7 +72,7 @@ class Reports:
         self.db = db
         self.programme = programme
         self.materials = materials
-        self.growth = growth
+        self.attendance = attendance
         self.settings = settings
         self.clock = clock
         self.link_secret = link_secret
@@ -102,7 +102,7 @@ class Reports:
             members = await member_rows(session, cohort.id)
             talents = [m for m in members if m.role == "talent"]
             talent_ids = {m.person_id for m in talents}
-            statuses = await self.growth.completion(session, cohort.id, now)
+            statuses = await self.attendance.completion(session, cohort.id, now)
             counts = {state: sum(1 for s in statuses if s.status.state == state) for state in ("completed", "on-track", "not-completed")}
             evaluations = await evaluation_rows(session, cohort.id)
             talent_answers = [e for e in evaluations if e.person_id in talent_ids]
@@ -137,7 +137,7 @@ class Reports:
             paired = {pid for g in groups.values() if len(g) > 1 for pid in g}  # a group of one is no pair
             time = await self._time(session, cohort.id, members, occasions, progress, now)
             required_ended = all(s.status.remaining == 0 for s in statuses) if statuses else False
-            required_count = len(self.growth.content.rule.required)
+            required_count = len(self.attendance.content.rule.required)
             started = any(s.status.remaining < required_count for s in statuses)
         final_answers = [e for e in talent_answers if e.activity_key == EVALUATION_KEY]
         activity_answers = [e for e in talent_answers if e.activity_key != EVALUATION_KEY]
@@ -250,7 +250,7 @@ class Reports:
         sessions = [
             r for r in await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id == cohort_id)) if r.ends_at <= now
         ]
-        absences = await self.growth.absences(session, cohort_id)
+        absences = await self.attendance.absences(session, cohort_id)
         minutes = {(m.activity_key, m.topic): m.minutes for m in await session.scalars(select(Material))}
         seen: dict[int, list[tuple[str, str]]] = {}
         for person_id, activity_key, topic in progress:
