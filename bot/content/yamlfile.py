@@ -84,10 +84,11 @@ try:
     from yaml import CSafeLoader as _CSafeLoader
 except ImportError:  # PyYAML built without libyaml: FAST is False and _FastLineLoader is never used
     _CSafeLoader = yaml.SafeLoader  # type: ignore[misc,assignment]
+FAST = yaml.__with_libyaml__  # without libyaml (a pure-Python PyYAML build) every parse takes the line-tracking path
 
 
 class _FastLineLoader(_CSafeLoader):
-    """The same LineDicts and values, with libyaml composing the nodes in C (about 9× faster than _LineLoader).
+    """The same LineDicts and values, with libyaml composing the nodes in C (7–9× faster than _LineLoader).
 
     libyaml's nodes carry the same line marks, so the fast path keeps every line number; only its error
     messages differ, so on any error load_yaml_text parses again with _LineLoader and reports that error."""
@@ -128,7 +129,6 @@ for _loader in (_LineLoader, _FastLineLoader):
         k: [(tag, _NO_BASE_60.get(tag, rx)) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
         for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
-FAST = yaml.__with_libyaml__  # without libyaml (a pure-Python PyYAML build) every parse takes the line-tracking path
 
 
 def load_yaml_text(text: str, path: str, *, fast: bool = True) -> Any:
