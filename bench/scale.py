@@ -16,6 +16,12 @@ that process are printed:
     report          the steering group's headline figures
 
 `startup` is `python -m bot content check`: the process start and imports every command pays.
+`--help` is the command line's own start (no database, no content), and `server start` the time
+from starting app.py to its first `GET /healthz` answering 200 (its CPU and peak RSS up to then).
+After the sizes, a growth table per backend sets the largest size against 1 000 talents: CPU and
+peak RSS at both, their ratio, and the ratio net of start-up; growth no faster than linear keeps
+the net ratio at or below the size ratio (the exponent k in time ~ size^k at or below 1).
+Commands run with compiled bytecode (PYTHONDONTWRITEBYTECODE is dropped), as an installed service does.
 PostgreSQL comes from --database (a server URL; one database per size is created there), else
 TEST_DATABASE_URL, else scripts/pg.sh starts a throwaway cluster; when none can start the
 PostgreSQL rows are skipped with one line saying so.
@@ -25,8 +31,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -183,6 +192,102 @@ def create_pg_database(server: str, name: str) -> str:
     return f"{server}/{name}"
 
 
+def bench_env(url: str) -> dict[str, str]:
+    """The environment every command of a run gets (as bench_one builds it)."""
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "GRAPH_ENABLED": "0"}
+    env.pop("DEMO_COHORT", None)
+    return env
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def proc_figures(pid: int) -> tuple[float, float]:
+    """A running process's CPU seconds (user + system) and peak resident MB, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime and stime, fields 14 and 15
+    peak = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmHWM:"))
+    return cpu, int(peak.split()[1]) / 1024
+
+
+def server_start(url: str, timeout: float = 120.0) -> tuple[float, float, float]:
+    """Start app.py on the database and time it until GET /healthz answers 200: (wall s, CPU s, peak MB then)."""
+    import urllib.request
+
+    port = free_port()
+    env = {**bench_env(url), "HOST": "127.0.0.1", "PORT": str(port)}
+    started = time.perf_counter()
+    proc = subprocess.Popen([PYTHON, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                assert proc.stderr is not None
+                sys.exit(f"app.py stopped before it answered ({proc.returncode}):\n{proc.stderr.read().decode('utf-8', 'replace')}")
+            if time.perf_counter() - started > timeout:
+                sys.exit(f"app.py did not answer /healthz within {timeout:.0f} s")
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        cpu, mb = proc_figures(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return seconds, cpu, mb
+
+
+def start_rows(url: str) -> list[tuple[str, float, float, float, str]]:
+    """The two start-ups beside a run's commands: `--help` and the server until it answers."""
+    s, cpu, mb, _ = run(bench_env(url), "--help")
+    rows = [("--help", s, cpu, mb, "")]
+    s, cpu, mb = server_start(url)
+    rows.append(("server start", s, cpu, mb, "until /healthz answers 200"))
+    return rows
+
+
+Rows = list[tuple[str, float, float, float, str]]
+
+
+def print_growth(backend: str, by_size: dict[int, Rows]) -> None:
+    """The largest size against 1 000 talents (or the next smaller size): CPU and peak RSS, ratios, exponent."""
+    sizes = sorted(by_size)
+    if len(sizes) < 2:
+        return
+    big = sizes[-1]
+    small = 1000 if 1000 in by_size and big != 1000 else sizes[-2]
+    factor = big / small
+    base = {n: {step: (cpu, mb) for step, _, cpu, mb, _ in by_size[n]} for n in (small, big)}
+    start = {n: base[n].get("startup", (0.0, 0.0))[0] for n in (small, big)}
+    print(f"\n{backend}: growth from {small} to {big} talents (x{factor:g}; linear growth is a ratio of {factor:g}, net of start-up)")
+    print(f"  {'step':<16} {'CPU ' + str(small):>10} {'CPU ' + str(big):>10} {'ratio':>7} {'net':>7} {'k':>6}  {'RSS ratio':>9}")
+    for step, (cpu_small, mb_small) in base[small].items():
+        if step not in base[big] or step in ("startup", "--help", "server start"):
+            continue
+        cpu_big, mb_big = base[big][step]
+        net_small, net_big = cpu_small - start[small], cpu_big - start[big]
+        net = net_big / net_small if net_small > 0.05 else float("nan")  # a step that is all start-up has no growth to show
+        k = math.log(net) / math.log(factor) if net > 0 else float("nan")
+        verdict = "" if math.isnan(k) else "  linear or better" if k <= 1.1 else "  FASTER THAN LINEAR"
+        net_text, k_text = ("–", "–") if math.isnan(k) else (f"{net:.2f}x", f"{k:.2f}")
+        print(
+            f"  {step:<16} {cpu_small:8.2f} s {cpu_big:8.2f} s {cpu_big / cpu_small:6.2f}x {net_text:>7} {k_text:>6}  "
+            f"{mb_big / mb_small:8.2f}x{verdict}"
+        )
+    sys.stdout.flush()
+
+
 def print_table(backend: str, talents: int, results: list[tuple[str, float, float, float, str]]) -> None:
     """One block per backend and size."""
     print(f"\n{backend}, {talents} talents")
@@ -201,19 +306,30 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     backends = args.backends.split(",")
+    # an installed service runs from compiled bytecode; without it every command recompiles ~70 modules (~0.3 s)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+    def one(backend: str, url: str, n: int, by_size: dict[int, Rows]) -> None:
+        by_size[n] = bench_one(url, n, work) + start_rows(url)
+        print_table(backend, n, by_size[n])
+
     with tempfile.TemporaryDirectory(prefix="talentnord-scale-") as tmp:
         work = Path(tmp)
         if "sqlite" in backends:
+            on_sqlite: dict[int, Rows] = {}
             for n in sizes:
-                print_table("SQLite", n, bench_one(f"sqlite:///{work / f'scale-{n}.db'}", n, work))
+                one("SQLite", f"sqlite:///{work / f'scale-{n}.db'}", n, on_sqlite)
+            print_growth("SQLite", on_sqlite)
         if "postgresql" in backends:
             server, cluster, why = (args.database.rstrip("/"), None, "") if args.database else start_pg()
             if server is None:
                 print(f"\nPostgreSQL: skipped ({why})")
                 return 0
             try:
+                on_pg: dict[int, Rows] = {}
                 for n in sizes:
-                    print_table("PostgreSQL", n, bench_one(create_pg_database(server, f"scale_{n}"), n, work))
+                    one("PostgreSQL", create_pg_database(server, f"scale_{n}"), n, on_pg)
+                print_growth("PostgreSQL", on_pg)
             finally:
                 if cluster:
                     subprocess.run(["bash", str(ROOT / "scripts" / "pg.sh"), "stop", cluster], capture_output=True)

@@ -145,7 +145,7 @@ async def with_core(
     async def inner(db: Database) -> int:
         core = build_core(db, settings, clock)
         if publish:
-            await core.learning.ensure_published()
+            await core.ensure_published()
         return await work(core)
 
     return await with_db(settings, inner)

@@ -10,7 +10,6 @@ from typing import Any
 
 from bot.cli.common import parse_instant, utcnow, with_core
 from bot.config import Settings
-from bot.report.html import render_html
 from bot.services.core import Core
 
 
@@ -21,6 +20,8 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     async def work(core: Core) -> int:
         report = await core.reports.build(args.cohort)
         if args.html:
+            from bot.report.html import render_html  # Jinja2 and the page's template only for the page
+
             Path(args.html).write_text(render_html(report), encoding="utf-8")
             print(f"wrote the report to {args.html}", file=sys.stderr)
         if args.csv:

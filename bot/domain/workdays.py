@@ -6,14 +6,14 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 # Not official public holidays, but days when public workplaces are closed or nearly so.
 CLOSED_DAYS = {(6, 5): "Grundlovsdag", (12, 24): "Juleaftensdag", (12, 31): "Nytårsaftensdag"}
 
 
 @lru_cache(maxsize=64)
 def _holiday_names(year: int) -> dict[date, str]:
+    import holidays  # imported on the first date asked: 40 ms that a command reading no working days never pays
+
     names = {day: str(name) for day, name in holidays.Denmark(years=year, language="da").items()}
     names.update({date(year, month, day): name for (month, day), name in CLOSED_DAYS.items()})
     return names

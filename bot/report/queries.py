@@ -42,23 +42,30 @@ async def progress_rows(session: AsyncSession, cohort_id: int) -> list[tuple[int
     return [(p, a, t) for p, a, t in (await session.execute(query)).all()]
 
 
-async def occasion_rows(session: AsyncSession, cohort_id: int, topics: Iterable[str], now: datetime) -> list[tuple[str, int, bool, bool]]:
-    """Each talent's occasion of each nudge topic once: (topic, talent, held, due), grouped in the database.
+async def occasion_counts(
+    session: AsyncSession, cohort_id: int, topics: Iterable[str], now: datetime
+) -> list[tuple[str, int, int, int, int]]:
+    """Each talent's occasions of each nudge topic, counted in the database: (topic, talent, planned, held, due).
 
     An occasion is (topic, talent, seq): the talent's own nudge and the leader's or mentor's copy of it
-    (which names the talent in data.talent) are one occasion, held when any of them was marked done."""
-    talent = func.coalesce(PLAN.c.data["talent"].as_integer(), PLAN.c.person_id)
-    query = (
+    (which names the talent in data.talent) are one occasion, held when any of them was marked done.
+    Counted per talent and topic here, so a cohort of 1 000 sends 7 500 rows back rather than 21 500."""
+    talent = func.coalesce(PLAN.c.data["talent"].as_integer(), PLAN.c.person_id).label("talent")
+    occasions = (
         select(
             PLAN.c.topic,
             talent,
-            func.max(case((PLAN.c.action == "done", 1), else_=0)),
-            func.max(case((PLAN.c.due_at <= now, 1), else_=0)),
+            func.max(case((PLAN.c.action == "done", 1), else_=0)).label("held"),
+            func.max(case((PLAN.c.due_at <= now, 1), else_=0)).label("due"),
         )
         .where(PLAN.c.cohort_id == cohort_id, PLAN.c.kind == "nudge", PLAN.c.topic.in_(list(topics)), *_COUNTED)
         .group_by(PLAN.c.topic, talent, PLAN.c.seq)
+        .subquery()
     )
-    return [(topic, int(who), bool(held), bool(due)) for topic, who, held, due in (await session.execute(query)).all()]
+    query = select(occasions.c.topic, occasions.c.talent, func.count(), func.sum(occasions.c.held), func.sum(occasions.c.due)).group_by(
+        occasions.c.topic, occasions.c.talent
+    )
+    return [(topic, int(who), planned, int(held), int(due)) for topic, who, planned, held, due in (await session.execute(query)).all()]
 
 
 async def invited_counts(session: AsyncSession, cohort_id: int) -> dict[str, int]:

@@ -28,11 +28,11 @@ from bot.report.figures import (
     TimeSpent,
 )
 from bot.report.links import report_path, verify
-from bot.report.queries import evaluation_rows, invited_counts, member_rows, occasion_rows, progress_rows
+from bot.report.queries import evaluation_rows, invited_counts, member_rows, occasion_counts, progress_rows
 from bot.report.summary import status_summary
 from bot.report.table import report_csv
 from bot.services.cohorts import get_cohort
-from bot.services.growth.plans import Growth
+from bot.services.growth.attendance import AttendanceRecords
 from bot.storage.db import Database
 from bot.storage.models import (
     BuddyMember,
@@ -52,6 +52,7 @@ TRACK_OF_TOPIC = {
     "leader-group": "everyday",
     "mentor": "everyday",
 }
+TRACK_TOPICS = {track: tuple(t for t, tr in TRACK_OF_TOPIC.items() if tr == track) for track in ("group", "everyday")}
 
 
 class Reports:
@@ -62,7 +63,7 @@ class Reports:
         db: Database,
         programme: Programme,
         materials: Materials,
-        growth: Growth,
+        attendance: AttendanceRecords,
         settings: ReportSettings,
         clock: Callable[[], datetime],
         *,
@@ -72,7 +73,7 @@ class Reports:
         self.db = db
         self.programme = programme
         self.materials = materials
-        self.growth = growth
+        self.attendance = attendance
         self.settings = settings
         self.clock = clock
         self.link_secret = link_secret
@@ -102,26 +103,25 @@ class Reports:
             members = await member_rows(session, cohort.id)
             talents = [m for m in members if m.role == "talent"]
             talent_ids = {m.person_id for m in talents}
-            statuses = await self.growth.completion(session, cohort.id, now)
+            statuses = await self.attendance.completion(session, cohort.id, now)
             counts = {state: sum(1 for s in statuses if s.status.state == state) for state in ("completed", "on-track", "not-completed")}
             evaluations = await evaluation_rows(session, cohort.id)
             talent_answers = [e for e in evaluations if e.person_id in talent_ids]
-            occasions = await occasion_rows(session, cohort.id, TRACK_OF_TOPIC, now)
+            occasions = await occasion_counts(session, cohort.id, TRACK_OF_TOPIC, now)
             ratings = self._ratings(evaluations, await invited_counts(session, cohort.id))
             progress = await progress_rows(session, cohort.id)
             preparation = self._preparation(progress, members)
-            meetings = []
-            for topic in MEETING_TOPICS:
-                mine = [(held, due) for t, _, held, due in occasions if t == topic]
-                meetings.append(
-                    Meetings(
-                        topic,
-                        MEETING_NAMES_DA[topic],
-                        held=sum(1 for held, _ in mine if held),
-                        due=sum(1 for _, due in mine if due),
-                        planned=len(mine),
-                    )
-                )
+            totals = {topic: [0, 0, 0] for topic in MEETING_TOPICS}  # planned, held, due
+            for topic, _, planned, held, due in occasions:
+                if topic in totals:
+                    total = totals[topic]
+                    total[0] += planned
+                    total[1] += held
+                    total[2] += due
+            meetings = [
+                Meetings(topic, MEETING_NAMES_DA[topic], held=held, due=due, planned=planned)
+                for topic, (planned, held, due) in totals.items()
+            ]
             readiness: dict[tuple[str, int], int] = {(aim, box): 0 for aim in AIMS for box in BOXES}
             assessed = 0
             assessments = select(ReadinessAssessment.person_id, ReadinessAssessment.aim, ReadinessAssessment.box)
@@ -137,7 +137,7 @@ class Reports:
             paired = {pid for g in groups.values() if len(g) > 1 for pid in g}  # a group of one is no pair
             time = await self._time(session, cohort.id, members, occasions, progress, now)
             required_ended = all(s.status.remaining == 0 for s in statuses) if statuses else False
-            required_count = len(self.growth.content.rule.required)
+            required_count = len(self.attendance.content.rule.required)
             started = any(s.status.remaining < required_count for s in statuses)
         final_answers = [e for e in talent_answers if e.activity_key == EVALUATION_KEY]
         activity_answers = [e for e in talent_answers if e.activity_key != EVALUATION_KEY]
@@ -197,10 +197,13 @@ class Reports:
         for person_id, activity_key, topic in progress:
             opened.setdefault((activity_key, topic), set()).add(person_id)
         out = []
+        audiences: dict[tuple[str, ...], set[int]] = {}  # the same few role sets for every activity
         for activity_key, sequence in self.materials.sequences.items():
             # the success criteria are about the talents: count them where they are the audience
             roles = ("talent",) if "talent" in sequence.audience else tuple(sequence.audience)
-            audience = {m.person_id for m in members if m.role in roles}
+            if roles not in audiences:
+                audiences[roles] = {m.person_id for m in members if m.role in roles}
+            audience = audiences[roles]
             if not audience:
                 continue
             steps = [
@@ -242,7 +245,7 @@ class Reports:
         session: AsyncSession,
         cohort_id: int,
         members: list[Any],
-        occasions: list[tuple[str, int, bool, bool]],
+        occasions: list[tuple[str, int, int, int, int]],
         progress: list[tuple[int, str, str]],
         now: datetime,
     ) -> list[TimeSpent]:
@@ -250,16 +253,15 @@ class Reports:
         sessions = [
             r for r in await session.scalars(select(CalendarSession).where(CalendarSession.cohort_id == cohort_id)) if r.ends_at <= now
         ]
-        absences = await self.growth.absences(session, cohort_id)
+        absences = await self.attendance.absences(session, cohort_id)
         minutes = {(m.activity_key, m.topic): m.minutes for m in await session.scalars(select(Material))}
         seen: dict[int, list[tuple[str, str]]] = {}
         for person_id, activity_key, topic in progress:
             seen.setdefault(person_id, []).append((activity_key, topic))
         held: dict[int, dict[str, int]] = {}  # talent -> topic -> held occasions
-        for topic, talent, was_held, _ in occasions:
-            if was_held:
-                held.setdefault(talent, {}).setdefault(topic, 0)
-                held[talent][topic] += 1
+        for topic, talent, _, held_count, _ in occasions:
+            if held_count:
+                held.setdefault(talent, {})[topic] = held_count
         led: dict[int, list[int]] = {}  # leader -> their talents; mentor -> theirs
         mentored: dict[int, list[int]] = {}
         for m in members:
@@ -269,13 +271,20 @@ class Reports:
                 if m.mentor_id is not None:
                     mentored.setdefault(m.mentor_id, []).append(m.person_id)
 
+        by_role: dict[str, list[tuple[tuple[str, str], float]]] = {}  # role -> the held sessions it attends, with their days
+
         def common_days(person_id: int, role: str) -> float:
+            if role not in by_role:
+                by_role[role] = [
+                    ((r.activity_key, r.part), s.module_day if activity.is_module else s.session_day)
+                    for r in sessions
+                    if r.activity_key in self.programme.keys and role in (activity := self.programme.activity(r.activity_key)).participants
+                ]
+            absent = absences.get(person_id, set())
             days = 0.0
-            for r in sessions:
-                activity = self.programme.activity(r.activity_key) if r.activity_key in self.programme.keys else None
-                if activity is None or role not in activity.participants or (r.activity_key, r.part) in absences.get(person_id, set()):
-                    continue
-                days += s.module_day if activity.is_module else s.session_day
+            for part, day in by_role[role]:
+                if part not in absent:
+                    days += day
             return days
 
         def occasion_hours(talent: int, topic: str) -> float:
@@ -289,8 +298,8 @@ class Reports:
         for m in talents:
             tracks["common"].append(common_days(m.person_id, "talent"))
             tracks["digital"].append(sum(minutes.get(step, 0) for step in seen.get(m.person_id, [])) / 60 / s.hours_per_day)
-            for track in ("group", "everyday"):
-                hours = sum(occasion_hours(m.person_id, t) for t, tr in TRACK_OF_TOPIC.items() if tr == track)
+            for track, topics in TRACK_TOPICS.items():
+                hours = sum(occasion_hours(m.person_id, t) for t in topics) if m.person_id in held else 0.0
                 tracks[track].append(hours / s.hours_per_day)
         talent_tracks = {track: statistics.fmean(v) if v else 0.0 for track, v in tracks.items()}
         out = [

@@ -7,6 +7,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func, select
+
 from bot.config import Settings
 from bot.content.growth import GrowthContent, load_growth_content
 from bot.content.materials import load_content
@@ -15,16 +17,18 @@ from bot.content.report import ReportSettings, load_report_settings
 from bot.domain.materials import Materials
 from bot.domain.nudges import Nudges
 from bot.domain.programme import Programme
-from bot.qa import LazyIndex, load_index
 from bot.storage.db import Database
+from bot.storage.models import Material
 
 if TYPE_CHECKING:  # each service's module is imported when it is first used: a command loads what it needs
+    from bot.qa import LazyIndex
     from bot.report.reports import Reports
     from bot.services.access import Access
     from bot.services.broadcasts import Broadcaster
     from bot.services.buddies import Buddies
     from bot.services.directory import Directory
     from bot.services.files import Files
+    from bot.services.growth.attendance import AttendanceRecords
     from bot.services.growth.plans import Growth
     from bot.services.guide import Guide
     from bot.services.health import HealthCheck
@@ -61,8 +65,23 @@ class Core:
         self.nudges = nudges
         self.growth_content = growth_content
         self.report_settings = report_settings
-        # a command that answers no question never pays for the index (FAQ parsing, vectors, the dense model)
-        self.questions = LazyIndex(lambda: load_index(settings.content_dir))
+
+    @cached_property
+    def questions(self) -> LazyIndex:
+        """The question index, built on first use."""
+        # a command that answers no question never pays for the index (FAQ parsing, vectors, the dense
+        # model), nor for importing bot.qa (BM25, Danish stemming)
+        from bot.qa import LazyIndex, load_index
+
+        content_dir = self.settings.content_dir
+        return LazyIndex(lambda: load_index(content_dir))
+
+    async def ensure_published(self) -> None:
+        """First use: publish the materials when none are; the publishing service is imported only then."""
+        async with self.db.sessions() as session:
+            if await session.scalar(select(func.count()).select_from(Material)):
+                return  # every start but the first: no Learning, Planner or MessageBuilder to import
+        await self.learning.ensure_published()
 
     @cached_property
     def directory(self) -> Directory:
@@ -107,6 +126,16 @@ class Core:
         return Growth(self.db, self.programme, self.growth_content, self.clock, self.messages, timezone=self.settings.timezone)
 
     @cached_property
+    def attendance(self) -> AttendanceRecords:
+        """Absences and completion: Growth's when it is built, else on their own."""
+        if "growth" in self.__dict__:
+            return self.growth
+        # the report reads only these: a command that reports imports no plans, readiness or cards
+        from bot.services.growth.attendance import AttendanceRecords
+
+        return AttendanceRecords(self.db, self.programme, self.growth_content, self.clock)
+
+    @cached_property
     def reports(self) -> Reports:
         """The steering group's report."""
         from bot.report.reports import Reports
@@ -116,7 +145,7 @@ class Core:
             self.db,
             self.programme,
             self.materials,
-            self.growth,
+            self.attendance,
             self.report_settings,
             self.clock,
             link_secret=s.report_secret.reveal(),

@@ -39,6 +39,13 @@ class AttendanceRecords:
     content: GrowthContent
     clock: Callable[[], datetime]
 
+    def __init__(self, db: Database, programme: Programme, content: GrowthContent, clock: Callable[[], datetime]) -> None:
+        # alone for the report, which needs no plans or readiness (Growth sets the same four itself)
+        self.db = db
+        self.programme = programme
+        self.content = content
+        self.clock = clock
+
     def _parts(self, spec: str) -> list[tuple[str, str]]:
         """'m1' -> both days, 'm1.day2' -> day 2, 'kickoff' -> main; LookupError on unknown."""
         parts, problems = expand_required([spec], self.programme)
