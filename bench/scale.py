@@ -165,7 +165,9 @@ def bench_one(url: str, talents: int, work: Path) -> list[tuple[str, float, floa
     match = re.search(r"roster \S+: .*plan: (.*)", err)
     results.append(("one-row import", s, cpu, mb, match.group(1) if match else ""))
     mentor = f"mentor{(talents // 4) % max(1, talents // 10)}@bench.example"
-    s, cpu, mb, err = run(env_info, "roster", "set", "--cohort", COHORT, "--email", f"talent{talents // 2 + 1}@bench.example", "--mentor", mentor)
+    s, cpu, mb, err = run(
+        env_info, "roster", "set", "--cohort", COHORT, "--email", f"talent{talents // 2 + 1}@bench.example", "--mentor", mentor
+    )
     match = re.search(r"roster set \S+: .*plan: (.*)", err)
     results.append(("roster set", s, cpu, mb, match.group(1) if match else ""))
     s, cpu, mb, _ = run(env, "plan", "--cohort", COHORT, "--json")
