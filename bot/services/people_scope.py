@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_
 
+from bot.domain.calendar import Session
 from bot.domain.nudges import CohortPeople
 from bot.domain.plan import Member, PlanItem
 from bot.storage.models import PlannedDelivery
@@ -48,10 +49,13 @@ class PeopleState:
     version: int  # the cohort's plan_version
     people: dict[int, PersonState]
     buddies_set_at: datetime | None
+    sessions: frozenset[Session]  # the calendar: a change of it in between (another import) needs the whole plan
 
 
-def people_state(cohort: Any, people: CohortPeople, groups: Iterable[tuple[int, ...]], buddies_set_at: datetime | None) -> PeopleState:
-    """The state of a cohort row and its people as planning's snapshot reads them."""
+def people_state(
+    cohort: Any, sessions: Iterable[Session], people: CohortPeople, groups: Iterable[tuple[int, ...]], buddies_set_at: datetime | None
+) -> PeopleState:
+    """The state of a cohort row, its calendar and its people as planning's snapshot reads them."""
     talents = {t.person_id: t for t in people.talents}
     group_of = {pid: tuple(sorted(group)) for group in groups for pid in group}
     state: dict[int, PersonState] = {}
@@ -70,6 +74,7 @@ def people_state(cohort: Any, people: CohortPeople, groups: Iterable[tuple[int, 
         cohort.plan_version,
         state,
         buddies_set_at,
+        frozenset(sessions),
     )
 
 
@@ -78,7 +83,7 @@ def changed_people(before: PeopleState | None, after: PeopleState) -> set[int] |
     # one change between the two reads, ours (it bumps plan_version once, or not when it changed nothing)
     if before is None or not before.in_step or after.version - before.version not in (0, 1):
         return None
-    if before.timezone != after.timezone or before.plan_settings != after.plan_settings:
+    if before.timezone != after.timezone or before.plan_settings != after.plan_settings or before.sessions != after.sessions:
         return None
     ids = before.people.keys() | after.people.keys()
     return {pid for pid in ids if before.people.get(pid) != after.people.get(pid)}

@@ -205,7 +205,7 @@ class Planner:
         if cohort is None:
             return None
         snap = await self.snapshot(session, cohort)
-        return people_state(cohort, snap.people, snap.buddy_groups, snap.buddies_set_at)
+        return people_state(cohort, snap.sessions, snap.people, snap.buddy_groups, snap.buddies_set_at)
 
     async def replan_people(self, cohort_key: str, before: PeopleState | None) -> ReplanSummary:
         """After a roster or buddy change: only the rows of the people it touches (bot/services/people_scope.py)."""
@@ -222,7 +222,7 @@ class Planner:
         cohort = await get_cohort(session, cohort_key, for_update=not self.db.is_sqlite)
         version = cohort.plan_version
         snap = await self.snapshot(session, cohort)
-        after = people_state(cohort, snap.people, snap.buddy_groups, snap.buddies_set_at)
+        after = people_state(cohort, snap.sessions, snap.people, snap.buddy_groups, snap.buddies_set_at)
         changed = changed_people(before, after)
         scope = PersonScope.around(changed, before, after) if changed is not None and before is not None else None
         if scope is None or scope.too_wide(len(after.people)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 
@@ -14,7 +16,7 @@ from bot.services.planning import ReplanSummary
 from bot.services.roster_edit import RosterEditor
 from bot.services.roster_preview import import_and_replan, preview_roster
 from bot.storage.db import Database
-from bot.storage.models import Cohort, Person, PlannedDelivery
+from bot.storage.models import CalendarSession, Cohort, Person, PlannedDelivery
 from tests.support import Clock
 from tests.support.rosters import generated_roster
 
@@ -173,13 +175,25 @@ async def test_many_changes_or_a_plan_behind_replan_the_whole_cohort(settings: S
     await db.dispose()
 
 
-async def test_a_calendar_change_between_the_two_reads_replans_the_whole_cohort(settings: Settings) -> None:
+@pytest.mark.parametrize("between", ["timezone", "calendar"])
+async def test_a_cohort_change_between_the_two_reads_replans_the_whole_cohort(settings: Settings, between: str) -> None:
     db, core, whole = await _seed(settings, Clock())
     state = await core.planner.people_state(KEY)
     async with db.sessions() as s, s.begin():
-        await s.execute(update(Cohort).where(Cohort.key == KEY).values(timezone="Europe/Oslo"))
+        cohort = await s.scalar(select(Cohort).where(Cohort.key == KEY))
+        assert cohort is not None
+        if between == "timezone":
+            cohort.timezone = "Europe/Oslo"
+        else:  # another import moved a session, and its own version bump is not told apart from ours
+            session = await s.scalar(
+                select(CalendarSession).where(CalendarSession.cohort_id == cohort.id, CalendarSession.activity_key == "m3")
+            )
+            assert session is not None
+            session.starts_at += timedelta(days=7)
+            session.ends_at += timedelta(days=7)
     await core.planner.replan_people(KEY, state)
     assert core.planner.scoped is None and core.planner.computed == whole
+    await _nothing_left(core)
     await db.dispose()
 
 
