@@ -12,6 +12,8 @@ that process are printed:
     re-import       the same file again (nothing changes)
     calendar move   `cohort import` with one module's two days a week later (the re-plan it triggers)
     buddies suggest pair the talents and store the groups (and the re-plan for the buddy intros)
+    one-row import  `roster import` of the same file with one talent's nearest leader changed (the re-plan it triggers)
+    roster set      `roster set` of one talent's mentor: the preview and the write, each with its re-plan
     plan --json     the whole plan as JSON (to /dev/null)
     report          the steering group's headline figures
 
@@ -106,6 +108,18 @@ def moved_calendar(path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def one_row_changed(source: Path, path: Path, talents: int) -> None:
+    """The roster with one talent's nearest leader changed: a one-person roster change."""
+    leaders = max(1, talents // 5)
+    talent, old = talents // 2, talents // 2 // 5 % leaders
+    text = source.read_text(encoding="utf-8")
+    row = f"talent{talent}@bench.example,Talent {talent},talent,"
+    start = text.index(row)
+    end = text.index("\n", start)
+    line = text[start:end].replace(f"leder{old}@bench.example", f"leder{(old + 1) % leaders}@bench.example")
+    path.write_text(text[:start] + line + text[end:], encoding="utf-8")
+
+
 def run(env: dict[str, str], *args: str) -> tuple[float, float, float, str]:
     """Run `python -m bot ARGS` once: (wall seconds, CPU seconds, peak resident MB, stderr); exit on failure."""
     started = time.perf_counter()
@@ -154,6 +168,17 @@ def bench_one(url: str, talents: int, work: Path) -> list[tuple[str, float, floa
     results.append(("calendar move", s, cpu, mb, match.group(1) if match else ""))
     s, cpu, mb, _ = run(env, "buddies", "suggest", "--cohort", COHORT)
     results.append(("buddies suggest", s, cpu, mb, ""))
+    one_row = work / f"roster-{talents}-one-row.csv"
+    one_row_changed(roster, one_row, talents)
+    s, cpu, mb, err = run(env_info, "roster", "import", str(one_row), "--cohort", COHORT)
+    match = re.search(r"roster \S+: .*plan: (.*)", err)
+    results.append(("one-row import", s, cpu, mb, match.group(1) if match else ""))
+    mentor = f"mentor{(talents // 4) % max(1, talents // 10)}@bench.example"
+    s, cpu, mb, err = run(
+        env_info, "roster", "set", "--cohort", COHORT, "--email", f"talent{talents // 2 + 1}@bench.example", "--mentor", mentor
+    )
+    match = re.search(r"roster set \S+: .*plan: (.*)", err)
+    results.append(("roster set", s, cpu, mb, match.group(1) if match else ""))
     s, cpu, mb, _ = run(env, "plan", "--cohort", COHORT, "--json")
     results.append(("plan --json", s, cpu, mb, ""))
     s, cpu, mb, _ = run(env, "report", "--cohort", COHORT)

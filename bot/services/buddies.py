@@ -50,12 +50,16 @@ class Buddies:
                 current.setdefault(b.group_no, []).append(b.person_id)
             if sorted(tuple(sorted(g)) for g in current.values()) == sorted(groups):
                 return  # unchanged: no new announcement
+            before = await self.planner.people_state_in(session, cohort_key)
             await session.execute(delete(BuddyMember).where(BuddyMember.cohort_id == cohort.id))
             for number, group in enumerate(groups, start=1):
                 for person_id in group:
                     session.add(BuddyMember(cohort_id=cohort.id, group_no=number, person_id=person_id, source=source, created_at=now))
+            # the plan must follow: a re-plan that does not come (a crash) is made up by the next tick's replan_stale
+            cohort.plan_version = Cohort.plan_version + 1
         log.info("buddy groups for %s %s: %d group(s)", cohort_key, source, len(groups))
-        await self.planner.replan(cohort_key)
+        # only the re-paired talents' rows, and the introductions (their moment is the new pairing's)
+        await self.planner.replan_people(cohort_key, before)
 
     async def proposal(self, cohort_key: str) -> tuple[list[list[str]], bool]:
         """The groups to edit (the console): the stored ones, or the rules' suggestion unstored; and whether stored."""

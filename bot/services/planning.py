@@ -25,6 +25,7 @@ from bot.observe.metrics import PLAN_RELEASED
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chat
 from bot.services.cohorts import get_cohort
 from bot.services.messages.builder import MessageBuilder
+from bot.services.people_scope import PeopleState, PersonScope, changed_people, people_state
 from bot.services.plan_scope import ActivityScope, CalendarState, calendar_state, changed_activities
 from bot.services.plan_store import ReplanSummary, write_plan
 from bot.storage.db import Database, changed_rows
@@ -76,6 +77,7 @@ class Planner:
         self.nudges = nudges
         self.messages = messages
         self.computed = 0  # plan items the last re-plan computed (for tests and the benchmark's proof)
+        self.scoped: frozenset[int] | None = None  # the people the last re-plan was scoped to; None: the whole cohort
         # Each track contributes its rows; the plan is their union.
         self.makers: list[Planners] = [
             self._material_items,
@@ -183,10 +185,60 @@ class Planner:
         # one re-plan of a cohort at a time on PostgreSQL: a second waits, then sees the first's rows
         cohort = await get_cohort(session, cohort_key, for_update=not self.db.is_sqlite)
         version = cohort.plan_version  # read under the lock: an import committed later bumps it past this
-        snap = await self.snapshot(session, cohort)
+        summary = await self._write_whole(session, await self.snapshot(session, cohort))
+        cohort.planned_version = version
+        return summary
+
+    async def _write_whole(self, session: Any, snap: CohortSnapshot) -> ReplanSummary:
         wanted = {item.key: item for maker in self.makers for item in maker(snap)}
-        self.computed = len(wanted)
-        summary = await write_plan(session, cohort.id, wanted)
+        self.computed, self.scoped = len(wanted), None
+        return await write_plan(session, snap.cohort.id, wanted)
+
+    async def people_state(self, cohort_key: str) -> PeopleState | None:
+        """The cohort's people as a re-plan reads them, before a roster or buddy change; None for a cohort not there yet."""
+        async with self.db.sessions() as session:
+            return await self.people_state_in(session, cohort_key)
+
+    async def people_state_in(self, session: Any, cohort_key: str) -> PeopleState | None:
+        """people_state inside the caller's transaction (read before the import that changes them)."""
+        cohort = await session.scalar(select(Cohort).where(Cohort.key == cohort_key))
+        if cohort is None:
+            return None
+        snap = await self.snapshot(session, cohort)
+        return people_state(cohort, snap.sessions, snap.people, snap.buddy_groups, snap.buddies_set_at)
+
+    async def replan_people(self, cohort_key: str, before: PeopleState | None) -> ReplanSummary:
+        """After a roster or buddy change: only the rows of the people it touches (bot/services/people_scope.py)."""
+        async with self.db.sessions() as session, session.begin():
+            summary = await self.replan_people_in(session, cohort_key, before)
+        return summary
+
+    async def replan_people_in(self, session: Any, cohort_key: str, before: PeopleState | None) -> ReplanSummary:
+        """replan_people inside the caller's transaction; the whole cohort when the change cannot be scoped to people.
+
+        `before` is people_state read before the change; when more than people changed since (the calendar,
+        the time zone or plan settings, another import in between, a plan already behind) or the change
+        reaches too many people, the whole plan is re-planned instead."""
+        cohort = await get_cohort(session, cohort_key, for_update=not self.db.is_sqlite)
+        version = cohort.plan_version
+        snap = await self.snapshot(session, cohort)
+        after = people_state(cohort, snap.sessions, snap.people, snap.buddy_groups, snap.buddies_set_at)
+        changed = changed_people(before, after)
+        scope = PersonScope.around(changed, before, after) if changed is not None and before is not None else None
+        if scope is None or scope.too_wide(len(after.people)):
+            summary = await self._write_whole(session, snap)
+            log.info("plan for %s: %s", cohort_key, summary)
+        else:
+            part = replace(
+                snap,
+                members=scope.members(snap.members),
+                people=scope.cohort_people(snap.people),
+                buddy_groups=scope.groups(snap.buddy_groups),
+            )
+            wanted = {item.key: item for maker in self.makers for item in maker(part) if scope.holds(item)}
+            self.computed, self.scoped = len(wanted), scope.people
+            summary = await write_plan(session, cohort.id, wanted, scope.stored())
+            log.info("plan for %s (%d of %d people): %s", cohort_key, len(scope.people), len(after.people), summary)
         cohort.planned_version = version
         return summary
 

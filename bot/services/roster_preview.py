@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.services.roster import ImportSummary, RosterService
 from bot.storage.db import Database
 from bot.storage.models import Membership, Person
 
+log = logging.getLogger(__name__)
 FIELDS_DA = {
     "name": "navn",
     "organisation": "organisation",
@@ -119,9 +121,10 @@ async def preview_roster(
             async with session.begin():
                 cohort = await get_cohort(session, cohort_key)
                 before = await _memberships(session, cohort.id)
+                people = await planner.people_state_in(session, cohort_key)
                 summary = await roster.import_roster_in(session, cohort_key, rows, path, prune=prune)
                 await session.flush()
-                plan = await planner.replan_in(session, cohort_key)
+                plan = await planner.replan_people_in(session, cohort_key, people)
                 await session.flush()
                 after = await _memberships(session, cohort.id)
                 result = RosterPreview(cohort_key, len(rows), summary, plan, _diff(before, after))
@@ -135,6 +138,12 @@ async def preview_roster(
 async def import_and_replan(
     roster: RosterService, planner: Planner, cohort_key: str, rows: list[RosterRow], path: str, *, prune: bool
 ) -> tuple[ImportSummary, ReplanSummary]:
-    """The write both the console's confirm and `roster import` do: the roster all or nothing, then the plan."""
-    summary = await roster.import_roster(cohort_key, rows, path, prune=prune)
-    return summary, await planner.replan(cohort_key)
+    """The write both the console's confirm and `roster import` do: the roster all or nothing, then the plan.
+
+    The plan rows re-planned are those of the people the import changed and of those whose rows depend on
+    them (bot/services/people_scope.py), read before and after in the import's own transaction."""
+    async with roster.db.sessions() as session, session.begin():
+        before = await planner.people_state_in(session, cohort_key)
+        summary = await roster.import_roster_in(session, cohort_key, rows, path, prune=prune)
+    log.info("roster for %s imported: %s", cohort_key, summary)
+    return summary, await planner.replan_people(cohort_key, before)

@@ -78,12 +78,14 @@ class Senders:
         personal = is_personal(ctx.activity)
         person_id = await self.directory.find(identity)
         if person_id is None:
+            demo = self.directory.demo_cohort
+            before = await self.core.planner.people_state(demo) if demo else None
             person_id = await self.directory.link(await self.identify(ctx, identity))
             if person_id is not None and personal:
                 await self.remember_chat(ctx, identity.tenant_id, person_id)
-            if person_id is not None and self.directory.demo_cohort:
-                # a demo newcomer gets the demo cohort's plan at once; the next tick sends what is due
-                await self.core.planner.replan(self.directory.demo_cohort)
+            if person_id is not None and demo:
+                # a demo newcomer gets their plan at once (theirs only); the next tick sends what is due
+                await self.core.planner.replan_people(demo, before)
         elif personal and not await self.directory.has_conversation(ctx.activity.conversation.id):
             await self.directory.link(identity)
             await self.remember_chat(ctx, identity.tenant_id, person_id)
