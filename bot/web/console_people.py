@@ -107,7 +107,7 @@ async def person_confirm(request: web.Request) -> web.StreamResponse:
     except EditRefused as exc:  # the cohort changed so that the edit no longer fits
         return await _show(request, profile, cohort, edit, form, errors=exc.fields)
     if not fresh.changed:  # confirmed twice (a double click, a reload): the first one wrote it
-        return await render_console(request, profile, cohort, imported=ALREADY_DA, people_filter=people_filter(form))
+        return await render_console(request, profile, cohort, people_notice=ALREADY_DA, people_filter=people_filter(form))
     if fresh.fingerprint() != fingerprint:
         return await _show(request, profile, cohort, edit, form, preview=fresh, notice=STALE_DA)
     outcome = await editor.apply(cohort, edit)
@@ -123,7 +123,7 @@ async def person_confirm(request: web.Request) -> web.StreamResponse:
         request,
         profile,
         cohort,
-        imported=f"Ændringen er gemt. Planen: {outcome.plan.added} tilføjet, {outcome.plan.moved} flyttet, {outcome.plan.dropped} udgået.",
+        people_notice=f"Ændringen er gemt. Planen: {outcome.plan.added} tilføjet, {outcome.plan.moved} flyttet, {outcome.plan.dropped} udgået.",
         people_filter=people_filter(form),
     )
 

@@ -150,5 +150,6 @@ async def people_section(core: Core, cohort_key: str, extra: dict[str, Any]) -> 
             "roles": [{"value": r, "label": ROLE_NAMES_DA[r]} for r in ROLES],
             "levels": [{"value": "", "label": "Intet niveau"}] + [{"value": lv, "label": LEVEL_NAMES_DA[lv]} for lv in LEVELS],
             "edit": edit,
+            "notice": extra.get("people_notice", ""),  # shown by the list, where the confirm lands (#h-people)
         }
     }
