@@ -12,7 +12,7 @@ from bot.storage.db import Database
 from bot.storage.models import Broadcast, Membership, Person
 from tests.support import Server
 from tests.support.browser import NEEDS_CHROMIUM, SCREENSHOTS
-from tests.support.console import ANNA, LARS
+from tests.support.console import ANNA, LARS, add_talents
 
 pytestmark = NEEDS_CHROMIUM
 WIDTHS = [pytest.param(1024, id="wide"), pytest.param(320, id="320px")]
@@ -131,3 +131,27 @@ async def test_admin_schedules_a_broadcast_after_a_bad_time_then_cancels_it(
     await _shot(page, "#beskeder", "schedule-cancelled", width)
     await context.close()
     assert [p for p in problems if "status of 400" not in p] == []  # the refused time answers 400 on purpose
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+async def test_admin_pages_through_a_larger_cohort_and_filters_by_role(
+    console_server: Server, db: Database, browser: Any, width: int
+) -> None:
+    await add_talents(db, 60)
+    context, page, problems = await _open(browser, console_server, width)
+    people = page.locator("#deltagere .person-item")
+    assert await people.count() == 50 and "Side 1 af 2" in await page.locator(".pager").inner_text()
+    await page.click("text=Næste →")
+    assert await people.count() == 72 - 50 and "Side 2 af 2" in await page.locator(".pager").inner_text()
+    assert page.url.endswith("#h-people") and "side=2" in page.url
+    await _shot(page, "#deltagere", "people-page2", width)
+    await page.click("text=← Forrige")
+    assert await people.count() == 50 and "Side 1 af 2" in await page.locator(".pager").inner_text()
+
+    await page.select_option("#people-role", "mentor")
+    await page.click("#deltagere .people-search button")
+    assert await people.count() == 1 and "Ole Andersen" in await people.inner_text()
+    assert await page.locator(".pager").count() == 0 and "1 af 72 passer" in await page.locator(".people-count").inner_text()
+    await _shot(page, "#deltagere", "people-role", width)
+    await context.close()
+    assert problems == []

@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.config import REPO_ROOT, Settings
-from bot.domain.roster import parse_roster
-from bot.services.roster import RosterService
+from bot.config import Settings
 from bot.storage.db import Database
 from tests.support import Server, seed, start_server
-from tests.support.console import ANNA, LARS
+from tests.support.console import ANNA, LARS, add_talents
 
 EXTRA = 70  # talents added to the demo roster's 12 memberships: two pages and a bit
 TOTAL = 12 + EXTRA
@@ -24,10 +22,7 @@ TOTAL = 12 + EXTRA
 async def console(db: Database, programme: Any, settings: Settings) -> AsyncIterator[Server]:
     """The real app with the example cohort and EXTRA more talents under Jens Sørensen."""
     await seed(db, programme)
-    roster = (REPO_ROOT / "content" / "demo" / "roster.csv").read_text(encoding="utf-8") + "".join(
-        f"t{i:03d}@bench.example,Talent {i:03d},talent,Rebild Kommune,leder-af-ledere,jens.leder@rn.example,\n" for i in range(EXTRA)
-    )
-    await RosterService(db).import_roster("hold-2027", parse_roster(roster, "roster.csv"), "roster.csv")
+    await add_talents(db, EXTRA)
     server = await start_server(settings)
     yield server
     await server.close()
@@ -74,6 +69,8 @@ async def test_the_first_page_shows_fifty_and_links_to_the_next(console: Server)
     second = await page(console, "&side=2")
     assert len(names(second)) == TOTAL - 50 and not set(names(second)) & set(names(html))
     assert status(second).startswith(f"Viser 51–{TOTAL} af {TOTAL}.") and 'rel="next"' not in second
+    prev = re.search(r'<a href="([^"]*)" rel="prev">', second)
+    assert prev and names(await follow(console, prev.group(1))) == names(html)
     assert names(await page(console, "&side=99")) == names(second)  # past the end: the last page
     assert names(await page(console, "&side=abc")) == names(html)
 
