@@ -149,3 +149,10 @@ async def test_inside_teams_the_shell_carries_the_search_into_the_view(console: 
         html = await resp.text()
     view = re.search(r'data-view="([^"]*)"', html)
     assert view and view.group(1).replace("&amp;", "&") == "/console/view?cohort=hold-2027&q=anna&rolle=talent&side=2&ret=5"
+
+
+async def test_a_search_is_shown_escaped_and_a_bad_role_or_page_falls_back(console: Server) -> None:
+    html = await page(console, "&q=%3Cb%3Eanna%3C%2Fb%3E&rolle=chef&side=-3")
+    assert "<b>anna</b>" not in html and "»&lt;b&gt;anna&lt;/b&gt;«" in html
+    assert names(html) == [] and '<option value="" selected>Alle roller (82)</option>' in html  # an unknown role: all roles
+    assert 'value="&lt;b&gt;anna&lt;/b&gt;"' in html  # the search box keeps what was written
