@@ -13,6 +13,7 @@ from bot.services.roster_preview import RosterPreview
 from bot.web import security, upload_token
 from bot.web.console_routes import CONSOLE, admin_of, is_fetch, refusable, refused_status, render_console
 from bot.web.identity import TAB_IDENTITY
+from bot.web.people_view import people_filter
 
 STALE_DA = "Holdet er ændret siden forhåndsvisningen. Se ændringen, som den ser ud nu, og bekræft igen."
 EXPIRED_DA = "Forhåndsvisningen er udløbet eller ændret. Ret personen igen."
@@ -49,6 +50,7 @@ async def _show(
     profile: Profile,
     cohort: str,
     edit: PersonEdit,
+    form: dict[str, str],
     *,
     errors: dict[str, str] | None = None,
     preview: RosterPreview | None = None,
@@ -64,7 +66,7 @@ async def _show(
             "token": upload_token.seal(_secret(request), profile.person_id, cohort, edit.key(), fingerprint),
         }
     status = 400 if errors and not is_fetch(request) else 200
-    return await render_console(request, profile, cohort, person_edit=data, notice=notice, status=status)
+    return await render_console(request, profile, cohort, person_edit=data, notice=notice, status=status, people_filter=people_filter(form))
 
 
 async def _form(request: web.Request) -> dict[str, str]:
@@ -76,14 +78,15 @@ async def person_preview(request: web.Request) -> web.StreamResponse:
     """POST /console/people/preview: what the edit changes (people and plan rows), or the error at its field; nothing written."""
     profile, cohort = await admin_of(request, "roster.edit")
     await security.check_csrf(request, profile)
-    edit = _edit_of(await _form(request))
+    form = await _form(request)
+    edit = _edit_of(form)
     try:
         preview = await _editor(request).preview(cohort, edit)
     except EditRefused as exc:
-        return await _show(request, profile, cohort, edit, errors=exc.fields)
+        return await _show(request, profile, cohort, edit, form, errors=exc.fields)
     if not preview.changed:
-        return await render_console(request, profile, cohort, notice=SAME_DA)
-    return await _show(request, profile, cohort, edit, preview=preview)
+        return await render_console(request, profile, cohort, notice=SAME_DA, people_filter=people_filter(form))
+    return await _show(request, profile, cohort, edit, form, preview=preview)
 
 
 @refusable
@@ -95,16 +98,18 @@ async def person_confirm(request: web.Request) -> web.StreamResponse:
     edit = _edit_of(form)
     fingerprint = form.get("fingerprint", "")
     if not upload_token.unseal(_secret(request), form.get("token", ""), profile.person_id, cohort, edit.key(), fingerprint):
-        return await render_console(request, profile, cohort, notice=EXPIRED_DA, status=refused_status(request))
+        return await render_console(
+            request, profile, cohort, notice=EXPIRED_DA, status=refused_status(request), people_filter=people_filter(form)
+        )
     editor = _editor(request)
     try:
         fresh = await editor.preview(cohort, edit)
     except EditRefused as exc:  # the cohort changed so that the edit no longer fits
-        return await _show(request, profile, cohort, edit, errors=exc.fields)
+        return await _show(request, profile, cohort, edit, form, errors=exc.fields)
     if not fresh.changed:  # confirmed twice (a double click, a reload): the first one wrote it
-        return await render_console(request, profile, cohort, imported=ALREADY_DA)
+        return await render_console(request, profile, cohort, people_notice=ALREADY_DA, people_filter=people_filter(form))
     if fresh.fingerprint() != fingerprint:
-        return await _show(request, profile, cohort, edit, preview=fresh, notice=STALE_DA)
+        return await _show(request, profile, cohort, edit, form, preview=fresh, notice=STALE_DA)
     outcome = await editor.apply(cohort, edit)
     fields = ", ".join(outcome.fields) or "-"
     await request.app[CONSOLE].core.access.allowed(
@@ -118,7 +123,8 @@ async def person_confirm(request: web.Request) -> web.StreamResponse:
         request,
         profile,
         cohort,
-        imported=f"Ændringen er gemt. Planen: {outcome.plan.added} tilføjet, {outcome.plan.moved} flyttet, {outcome.plan.dropped} udgået.",
+        people_notice=f"Ændringen er gemt. Planen: {outcome.plan.added} tilføjet, {outcome.plan.moved} flyttet, {outcome.plan.dropped} udgået.",
+        people_filter=people_filter(form),
     )
 
 

@@ -22,6 +22,7 @@ from bot.web.companion import Page
 from bot.web.console import Console, NotAdmin, admin_cohort
 from bot.web.edge import static_url
 from bot.web.identity import TAB_IDENTITY, bearer_token, tab_profile
+from bot.web.people_view import PEOPLE_PARAMS, people_filter
 from bot.web.routes import NO_STORE, TEMPLATES, THEMES, Links
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ async def render_console(
     """The console page (or fragment) for this admin and cohort, with a notice and any section's extra data."""
     console = request.app[CONSOLE]
     raw = request.query.get("broadcast", "")
+    extra.setdefault("people_filter", people_filter(request.query))  # Deltagere's search and page (plain GET parameters)
     page: Page = await console.page(profile, cohort, console.core.growth.clock(), broadcast_id=int(raw) if raw.isdigit() else None, **extra)
     return _html(request, page.template, {**page.data, "notice": notice}, profile, fragment=is_fetch(request), status=status)
 
@@ -134,7 +136,7 @@ async def console(request: web.Request) -> web.StreamResponse:
     """GET /console: the whole console when the admin is known (locally ?as=), else the shell tab.js fills."""
     if "as" not in request.query and not is_fetch(request):
         env = request.app[TEMPLATES]
-        query = {k: v for k, v in request.query.items() if k in ("cohort", "broadcast")}
+        query = {k: v for k, v in request.query.items() if k in ("cohort", "broadcast", *PEOPLE_PARAMS)}
         html = env.get_template("page.html.j2").render(
             {
                 "content": "",

@@ -1,10 +1,12 @@
-"""The LEAD-konsol tests' people and roster lines, and a count of memberships."""
+"""The LEAD-konsol tests' people and roster lines, a count of memberships, and a larger cohort."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from bot.config import REPO_ROOT
+from bot.domain.roster import parse_roster
+from bot.services.roster import RosterService
 from bot.storage.db import Database
 from bot.storage.models import Membership
 
@@ -19,3 +21,11 @@ async def members(db: Database) -> int:
     """How many memberships the database holds."""
     async with db.sessions() as s:
         return int(await s.scalar(select(func.count()).select_from(Membership)) or 0)
+
+
+async def add_talents(db: Database, count: int) -> None:
+    """The demo roster imported again with `count` more talents (Talent 000 …, ten organisations) under Jens Sørensen."""
+    extra = "".join(
+        f"t{i:03d}@bench.example,Talent {i:03d},talent,Kommune {i % 10},leder-af-ledere,jens.leder@rn.example,\n" for i in range(count)
+    )
+    await RosterService(db).import_roster("hold-2027", parse_roster(ROSTER + extra, "roster.csv"), "roster.csv")

@@ -66,6 +66,14 @@
     return request(url, { method: "GET", headers: { Accept: "text/html" } }).then(show);
   }
 
+  // A plain GET inside Teams (LEAD-konsol's people search, its pages) reloads the frame at /console?…#h-people:
+  // the view arrives after the browser looked for the anchor, so look again once it is there (first load only).
+  function scrollToHash() {
+    var id = window.location.hash.slice(1);
+    var target = id && document.getElementById(id);
+    if (target) target.scrollIntoView();
+  }
+
   function onSubmit(event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-action")) return;
@@ -101,7 +109,7 @@
         document.addEventListener("submit", onSubmit);
         document.addEventListener("click", onClick);
         microsoftTeams.app.notifySuccess();
-        return load(viewUrl());
+        return load(viewUrl()).then(scrollToHash);
       })
       .catch(function () { showMessage(FAILED); });
   }
