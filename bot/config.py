@@ -11,8 +11,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.engine import make_url
-
 from manifest.package import GUID_RE, resolve_values
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -264,6 +262,9 @@ class Settings:
         database_url = normalise_database_url(env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL)
         if not (database_url.startswith("sqlite+aiosqlite://") or database_url.startswith("postgresql+asyncpg://")):
             raise ConfigError("DATABASE_URL", "must be a sqlite:// or postgresql:// URL")
+        # imported here: sqlalchemy is most of `python -m bot --help`'s start-up, which never reads settings
+        from sqlalchemy.engine import make_url
+
         if database_url.startswith("sqlite") and make_url(database_url).database in (None, "", ":memory:"):
             # an in-memory database forgets everything at restart and is never shared: never what is meant
             raise ConfigError("DATABASE_URL", "names no SQLite file; use sqlite:///path/to/talentnord.db")
