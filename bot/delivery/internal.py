@@ -54,8 +54,17 @@ def first_internal(addresses: Iterable[str]) -> str | None:
     return None
 
 
+def _bare(host: str) -> str:
+    return host.lower().rstrip(".").strip("[]")
+
+
+def host_set(hosts: Iterable[str]) -> frozenset[str]:
+    """Host names or addresses as the checks compare them (lower case, no trailing dot, no IPv6 brackets)."""
+    return frozenset(_bare(h) for h in hosts if h.strip())
+
+
 def _allowed(host: str, allowed: frozenset[str]) -> bool:
-    return host.lower().rstrip(".").strip("[]") in allowed
+    return _bare(host) in allowed
 
 
 def refused_literal(host: str, allowed: frozenset[str] = frozenset()) -> InternalAddress | None:
@@ -74,7 +83,7 @@ class PublicOnlyResolver(AbstractResolver):
     """The default resolver, refusing a host when any of its addresses is internal (unless the host is allowed)."""
 
     def __init__(self, allowed: Iterable[str] = (), inner: AbstractResolver | None = None) -> None:
-        self.allowed = frozenset(h.lower().rstrip(".").strip("[]") for h in allowed)
+        self.allowed = host_set(allowed)
         self._inner = inner or DefaultResolver()
 
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
 
-from bot.delivery.internal import InternalAddress, PublicOnlyResolver, refused_literal
+from bot.delivery.internal import InternalAddress, PublicOnlyResolver, host_set, refused_literal
 from bot.domain.materials import Materials
 from bot.storage.db import Database
 from bot.storage.health_tables import LinkCheck
@@ -154,7 +154,7 @@ class LinkChecker:
         self.timeout = timeout
         self.concurrency = max(1, concurrency)
         # hosts exempt from the internal-address refusal (LINK_CHECK_ALLOW_HOSTS: the tests' loopback host)
-        self.allowed_hosts = frozenset(h.lower().rstrip(".").strip("[]") for h in allowed_hosts)
+        self.allowed_hosts = host_set(allowed_hosts)
 
     async def check_urls(self, urls: Iterable[str]) -> list[LinkResult]:
         """Check these links now (at most `concurrency` at once, each within `timeout`) and store the answers."""
