@@ -224,6 +224,8 @@ class Settings:
     # uploaded files (templates, slides): in the database unless a directory is set (shared by every replica)
     file_storage_dir: Path | None = None
     file_max_bytes: int = 20 * 1024 * 1024
+    # hosts the material link check may reach although they are internal addresses (tests, a local demo); none by default
+    link_check_allow_hosts: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -347,4 +349,5 @@ class Settings:
             tab_sso_metadata_url=_tab_metadata_url(env),
             file_storage_dir=_storage_dir(env),
             file_max_bytes=_int(env, "FILE_MAX_MB", 20, 1, 200) * 1024 * 1024,
+            link_check_allow_hosts=tuple(h.strip().lower() for h in env.get("LINK_CHECK_ALLOW_HOSTS", "").split(",") if h.strip()),
         )

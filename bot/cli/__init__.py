@@ -27,7 +27,7 @@ COMMAND_GROUPS: dict[str, dict[str, str]] = {
     "files": {"files": "a cohort's uploaded files (templates, slides, conversation guides)"},
     "faq": {"faq": "a cohort's questions and the answers the bot has learned"},
     "plan": {"plan": "show a cohort's plan of deliveries", "tick": "release everything due up to --now into the outbox"},
-    "broadcast": {"broadcast": "send LEAD's message to a cohort"},
+    "broadcast": {"broadcast": "send LEAD's message to a cohort, now or at a time; list or cancel scheduled ones"},
     "buddies": {"buddies": "buddy groups"},
     "outbox": {"outbox": "the outbox of messages"},
     "demo": {"demo": "create or refresh the demo cohort (dates relative to today)"},

@@ -115,11 +115,12 @@ class ConversationWindows:
         return max(0.0, self.earliest(conversation, now) - now)
 
     def record(self, conversation: str, delay: float = 0.0) -> None:
-        """Count one message that goes out `delay` seconds from now (its reserved global slot).
+        """Count one message that goes out `delay` seconds from now (0: it leaves now).
 
         Counting the moment it really leaves, not the moment it was let through, matters: a
         message that waits for its global slot after passing the window would otherwise be
-        counted too early, and the window would let the next one through too soon.
+        counted too early, and the window would let the next one through too soon. The sender
+        records after every global wait, just before the request, so it passes no delay.
         """
         at = self._clock.monotonic() + max(0.0, delay)
         history = self._sent.setdefault(conversation, deque())

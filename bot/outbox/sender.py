@@ -261,18 +261,19 @@ class Sender(Claims):
                         started = self.timer.monotonic()
                         await self.rate.acquire()
                         _waited("global", self.timer.monotonic() - started, floor=0.005)
-                        self.windows.record(row.conversation_id)
                     else:
-                        # Reserve the global slot and count the window at that slot in one step (no
-                        # await between), so the window holds the moment the message really leaves.
                         delay = self.rate.reserve()
-                        self.windows.record(row.conversation_id, delay)
                         if delay > 0:
                             _waited("global", delay)
                             await self.rate.sleep(delay)
                     if (ceiling_wait := self.ceiling.wait_time()) > 0:
                         _waited("global", ceiling_wait)
                     await self.ceiling.acquire()
+                    # Counted now, when it leaves (no await until the request): counted before the
+                    # global waits, a row the ceiling held back would open its window too early, and
+                    # the chat's 8th message could follow the 7 inside one second. The window cannot
+                    # fill meanwhile: this chat's next row waits for the lane.
+                    self.windows.record(row.conversation_id)
                     went_out()
                     if row.conversation_pk in self._gone:
                         await self._skip_gone(row)

@@ -21,6 +21,8 @@ in-memory `next` moment; SharedRate keeps that moment in the database instead, i
   slot and the moment the request reaches Teams, which no replica can see for the others.
 
 SQLite serves one machine and one process, so there the sender keeps the in-process PacedRate.
+`reserve_batch()` is the cross-replica part on its own: tests/app/test_replicas.py asserts on the
+reservations it returns (the database's clock), so a loaded machine cannot change what they see.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from dataclasses import dataclass
 
 from sqlalchemy import text
 
@@ -43,6 +46,25 @@ RESERVE = text(
     "SET next_at = GREATEST(rate_slots.next_at, extract(epoch from clock_timestamp())::float8) + :span "
     "RETURNING next_at, extract(epoch from clock_timestamp())::float8"
 )
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One round trip's slots, in epoch seconds on the database's clock: `count` slots from `first`, `interval` apart."""
+
+    first: float
+    interval: float
+    count: int
+    db_now: float  # the database's clock when the reservation was made
+
+    @property
+    def end(self) -> float:
+        """Where the next reservation (of any replica) starts at the earliest."""
+        return self.first + self.count * self.interval
+
+    def slots(self) -> list[float]:
+        """Each slot's moment, on the database's clock."""
+        return [self.first + i * self.interval for i in range(self.count)]
 
 
 class SharedRate:
@@ -101,11 +123,16 @@ class SharedRate:
         """Sleep on the injected clock (tests run it in virtual time)."""
         await self._clock.sleep(seconds)
 
-    async def _fetch(self) -> None:
+    async def reserve_batch(self) -> Reservation:
+        """Reserve the next `batch` slots of the shared pace in one round trip (no replica gets the same ones)."""
         span = self.batch * self.interval
         async with self.db.engine.begin() as conn:
             end, db_now = (await conn.execute(RESERVE, {"name": self.name, "span": span})).one()
-        here = self._clock.monotonic()
         self.round_trips += 1
-        first = end - span - db_now  # seconds from the database's now to our first slot
-        self._slots.extend(here + first + i * self.interval for i in range(self.batch))
+        return Reservation(end - span, self.interval, self.batch, db_now)
+
+    async def _fetch(self) -> None:
+        reservation = await self.reserve_batch()
+        here = self._clock.monotonic()
+        ahead = reservation.first - reservation.db_now  # seconds from the database's now to our first slot
+        self._slots.extend(here + ahead + i * self.interval for i in range(reservation.count))

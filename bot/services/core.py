@@ -258,7 +258,7 @@ class Core:
         """Material links checked in the background; health reads the answers."""
         from bot.services.link_check import LinkChecker
 
-        return LinkChecker(self.db, self.materials, self.clock)
+        return LinkChecker(self.db, self.materials, self.clock, allowed_hosts=self.settings.link_check_allow_hosts)
 
     @cached_property
     def status_cards(self) -> StatusCards:

@@ -4,6 +4,10 @@ The checks run in the background (scheduler/jobs.py: link_check, one replica per
 job_runs) or from `cohort check --check-links`; 'Klar til start?' only reads the stored answers, so a
 server that hangs never holds up the console. A request carries no cookies, no credentials (userinfo
 in a URL is dropped) and no referrer; logs name the host only, since a query may hold a token.
+No request goes to an internal address (loopback, private, link-local such as Azure's metadata
+service 169.254.169.254): every address a host resolves to is checked before connecting, at the
+link and at every redirect, which is followed here, hop by hop, rather than by aiohttp
+(bot/delivery/internal.py). `allowed_hosts` (LINK_CHECK_ALLOW_HOSTS) exempts named hosts, for tests.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
 
+from bot.delivery.internal import InternalAddress, PublicOnlyResolver, host_set, refused_literal
 from bot.domain.materials import Materials
 from bot.storage.db import Database
 from bot.storage.health_tables import LinkCheck
@@ -36,6 +41,12 @@ FORGET_AFTER = timedelta(days=60)  # a stored answer for a link nobody uses any 
 USER_AGENT = "TalentNord-linkcheck/1.0"
 # Some servers refuse HEAD outright; then a GET is sent and only its headers are read.
 HEAD_REFUSED = (405, 501)
+REDIRECTS = (301, 302, 303, 307, 308)
+INTERNAL_REASON = "Linket peger på en intern adresse"
+
+
+class TooManyRedirects(Exception):
+    """A link sent us on more than MAX_REDIRECTS times."""
 
 
 @dataclass(frozen=True)
@@ -102,9 +113,11 @@ async def stored_results(session: AsyncSession, urls: Iterable[str]) -> dict[str
 
 def _failure_reason(exc: BaseException, timeout: float) -> str:
     """A Danish reason for a link that gave no HTTP answer."""
+    if isinstance(exc, InternalAddress):
+        return INTERNAL_REASON
     if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         return f"Linket svarer ikke inden for {timeout:g} sekunder"
-    if isinstance(exc, aiohttp.TooManyRedirects):
+    if isinstance(exc, TooManyRedirects | aiohttp.TooManyRedirects):
         return f"Linket sender videre mere end {MAX_REDIRECTS} gange"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError | ssl.SSLError):
         return "Den sikre forbindelse fejler (certifikat/TLS)"
@@ -133,12 +146,15 @@ class LinkChecker:
         *,
         timeout: float = TIMEOUT_SECONDS,
         concurrency: int = CONCURRENCY,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         self.db = db
         self.materials = materials
         self.clock = clock
         self.timeout = timeout
         self.concurrency = max(1, concurrency)
+        # hosts exempt from the internal-address refusal (LINK_CHECK_ALLOW_HOSTS: the tests' loopback host)
+        self.allowed_hosts = host_set(allowed_hosts)
 
     async def check_urls(self, urls: Iterable[str]) -> list[LinkResult]:
         """Check these links now (at most `concurrency` at once, each within `timeout`) and store the answers."""
@@ -146,8 +162,12 @@ class LinkChecker:
         if not wanted:
             return []
         gate = asyncio.Semaphore(self.concurrency)
-        # No cookie jar, no proxy from the environment, no stored credentials: a bare request per link.
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), headers={"User-Agent": USER_AGENT}, trust_env=False) as http:
+        # No cookie jar, no proxy from the environment, no stored credentials: a bare request per link,
+        # through a connector whose resolver refuses internal addresses.
+        connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(self.allowed_hosts))
+        async with aiohttp.ClientSession(
+            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), headers={"User-Agent": USER_AGENT}, trust_env=False
+        ) as http:
 
             async def one(url: str) -> LinkResult:
                 async with gate:
@@ -179,21 +199,34 @@ class LinkChecker:
             # wait_for holds the limit even if a server trickles bytes past aiohttp's own timeout
             status = await asyncio.wait_for(self._status(http, target, limit), self.timeout + 0.5)
         except Exception as exc:  # every failure to answer is a broken link; the kind is in the reason
+            if isinstance(exc, InternalAddress):
+                log.warning("link check: %s refused: it resolves to an internal address", exc.host)
             return LinkResult(url, False, None, _failure_reason(exc, self.timeout), self.clock())
         return LinkResult(url, status < 400, status, answer_reason(status), self.clock())
 
-    @staticmethod
-    async def _status(http: aiohttp.ClientSession, target: URL, limit: aiohttp.ClientTimeout) -> int:
-        options = {"allow_redirects": True, "max_redirects": MAX_REDIRECTS, "timeout": limit}
-        async with http.head(target, **options) as response:  # type: ignore[arg-type]
-            status = response.status
+    async def _status(self, http: aiohttp.ClientSession, target: URL, limit: aiohttp.ClientTimeout) -> int:
+        status = await self._follow(http, "HEAD", target, limit)
         if status not in HEAD_REFUSED:
             return status
-        response = await http.get(target, **options)  # type: ignore[arg-type]
-        try:
-            return response.status  # the headers are in; the body is never read
-        finally:
-            response.close()
+        return await self._follow(http, "GET", target, limit)
+
+    async def _follow(self, http: aiohttp.ClientSession, method: str, target: URL, limit: aiohttp.ClientTimeout) -> int:
+        """The status at the end of the link's redirects, each hop checked before it is requested."""
+        for _ in range(MAX_REDIRECTS + 1):
+            if (refused := refused_literal(target.host or "", self.allowed_hosts)) is not None:
+                raise refused  # an IP address as the host: no resolver sees it
+            response = await http.request(method, target, allow_redirects=False, timeout=limit)
+            try:
+                # the headers are in; the body is never read (a GET's could be large, or never come)
+                location = response.headers.get("Location", "")
+                if response.status not in REDIRECTS or not location:
+                    return response.status
+            finally:
+                response.close()
+            target = target.join(URL(location)).with_user(None)  # HEAD stays HEAD, GET stays GET (303 too)
+            if target.scheme not in ("http", "https") or not target.host:
+                raise aiohttp.InvalidURL(target)  # sent on to something that is not a web page
+        raise TooManyRedirects(target.host)
 
     async def _store(self, results: list[LinkResult]) -> None:
         insert = sqlite.insert if self.db.is_sqlite else postgresql.insert

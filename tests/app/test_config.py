@@ -74,3 +74,9 @@ def test_plain_database_urls_get_async_drivers() -> None:
 def test_an_empty_sqlite_path_is_a_start_up_error(url: str) -> None:
     with pytest.raises(ConfigError, match=r"DATABASE_URL.*names no SQLite file"):
         Settings.from_env({"DATABASE_URL": url})
+
+
+def test_link_check_allows_no_internal_host_unless_named() -> None:
+    assert Settings.from_env({}).link_check_allow_hosts == ()
+    named = Settings.from_env({"LINK_CHECK_ALLOW_HOSTS": " 127.0.0.1, Materialer.Intern ,,"})
+    assert named.link_check_allow_hosts == ("127.0.0.1", "materialer.intern")

@@ -7,6 +7,7 @@ without it, and failing instead under CI=true.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from bot.config import REPO_ROOT
 from bot.outbox.sender import utcnow
-from bot.outbox.shared_rate import SharedRate
+from bot.outbox.shared_rate import Reservation, SharedRate
 from bot.services.broadcasts import Broadcaster
 from bot.storage.db import MIGRATION_LOCK, Database
 from bot.storage.models import OutboxMessage
@@ -88,27 +89,73 @@ async def test_two_replicas_migrating_a_fresh_database_at_once_both_succeed(pg: 
     assert await _versions(url) == [await _head_revision()]
 
 
+async def _set_next_slot(db: Database, name: str, seconds_from_now: float) -> None:
+    """Put the shared pace's next free slot this far from the database's now (negative: behind it)."""
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO rate_slots (name, next_at) VALUES (:name, extract(epoch from clock_timestamp())::float8 + :s) "
+                "ON CONFLICT (name) DO UPDATE SET next_at = excluded.next_at"
+            ),
+            {"name": name, "s": seconds_from_now},
+        )
+
+
+async def _reservations(rates: list[SharedRate], each: int) -> list[list[Reservation]]:
+    """Every replica reserving `each` batches as fast as it can, all at once; each one's reservations."""
+
+    async def take(rate: SharedRate) -> list[Reservation]:
+        return [await rate.reserve_batch() for _ in range(each)]
+
+    return list(await asyncio.gather(*(take(r) for r in rates)))
+
+
 async def test_shared_rate_spaces_slots_across_replicas(pg: str) -> None:
+    # Asserted on the slots the database hands out (its clock, not ours), so the machine's load
+    # cannot change the outcome. Three replicas reserve at once while the next free slot is far
+    # ahead of the database's now (so every reservation has to queue behind the one before):
+    # the batches must then follow on exactly, whoever got which, with nothing given out twice.
     url = pgdb.fresh_database(pg)
     handles = [Database(url) for _ in range(3)]
-    rates = [SharedRate(d, 100.0, batch=7) for d in handles]
+    rates = [SharedRate(d, RATE, name="replicas") for d in handles]
     try:
-
-        async def take(rate: SharedRate, n: int) -> list[float]:
-            out = []
-            for _ in range(n):
-                await rate.acquire()
-                out.append(time.monotonic())
-            return out
-
-        moments = sorted(t for ts in await asyncio.gather(*(take(r, 100) for r in rates)) for t in ts)
+        await _set_next_slot(handles[0], "replicas", 3600.0)
+        mine = await _reservations(rates, 20)
     finally:
         for d in handles:
             await d.dispose()
-    # three replicas taking as fast as they can: together at the shared pace, never above the limit
-    assert max_in_window(moments) <= 100
-    assert len(moments) / (moments[-1] - moments[0]) >= 0.85 * 94
-    assert sum(r.round_trips for r in rates) <= 300 / 7 + 3 * 5  # k slots per round trip, not one
+    batch, interval = rates[0].batch, rates[0].interval
+    assert batch == RATE / 10 and interval == pytest.approx(1 / (0.94 * RATE))  # ~0.1 s of slots per round trip, at 94 %
+    assert [len(m) for m in mine] == [20, 20, 20] and all(r.round_trips == 20 for r in rates)
+    chain = sorted((r for m in mine for r in m), key=lambda r: r.first)
+    assert all(r.count == batch and r.first > r.db_now + 3000 for r in chain)  # each round trip: a whole batch, an hour ahead
+    for before, after in itertools.pairwise(chain):
+        assert after.first == pytest.approx(before.end, abs=1e-5)  # back to back: no overlap, no gap
+    slots = sorted(t for r in chain for t in r.slots())
+    assert len(slots) == len(set(slots)) == 60 * batch
+    assert min(b - a for a, b in itertools.pairwise(slots)) == pytest.approx(interval, abs=1e-5)
+    assert 94 <= max_in_window(slots) <= 95  # the pace: 94 a second (95 when both ends fall in), under the limit of 100
+
+
+async def test_shared_rate_behind_the_clock_starts_at_now_not_in_the_past(pg: str) -> None:
+    # A pace nobody used for a while has its next slot in the past: a reservation then starts at the
+    # database's now (slots in the past would be a burst), and the others queue behind it.
+    url = pgdb.fresh_database(pg)
+    handles = [Database(url) for _ in range(3)]
+    rates = [SharedRate(d, RATE, name="replicas") for d in handles]
+    try:
+        await _set_next_slot(handles[0], "replicas", -60.0)
+        async with handles[0].engine.connect() as conn:
+            before = (await conn.execute(text("SELECT extract(epoch from clock_timestamp())::float8"))).scalar_one()
+        mine = await _reservations(rates, 3)
+    finally:
+        for d in handles:
+            await d.dispose()
+    chain = sorted((r for m in mine for r in m), key=lambda r: r.first)
+    assert before <= chain[0].first <= chain[0].db_now  # the first starts at the database's now
+    for earlier, later in itertools.pairwise(chain):
+        # back to back, or (the row fell behind again between two round trips) at that moment's now
+        assert later.first == pytest.approx(earlier.end, abs=1e-5) or earlier.end < later.first <= later.db_now
 
 
 # ---- kill -9 in the middle of a broadcast ---------------------------------------------------------

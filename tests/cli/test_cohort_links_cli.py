@@ -6,13 +6,18 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from bot.config import Settings
 from bot.storage.db import Database
 from tests.support import run_cli, shifted_cohort
-from tests.support.link_server import link_host, publish_links
+from tests.support.link_server import ALLOWED, link_host, publish_links
 
 
-async def test_check_links_runs_the_checks_and_a_plain_check_reads_them(cli_env: Settings, tmp_path: Path) -> None:
+async def test_check_links_runs_the_checks_and_a_plain_check_reads_them(
+    cli_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINK_CHECK_ALLOW_HOSTS", ",".join(ALLOWED))  # the loopback link host (the commands inherit it)
     cohort = shifted_cohort(tmp_path, kickoff_in_days=10)
     assert (await asyncio.to_thread(run_cli, ["cohort", "import", str(cohort)], cli_env)).returncode == 0
     db = Database(cli_env.database_url)

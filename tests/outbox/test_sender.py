@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.delivery.connector import ConnectorClient, NoToken, SendResult
-from bot.outbox.pacing import ConversationWindows
+from bot.outbox.pacing import ConversationWindows, SlidingLimit
 from bot.outbox.sender import Sender
 from bot.outbox.status import outbox_status
 from bot.storage.db import Database
@@ -377,6 +377,37 @@ async def test_rows_for_one_conversation_keep_their_order_and_its_windows(local_
     assert times[6] == pytest.approx(6 / 980, abs=1e-4)
     assert (times[7], times[8]) == (pytest.approx(0.101, abs=1e-4), pytest.approx(0.201, abs=1e-4))
     assert times[-1] == pytest.approx(0.405, abs=1e-3)
+
+
+async def test_a_row_the_ceiling_holds_back_counts_in_its_window_when_it_leaves(local_db: Database, clock: Clock) -> None:
+    # The first row passes its window at 0 but the global ceiling (full of other chats' sends)
+    # holds it until 0.05; rows 2-7 follow at once. Counted at 0, the window would let the 8th go
+    # at 0.1: eight sends in 0.05 s against 7 per 0.1 s. Counted when it left, the 8th waits to 0.15.
+    db = local_db
+    timer = VirtualClock()
+    windows = ((0.1, 7),)
+    fake = LimitedConnector(rate=2000, windows=windows, clock=timer.monotonic)
+    await fake.start()
+    client = WireClient(ConnectorClient(NoToken(), concurrency=16, timeout=30), timer)
+    ceiling = SlidingLimit(20, 0.05, clock=timer)
+    try:
+        [convo] = await add_conversations(db, fake, 1)
+        keys = [f"k{i:02d}" for i in range(8)]
+        await add_rows(db, convo, keys)
+        for _ in range(20):
+            await ceiling.acquire()  # the ceiling's window is full at the start, as after a burst to others
+        sender = make_sender(db, client, clock, windows=ConversationWindows(windows, clock=timer), ceiling=ceiling, timer=timer)
+        start = timer.now
+        [handled] = await timer.run(drain(sender))
+    finally:
+        await client.close()
+        await fake.stop()
+    assert handled == 8
+    assert fake.pacing_429s == 0 and [a.key for a in fake.accepted] == keys
+    times = [a.at - start for a in fake.accepted]
+    assert times[0] == pytest.approx(0.05, abs=1e-4)  # held back by the ceiling
+    assert times[7] >= times[0] + 0.1  # the window starts when the first really left
+    assert fake.max_in_conversation_window(0.1) == 7
 
 
 async def test_a_row_whose_window_is_full_for_long_goes_back_to_the_outbox(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,12 +17,12 @@ from bot.storage.db import Database
 from bot.storage.health_tables import LinkCheck
 from scheduler.setup import LINK_CHECK_JOB_ID, link_window, links_once
 from tests.support import NOW, seed
-from tests.support.link_server import link_host, publish_links
+from tests.support.link_server import ALLOWED, link_host, publish_links
 
 
 async def test_each_answer_is_judged_and_a_hang_ends_at_the_timeout(db: Database, settings: Settings) -> None:
     core = build_core(db, settings, lambda: NOW)
-    checker = LinkChecker(db, core.materials, lambda: NOW, timeout=1.0, concurrency=2)
+    checker = LinkChecker(db, core.materials, lambda: NOW, timeout=1.0, concurrency=2, allowed_hosts=ALLOWED)
     async with link_host() as host:
         paths = ("/ok", "/gone", "/nohead", "/moved", "/loop", "/hang")
         started = time.monotonic()
@@ -44,7 +45,7 @@ async def test_each_answer_is_judged_and_a_hang_ends_at_the_timeout(db: Database
 
 async def test_no_credentials_cookies_or_placeholders_are_sent(db: Database, settings: Settings) -> None:
     core = build_core(db, settings, lambda: NOW)
-    checker = LinkChecker(db, core.materials, lambda: NOW, timeout=1.0)
+    checker = LinkChecker(db, core.materials, lambda: NOW, timeout=1.0, allowed_hosts=ALLOWED)
     async with link_host() as host:
         with_password = host.link("/ok").replace("http://", "http://lead:hemmelig@")
         results = await checker.check_urls([with_password, "https://materialer.example/x", "mailto:a@b.dk"])
@@ -55,7 +56,9 @@ async def test_no_credentials_cookies_or_placeholders_are_sent(db: Database, set
 
 async def test_an_address_that_does_not_resolve_is_broken(db: Database, settings: Settings) -> None:
     core = build_core(db, settings, lambda: NOW)
-    [result] = await LinkChecker(db, core.materials, lambda: NOW, timeout=2.0).check_urls(["http://ingen-sadan-vaert.invalid/x"])
+    [result] = await LinkChecker(db, core.materials, lambda: NOW, timeout=2.0, allowed_hosts=ALLOWED).check_urls(
+        ["http://ingen-sadan-vaert.invalid/x"]
+    )
     assert not result.ok and result.status is None and result.reason
 
 
@@ -69,7 +72,7 @@ async def test_health_reads_the_stored_answers_and_says_when(db: Database, progr
         before = await core.health.check("hold-2027", NOW)
         assert before.links_unchecked == 3 and before.links_checked is None
         assert "broken-links" not in {i.code for i in before.items}  # nothing was checked: the page does not guess
-        await LinkChecker(db, core.materials, lambda: NOW, timeout=0.5).run(NOW)
+        await LinkChecker(db, core.materials, lambda: NOW, timeout=0.5, allowed_hosts=ALLOWED).run(NOW)
     after = await core.health.check("hold-2027", NOW)
     broken = next(i for i in after.items if i.code == "broken-links")
     assert broken.urgent and broken.title == "2 materialelinks virker ikke" and not after.ready
@@ -85,7 +88,7 @@ async def test_health_reads_the_stored_answers_and_says_when(db: Database, progr
 
 async def test_one_replica_checks_a_window(db: Database, programme: Any, settings: Settings) -> None:
     await seed(db, programme)
-    core = build_core(db, settings, lambda: NOW)
+    core = build_core(db, replace(settings, link_check_allow_hosts=ALLOWED), lambda: NOW)  # LINK_CHECK_ALLOW_HOSTS
     async with link_host() as host:
         await publish_links(db, "kickoff", {"Artikel": host.link("/gone")})
         first = await links_once(JobRuns(db, "replica-a"), core, lambda: NOW)

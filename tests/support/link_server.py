@@ -1,4 +1,9 @@
-"""A loopback 'material host' for the link checks: 200, 404, HEAD refused (405) then 200, a redirect, and one that hangs."""
+"""A loopback 'material host' for the link checks: 200, 404, HEAD refused (405) then 200, redirects, and one that hangs.
+
+It listens on 127.0.0.1, an internal address the checker refuses: tests allow that one host
+(ALLOWED, as LINK_CHECK_ALLOW_HOSTS would), and reach the same server as `localhost` or
+127.0.0.2 to see a refusal.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from aiohttp import web
 
 from bot.storage.db import Database
 from bot.storage.models import Material
+
+ALLOWED = ("127.0.0.1",)  # the link host's address, exempt from the internal-address refusal in tests
 
 
 @dataclass
@@ -29,7 +36,8 @@ class LinkHost:
 
 @asynccontextmanager
 async def link_host() -> AsyncIterator[LinkHost]:
-    """Serve /ok, /gone (404), /nohead (405 to HEAD; GET sends headers, then never the body), /moved, /loop and /hang."""
+    """Serve /ok, /gone (404), /nohead (405 to HEAD; GET sends headers, then never the body), /moved, /loop, /hang,
+    and /to?url=… (a redirect to that URL)."""
     host = LinkHost("")
     hangs: list[asyncio.Event] = []
 
@@ -60,6 +68,9 @@ async def link_host() -> AsyncIterator[LinkHost]:
     async def loop(request: web.Request) -> web.Response:
         raise web.HTTPFound("/loop")
 
+    async def to(request: web.Request) -> web.Response:
+        raise web.HTTPFound(request.query["url"])
+
     async def hang(request: web.Request) -> web.Response:
         stop = asyncio.Event()
         hangs.append(stop)
@@ -68,7 +79,15 @@ async def link_host() -> AsyncIterator[LinkHost]:
         return web.Response(text="for sent")
 
     app = web.Application(middlewares=[record])
-    for path, handler in (("/ok", ok), ("/gone", gone), ("/nohead", nohead), ("/moved", moved), ("/loop", loop), ("/hang", hang)):
+    for path, handler in (
+        ("/ok", ok),
+        ("/gone", gone),
+        ("/nohead", nohead),
+        ("/moved", moved),
+        ("/loop", loop),
+        ("/hang", hang),
+        ("/to", to),
+    ):
         app.router.add_route("*", path, handler)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
     await runner.setup()
