@@ -104,7 +104,7 @@ entries:
     errors = caught.value.errors
     messages = str(caught.value)
     assert "faq.yaml:7: entry 'ok-entry': id used twice (first at line 2)" in messages
-    assert any(e.line == 9 and "'alt' must be a list of 2–5" in e.message for e in errors)
+    assert any(e.line == 9 and "'alt' must be a list of 2–6" in e.message for e in errors)
     assert any(e.line == 12 and "unknown activity 'modul-9'" in e.message for e in errors)
     assert any(e.line == 13 and "id must be lower-case" in e.message for e in errors)
     assert any(e.line == 14 and "'q' must be non-empty text" in e.message for e in errors)
