@@ -169,6 +169,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅ0-9•–-])|\s+(?=[•�
 MIN_SHOWN_WORDS = 35  # a trimmed passage keeps at least this much context around what matched
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences (and bullet items) of an answer or passage, in order."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
 def trim_passage(text: str, query_terms: set[str]) -> str:
     """The run of sentences from the first to the last one that shares a term with the question.
 
