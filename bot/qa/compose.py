@@ -1,4 +1,4 @@
-"""Composing a reply from more than one entry: the runner-up's closest sentence when it answers the same question.
+"""Composing a reply from more than one entry: the runner-up's closest sentence, and a list that goes on in the next passage.
 
 A question often spans two entries that say different halves of the answer: the vertical and the
 horizontal recommendation of a readiness box, the buddy meetings during and after the programme,
@@ -17,11 +17,34 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.qa.entry import Candidate, Entry
+from bot.qa.passages import sentences
 
 RUNNER_UP_REACH = 0.3  # the runner-up's re-rank score at most this far below the winner's
 RUNNER_UP_SENTENCE = 0.85  # its closest sentence at least this similar to the question
 RUNNER_UP_COVERAGE = 0.7  # and it holds at least this much of the question
 SAME_TEXT = 60  # characters: a sentence whose start is in the reply already is not added again
+
+
+CONTINUED_WORDS = 60  # at most this much of the next passage after a passage that ends on a colon
+
+
+def next_passages(entries: list[Entry]) -> dict[str, Entry]:
+    """Passage id -> the passage after it under the same heading (the text goes on there)."""
+    passages = [e for e in entries if e.kind == "passage"]
+    return {a.id: b for a, b in zip(passages, passages[1:], strict=False) if a.question == b.question}
+
+
+def continued(answer: str, following: Entry | None) -> str:
+    """A passage's excerpt that ends by announcing a list (":") with the start of the passage that holds the list."""
+    if following is None or not answer.rstrip(" …").endswith(":"):
+        return answer
+    shown: list[str] = []
+    for sentence in sentences(following.answer):
+        if shown and sum(len(s.split()) for s in shown) + len(sentence.split()) > CONTINUED_WORDS:
+            break
+        shown.append(sentence)
+    rest = " …" if len(shown) < len(sentences(following.answer)) else ""
+    return f"{answer.rstrip(' …')} {' '.join(shown)}{rest}"
 
 
 def with_runner_up(entry: Entry, best: Candidate, ranked: list[Candidate]) -> Entry:

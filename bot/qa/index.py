@@ -35,7 +35,7 @@ from typing import Any
 
 from bot.qa import dense
 from bot.qa.bm25 import AnalysedQuery, Bm25Index
-from bot.qa.compose import with_runner_up
+from bot.qa.compose import continued, next_passages, with_runner_up
 from bot.qa.confidence import Thresholds
 from bot.qa.entry import CURATED, KINDS, Candidate, Entry, Match, dense_texts
 from bot.qa.learned import curated_first, merge_answered, merge_near_duplicates, merged, question_key
@@ -88,6 +88,7 @@ class QuestionIndex(Bm25Index):
         self._vectors = DenseVectors()  # curated entries
         self._learned_vectors = DenseVectors()  # learned answers: ranked apart (see _ranked)
         self._sentences = SentenceVectors()  # curated answers' sentences, for the re-ranker (bot.qa.rerank)
+        self._next_passage: dict[str, Entry] = {}  # a passage -> the next one under its heading (bot.qa.compose)
 
     def build(self, entries: Iterable[Entry]) -> QuestionIndex:
         """Index these entries from scratch (replaces anything indexed before)."""
@@ -125,6 +126,7 @@ class QuestionIndex(Bm25Index):
         # Pass 2: index.
         for entry, phr, ans in analysed:
             self._index(entry, phr, ans)
+        self._next_passage = next_passages(entries)
         curated = [i for i, e in enumerate(self._entries) if e.kind in CURATED]
         self._vectors.add(self._entries, curated)
         self._sentences.add(self._entries, curated)
@@ -381,7 +383,7 @@ class QuestionIndex(Bm25Index):
         entry = best.entry
         words = {t for t in terms if " " not in t}
         if entry.kind == "passage":  # show what answers, not the whole block
-            entry = replace(entry, answer=trim_passage(entry.answer, words))
+            entry = replace(entry, answer=continued(trim_passage(entry.answer, words), self._next_passage.get(entry.id)))
             if confident:  # a second passage that ranks close: the other side of a two-sided concept
                 entry = self._with_passage(entry, [c for c in ranked if c.entry.id != best.entry.id], words)
         elif confident and entry.kind in CURATED:
@@ -415,7 +417,7 @@ class QuestionIndex(Bm25Index):
         for r, c in enumerate(sorted((c for c in passages if c.similarity > 0), key=lambda c: -c.similarity), start=1):
             fused[c.entry.id] += 1.0 / (RRF_K + r)
         best = max(passages, key=lambda c: (fused[c.entry.id], c.lexical))
-        excerpt = trim_passage(best.entry.answer, words)
+        excerpt = continued(trim_passage(best.entry.answer, words), self._next_passage.get(best.entry.id))
         if excerpt.strip("… ")[:60] in entry.answer:
             return entry
         return replace(entry, answer=f"{entry.answer}\n\nI programbeskrivelsen ({best.entry.question}): {excerpt}")
