@@ -367,6 +367,9 @@ class QuestionIndex(Bm25Index):
         runner_score = runner.score if runner else 0.0
         margin = self._margin(ranked)  # on the lexical score: what the thresholds were calibrated on
         confident = self.thresholds.confident(best.coverage, best.relative, margin) or self.thresholds.agreed(best)
+        if not confident and best.sentence:
+            others = max((c.sentence for c in ranked[:RERANK_DEPTH] if c.entry.id != best.entry.id), default=0.0)
+            confident = self.thresholds.closest(best, margin, others)
         if best.entry.kind == "answered" and min(best.coverage, best.own) < self.thresholds.learned_coverage:
             confident = False  # a learned answer is reused only for (nearly) the question it answered
         if not confident:

@@ -7,6 +7,7 @@ import pytest
 from bot.config import REPO_ROOT
 from bot.qa import dense
 from bot.qa.compose import continued, next_passages, with_runner_up
+from bot.qa.confidence import Thresholds
 from bot.qa.entry import Candidate, Entry
 from bot.qa.index import QuestionIndex
 from bot.qa.loader import content_entries
@@ -123,3 +124,23 @@ def test_a_trimmed_passage_keeps_the_list_its_matching_sentence_announces() -> N
     text = f"{filler} Med skyggepraktikken får talenterne: {items} {filler}"
     shown = trim_passage(text, {term("skyggepraktik")})
     assert "• Et udefra-ind perspektiv • Live feedback • Sparring på praksis." in shown and shown.endswith(" …")
+
+
+def test_the_closest_sentence_path_needs_the_words_the_margin_and_the_closest_sentence() -> None:
+    t = Thresholds()
+
+    def cand(coverage: float = 1.0, relative: float = 0.1, sentence: float = 0.9, lexical_rank: int = 1) -> Candidate:
+        return Candidate(_entry("x"), 0.1, coverage, relative, 5.0, 0.85, 0, lexical_rank, sentence=sentence)
+
+    assert t.closest(cand(), 0.3, 0.895)
+    assert not t.closest(cand(), 0.05, 0.895)  # no clear winner by words
+    assert not t.closest(cand(coverage=0.7), 0.3, 0.895)  # a word of the question is missing
+    assert not t.closest(cand(sentence=0.88), 0.3, 0.9)  # another candidate has a closer sentence
+    assert not t.closest(cand(lexical_rank=2), 0.3, 0.8)
+    assert not t.closest(cand(sentence=0.0), 0.3, 0.0)  # not re-ranked: no sentences
+
+
+def test_a_theme_named_in_one_sentence_of_a_module_is_answered(index: QuestionIndex) -> None:
+    """Every word is in Modul 5's theme and it wins by words; its closest sentence is the closest of all."""
+    m = index.answer("lærer vi noget om datainformeret ledelse")
+    assert m.confident and "datainformeret ledelse" in m.reply.casefold() and "Modul 5" in m.reply
