@@ -333,7 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--heldout", action="store_true", help="also print the aggregate on the held-out and blind3 sets (frozen: count every run)"
     )
-    parser.add_argument("--dev4", type=Path, default=DEV4, help="the fourth blind set, used as development data (misses listed with --details)")
+    parser.add_argument(
+        "--dev4", type=Path, default=DEV4, help="the fourth blind set, used as development data (misses listed with --details)"
+    )
     parser.add_argument("--encoder", choices=("e5", "words"), help="the question encoder (default: QA_DENSE_ENCODER, else e5)")
     args = parser.parse_args(argv)
     if args.encoder:

@@ -14,6 +14,7 @@ and was added to 14 of 174 and 14 of 126 confident replies.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 from bot.qa.entry import Candidate, Entry
@@ -31,7 +32,7 @@ CONTINUED_WORDS = 60  # at most this much of the next passage after a passage th
 def next_passages(entries: list[Entry]) -> dict[str, Entry]:
     """Passage id -> the passage after it under the same heading (the text goes on there)."""
     passages = [e for e in entries if e.kind == "passage"]
-    return {a.id: b for a, b in zip(passages, passages[1:], strict=False) if a.question == b.question}
+    return {a.id: b for a, b in itertools.pairwise(passages) if a.question == b.question}
 
 
 def continued(answer: str, following: Entry | None) -> str:

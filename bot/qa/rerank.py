@@ -48,7 +48,10 @@ def rerank(ranked: list[Candidate], closest: dict[str, tuple[float, str]]) -> li
 
     `closest` maps entry id -> (similarity, text) of its closest sentence to the question; each
     re-ranked candidate carries them and its score (Candidate.sentence, .closest, .rerank) for the reply."""
-    head = [replace(c, sentence=closest[c.entry.id][0], closest=closest[c.entry.id][1]) if c.entry.id in closest else c for c in ranked[:RERANK_DEPTH]]
+    head = [
+        replace(c, sentence=closest[c.entry.id][0], closest=closest[c.entry.id][1]) if c.entry.id in closest else c
+        for c in ranked[:RERANK_DEPTH]
+    ]
     if len(head) < 2:
         return head + ranked[RERANK_DEPTH:]
     best_lexical = max(c.lexical for c in head)

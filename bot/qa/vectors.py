@@ -63,7 +63,8 @@ class DenseVectors:
             return {}
         self._concatenated()
         wanted = set(idxs)
-        rows = [r for r, e in enumerate(self._rows) if e in wanted] if self._by_entry is None else [r for i in wanted for r in self._by_entry.get(i, ())]
+        by_entry = self._by_entry or {}
+        rows = [r for i in wanted for r in by_entry.get(i, ())]
         out: dict[int, float] = {}
         for r, sim in zip(rows, (self._matrix[rows] @ vector).tolist(), strict=True):
             e = self._rows[r]

@@ -11,8 +11,8 @@ from bot.qa.confidence import Thresholds
 from bot.qa.entry import Candidate, Entry
 from bot.qa.index import QuestionIndex
 from bot.qa.loader import content_entries
-from bot.qa.rerank import RERANK_DEPTH, rerank
 from bot.qa.passages import trim_passage
+from bot.qa.rerank import RERANK_DEPTH, rerank
 from bot.qa.sentences import sentence_texts
 from bot.qa.text import term
 
@@ -68,8 +68,17 @@ def test_every_curated_answer_sentence_has_a_vector(index: QuestionIndex) -> Non
 def test_a_runner_up_close_behind_adds_its_closest_sentence() -> None:
     best = Candidate(_entry("lodret"), 0.1, 1.0, 0.4, 9.0, 0.9, 1, 1, sentence=0.88, closest="Lodret.", rerank=3.0)
     runner = Candidate(
-        _entry("vandret", "Udvid opgaverne på samme niveau. Andet."), 0.1, 1.0, 0.4, 8.9, 0.9, 2, 2,
-        sentence=0.89, closest="Udvid opgaverne på samme niveau.", rerank=2.9,
+        _entry("vandret", "Udvid opgaverne på samme niveau. Andet."),
+        0.1,
+        1.0,
+        0.4,
+        8.9,
+        0.9,
+        2,
+        2,
+        sentence=0.89,
+        closest="Udvid opgaverne på samme niveau.",
+        rerank=2.9,
     )
     composed = with_runner_up(best.entry, best, [best, runner])
     assert composed.answer == "Et svar i en hel sætning her.\n\nSe også (Kilde vandret): Udvid opgaverne på samme niveau."
