@@ -7,12 +7,13 @@ Sets:
             passage_in_scope/passage_out_of_scope graded by what the reply says (must_mention).
   blind2    tests/qa_blind2.yaml, the second blind set: reported once blind, now development data
             (its misses are listed with --details).
+  dev4      tests/qa_dev4.yaml (or --dev4 PATH), a fourth blind set written as development data.
   blind3    tests/qa_blind3.yaml, a third set written blind from the programme text (149 in, 41 out of scope),
             frozen before its first run; aggregate only, like the held-out set.
   held-out  tests/qa_heldout.yaml, written blind from the programme text alone and frozen; graded
             by must_mention (every group needs one alternative in the confident reply) and by
-            hand-off for out-of-scope. Only its aggregate figures are printed (never tune on it;
-            --details lists tuning misses only).
+            hand-off for out-of-scope. Only its aggregate figures are printed, and only with
+            --heldout (never tune on it; --details lists development misses only).
 Each set is measured on the content-only index and on one with N synthetic learned answers
 (instructors' answers, generated from templates with a fixed seed). Then: index build time,
 one add(), answer latency p50/p99 over Q queries (labelled questions and paraphrases of learned
@@ -53,6 +54,7 @@ HELDOUT = ROOT / "tests" / "qa_heldout.yaml"  # written blind from the programme
 # The second blind set, reported once and then retired to the tuning side (p-qa4): its misses may be read.
 BLIND2 = ROOT / "tests" / "qa_blind2.yaml"
 BLIND3 = ROOT / "tests" / "qa_blind3.yaml"  # a third blind set, frozen before its first run; aggregate only
+DEV4 = ROOT / "tests" / "qa_dev4.yaml"  # a fourth blind set, development data from the start (p-rank)
 
 P99_TARGET_MS = 20.0
 BUILD_TARGET_S = 10.0
@@ -283,7 +285,7 @@ def figures(
     tuning_text: list[Mentioned],
     held: list[tuple[str, list[Mentioned]]],
     details: bool,
-    blind2: list[Mentioned] | None = None,
+    dev: list[tuple[str, list[Mentioned]]] | None = None,
 ) -> dict[str, str]:
     """One column of the figures table: tuning (ids + passage mentions) and held-out rates."""
     ids = evaluate(index, tuning)
@@ -302,13 +304,15 @@ def figures(
         print(ids.details())
         for item, m in text.misses:
             print(f"  TEXT MISS {item.question!r}: {m.entry.id if m.entry else '-'} confident={m.confident}")
-    if blind2:
-        b = evaluate_mentioned(index, blind2)
-        col["blind2 (dev): in-scope answered right"] = f"{b.in_right}/{b.in_total} = {b.in_rate:.1%}"
-        col["blind2 (dev): out-of-scope answered"] = f"{b.out_confident}/{b.out_total} = {b.out_rate:.1%}"
+    for label, items in dev or []:
+        b = evaluate_mentioned(index, items)
+        col[f"{label} (dev): in-scope answered right"] = f"{b.in_right}/{b.in_total} = {b.in_rate:.1%}"
+        col[f"{label} (dev): in-scope confident but wrong"] = f"{b.in_confident_wrong}/{b.in_total}"
+        col[f"{label} (dev): out-of-scope answered"] = f"{b.out_confident}/{b.out_total} = {b.out_rate:.1%}"
         if details:
             for item, m in b.misses:
-                print(f"  BLIND2 MISS {item.question!r}: {m.entry.id if m.entry else '-'} confident={m.confident}")
+                reply = m.reply.replace("\n", " / ")[:300] if m.confident else ""
+                print(f"  {label.upper()} MISS {item.question!r}: {m.entry.id if m.entry else '-'} confident={m.confident} {reply}")
     for label, items in held:
         h = evaluate_mentioned(index, items)  # aggregate figures only: never tune on these
         col[f"{label}: in-scope answered right"] = f"{h.in_right}/{h.in_total} = {h.in_rate:.1%}"
@@ -326,6 +330,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sweep", action="store_true", help="print the best thresholds on the tuning questions")
     parser.add_argument("--details", action="store_true", help="list misses on the TUNING set (never the held-out)")
+    parser.add_argument(
+        "--heldout", action="store_true", help="also print the aggregate on the held-out and blind3 sets (frozen: count every run)"
+    )
+    parser.add_argument(
+        "--dev4", type=Path, default=DEV4, help="the fourth blind set, used as development data (misses listed with --details)"
+    )
     parser.add_argument("--encoder", choices=("e5", "words"), help="the question encoder (default: QA_DENSE_ENCODER, else e5)")
     args = parser.parse_args(argv)
     if args.encoder:
@@ -335,8 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     labelled = load_labelled(LABELLED)
     tuning = [x for x in labelled if not x.holdout]
     tuning_text = load_mentioned(LABELLED, "passage_in_scope", "passage_out_of_scope")
-    held = [(label, load_mentioned(path)) for label, path in (("held-out", HELDOUT), ("blind3", BLIND3)) if path.exists()]
-    blind2 = load_mentioned(BLIND2) if BLIND2.exists() else []
+    # The frozen sets are read only when asked for: a development run never touches them.
+    held = [(label, load_mentioned(path)) for label, path in (("held-out", HELDOUT), ("blind3", BLIND3)) if args.heldout and path.exists()]
+    dev = [(label, load_mentioned(path)) for label, path in (("blind2", BLIND2), ("dev4", args.dev4)) if path.exists()]
     answered = synthetic_answered(args.answered, args.seed)
 
     t0 = time.perf_counter()
@@ -348,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({', '.join(f'{k} {sum(e.kind == k for e in content)}' for k in KINDS if k != 'answered')}); "
         f"dense retrieval {('on, encoder ' + ('e5' if dense.contextual() else 'words')) if small.dense else 'OFF (BM25 only)'}"
     )
-    col_small = figures(small, tuning, tuning_text, held, args.details, blind2)
+    col_small = figures(small, tuning, tuning_text, held, args.details, dev)
     if args.sweep:
         print("best thresholds on the tuning questions (score = confident right - 2 x confident wrong):")
         for score, t in sweep(small, tuning)[:10]:
@@ -396,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
             own_total += 1
             own += m.entry is not None and expected in m.entry.phrasings  # its own entry, or the one it was merged into
     p50, p99 = statistics.median(times), percentile(times, 99)
-    col_big = figures(big, tuning, tuning_text, held, args.details, blind2)
+    col_big = figures(big, tuning, tuning_text, held, args.details, dev)
 
     rows = list(col_small)
     width = max(len(r) for r in rows) + 2

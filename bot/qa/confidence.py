@@ -74,6 +74,16 @@ class Thresholds:
     strong_lexical_rank: int = 5
     strong_coverage: float = 0.4
 
+    # A fourth path (p-rank, the re-ranker's closest sentences; chosen on the tuning set, blind2 and
+    # tests/qa_dev4.yaml, where it answered 5 more in-scope questions and no out-of-scope one): the
+    # entry holds nearly every content word, is the clear winner by words, and its closest sentence
+    # is the closest of all the candidates re-ranked - a long passage or a list of names ("hvem er
+    # ...") that the whole-entry vector ranks low although one sentence says it.
+    closest_coverage: float = 0.85
+    closest_relative: float = 0.05
+    closest_margin: float = 0.10
+    closest_slack: float = 0.01
+
     @classmethod
     def for_words(cls) -> Thresholds:
         """The rule for the word-mean vectors (bot.qa.wordvec): no path trusts a high similarity alone.
@@ -90,6 +100,17 @@ class Thresholds:
             and c.similarity >= self.strong_similarity
             and 0 < c.lexical_rank <= self.strong_lexical_rank
             and c.coverage >= self.strong_coverage
+        )
+
+    def closest(self, c: Candidate, margin: float, others: float) -> bool:
+        """True when the winner by words also has the sentence closest to the question (others: the best other candidate's)."""
+        return (
+            c.sentence > 0
+            and c.lexical_rank == 1
+            and c.coverage >= self.closest_coverage
+            and c.relative >= self.closest_relative
+            and margin >= self.closest_margin
+            and c.sentence >= others - self.closest_slack
         )
 
     def agreed(self, c: Candidate) -> bool:

@@ -49,6 +49,9 @@ class Candidate:
     dense_rank: int = 0  # 1 = the dense ranking's best; 0 = not among its best
     lexical_rank: int = 0  # 1 = the lexical ranking's best; 0 = not among its best
     own: float = 1.0  # a learned entry: the share of ITS question's words the new question has (1 for curated)
+    sentence: float = 0.0  # cosine similarity of the entry's closest sentence to the question (bot.qa.sentences; 0 if not re-ranked)
+    closest: str = ""  # that sentence
+    rerank: float = 0.0  # the re-ranker's score (bot.qa.rerank; 0 if not re-ranked)
 
 
 @dataclass(frozen=True)

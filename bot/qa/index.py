@@ -35,10 +35,13 @@ from typing import Any
 
 from bot.qa import dense
 from bot.qa.bm25 import AnalysedQuery, Bm25Index
+from bot.qa.compose import continued, next_passages, with_runner_up
 from bot.qa.confidence import Thresholds
 from bot.qa.entry import CURATED, KINDS, Candidate, Entry, Match, dense_texts
 from bot.qa.learned import curated_first, merge_answered, merge_near_duplicates, merged, question_key
 from bot.qa.passages import trim_passage
+from bot.qa.rerank import RERANK_DEPTH, rerank
+from bot.qa.sentences import SentenceVectors
 from bot.qa.text import analyse
 from bot.qa.vectors import DenseVectors, query_vector
 
@@ -84,6 +87,8 @@ class QuestionIndex(Bm25Index):
         self._query_cache: OrderedDict[str, AnalysedQuery] = OrderedDict()  # analysis depends on the vocabulary: cleared on change
         self._vectors = DenseVectors()  # curated entries
         self._learned_vectors = DenseVectors()  # learned answers: ranked apart (see _ranked)
+        self._sentences = SentenceVectors()  # curated answers' sentences, for the re-ranker (bot.qa.rerank)
+        self._next_passage: dict[str, Entry] = {}  # a passage -> the next one under its heading (bot.qa.compose)
 
     def build(self, entries: Iterable[Entry]) -> QuestionIndex:
         """Index these entries from scratch (replaces anything indexed before)."""
@@ -121,7 +126,10 @@ class QuestionIndex(Bm25Index):
         # Pass 2: index.
         for entry, phr, ans in analysed:
             self._index(entry, phr, ans)
-        self._vectors.add(self._entries, [i for i, e in enumerate(self._entries) if e.kind in CURATED])
+        self._next_passage = next_passages(entries)
+        curated = [i for i, e in enumerate(self._entries) if e.kind in CURATED]
+        self._vectors.add(self._entries, curated)
+        self._sentences.add(self._entries, curated)
         # Learned answers given at build are ranked by words only (embedding 10 000 would take minutes);
         # one added live gets its vector at once.
         return self
@@ -145,6 +153,8 @@ class QuestionIndex(Bm25Index):
         self._index(entry, [analyse(p) for p in entry.phrasings], analyse(f"{entry.answer} {entry.context}"))
         vectors = self._vectors if entry.kind in CURATED else self._learned_vectors
         vectors.add(self._entries, [len(self._entries) - 1])
+        if entry.kind in CURATED:
+            self._sentences.add(self._entries, [len(self._entries) - 1])
 
     def _merge_duplicate(self, entry: Entry) -> Entry:
         """An answered question asked before: the newer answer replaces the older, keeping its phrasing."""
@@ -315,6 +325,8 @@ class QuestionIndex(Bm25Index):
         floor = self.thresholds.learned_coverage
         curated.sort(key=lambda c: (-c.score, -c.lexical))
         learned.sort(key=lambda c: (-c.score, -c.lexical))
+        if use_dense and self._sentences:
+            curated = self._rerank(curated, vector)
         fit = [c for c in learned if c.own >= floor]
         # The groups' fused scores are not comparable (learned answers given at build have no vectors):
         # the best fitting learned answer goes first when it matches the words better than the curated best.
@@ -322,6 +334,15 @@ class QuestionIndex(Bm25Index):
         curated_first(ranked)
         ranked.extend(c for c in learned if c.own < floor)
         return merge_near_duplicates(ranked, k, self._question_keys, self._by_id)
+
+    def _rerank(self, curated: list[Candidate], vector: Any) -> list[Candidate]:
+        """The best curated candidates re-ordered on their scores and closest sentences (bot.qa.rerank)."""
+        head = [self._by_id[c.entry.id] for c in curated[:RERANK_DEPTH] if c.entry.id in self._by_id]
+        best = self._sentences.best(vector, head)
+        # An entry outside the dense ranking's pool has no similarity yet: the re-ranker needs its real one.
+        sims = self._vectors.similarities(vector, [e for e, c in zip(head, curated, strict=False) if not c.similarity])
+        curated = [replace(c, similarity=sims[self._by_id[c.entry.id]]) if self._by_id.get(c.entry.id) in sims else c for c in curated]
+        return rerank(curated, {self._entries[e].id: found for e, found in best.items()})
 
     def _own_share(self, e: int, asked: set[str]) -> float:
         """The share of a learned entry's own question terms that the new question has."""
@@ -346,6 +367,9 @@ class QuestionIndex(Bm25Index):
         runner_score = runner.score if runner else 0.0
         margin = self._margin(ranked)  # on the lexical score: what the thresholds were calibrated on
         confident = self.thresholds.confident(best.coverage, best.relative, margin) or self.thresholds.agreed(best)
+        if not confident and best.sentence:
+            others = max((c.sentence for c in ranked[:RERANK_DEPTH] if c.entry.id != best.entry.id), default=0.0)
+            confident = self.thresholds.closest(best, margin, others)
         if best.entry.kind == "answered" and min(best.coverage, best.own) < self.thresholds.learned_coverage:
             confident = False  # a learned answer is reused only for (nearly) the question it answered
         if not confident:
@@ -362,11 +386,13 @@ class QuestionIndex(Bm25Index):
         entry = best.entry
         words = {t for t in terms if " " not in t}
         if entry.kind == "passage":  # show what answers, not the whole block
-            entry = replace(entry, answer=trim_passage(entry.answer, words))
+            entry = replace(entry, answer=continued(trim_passage(entry.answer, words), self._next_passage.get(entry.id)))
             if confident:  # a second passage that ranks close: the other side of a two-sided concept
                 entry = self._with_passage(entry, [c for c in ranked if c.entry.id != best.entry.id], words)
         elif confident and entry.kind in CURATED:
             entry = self._with_passage(entry, ranked, words)
+        if confident and entry.kind in CURATED:  # the other half of the answer, when a second entry holds it
+            entry = with_runner_up(entry, best, ranked)
         return Match(
             entry=entry,
             score=best.score,
@@ -394,7 +420,7 @@ class QuestionIndex(Bm25Index):
         for r, c in enumerate(sorted((c for c in passages if c.similarity > 0), key=lambda c: -c.similarity), start=1):
             fused[c.entry.id] += 1.0 / (RRF_K + r)
         best = max(passages, key=lambda c: (fused[c.entry.id], c.lexical))
-        excerpt = trim_passage(best.entry.answer, words)
+        excerpt = continued(trim_passage(best.entry.answer, words), self._next_passage.get(best.entry.id))
         if excerpt.strip("… ")[:60] in entry.answer:
             return entry
         return replace(entry, answer=f"{entry.answer}\n\nI programbeskrivelsen ({best.entry.question}): {excerpt}")

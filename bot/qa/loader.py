@@ -25,9 +25,10 @@ from bot.domain.materials import KIND_LABELS_DA, Materials
 from bot.domain.programme import ACTIVITY_KEYS, Activity, Programme
 from bot.qa import dense, wordvec
 from bot.qa.confidence import Thresholds
-from bot.qa.entry import Entry, dense_texts
+from bot.qa.entry import CURATED, Entry, dense_texts
 from bot.qa.index import QuestionIndex
 from bot.qa.passages import passage_entries, team_entries
+from bot.qa.sentences import sentence_texts
 
 FAQ_FILE = "faq.yaml"
 FAQ_FIELDS = ("id", "q", "alt", "a", "source", "activity")
@@ -376,10 +377,12 @@ def write_vector_store(content_dir: Path) -> int:
 
 
 def store_texts(content_dir: Path) -> list[tuple[str, bool]]:
-    """What the shipped store holds: (text, is_query) of every entry's texts and of every content word."""
-    texts = [t for e in content_entries(content_dir) for t in dense_texts(e)]
+    """What the shipped store holds: (text, is_query) of every entry's texts, of its answer's sentences and of every content word."""
+    entries = content_entries(content_dir)
+    texts = [t for e in entries for t in dense_texts(e)]
     words = wordvec.vocabulary([t for t, _ in texts])
-    return list(dict.fromkeys([*texts, *((w, True) for w in words)]))
+    sentences = [(s, False) for e in entries if e.kind in CURATED for s in sentence_texts(e)]
+    return list(dict.fromkeys([*texts, *sentences, *((w, True) for w in words)]))
 
 
 def load_index(content_dir: Path, answered: Iterable[Entry] = (), thresholds: Thresholds | None = None) -> QuestionIndex:

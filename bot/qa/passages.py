@@ -167,6 +167,18 @@ def team_entries(content_dir: Path) -> list[Entry]:
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅ0-9•–-])|\s+(?=[•–] )")
 MIN_SHOWN_WORDS = 35  # a trimmed passage keeps at least this much context around what matched
+LIST_ITEMS = 5  # items of a list shown after the sentence that announces it
+
+
+def _is_item(sentence: str) -> bool:
+    """A list item of the export: a bullet, or a short line without a full stop."""
+    text = sentence.strip()
+    return text[:1] in "•–-" or (len(text.split()) <= 12 and not text.endswith("."))
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences (and bullet items) of an answer or passage, in order."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def trim_passage(text: str, query_terms: set[str]) -> str:
@@ -190,5 +202,13 @@ def trim_passage(text: str, query_terms: set[str]) -> str:
             last += 1
         if size() < MIN_SHOWN_WORDS and first > 0:
             first -= 1
+    # A sentence that announces a list ("Med skyggepraktikken får talenterne:") says nothing without
+    # the list: what follows it is shown too, up to LIST_ITEMS items.
+    announced = [i for i in range(first, last + 1) if sentences[i].rstrip().endswith(":")]
+    if announced:
+        end = announced[-1] + 1  # the first item, whatever it looks like
+        while end < len(sentences) - 1 and end - announced[-1] < LIST_ITEMS and _is_item(sentences[end + 1]):
+            end += 1
+        last = max(last, min(end, len(sentences) - 1))
     shown = " ".join(sentences[first : last + 1])
     return ("… " if first > 0 else "") + shown + (" …" if last < len(sentences) - 1 else "")

@@ -31,6 +31,7 @@ class DenseVectors:
         self._blocks: list[Any] = []
         self._matrix: Any = None
         self._row_entries: Any = None
+        self._by_entry: dict[int, list[int]] | None = None  # entry -> its rows, built with the matrix
 
     def __bool__(self) -> bool:
         return self._matrix is not None or bool(self._blocks)
@@ -54,6 +55,32 @@ class DenseVectors:
             self._blocks.append(np.asarray(vectors, dtype=np.float32))
             self._rows.extend(i for i, _ in chosen)
         self._matrix = None  # concatenated on the next query
+        self._by_entry = None
+
+    def similarities(self, vector: Any, idxs: Sequence[int]) -> dict[int, float]:
+        """The cosine similarity of these entries to a question vector (best vector per entry), outside the ranking's pool too."""
+        if not self._blocks or vector is None:
+            return {}
+        self._concatenated()
+        wanted = set(idxs)
+        by_entry = self._by_entry or {}
+        rows = [r for i in wanted for r in by_entry.get(i, ())]
+        out: dict[int, float] = {}
+        for r, sim in zip(rows, (self._matrix[rows] @ vector).tolist(), strict=True):
+            e = self._rows[r]
+            out[e] = max(out.get(e, -1.0), sim)
+        return out
+
+    def _concatenated(self) -> None:
+        import numpy as np
+
+        if self._matrix is None:
+            self._matrix = np.concatenate(self._blocks) if len(self._blocks) > 1 else self._blocks[0]
+            self._blocks = [self._matrix]
+            self._row_entries = np.asarray(self._rows, dtype=np.int64)
+            self._by_entry = {}
+            for r, e in enumerate(self._rows):
+                self._by_entry.setdefault(e, []).append(r)
 
     def ranking(self, vector: Any, removed: set[int]) -> list[tuple[int, float]]:
         """Entries by cosine similarity to a question vector (best vector per entry), best first."""
@@ -61,10 +88,7 @@ class DenseVectors:
             return []
         import numpy as np
 
-        if self._matrix is None:
-            self._matrix = np.concatenate(self._blocks) if len(self._blocks) > 1 else self._blocks[0]
-            self._blocks = [self._matrix]
-            self._row_entries = np.asarray(self._rows, dtype=np.int64)
+        self._concatenated()
         sims = self._matrix @ vector
         k = min(len(sims), DENSE_POOL * 4)
         top = np.argpartition(-sims, k - 1)[:k]
