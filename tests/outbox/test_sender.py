@@ -488,12 +488,15 @@ async def test_two_senders_draining_together_send_each_row_exactly_once(
         ]
         for s in senders:
             s.batch = 25  # small batches so the two really interleave
-        handled = await asyncio.gather(*(drain(s) for s in senders))
+        # Bounded: a hang here was seen once under heavy load on PostgreSQL; it must fail, not stall the run.
+        handled = await asyncio.wait_for(asyncio.gather(*(drain(s) for s in senders)), 120)
     finally:
         for c in clients:
             await c.close()
         await other_db.dispose()
-    assert sum(handled) == 300 and min(handled) >= 25 and arrived == {"one", "two"}  # both took part, a batch at least
+    # Both took part (each sent rows). A share need not be a whole batch: on PostgreSQL a claim re-checks
+    # its picked rows after the other sender's concurrent claim, and comes back short. The point is exactly-once.
+    assert sum(handled) == 300 and min(handled) >= 1 and arrived == {"one", "two"}
     assert await statuses(db) == Counter({"sent": 300})
     assert len(fake.accepted) == 300 and fake.duplicates() == 0
     assert senders[0].stats.sent + senders[1].stats.sent == 300
