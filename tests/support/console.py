@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from bot.config import REPO_ROOT
 from bot.domain.roster import parse_roster
 from bot.services.roster import RosterService
 from bot.storage.db import Database
-from bot.storage.models import Membership
+from bot.storage.models import Membership, Person
 
 LARS = "lars.admin@lead.example"
 ANNA = "anna.talent@aalborg.example"
@@ -21,6 +22,18 @@ async def members(db: Database) -> int:
     """How many memberships the database holds."""
     async with db.sessions() as s:
         return int(await s.scalar(select(func.count()).select_from(Membership)) or 0)
+
+
+async def leader_of(db: Database, email: str) -> str | None:
+    """The e-mail of the nearest leader of the talent with this e-mail (None when none is set)."""
+    leader = aliased(Person)
+    async with db.sessions() as s:
+        return await s.scalar(
+            select(leader.email)
+            .join(Membership, Membership.leader_id == leader.id)
+            .join(Person, Person.id == Membership.person_id)
+            .where(Person.email == email, Membership.role == "talent")
+        )
 
 
 async def add_talents(db: Database, count: int) -> None:

@@ -6,13 +6,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from bot.storage.db import Database
-from bot.storage.models import Broadcast, Membership, Person
+from bot.storage.models import Broadcast
 from tests.support import Server
 from tests.support.browser import NEEDS_CHROMIUM, SCREENSHOTS
-from tests.support.console import ANNA, LARS, add_talents
+from tests.support.console import ANNA, LARS, add_talents, leader_of
 
 pytestmark = NEEDS_CHROMIUM
 WIDTHS = [pytest.param(1024, id="wide"), pytest.param(320, id="320px")]
@@ -34,17 +33,6 @@ async def _shot(page: Any, section: str, name: str, width: int) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.locator(section).screenshot(path=str(SCREENSHOTS / f"console-{name}-{width}.png"))
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
-
-
-async def _leader_of_anna(db: Database) -> str | None:
-    leader = aliased(Person)
-    async with db.sessions() as s:
-        return await s.scalar(
-            select(leader.email)
-            .join(Membership, Membership.leader_id == leader.id)
-            .join(Person, Person.id == Membership.person_id)
-            .where(Person.email == ANNA, Membership.role == "talent")
-        )
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -69,7 +57,7 @@ async def test_admin_finds_a_person_fixes_a_bad_leader_previews_and_saves(
     leader = page.locator("#deltagere .person-edit input[name=leader]")
     assert await leader.get_attribute("aria-invalid") == "true"
     assert await leader.input_value() == "bo.talent@rn.example"  # what LEAD wrote stays, to be fixed
-    assert await _leader_of_anna(db) == "mette.leder@aalborg.example"
+    assert await leader_of(db, ANNA) == "mette.leder@aalborg.example"
     await _shot(page, "#deltagere", "people-error", width)
 
     await leader.fill(JENS)
@@ -78,7 +66,7 @@ async def test_admin_finds_a_person_fixes_a_bad_leader_previews_and_saves(
     text = await preview.inner_text()
     assert "intet er gemt endnu" in text and f"mette.leder@aalborg.example → {JENS}" in text
     assert await page.locator("#deltagere .field-error").count() == 0
-    assert await _leader_of_anna(db) == "mette.leder@aalborg.example"
+    assert await leader_of(db, ANNA) == "mette.leder@aalborg.example"
     await _shot(page, "#deltagere", "people-preview", width)
 
     await preview.locator("text=Bekræft og gem").click()
@@ -87,7 +75,7 @@ async def test_admin_finds_a_person_fixes_a_bad_leader_previews_and_saves(
     assert "Nærmeste leder: Jens Sørensen" in await anna.inner_text()  # the list shows the change
     assert await page.locator("#deltagere .person-edit").count() == 0  # and the form has closed
     assert "1 af 12 passer på »anna«" in await page.locator(".people-count").inner_text()  # on the search LEAD came from
-    assert await _leader_of_anna(db) == JENS
+    assert await leader_of(db, ANNA) == JENS
     await _shot(page, "#deltagere", "people-saved", width)
     await context.close()
     assert [p for p in problems if "status of 400" not in p] == []  # the refused preview answers 400 on purpose

@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
 
 from bot.appkeys import CORE
 from bot.config import Settings
 from bot.storage.db import Database
-from bot.storage.models import AuditEntry, Membership, Person, PlannedDelivery
+from bot.storage.models import AuditEntry, Person, PlannedDelivery
 from tests.support import Server, seed, start_server
-from tests.support.console import ANNA, LARS
+from tests.support.console import ANNA, LARS, leader_of
 
 METTE, JENS, OLE = "mette.leder@aalborg.example", "jens.leder@rn.example", "ole.mentor@frederikshavn.example"
 
@@ -56,17 +55,6 @@ def hidden(html: str, name: str) -> str:
     match = re.search(rf'name="{name}" value="([^"]*)"', html)
     assert match, f"no field {name}"
     return match.group(1)
-
-
-async def leader_of(db: Database, email: str) -> str | None:
-    leader = aliased(Person)
-    async with db.sessions() as s:
-        return await s.scalar(
-            select(leader.email)
-            .join(Membership, Membership.leader_id == leader.id)
-            .join(Person, Person.id == Membership.person_id)
-            .where(Person.email == email, Membership.role == "talent")
-        )
 
 
 async def planned_for(db: Database, email: str) -> int:
