@@ -20,7 +20,9 @@ Adjacent content terms also go in as bigrams ("nærmest led", "modul 3"), scored
 BIGRAM_WEIGHT, so "samtale med nærmeste leder" prefers the entry that says exactly that.
 Words the index has never seen are split into known parts when they are compounds
 ("mentorsamtaler" -> mentor + samtal) and otherwise matched to a known term one or two typing
-errors away ("skygepraktik" -> skyggepraktik), at a discount.
+errors away ("skygepraktik" -> skyggepraktik), at a discount: on the stem, else on the word as
+written against the curated words ("lederspejelt" -> lederspejlet). A word typed without æøå
+("laering", "paa") is read as the word it stands for when that is known or a stopword.
 
 Speed: an inverted index (term -> postings of (document, precomputed BM25 tf weight)); a query
 touches only the postings of its own terms. The length normalisation uses the average lengths
@@ -43,6 +45,8 @@ ANSWER_WEIGHT = 0.35  # answer field relative to the best question phrasing
 BIGRAM_WEIGHT = 0.5  # a matched bigram relative to a matched unigram
 PART_WEIGHT = 0.5  # each part of a split compound
 FUZZY_WEIGHT = 0.7  # a term matched through a typo
+FUZZY_MIN_LEN = 5  # shorter words have too many neighbours one typo away
+SURFACE_FUZZY_MIN_LEN = 6  # the same on a word as written (inflected words are longer)
 PARTIAL_CREDIT = 0.5  # coverage of a split compound of which only some parts match
 # Kind priors: FAQ answers are written as answers; generated programme texts are long; an
 # instructor's answer is as good as the FAQ.
@@ -62,6 +66,10 @@ class AnalysedQuery:
     weights: dict[str, float]  # term -> query weight (unigram, part, fuzzy or bigram)
     units: list[tuple[float, tuple[tuple[str, ...], ...]]]  # (idf weight, ways to match it)
     ideal: float  # best achievable score (for `relative`)
+
+
+# Keyboards without æøå: "aa" is the old spelling of "å", "oe" and "ae" the usual stand-ins.
+_FOLDED = {"aa": "å", "oe": "ø", "ae": "æ"}
 
 
 def _bigrams(tokens: list[Token]) -> list[str]:
@@ -116,6 +124,10 @@ class Bm25Index:
         # vocabulary of unigram terms: entry frequency (for coverage weights, splitting, typos)
         self._entry_df: dict[str, int] = defaultdict(int)
         self._deletes: dict[str, set[str]] = defaultdict(set)
+        # curated words as written (normalised), with their terms: a typo is often clearer on the
+        # word than on its stem ("skyggepraktig" stems to "skyggeprak", far from "skyggepraktik")
+        self._surface_term: dict[str, str] = {}
+        self._surface_deletes: dict[str, set[str]] = defaultdict(set)
         self._split_cache: dict[str, tuple[str, ...]] = {}
         self._parts_vocab: set[str] = {term(p) for p in COMPOUND_PARTS}
         self._answered_keys: dict[frozenset[str], int] = {}  # question terms -> entry (duplicates)
@@ -158,6 +170,9 @@ class Bm25Index:
         self._n_q[curated] += len(phrasings)
         self._n_a[curated] += 1
         answer = self._expand(answer)
+        if curated:
+            for tokens in (*phrasings, answer):
+                self._add_surfaces(tokens)
         self._a_forward.append(self._post(a_postings, idx, answer, self._avg_a))
         all_terms.update(self._unigrams(answer))
         self._entry_terms.append(frozenset(all_terms))
@@ -198,6 +213,15 @@ class Bm25Index:
             postings[t].append((doc, w))
         return weights
 
+    def _add_surfaces(self, tokens: list[Token]) -> None:
+        for tok in tokens:
+            w = tok.surface
+            if len(w) >= FUZZY_MIN_LEN and w not in self._surface_term and not w.isdigit():
+                self._surface_term[w] = tok.term
+                self._surface_deletes[w].add(w)
+                for i in range(len(w)):
+                    self._surface_deletes[w[:i] + w[i + 1 :]].add(w)
+
     def _add_deletes(self, t: str) -> None:
         self._deletes[t].add(t)
         for i in range(len(t)):
@@ -235,29 +259,57 @@ class Bm25Index:
             self._split_cache[surface] = result
         return result
 
-    def _fuzzy(self, t: str) -> list[str]:
-        """Known terms one (two for long words) typing errors away, closest and commonest first."""
-        if len(t) < 5 or t.isdigit():
+    def _fuzzy(self, t: str, surface: str = "") -> list[str]:
+        """Known terms one (two for long words) typing errors away, closest and commonest first.
+
+        Tried on the stem first, then on the word as written against the curated words."""
+        found = self._close(t, self._deletes, self._entry_df)
+        if found or len(surface) < SURFACE_FUZZY_MIN_LEN:
+            return found
+        # a typo is seldom in the first letter, and short words have many neighbours ("logge" -> "ligge")
+        words = [w for w in self._close(surface, self._surface_deletes, None) if w[0] == surface[0]]
+        terms = [self._surface_term[w] for w in words]
+        return [t for t in dict.fromkeys(terms) if self._known(t)][:2]
+
+    def _close(self, t: str, deletes: dict[str, set[str]], df: dict[str, int] | None) -> list[str]:
+        """Words of a deletes index within the typo limit of t (df: the term vocabulary, for frequency)."""
+        if len(t) < FUZZY_MIN_LEN or t.isdigit():
             return []
         limit = 2 if len(t) >= 9 else 1
-        cands: set[str] = set(self._deletes.get(t, ()))
+        vocab = df if df is not None else self._surface_term
+        cands: set[str] = set(deletes.get(t, ()))
         for i in range(len(t)):
             d = t[:i] + t[i + 1 :]
-            if self._entry_df.get(d, 0) > 0:
+            if d in vocab:
                 cands.add(d)
-            cands.update(self._deletes.get(d, ()))
+            cands.update(deletes.get(d, ()))
         scored = []
         for c in cands:
-            if c == t or self._entry_df.get(c, 0) == 0:
+            if c == t or c not in vocab or (df is not None and df.get(c, 0) == 0):
                 continue
             dist = _damerau(t, c, limit)
             if dist <= limit:
-                scored.append((dist, -self._entry_df[c], c))
+                scored.append((dist, -(df.get(c, 0) if df is not None else 0), c))
         scored.sort()
         if not scored:
             return []
         best = scored[0][0]
         return [c for d, _, c in scored if d == best][:2]
+
+    def _unfolded(self, tok: Token) -> Token | None:
+        """An unknown word typed without æøå ("laering", "paa") as the word it stands for; None for a stopword."""
+        w = tok.surface
+        if tok.parts or not any(f in w for f in _FOLDED):
+            return tok
+        for folded, letter in _FOLDED.items():
+            w = w.replace(folded, letter)
+        if w in STOPWORDS:
+            return None
+        t = term(w)
+        # only when the word then makes sense: "maetrialer" is a typo of "materialer", not "mætrialer"
+        if self._known(t) or (len(w) >= 7 and all(self._known(p) for p in self._split(w) or ("",))):
+            return Token(t, (), w)
+        return tok
 
     def _idf(self, df: int, n: int) -> float:
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
@@ -271,6 +323,11 @@ class Bm25Index:
         seen_units: set[str] = set()
         plain: list[Token] = []  # the tokens as matched (for bigrams)
         for tok in tokens:
+            if not self._known(tok.term):
+                folded = self._unfolded(tok)
+                if folded is None:
+                    continue  # "paa", "gaar": a stopword typed without æøå
+                tok = folded
             ways: list[tuple[str, ...]] = []
             main = tok.term
             parts = tok.parts
@@ -280,8 +337,11 @@ class Bm25Index:
                 weights[main] = max(weights.get(main, 0.0), 1.0)
                 ways.append((main,))
                 plain.append(Token(main))
-            elif not parts:
-                fuzzy = self._fuzzy(main)
+            elif not parts or (not tok.parts and not all(self._known(p) for p in parts)):
+                # a typo in a long word often splits into a known head and an unknown tail: the typo wins
+                fuzzy = self._fuzzy(main, tok.surface)
+                if fuzzy:
+                    parts = ()
                 for f in fuzzy:
                     weights[f] = max(weights.get(f, 0.0), FUZZY_WEIGHT)
                     ways.append((f,))

@@ -173,6 +173,30 @@ def test_typos_and_split_compounds_still_find_the_entry(index: QuestionIndex) ->
     assert index.answer("hvor mange mentorsamtalerne er der").entry.id == "mentor-samtaler"
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("hvad er lederspejelt", "lederspejl"),  # two edits from the stem, one from the word as written
+        ("hvad er formålet med skyggepraktig", "skyggepraktik"),  # the stemmer cuts "-tig" off the typo
+        ("hvad er parathedskriterirne", "parathed"),
+        ("hvornår er alumnedaen", "alumnedag"),  # splits into a known head and an unknown tail
+        ("hvad gaar modul fire ud paa", "m4:purpose"),  # no æøå on the keyboard; "gaar", "paa" are stopwords
+    ],
+)
+def test_a_typo_in_the_word_as_written_and_a_keyboard_without_aeoeaa_find_the_entry(
+    index: QuestionIndex, question: str, expected: str
+) -> None:
+    match = index.answer(question)
+    assert match.confident and match.entry is not None and match.entry.id.startswith(expected), (match.entry, match.confident)
+
+
+def test_typo_matching_does_not_turn_short_everyday_words_into_programme_words(index: QuestionIndex) -> None:
+    # "logge" is one letter from "ligge"; a short word has too many neighbours to guess
+    assert not index.answer("jeg kan ikke logge ind på teams hvad gør jeg").confident
+    # "ae" in a typo is not an æ: "maetrialerne" is "materialerne"
+    assert "material" in index.answer("hvor længe kan jeg komme ind på maetrialerne efter programmet").terms
+
+
 # ------------------------------------------------------------------ the index
 
 
