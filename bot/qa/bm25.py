@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from bot.qa.entry import CURATED, Entry
 from bot.qa.text import COMPOUND_PARTS, STOPWORDS, Token, analyse, term
+from bot.qa.typos import FUZZY_MIN_LEN, SURFACE_FUZZY_MIN_LEN, DeleteIndex, unfold
 
 K1 = 1.2
 B = 0.75
@@ -45,8 +46,6 @@ ANSWER_WEIGHT = 0.35  # answer field relative to the best question phrasing
 BIGRAM_WEIGHT = 0.5  # a matched bigram relative to a matched unigram
 PART_WEIGHT = 0.5  # each part of a split compound
 FUZZY_WEIGHT = 0.7  # a term matched through a typo
-FUZZY_MIN_LEN = 5  # shorter words have too many neighbours one typo away
-SURFACE_FUZZY_MIN_LEN = 6  # the same on a word as written (inflected words are longer)
 PARTIAL_CREDIT = 0.5  # coverage of a split compound of which only some parts match
 # Kind priors: FAQ answers are written as answers; generated programme texts are long; an
 # instructor's answer is as good as the FAQ.
@@ -68,33 +67,8 @@ class AnalysedQuery:
     ideal: float  # best achievable score (for `relative`)
 
 
-# Keyboards without æøå: "aa" is the old spelling of "å", "oe" and "ae" the usual stand-ins.
-_FOLDED = {"aa": "å", "oe": "ø", "ae": "æ"}
-
-
 def _bigrams(tokens: list[Token]) -> list[str]:
     return [f"{a.term} {b.term}" for a, b in itertools.pairwise(tokens)]
-
-
-def _damerau(a: str, b: str, limit: int) -> int:
-    """Optimal-string-alignment distance, stopping early above limit."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        best = cur[0]
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-            best = min(best, cur[j])
-        if best > limit:
-            return limit + 1
-        prev2, prev = prev, cur
-    return prev[-1]
 
 
 class Bm25Index:
@@ -123,11 +97,11 @@ class Bm25Index:
         self._avg_a = DEFAULT_AVG_ANSWER_LEN
         # vocabulary of unigram terms: entry frequency (for coverage weights, splitting, typos)
         self._entry_df: dict[str, int] = defaultdict(int)
-        self._deletes: dict[str, set[str]] = defaultdict(set)
+        self._typos = DeleteIndex()  # the terms
         # curated words as written (normalised), with their terms: a typo is often clearer on the
         # word than on its stem ("skyggepraktig" stems to "skyggeprak", far from "skyggepraktik")
         self._surface_term: dict[str, str] = {}
-        self._surface_deletes: dict[str, set[str]] = defaultdict(set)
+        self._surface_typos = DeleteIndex()
         self._split_cache: dict[str, tuple[str, ...]] = {}
         self._parts_vocab: set[str] = {term(p) for p in COMPOUND_PARTS}
         self._answered_keys: dict[frozenset[str], int] = {}  # question terms -> entry (duplicates)
@@ -179,7 +153,7 @@ class Bm25Index:
         self._entry_topic.append(frozenset(t.term for t in analyse(entry.topic)) if entry.topic else frozenset())
         for t in all_terms:
             if self._entry_df.get(t, 0) == 0 and len(t) >= 5 and not t.isdigit():
-                self._add_deletes(t)
+                self._typos.add(t)
             self._entry_df[t] += 1
             if entry.kind in CURATED:
                 self._curated_df[t] += 1
@@ -218,14 +192,7 @@ class Bm25Index:
             w = tok.surface
             if len(w) >= FUZZY_MIN_LEN and w not in self._surface_term and not w.isdigit():
                 self._surface_term[w] = tok.term
-                self._surface_deletes[w].add(w)
-                for i in range(len(w)):
-                    self._surface_deletes[w[:i] + w[i + 1 :]].add(w)
-
-    def _add_deletes(self, t: str) -> None:
-        self._deletes[t].add(t)
-        for i in range(len(t)):
-            self._deletes[t[:i] + t[i + 1 :]].add(t)
+                self._surface_typos.add(w)
 
     # ------------------------------------------------------------------ query side
 
@@ -260,49 +227,19 @@ class Bm25Index:
         return result
 
     def _fuzzy(self, t: str, surface: str = "") -> list[str]:
-        """Known terms one (two for long words) typing errors away, closest and commonest first.
-
-        Tried on the stem first, then on the word as written against the curated words."""
-        found = self._close(t, self._deletes, self._entry_df)
+        """Known terms one (two for long words) typing errors away: on the stem, else on the word as written."""
+        found = self._typos.close(t, lambda c: self._entry_df.get(c, 0))
         if found or len(surface) < SURFACE_FUZZY_MIN_LEN:
             return found
         # a typo is seldom in the first letter, and short words have many neighbours ("logge" -> "ligge")
-        words = [w for w in self._close(surface, self._surface_deletes, None) if w[0] == surface[0]]
-        terms = [self._surface_term[w] for w in words]
-        return [t for t in dict.fromkeys(terms) if self._known(t)][:2]
-
-    def _close(self, t: str, deletes: dict[str, set[str]], df: dict[str, int] | None) -> list[str]:
-        """Words of a deletes index within the typo limit of t (df: the term vocabulary, for frequency)."""
-        if len(t) < FUZZY_MIN_LEN or t.isdigit():
-            return []
-        limit = 2 if len(t) >= 9 else 1
-        vocab = df if df is not None else self._surface_term
-        cands: set[str] = set(deletes.get(t, ()))
-        for i in range(len(t)):
-            d = t[:i] + t[i + 1 :]
-            if d in vocab:
-                cands.add(d)
-            cands.update(deletes.get(d, ()))
-        scored = []
-        for c in cands:
-            if c == t or c not in vocab or (df is not None and df.get(c, 0) == 0):
-                continue
-            dist = _damerau(t, c, limit)
-            if dist <= limit:
-                scored.append((dist, -(df.get(c, 0) if df is not None else 0), c))
-        scored.sort()
-        if not scored:
-            return []
-        best = scored[0][0]
-        return [c for d, _, c in scored if d == best][:2]
+        words = [w for w in self._surface_typos.close(surface, lambda c: int(c in self._surface_term)) if w[0] == surface[0]]
+        return [t for t in dict.fromkeys(self._surface_term[w] for w in words) if self._known(t)][:2]
 
     def _unfolded(self, tok: Token) -> Token | None:
         """An unknown word typed without æøå ("laering", "paa") as the word it stands for; None for a stopword."""
-        w = tok.surface
-        if tok.parts or not any(f in w for f in _FOLDED):
+        w = None if tok.parts else unfold(tok.surface)
+        if w is None:
             return tok
-        for folded, letter in _FOLDED.items():
-            w = w.replace(folded, letter)
         if w in STOPWORDS:
             return None
         t = term(w)

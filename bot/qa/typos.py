@@ -1,0 +1,77 @@
+"""Typing errors in questions: known words a letter or two away (symmetric delete), and words typed without æøå."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+FUZZY_MIN_LEN = 5  # shorter words have too many neighbours one typo away
+SURFACE_FUZZY_MIN_LEN = 6  # the same on a word as written (inflected words are longer)
+# Keyboards without æøå: "aa" is the old spelling of "å", "oe" and "ae" the usual stand-ins.
+FOLDED = {"aa": "å", "oe": "ø", "ae": "æ"}
+
+
+def damerau(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance, stopping early above limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        best = cur[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+            best = min(best, cur[j])
+        if best > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def unfold(word: str) -> str | None:
+    """The word with aa/oe/ae read as å/ø/æ, or None when it has none of them."""
+    if not any(f in word for f in FOLDED):
+        return None
+    for folded, letter in FOLDED.items():
+        word = word.replace(folded, letter)
+    return word
+
+
+class DeleteIndex:
+    """Words by their one-letter deletions, for finding the known words close to a typo."""
+
+    def __init__(self) -> None:
+        self._deletes: dict[str, set[str]] = defaultdict(set)
+
+    def add(self, word: str) -> None:
+        self._deletes[word].add(word)
+        for i in range(len(word)):
+            self._deletes[word[:i] + word[i + 1 :]].add(word)
+
+    def close(self, t: str, frequency: Callable[[str], int]) -> list[str]:
+        """Known words (frequency > 0) one (two for long words) typing errors from t, closest and commonest first."""
+        if len(t) < FUZZY_MIN_LEN or t.isdigit():
+            return []
+        limit = 2 if len(t) >= 9 else 1
+        cands: set[str] = set(self._deletes.get(t, ()))
+        for i in range(len(t)):
+            d = t[:i] + t[i + 1 :]
+            if frequency(d) > 0:
+                cands.add(d)
+            cands.update(self._deletes.get(d, ()))
+        scored = []
+        for c in cands:
+            if c == t or frequency(c) == 0:
+                continue
+            dist = damerau(t, c, limit)
+            if dist <= limit:
+                scored.append((dist, -frequency(c), c))
+        scored.sort()
+        if not scored:
+            return []
+        best = scored[0][0]
+        return [c for d, _, c in scored if d == best][:2]
