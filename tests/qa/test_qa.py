@@ -403,6 +403,11 @@ def test_the_held_out_set_is_the_frozen_blind_one() -> None:
     assert sum(x.in_scope for x in items) >= 100 and sum(not x.in_scope for x in items) >= 20
 
 
+def test_the_fifth_blind_set_loads_whole() -> None:
+    items = load_mentioned(REPO_ROOT / "tests" / "qa_dev5.yaml")
+    assert sum(x.in_scope for x in items) == 338 and sum(not x.in_scope for x in items) == 72
+
+
 def test_the_shipped_vectors_cover_the_content() -> None:
     """content/qa-vectors.npz is refreshed with `python -m bot.qa.loader` after a content change."""
     texts = store_texts(CONTENT)
