@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, and_, false, or_
 from bot.domain.calendar import Session
 from bot.domain.nudges import CohortPeople
 from bot.domain.plan import Member, PlanItem
+from bot.services.plan_scope import PlanBasis
 from bot.storage.models import PlannedDelivery
 
 PLAN = PlannedDelivery.__table__
@@ -43,10 +44,7 @@ class PersonState:
 class PeopleState:
     """What of a cohort a re-plan reads besides its calendar: compared before and after a roster or buddy change."""
 
-    timezone: str
-    plan_settings: Any
-    in_step: bool  # the plan was up to date with the cohort before the change
-    version: int  # the cohort's plan_version
+    basis: PlanBasis
     people: dict[int, PersonState]
     buddies_set_at: datetime | None
     sessions: frozenset[Session]  # the calendar: a change of it in between (another import) needs the whole plan
@@ -67,23 +65,12 @@ def people_state(
             talent.mentor_id if talent else None,
             group_of.get(pid, ()),
         )
-    return PeopleState(
-        cohort.timezone,
-        cohort.plan_settings,
-        cohort.plan_version == cohort.planned_version,
-        cohort.plan_version,
-        state,
-        buddies_set_at,
-        frozenset(sessions),
-    )
+    return PeopleState(PlanBasis.of(cohort), state, buddies_set_at, frozenset(sessions))
 
 
 def changed_people(before: PeopleState | None, after: PeopleState) -> set[int] | None:
     """The people whose own state changed (added and removed too); None when a whole re-plan is needed."""
-    # one change between the two reads, ours (it bumps plan_version once, or not when it changed nothing)
-    if before is None or not before.in_step or after.version - before.version not in (0, 1):
-        return None
-    if before.timezone != after.timezone or before.plan_settings != after.plan_settings or before.sessions != after.sessions:
+    if before is None or not before.basis.continued_by(after.basis) or before.sessions != after.sessions:
         return None
     ids = before.people.keys() | after.people.keys()
     return {pid for pid in ids if before.people.get(pid) != after.people.get(pid)}

@@ -27,13 +27,34 @@ READINESS_TOPICS = (SELF_TOPIC, "readiness")
 
 
 @dataclass(frozen=True)
-class CalendarState:
-    """What of a cohort a re-plan reads besides its people: compared before and after an import."""
+class PlanBasis:
+    """What of the cohort row every re-plan reads: its time zone, plan settings and plan version."""
 
     timezone: str
     plan_settings: Any
-    in_step: bool  # the plan was up to date with the cohort before the import
+    in_step: bool  # the plan was up to date with the cohort before the change
     version: int  # the cohort's plan_version
+
+    @classmethod
+    def of(cls, cohort: Any) -> PlanBasis:
+        """The basis of a cohort row as it is now."""
+        return cls(cohort.timezone, cohort.plan_settings, cohort.plan_version == cohort.planned_version, cohort.plan_version)
+
+    def continued_by(self, after: PlanBasis) -> bool:
+        """True when only our change came between (it bumps plan_version once, or not when it changed nothing) and the settings held."""
+        return (
+            self.in_step
+            and after.version - self.version in (0, 1)
+            and self.timezone == after.timezone
+            and self.plan_settings == after.plan_settings
+        )
+
+
+@dataclass(frozen=True)
+class CalendarState:
+    """What of a cohort a re-plan reads besides its people: compared before and after an import."""
+
+    basis: PlanBasis
     sessions: dict[str, frozenset[tuple[str, Any, Any]]]  # activity -> its (part, starts, ends)
 
 
@@ -42,21 +63,12 @@ def calendar_state(cohort: Any, sessions: Iterable[Any]) -> CalendarState:
     by_activity: dict[str, set[tuple[str, Any, Any]]] = {}
     for s in sessions:
         by_activity.setdefault(s.activity_key, set()).add((s.part, s.starts_at, s.ends_at))
-    return CalendarState(
-        cohort.timezone,
-        cohort.plan_settings,
-        cohort.plan_version == cohort.planned_version,
-        cohort.plan_version,
-        {key: frozenset(parts) for key, parts in by_activity.items()},
-    )
+    return CalendarState(PlanBasis.of(cohort), {key: frozenset(parts) for key, parts in by_activity.items()})
 
 
 def changed_activities(before: CalendarState | None, after: CalendarState) -> set[str] | None:
     """The activities whose sessions changed; None when more than sessions changed (a whole re-plan is needed)."""
-    # one import between the two reads, ours (it bumps plan_version once, or not when it changed nothing)
-    if before is None or not before.in_step or after.version - before.version not in (0, 1):
-        return None
-    if before.timezone != after.timezone or before.plan_settings != after.plan_settings:
+    if before is None or not before.basis.continued_by(after.basis):
         return None
     keys = before.sessions.keys() | after.sessions.keys()
     return {key for key in keys if before.sessions.get(key) != after.sessions.get(key)}

@@ -257,7 +257,7 @@ class Planner:
         changed = changed_activities(before, after) if after is not None else None
         if changed is None or after is None:
             return await self.replan(cohort_key)
-        return await self.replan_activities(cohort_key, changed, after.version)
+        return await self.replan_activities(cohort_key, changed, after.basis.version)
 
     async def replan_activities(self, cohort_key: str, changed: set[str], version: int) -> ReplanSummary:
         """Re-plan only the rows a calendar change of these activities touches (bot/services/plan_scope.py).
