@@ -244,7 +244,8 @@ class Bm25Index:
             return None
         t = term(w)
         # only when the word then makes sense: "maetrialer" is a typo of "materialer", not "mætrialer"
-        if self._known(t) or (len(w) >= 7 and all(self._known(p) for p in self._split(w) or ("",))):
+        parts = self._split(w) if len(w) >= 7 else ()
+        if self._known(t) or (parts and all(self._known(p) for p in parts)):
             return Token(t, (), w)
         return tok
 
