@@ -1,76 +1,33 @@
-"""The Bot Connector REST API for proactive sends: one pooled HTTP client, a cached token."""
+"""The Bot Connector REST API for proactive sends: one pooled HTTP client, a cached token (tokens.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
 from bot.config import Settings
 from bot.delivery.retry import parse_retry_after
+from bot.delivery.tokens import EntraToken, NoToken, TokenProvider
 
 log = logging.getLogger(__name__)
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
 
 
-class TokenProvider(Protocol):
-    """Gives the Authorization header value for outbound calls, or None in local mode."""
-
-    async def header(self) -> str | None: ...
-
-
-class NoToken:
-    """Local mode: the Playground's connector wants no token."""
-
-    async def header(self) -> str | None:
-        return None
-
-
-class MsalToken:
-    """Client-credentials token from Entra ID via msal, cached until shortly before it expires."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._app: Any = (
-            None  # msal.ConfidentialClientApplication (msal has no types), built on first use: msal contacts the authority when created
-        )
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = asyncio.Lock()
-
-    async def header(self) -> str | None:
-        async with self._lock:
-            if self._token is None or time.monotonic() > self._expires - 300:
-                result = await asyncio.to_thread(self._acquire)
-                if "access_token" not in result:
-                    # msal's error text names the problem without the secret
-                    raise RuntimeError(f"token request failed: {result.get('error')}")
-                self._token = result["access_token"]
-                self._expires = time.monotonic() + float(result.get("expires_in", 3600))
-            return f"Bearer {self._token}"
-
-    def _acquire(self) -> dict:
-        import msal  # imported here: local mode never needs it
-
-        if self._app is None:
-            s = self._settings
-            tenant = s.app_tenant_id if s.app_type == "SingleTenant" else "botframework.com"
-            self._app = msal.ConfidentialClientApplication(
-                s.app_id,
-                authority=f"{s.login_authority.rstrip('/')}/{tenant}",
-                client_credential=s.app_password.reveal(),
-            )
-        return self._app.acquire_token_for_client(scopes=[BOT_FRAMEWORK_SCOPE])
-
-
 def token_provider(settings: Settings) -> TokenProvider:
-    """NoToken in local mode, msal otherwise."""
-    return NoToken() if settings.local_mode else MsalToken(settings)
+    """NoToken in local mode, otherwise the bot's own token for the Bot Connector."""
+    if settings.local_mode:
+        return NoToken()
+    return EntraToken(
+        app_id=settings.app_id,
+        secret=settings.app_password,
+        authority=settings.login_authority,
+        tenant=settings.app_tenant_id if settings.app_type == "SingleTenant" else "botframework.com",
+        scope=BOT_FRAMEWORK_SCOPE,
+    )
 
 
 @dataclass(frozen=True)
@@ -104,6 +61,13 @@ class ConnectorClient:
     def _url(service_url: str, conversation_id: str, activity_id: str | None = None) -> str:
         url = f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}/activities"
         return f"{url}/{quote(activity_id, safe='')}" if activity_id else url
+
+    async def ready(self) -> None:
+        """Have a token the next request can use at once (the sender asks before it takes a slot)."""
+        try:
+            await self._tokens.ready()
+        except Exception:  # the request itself asks again and reports the failure as its outcome
+            log.debug("no token before pacing", exc_info=True)
 
     async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> SendResult:
         """Post a new message into a conversation."""

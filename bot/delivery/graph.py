@@ -1,9 +1,8 @@
-"""Microsoft Graph over HTTP: an app-only token from msal and a client that rides out throttling."""
+"""Microsoft Graph over HTTP: a client that rides out throttling (its app-only token: tokens.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -14,7 +13,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 from yarl import URL
 
-from bot.config import Secret, is_loopback
+from bot.config import is_loopback
 from bot.delivery.retry import backoff, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -52,73 +51,8 @@ def _kind(path: str) -> str:
     return path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
 
 
-class GraphTokenError(Exception):
-    """Entra ID refused to give a Graph token, or could not be reached."""
-
-
-class GraphToken:
-    """An app-only (client credentials) Graph token from msal, which caches it until shortly before expiry."""
-
-    def __init__(
-        self,
-        *,
-        app_id: str,
-        secret: Secret,
-        authority: str,
-        tenant: str,
-        scope: str = GRAPH_SCOPE,
-        verify: bool | str = True,
-    ) -> None:
-        self._app_id = app_id
-        self._secret = secret
-        self._authority = f"{authority.rstrip('/')}/{tenant}"
-        self._scope = scope
-        self._verify = verify
-        self._app: Any = None  # built on first use: msal contacts the authority when created
-        self._lock = asyncio.Lock()
-
-    async def header(self) -> str:
-        """The Authorization header value; GraphTokenError when Entra ID says no."""
-        async with self._lock:
-            try:
-                result = await asyncio.to_thread(self._acquire)
-            except Exception as exc:  # msal raises ValueError for a bad authority, requests errors for no network
-                raise GraphTokenError(f"{type(exc).__name__}: {str(exc)[:300]}") from None
-        if "access_token" not in result:
-            # The first line of Entra's description names the problem (e.g. AADSTS7000215 wrong secret), never the secret.
-            description = str(result.get("error_description") or "").splitlines()[0:1]
-            raise GraphTokenError(": ".join([str(result.get("error")), *description]))
-        return f"Bearer {result['access_token']}"
-
-    def _acquire(self) -> dict[str, Any]:
-        import msal  # imported here: nothing else in a local-mode bot needs it
-
-        if self._app is None:
-            host = urlsplit(self._authority).hostname or ""
-            extra: dict[str, Any] = {}
-            if self._verify is not True:
-                import requests
-
-                # requests lets REQUESTS_CA_BUNDLE override a session's own `verify` (msal's `verify=`
-                # sets exactly that), so a custom CA bundle has to be given on every request instead.
-                session = requests.Session()
-                session.request = functools.partial(session.request, verify=self._verify)  # type: ignore[method-assign]  # on purpose: see above
-                extra["http_client"] = session
-            self._app = msal.ConfidentialClientApplication(
-                self._app_id,
-                authority=self._authority,
-                client_credential=self._secret.reveal(),
-                **extra,
-                # msal checks an authority it does not know against login.microsoftonline.com. A loopback
-                # authority (the tests' fake) cannot be known there; a real authority is never loopback,
-                # so production keeps msal's validation exactly as it is.
-                instance_discovery=False if is_loopback(host) else None,
-            )
-        return self._app.acquire_token_for_client(scopes=[self._scope])
-
-
 class TokenSource(Protocol):
-    """Anything that gives the Authorization header for Graph (GraphToken, or a stub)."""
+    """Anything that gives the Authorization header for Graph (an EntraToken, or a stub)."""
 
     async def header(self) -> str: ...
 
@@ -199,7 +133,7 @@ class GraphClient:
     async def request(
         self, method: str, path: str, *, query: Mapping[str, str] | None = None, body: dict[str, Any] | None = None
     ) -> GraphResponse:
-        """One Graph call with retries; GraphTokenError when no token can be had."""
+        """One Graph call with retries; TokenError when no token can be had."""
         url = URL(self.url(path, query), encoded=True)  # encoded=True: keep our %20s, yarl would write '+'
         status, payload = 0, None
         for attempt in range(1, self._max_attempts + 1):

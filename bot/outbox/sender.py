@@ -247,6 +247,9 @@ class Sender(Claims):
                     _waited("conversation", wait)
                     await self.windows.sleep(wait + 0.001)
                     continue
+                # The token before the slot: a row that took its slot and then waited for a token
+                # renewal would leave late, in a burst with the others that waited (over the rate).
+                await self.client.ready()
                 async with self._gate:
                     if self.windows.wait_time(row.conversation_id) > 0:
                         continue  # another row for this conversation took the window meanwhile

@@ -15,13 +15,12 @@ from bot.config import Settings
 from bot.delivery.graph import (
     GraphClient,
     GraphResponse,
-    GraphToken,
-    GraphTokenError,
     Sleep,
     graph_scope,
     odata_string,
     segment,
 )
+from bot.delivery.tokens import EntraToken, TokenError
 from bot.outbox.writer import reachable_chats
 from bot.services.cohorts import UnknownCohort, get_cohort
 from bot.services.directory import Directory
@@ -198,7 +197,7 @@ class GraphRosterSync:
                 return outcome
 
             outcomes = await asyncio.gather(*(one(m) for m in members))
-        except GraphTokenError as exc:
+        except TokenError as exc:
             raise GraphSyncError(f"could not get a Microsoft Graph token: {exc}") from None
         result = SyncResult(cohort_key, self.tenant_id, catalog_id, tuple(outcomes))
         log.info("graph roster sync %s: %s", cohort_key, result.summary())
@@ -254,7 +253,7 @@ class GraphRosterSync:
             await self._store(member, user_id, display_name, chat_id)
         except _Unreachable as exc:
             return PersonOutcome(member.email, member.name, UNREACHABLE, reason=str(exc))
-        except GraphTokenError as exc:
+        except TokenError as exc:
             # The catalog lookup already proved the credentials; a later refusal stays with this person
             # so the others still finish instead of being abandoned mid-install.
             log.warning("graph token failed during the sync: %s", exc)
@@ -394,7 +393,7 @@ async def sync_roster(
     tenant = await cohort_tenant(db, cohort_key) or settings.app_tenant_id
     if not tenant:
         raise GraphSyncError("no tenant to look people up in: set `tenant:` in the cohort file or MicrosoftAppTenantId")
-    token = GraphToken(
+    token = EntraToken(
         app_id=settings.app_id,
         secret=settings.app_password,
         authority=settings.login_authority,

@@ -16,6 +16,7 @@ import re
 import secrets
 import ssl
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,9 @@ class FakeGraph:
     slow_seconds: float = 2.0
     forbidden: set[str] = field(default_factory=set)  # user ids whose teamwork calls answer 403
     race: set[str] = field(default_factory=set)  # user ids whose install appears only once a POST answered 409
+    token_lifetime: int = 3599  # the tokens' expires_in
+    token_delay: float = 0.0  # the token endpoint answers after this many seconds (of `sleep`)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # e.g. a virtual clock's, for token_delay
     # state --------------------------------------------------------------------------------
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> user JSON
     catalog: list[dict[str, Any]] = field(default_factory=list)
@@ -265,9 +269,12 @@ class FakeGraph:
                 {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x"},
                 status=401,
             )
+        if self.token_delay:
+            await self.sleep(self.token_delay)
         token = secrets.token_urlsafe(32)
         self.tokens.add(token)
-        return web.json_response({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token})
+        lifetime = self.token_lifetime
+        return web.json_response({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token})
 
     # -- Graph --------------------------------------------------------------------------------
     def _user(self, key: str) -> dict[str, Any] | None:

@@ -39,6 +39,9 @@ class CountingClient:
         self.finished += 1
         return result
 
+    async def ready(self) -> None:
+        await self.inner.ready()
+
     async def close(self) -> None:
         await self.inner.close()
 
@@ -53,6 +56,9 @@ class WireClient:
     async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> SendResult:
         with self.timer.on_the_wire():
             return await self.inner.send(service_url, conversation_id, activity)
+
+    async def ready(self) -> None:
+        await self.inner.ready()
 
     async def close(self) -> None:
         await self.inner.close()
@@ -464,6 +470,9 @@ class MeetingClient:
         await asyncio.wait_for(self.met.wait(), 30)  # a sender that never claims fails the test, not hangs it
         return await self.inner.send(service_url, conversation_id, activity)
 
+    async def ready(self) -> None:
+        await self.inner.ready()
+
     async def close(self) -> None:
         await self.inner.close()
 
@@ -567,6 +576,9 @@ async def test_restart_mid_broadcast_loses_nothing_and_duplicates_at_most_the_ro
 
 class RaisingClient:
     """A client whose send raises (a bad service URL, a bug) instead of answering."""
+
+    async def ready(self) -> None:
+        return None
 
     async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> SendResult:
         raise ValueError("bad service url")
