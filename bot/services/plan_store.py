@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 
 from bot.domain.plan import PlanItem
+from bot.storage.bulk import DriverStatement
 from bot.storage.models import PlannedDelivery, utcnow
 
 MANAGED_KINDS = ("material", "reminder", "nudge", "survey")
@@ -28,6 +29,24 @@ _STORED = select(
     PLAN.c.seq,
     PLAN.c.data,
 )
+# The columns a new row gets, in the order _new_row gives them (the rest have no default: NULL).
+_NEW_FIELDS = (
+    "key",
+    "cohort_id",
+    "person_id",
+    "kind",
+    "activity_key",
+    "topic",
+    "seq",
+    "due_at",
+    "not_after",
+    "status",
+    "data",
+    "created_at",
+    "updated_at",
+)
+_INSERT = insert(PLAN).values({name: bindparam(name) for name in _NEW_FIELDS})
+_MOVE_FIELDS = ("row_id", "new_due", "new_not_after", "new_seq", "new_data", "now")
 _MOVE = (
     update(PLAN)
     .where(PLAN.c.id == bindparam("row_id"))
@@ -124,23 +143,15 @@ async def write_plan(session: Any, cohort_id: int, wanted: Mapping[str, PlanItem
     diff.new = [item for key, item in wanted.items() if key in missing]
     del missing
     now = utcnow()
+    # new and moved rows through the driver's executemany (bot/storage/bulk.py): the same values
+    # SQLAlchemy would bind, without its per-row parameter dicts and per-value type processing
+    dialect = (await session.connection()).dialect
+    adding = DriverStatement.compile(_INSERT, dialect, _NEW_FIELDS)
     for batch in _chunks(diff.new):
-        await session.execute(insert(PLAN), [_new_row(cohort_id, item, now) for item in batch])
+        await adding.run(session, [_new_row(cohort_id, item, now) for item in batch])
+    moving = DriverStatement.compile(_MOVE, dialect, _MOVE_FIELDS)
     for batch in _chunks(diff.moved):
-        await session.execute(
-            _MOVE,
-            [
-                {
-                    "row_id": row_id,
-                    "new_due": item.due_at,
-                    "new_not_after": item.not_after,
-                    "new_seq": item.seq,
-                    "new_data": item.data,
-                    "now": now,
-                }
-                for row_id, item in batch
-            ],
-        )
+        await moving.run(session, [(row_id, item.due_at, item.not_after, item.seq, item.data, now) for row_id, item in batch])
     for batch in _chunks(diff.dropped):
         await session.execute(
             update(PLAN).where(PLAN.c.id.in_(batch)).values(status="skipped", status_reason=NO_LONGER_PLANNED, updated_at=now)
@@ -148,19 +159,20 @@ async def write_plan(session: Any, cohort_id: int, wanted: Mapping[str, PlanItem
     return diff.summary()
 
 
-def _new_row(cohort_id: int, item: PlanItem, now: datetime) -> dict[str, Any]:
-    return {
-        "key": item.key,
-        "cohort_id": cohort_id,
-        "person_id": item.person_id,
-        "kind": item.kind,
-        "activity_key": item.activity_key,
-        "topic": item.topic,
-        "seq": item.seq,
-        "due_at": item.due_at,
-        "not_after": item.not_after,
-        "status": "planned",
-        "data": item.data,
-        "created_at": now,
-        "updated_at": now,
-    }
+def _new_row(cohort_id: int, item: PlanItem, now: datetime) -> tuple[Any, ...]:
+    """A new plan row's values in the order of _NEW_FIELDS."""
+    return (
+        item.key,
+        cohort_id,
+        item.person_id,
+        item.kind,
+        item.activity_key,
+        item.topic,
+        item.seq,
+        item.due_at,
+        item.not_after,
+        "planned",
+        item.data,
+        now,
+        now,
+    )

@@ -1,0 +1,103 @@
+"""write_plan's driver-level writes store exactly what SQLAlchemy's own executemany stores (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import insert, select, text, update
+
+from bot.domain.plan import PlanItem
+from bot.services.plan_store import PLAN, write_plan
+from bot.storage.db import Database
+from bot.storage.models import Cohort, Person
+
+CET = timezone(timedelta(hours=1))
+
+
+def _items(prefix: str, person_id: int, shift: timedelta) -> dict[str, PlanItem]:
+    """Rows with an aware non-UTC moment, a moment with microseconds, no data and nested data."""
+    items = [
+        PlanItem(f"{prefix}/a", person_id, "material", "m1", "intro", 0, datetime(2027, 1, 4, 8, 30, tzinfo=CET) + shift, None),
+        PlanItem(
+            f"{prefix}/b",
+            person_id,
+            "nudge",
+            None,
+            "buddy",
+            2,
+            datetime(2027, 3, 1, 6, 0, 0, 123456, tzinfo=UTC) + shift,
+            datetime(2027, 3, 8, 9, 0, tzinfo=CET),
+            {"n": 1, "note": "Blå æske", "with": [3, 4], "anchor": None},
+        ),
+    ]
+    return {item.key: item for item in items}
+
+
+async def _raw(db: Database, prefix: str) -> list[tuple[Any, ...]]:
+    """The stored values as the driver gives them back (SQLite: the text in the file), keys without the prefix."""
+    async with db.sessions() as s:
+        rows = await s.execute(
+            text("SELECT key, kind, activity_key, topic, seq, due_at, not_after, status, status_reason, data FROM plan ORDER BY key")
+        )
+        return [(row[0].removeprefix(prefix), *row[1:]) for row in rows if row[0].startswith(prefix)]
+
+
+async def test_new_and_moved_rows_are_stored_as_sqlalchemy_would_store_them(seeded: Database) -> None:
+    db = seeded
+    async with db.sessions() as s:
+        cohort_id = await s.scalar(select(Cohort.id).where(Cohort.key == "hold-2027"))
+        person_id = await s.scalar(select(Person.id).order_by(Person.id).limit(1))
+    assert cohort_id is not None and person_id is not None
+    now = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
+
+    # the same rows through SQLAlchemy's executemany: the reference
+    async with db.sessions() as s, s.begin():
+        reference = _items("ref", person_id, timedelta(0))
+        await s.execute(
+            insert(PLAN),
+            [
+                {
+                    "key": i.key,
+                    "cohort_id": cohort_id,
+                    "person_id": i.person_id,
+                    "kind": i.kind,
+                    "activity_key": i.activity_key,
+                    "topic": i.topic,
+                    "seq": i.seq,
+                    "due_at": i.due_at,
+                    "not_after": i.not_after,
+                    "status": "planned",
+                    "data": i.data,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in reference.values()
+            ],
+        )
+    async with db.sessions() as s, s.begin():
+        summary = await write_plan(s, cohort_id, {**reference, **_items("ours", person_id, timedelta(0))})
+    assert (summary.added, summary.kept) == (2, 2)
+    assert await _raw(db, "ours") == await _raw(db, "ref")
+
+    # moved a day later: through _MOVE, and through a plain ORM-free update for the reference
+    later = timedelta(days=1)
+    async with db.sessions() as s, s.begin():
+        for item in _items("ref", person_id, later).values():
+            await s.execute(
+                update(PLAN)
+                .where(PLAN.c.key == item.key)
+                .values(due_at=item.due_at, not_after=item.not_after, seq=item.seq, data=item.data, status="planned", status_reason=None)
+            )
+    async with db.sessions() as s, s.begin():
+        summary = await write_plan(s, cohort_id, {**_items("ref", person_id, later), **_items("ours", person_id, later)})
+    assert (summary.moved, summary.kept) == (2, 2)
+    ours = await _raw(db, "ours")
+    assert ours == await _raw(db, "ref")
+    if db.is_sqlite:  # no data is the text 'null' there, as SQLAlchemy writes it (asyncpg gets SQL NULL both ways)
+        assert ours[0][-1] == "null"
+
+    # and read back through the ORM's types: aware UTC moments, the data as given
+    async with db.sessions() as s:
+        due = dict((await s.execute(select(PLAN.c.key, PLAN.c.due_at).where(PLAN.c.key.like("ours/%")))).all())
+    assert due["ours/a"] == datetime(2027, 1, 5, 7, 30, tzinfo=UTC) and due["ours/a"].tzinfo == UTC
