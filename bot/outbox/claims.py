@@ -48,17 +48,21 @@ class Claims:
         # Oldest message first (by id): a retry that has become due goes out before the rest of
         # a long backlog, instead of queueing behind every row that was due before it.
         pick = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit or self.batch)
-        if not self.db.is_sqlite:
-            pick = pick.with_for_update(skip_locked=True)
+        lease = {"status": "sending", "claimed_by": self.worker_id, "lease_until": now + self.lease}
         async with self.db.sessions() as session, session.begin():
-            ids = list(
-                await session.scalars(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(pick.scalar_subquery()), due)
-                    .values(status="sending", claimed_by=self.worker_id, lease_until=now + self.lease)
-                    .returning(OutboxMessage.id)
-                )
-            )
+            if self.db.is_sqlite:
+                # one writer at a time (the file lock): picking inside the UPDATE is safe and one round trip
+                claim = update(OutboxMessage).where(OutboxMessage.id.in_(pick.scalar_subquery()), due)
+            else:
+                # Picked in a statement of its own, never as a subquery of the UPDATE: PostgreSQL may
+                # re-run a LIMIT … FOR UPDATE SKIP LOCKED subquery for each row it updates (a nested
+                # loop), so one claim could take every due row, leaving the other senders none while
+                # it works through them one batch's pace at a time (issue #21's "hang").
+                picked = list(await session.scalars(pick.with_for_update(skip_locked=True)))
+                if not picked:
+                    return []
+                claim = update(OutboxMessage).where(OutboxMessage.id.in_(picked), due)
+            ids = list(await session.scalars(claim.values(**lease).returning(OutboxMessage.id)))
             if not ids:
                 return []
             rows = await session.execute(

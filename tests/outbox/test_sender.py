@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from bot.storage.models import Conversation, OutboxMessage, Person
 from tests.fakes.limited_connector import LimitedConnector
 from tests.support import NOW, Clock
 from tests.support.clock import VirtualClock
+from tests.support.hang import bounded
 
 LEASE = 30.0
 
@@ -498,7 +500,8 @@ async def test_two_senders_draining_together_send_each_row_exactly_once(
         for s in senders:
             s.batch = 25  # small batches so the two really interleave
         # Bounded: a hang here was seen once under heavy load on PostgreSQL; it must fail, not stall the run.
-        handled = await asyncio.wait_for(asyncio.gather(*(drain(s) for s in senders)), 120)
+        bound = float(os.environ.get("HANG_BOUND", "120"))
+        handled = await bounded(asyncio.gather(*(drain(s) for s in senders)), bound, settings.database_url)
     finally:
         for c in clients:
             await c.close()
@@ -692,3 +695,19 @@ async def test_the_sender_logs_a_lost_database_once_and_backs_off(tmp_path: Any,
     tries = [r for r in caplog.records if "failed" in r.getMessage()]
     assert len(errors) == 1 and errors[0].exc_info, [r.getMessage() for r in errors]
     assert 1 <= len(tries) <= 3
+
+
+async def test_a_claim_takes_at_most_its_batch_leaving_the_rest_to_other_senders(
+    db: Database, fake: LimitedConnector, client: ConnectorClient, clock: Clock
+) -> None:
+    # On PostgreSQL a LIMIT … FOR UPDATE SKIP LOCKED pick inside the claiming UPDATE could be re-run
+    # per updated row, so one claim took every due row and a second sender found none (issue #21).
+    convos = await add_conversations(db, fake, 100)
+    for suffix in "abc":
+        await add_one_row_each(db, convos, [f"m{i}-{suffix}" for i in range(100)])
+    sender = make_sender(db, client, clock, worker_id="one")
+    claimed = await sender.claim(limit=25)
+    assert [c.key for c in claimed] == [f"m{i}-a" for i in range(25)]
+    assert await statuses(db) == Counter({"sending": 25, "pending": 275})
+    other = make_sender(db, client, clock, worker_id="two")
+    assert len(await other.claim(limit=25)) == 25
