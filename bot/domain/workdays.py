@@ -10,11 +10,44 @@ from zoneinfo import ZoneInfo
 CLOSED_DAYS = {(6, 5): "Grundlovsdag", (12, 24): "Juleaftensdag", (12, 31): "Nytårsaftensdag"}
 
 
+def easter_sunday(year: int) -> date:
+    """Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm, "Meeus/Jones/Butcher")."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+# The public holidays of the Danish church year, as days after Easter Sunday. Store bededag (the fourth
+# Friday after Easter) was abolished as a public holiday from 2024 (lov nr. 13 af 28. februar 2023).
+EASTER_OFFSETS = (
+    (-3, "Skærtorsdag"),
+    (-2, "Langfredag"),
+    (0, "Påskedag"),
+    (1, "Anden påskedag"),
+    (26, "Store bededag"),
+    (39, "Kristi himmelfartsdag"),
+    (49, "Pinsedag"),
+    (50, "Anden pinsedag"),
+)
+FIXED_HOLIDAYS = {(1, 1): "Nytårsdag", (12, 25): "Juledag", (12, 26): "Anden juledag"}
+LAST_STORE_BEDEDAG = 2023
+
+
 @lru_cache(maxsize=64)
 def _holiday_names(year: int) -> dict[date, str]:
-    import holidays  # imported on the first date asked: 40 ms that a command reading no working days never pays
-
-    names = {day: str(name) for day, name in holidays.Denmark(years=year, language="da").items()}
+    # Computed by rule rather than with the `holidays` package: importing it and building one year took
+    # 0.2-0.3 s of every command that plans (tests/domain/test_workdays.py holds the rule to the package).
+    easter = easter_sunday(year)
+    names = {date(year, month, day): name for (month, day), name in FIXED_HOLIDAYS.items()}
+    for offset, name in EASTER_OFFSETS:
+        if name != "Store bededag" or year <= LAST_STORE_BEDEDAG:
+            names[easter + timedelta(days=offset)] = name
     names.update({date(year, month, day): name for (month, day), name in CLOSED_DAYS.items()})
     return names
 
