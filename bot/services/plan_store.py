@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import String, bindparam, insert, select, type_coerce, update
+from sqlalchemy.engine import Dialect
 
 from bot.domain.plan import PlanItem
 from bot.storage.bulk import DriverStatement
@@ -17,17 +18,20 @@ MANAGED_KINDS = ("material", "reminder", "nudge", "survey")
 NO_LONGER_PLANNED = "no longer planned"
 CHUNK = 2000  # rows per statement: bounded parameter lists, and no statement near SQLite's variable limit
 PLAN = PlannedDelivery.__table__
-# Only the columns the comparison needs, as plain rows: no ORM object per plan row is built or kept.
+# Only the columns the comparison needs, as plain rows: no ORM object per plan row is built or kept. The
+# moments and the data are read as the driver gives them (type_coerce to String: no per-value parsing of
+# datetimes and JSON, most of the time a comparison took) and compared with the wanted values put in the
+# same stored form (StoredForm).
 _STORED = select(
     PLAN.c.id,
     PLAN.c.key,
     PLAN.c.kind,
     PLAN.c.status,
     PLAN.c.status_reason,
-    PLAN.c.due_at,
-    PLAN.c.not_after,
+    type_coerce(PLAN.c.due_at, String),
+    type_coerce(PLAN.c.not_after, String),
     PLAN.c.seq,
-    PLAN.c.data,
+    type_coerce(PLAN.c.data, String),
 )
 # The columns a new row gets, in the order _new_row gives them (the rest have no default: NULL).
 _NEW_FIELDS = (
@@ -79,6 +83,7 @@ class ReplanSummary:
 class PlanDiff:
     """The writes a re-plan needs: new items, stored rows to move (id, item) and to drop (ids)."""
 
+    form: StoredForm
     new: list[PlanItem] = field(default_factory=list)
     moved: list[tuple[int, PlanItem]] = field(default_factory=list)
     dropped: list[int] = field(default_factory=list)
@@ -88,16 +93,17 @@ class PlanDiff:
         return ReplanSummary(len(self.new), len(self.moved), len(self.dropped), self.kept)
 
     def compare(self, wanted: Mapping[str, PlanItem], stored: Iterable[Any], missing: set[str]) -> None:
-        """Sort some stored rows into moved, dropped and kept; their keys leave `missing` (wanted, not stored)."""
+        """Sort some stored rows (as _STORED reads them) into moved, dropped and kept; their keys leave `missing`."""
+        form = self.form
         for row_id, key, kind, status, reason, due_at, not_after, seq, data in stored:
             missing.discard(key)
             item = wanted.get(key)
             if item is None:
                 # snoozes and reminders are children of a sent row, not of the calendar: leave them
-                if status == "planned" and kind in MANAGED_KINDS and not (data or {}).get("parent"):
+                if status == "planned" and kind in MANAGED_KINDS and not (form.read_data(data) or {}).get("parent"):
                     self.dropped.append(row_id)
             elif status == "planned" or (status == "skipped" and reason == NO_LONGER_PLANNED):
-                same = due_at == item.due_at and not_after == item.not_after and seq == item.seq and data == item.data
+                same = seq == item.seq and form.same(due_at, not_after, data, item)
                 if same and status == "planned":
                     self.kept += 1
                 else:
@@ -106,12 +112,43 @@ class PlanDiff:
                 self.kept += 1  # sent rows are never resent
 
 
-def diff_plan(wanted: Mapping[str, PlanItem], stored: Iterable[Any]) -> PlanDiff:
-    """Compare the stored rows (as _STORED reads them) with the wanted items; sent rows are never touched."""
-    diff, missing = PlanDiff(), set(wanted)
-    diff.compare(wanted, stored, missing)
-    diff.new = [item for key, item in wanted.items() if key in missing]
-    return diff
+class StoredForm:
+    """A dialect's stored form of the compared plan columns: wanted values put in it, stored ones read from it."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        moment = PLAN.c.due_at.type.dialect_impl(dialect)
+        data = PLAN.c.data.type.dialect_impl(dialect)
+        self._bind_moment = moment.bind_processor(dialect) or _as_is
+        self._read_moment = moment.result_processor(dialect, None) or _as_is
+        self._bind_data = data.bind_processor(dialect) or _as_is
+        self._read_data = data.result_processor(dialect, None) or _as_is
+        self._moments: dict[datetime, Any] = {}  # a cohort's rows share a few hundred moments: each bound once
+
+    def read_data(self, stored: Any) -> Any:
+        """A stored data value as the plan row's dict (or None)."""
+        return None if stored is None else self._read_data(stored)
+
+    def _moment(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        bound = self._moments.get(value)
+        if bound is None:
+            bound = self._moments[value] = self._bind_moment(value)
+        return bound
+
+    def same(self, due_at: Any, not_after: Any, data: Any, item: PlanItem) -> bool:
+        """Whether the stored moments and data are the item's: compared as stored, read back only where they differ."""
+        # a different stored form may still be the same value (another serialisation of the same data, an
+        # older datetime format): it is read back before the row counts as moved
+        if due_at != self._moment(item.due_at) and self._read_moment(due_at) != item.due_at:
+            return False
+        if not_after != self._moment(item.not_after) and (not_after is None or self._read_moment(not_after) != item.not_after):
+            return False
+        return data == self._bind_data(item.data) or self.read_data(data) == item.data
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _chunks(rows: Iterable[Any]) -> Iterator[list[Any]]:
@@ -130,7 +167,8 @@ async def write_plan(session: Any, cohort_id: int, wanted: Mapping[str, PlanItem
 
     With `scope` (a WHERE clause, bot/services/plan_scope.py) only the stored rows it selects are compared:
     `wanted` is then the scope's rows, and every other row of the cohort is left as it is."""
-    diff, missing = PlanDiff(), set(wanted)
+    dialect = (await session.connection()).dialect
+    diff, missing = PlanDiff(StoredForm(dialect)), set(wanted)
     stored = _STORED.where(PLAN.c.cohort_id == cohort_id)
     # streamed a chunk at a time: the stored rows are compared and let go, never all held at once
     result = await session.stream((stored if scope is None else stored.where(scope)).execution_options(yield_per=CHUNK))
@@ -145,7 +183,6 @@ async def write_plan(session: Any, cohort_id: int, wanted: Mapping[str, PlanItem
     now = utcnow()
     # new and moved rows through the driver's executemany (bot/storage/bulk.py): the same values
     # SQLAlchemy would bind, without its per-row parameter dicts and per-value type processing
-    dialect = (await session.connection()).dialect
     adding = DriverStatement.compile(_INSERT, dialect, _NEW_FIELDS)
     for batch in _chunks(diff.new):
         await adding.run(session, [_new_row(cohort_id, item, now) for item in batch])
