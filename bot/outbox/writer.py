@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from bot.observe.context import correlation_id
+from bot.storage.db import dialect_insert
 from bot.storage.models import Conversation, OutboxMessage
 
 
@@ -66,7 +66,7 @@ async def enqueue_all(session: AsyncSession, messages: Iterable[Outgoing]) -> in
     and never raises IntegrityError, which would roll back the caller's whole transaction. Many
     rows go in one statement: a broadcast to thousands costs a few round trips, not thousands.
     """
-    insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
+    is_sqlite = session.get_bind().dialect.name == "sqlite"
     correlation = correlation_id()  # the turn or command under way: its send logs under the same id
     rows = [
         {
@@ -83,7 +83,11 @@ async def enqueue_all(session: AsyncSession, messages: Iterable[Outgoing]) -> in
     ]
     if not rows:
         return 0
-    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=[OutboxMessage.key]).returning(OutboxMessage.id)
+    statement = (
+        dialect_insert(OutboxMessage, is_sqlite=is_sqlite)
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.key])
+        .returning(OutboxMessage.id)
+    )
     # A list of parameter sets: SQLAlchemy sends them as multi-row INSERTs in batches
     # ("insertmanyvalues"), with RETURNING giving one id per row that was written.
     return len((await session.scalars(statement, rows)).all())

@@ -116,7 +116,7 @@ class Core:
         """The plan table in step with calendars and rosters."""
         from bot.services.planning import Planner
 
-        return Planner(self.db, self.programme, self.materials, self.nudges, self.messages, readiness=self.growth_content.readiness)
+        return Planner(self.db, self.programme, self.materials, self.nudges, lambda: self.messages, readiness=self.growth_content.readiness)
 
     @cached_property
     def growth(self) -> Growth:

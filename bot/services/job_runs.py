@@ -16,9 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.storage.db import Database
+from bot.storage.db import Database, dialect_insert
 from bot.storage.models import JobRun
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ class JobRuns:
         self.stale_after = stale_after
 
     def _insert(self) -> Any:
-        return (sqlite.insert if self.db.is_sqlite else postgresql.insert)(JobRun)
+        return dialect_insert(JobRun, is_sqlite=self.db.is_sqlite)
 
     async def claim(self, job: str, period: str, now: datetime) -> bool:
         """True when this worker now owns (job, period): nobody had it, or its owner died long ago."""

@@ -22,13 +22,12 @@ from datetime import datetime, timedelta
 
 import aiohttp
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
 
 from bot.delivery.internal import InternalAddress, PublicOnlyResolver, host_set, refused_literal
 from bot.domain.materials import Materials
-from bot.storage.db import Database
+from bot.storage.db import Database, dialect_insert
 from bot.storage.health_tables import LinkCheck
 from bot.storage.models import CalendarSession, Material
 
@@ -229,7 +228,6 @@ class LinkChecker:
         raise TooManyRedirects(target.host)
 
     async def _store(self, results: list[LinkResult]) -> None:
-        insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
         rows = [
             {
                 "url_hash": url_hash(r.url),
@@ -241,7 +239,7 @@ class LinkChecker:
             }
             for r in results
         ]
-        statement = insert(LinkCheck).values(rows)
+        statement = dialect_insert(LinkCheck, is_sqlite=self.db.is_sqlite).values(rows)
         statement = statement.on_conflict_do_update(
             index_elements=["url_hash"],
             set_={k: statement.excluded[k] for k in ("url", "ok", "status", "reason", "checked_at")},

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select, update
@@ -21,10 +21,8 @@ from bot.domain.programme import Programme
 from bot.domain.readiness import ReadinessTiming, plan_readiness
 from bot.domain.steering import plan_steering, steering_meetings
 from bot.domain.workdays import send_soon
-from bot.observe.metrics import PLAN_RELEASED
 from bot.outbox.writer import Outgoing, enqueue_all, reachable_chat
 from bot.services.cohorts import get_cohort
-from bot.services.messages.builder import MessageBuilder
 from bot.services.people_scope import PeopleState, PersonScope, changed_people, people_state
 from bot.services.plan_scope import ActivityScope, CalendarState, calendar_state, changed_activities
 from bot.services.plan_store import ReplanSummary, write_plan
@@ -37,6 +35,9 @@ from bot.storage.models import (
     Membership,
     PlannedDelivery,
 )
+
+if TYPE_CHECKING:  # the cards are built where due rows are released, not where a calendar or roster is re-planned
+    from bot.services.messages.builder import MessageBuilder
 
 log = logging.getLogger(__name__)
 RELEASE_BATCH = 500
@@ -66,7 +67,7 @@ class Planner:
         programme: Programme,
         materials: Materials,
         nudges: Nudges,
-        messages: MessageBuilder,
+        messages: Callable[[], MessageBuilder],
         *,
         readiness: ReadinessTiming | None = None,
     ) -> None:
@@ -75,7 +76,7 @@ class Planner:
         self.programme = programme
         self.materials = materials
         self.nudges = nudges
-        self.messages = messages
+        self._messages = messages  # made on the first release: an import or a plan listing never builds a card
         self.computed = 0  # plan items the last re-plan computed (for tests and the benchmark's proof)
         self.scoped: frozenset[int] | None = None  # the people the last re-plan was scoped to; None: the whole cohort
         # Each track contributes its rows; the plan is their union.
@@ -305,8 +306,11 @@ class Planner:
 
         `stamp` is the real time the rows go out (default `now`): a tick "as of" an earlier moment
         still sends now, so the outbox rows must not wait for, or claim, another time."""
+        from bot.observe.metrics import PLAN_RELEASED  # prometheus_client: loaded by what sends, not by what plans
+
         released = 0
         at = stamp or now
+        messages = self._messages()
         await self.replan_stale()  # every tick (and so every start) repairs a plan an import left behind
         async with self.db.sessions() as session, session.begin():
             expired = await changed_rows(
@@ -343,7 +347,7 @@ class Planner:
                     if row.id in seen_rows:  # a person with two personal chats: send once
                         continue
                     seen_rows.add(row.id)
-                    payload, version = await self.messages.for_plan_row(session, row, at)
+                    payload, version = await messages.for_plan_row(session, row, at)
                     batch.append(Outgoing(row.key, chat, payload, at, plan_id=row.id))
                     row.status, row.released_at, row.sent_version = "sent", at, version
                 # in due order, one statement; a key already in the outbox went out before: still "sent"

@@ -17,12 +17,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.danish import format_date
-from bot.services.messages.builder import MessageBuilder
-from bot.storage.db import changed_rows
+from bot.storage.db import changed_rows, dialect_insert
 from bot.storage.models import CalendarSession, Cohort, Conversation, Membership, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -95,6 +93,8 @@ async def queue_notice(
     """Stamp the notice on the cohort and queue it to each admin's 1:1 chat once; the number queued."""
     cohort.retention_notice_at = now
     title, text = notice_text(cohort, erase_at, policy)
+    from bot.services.messages.builder import MessageBuilder  # the cards only where a notice is queued, not for `cohort import`
+
     payload = MessageBuilder.notice(title, text)
     chats = await session.execute(
         select(Membership.person_id, func.min(Conversation.id))
@@ -107,7 +107,6 @@ async def queue_notice(
         )
         .group_by(Membership.person_id)
     )
-    insert = sqlite.insert if is_sqlite else postgresql.insert
     queued = 0
     for person_id, chat_id in chats.all():
         # keyed by cohort, date and admin: a rerun of the same day queues nothing twice
@@ -115,7 +114,7 @@ async def queue_notice(
         queued += (
             await changed_rows(
                 session,
-                insert(OutboxMessage)
+                dialect_insert(OutboxMessage, is_sqlite=is_sqlite)
                 .values(
                     key=key, conversation_id=chat_id, payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now
                 )

@@ -58,3 +58,20 @@ def test_report_imports_only_what_its_figures_need_and_first_use_still_publishes
     modules = imported(["report", "--cohort", "hold-2027"], settings)
     assert "bot.report.reports" in modules
     assert sorted(m for m in NOT_FOR_THE_REPORT if m in modules) == []
+
+
+# What a re-plan never touches: each was 20-50 ms of every `cohort import` and `roster import`.
+NOT_FOR_A_REPLAN = (
+    "jinja2",  # cards: built where due rows are released
+    "bot.services.messages.builder",
+    "prometheus_client",  # metrics: counted by what sends
+    "holidays",  # working days by rule (bot/domain/workdays.py)
+)
+
+
+def test_a_calendar_import_builds_no_card_and_loads_no_metrics_or_other_dialect(settings: Settings) -> None:
+    imported(["cohort", "import", str(EXAMPLE_COHORT)], settings)  # the first: publishes the materials
+    modules = imported(["cohort", "import", str(EXAMPLE_COHORT)], settings)
+    assert "bot.services.planning" in modules
+    other = "sqlalchemy.dialects.sqlite" if settings.database_url.startswith("postgresql") else "sqlalchemy.dialects.postgresql"
+    assert sorted(m for m in (*NOT_FOR_A_REPLAN, other) if m in modules) == []
