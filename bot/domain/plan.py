@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import Session
@@ -22,9 +22,11 @@ class Member:
     roles: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class PlanItem:
-    """A row the plan should hold. `key` is stable across re-plans."""
+class PlanItem(NamedTuple):
+    """A row the plan should hold. `key` is stable across re-plans.
+
+    A NamedTuple rather than a frozen dataclass: a re-plan makes one per row (84 000 for a cohort of
+    1 000), and a tuple is built three times as fast as a frozen dataclass sets its fields."""
 
     key: str
     person_id: int

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -127,7 +126,7 @@ async def test_a_stored_row_in_another_form_of_the_same_values_is_kept_and_a_cha
         summary = await write_plan(s, cohort_id, wanted)
     assert (summary.added, summary.moved, summary.kept) == (0, 0, 2)
 
-    changed = {**wanted, "form/b": replace(wanted["form/b"], data={**(wanted["form/b"].data or {}), "n": 2})}
+    changed = {**wanted, "form/b": wanted["form/b"]._replace(data={**(wanted["form/b"].data or {}), "n": 2})}
     async with db.sessions() as s, s.begin():
         summary = await write_plan(s, cohort_id, changed)
     assert (summary.moved, summary.kept) == (1, 1)
