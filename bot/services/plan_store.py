@@ -19,9 +19,9 @@ NO_LONGER_PLANNED = "no longer planned"
 CHUNK = 2000  # rows per statement: bounded parameter lists, and no statement near SQLite's variable limit
 PLAN = PlannedDelivery.__table__
 # Only the columns the comparison needs, as plain rows: no ORM object per plan row is built or kept. The
-# moments and the data are read as the driver gives them (type_coerce to String: no per-value parsing of
-# datetimes and JSON, most of the time a comparison took) and compared with the wanted values put in the
-# same stored form (StoredForm).
+# moments and the data are read as the driver gives them (type_coerce to String: no per-value result
+# processing, most of the time a comparison took); StoredForm compares the moments in that form and
+# decodes the data itself.
 _STORED = select(
     PLAN.c.id,
     PLAN.c.key,
@@ -120,7 +120,6 @@ class StoredForm:
         data = PLAN.c.data.type.dialect_impl(dialect)
         self._bind_moment = moment.bind_processor(dialect) or _as_is
         self._read_moment = moment.result_processor(dialect, None) or _as_is
-        self._bind_data = data.bind_processor(dialect) or _as_is
         self._read_data = data.result_processor(dialect, None) or _as_is
         self._moments: dict[datetime, Any] = {}  # a cohort's rows share a few hundred moments: each bound once
 
@@ -137,14 +136,14 @@ class StoredForm:
         return bound
 
     def same(self, due_at: Any, not_after: Any, data: Any, item: PlanItem) -> bool:
-        """Whether the stored moments and data are the item's: compared as stored, read back only where they differ."""
-        # a different stored form may still be the same value (another serialisation of the same data, an
-        # older datetime format): it is read back before the row counts as moved
+        """Whether the stored moments and data are the item's: moments compared as stored, read back only where they differ."""
+        # another stored form may still be the same moment (an older datetime format): read back before it counts
+        # as moved. The data is read back always: decoding a small JSON object is faster than encoding one.
         if due_at != self._moment(item.due_at) and self._read_moment(due_at) != item.due_at:
             return False
         if not_after != self._moment(item.not_after) and (not_after is None or self._read_moment(not_after) != item.not_after):
             return False
-        return data == self._bind_data(item.data) or self.read_data(data) == item.data
+        return bool(self.read_data(data) == item.data)
 
 
 def _as_is(value: Any) -> Any:
