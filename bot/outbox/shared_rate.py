@@ -79,6 +79,7 @@ class SharedRate:
         pace: float = 0.94,
         batch: int | None = None,
         late: float = 0.01,
+        max_late: int = 50,
         clock: Clock = REAL_CLOCK,
     ) -> None:
         if per_second <= 0:
@@ -90,6 +91,7 @@ class SharedRate:
         self.interval = 1.0 / (per_second * pace)
         self.batch = batch or max(1, int(per_second / 10))
         self.late = late  # a slot missed by more than this is dropped
+        self.max_late = max_late  # ... but after this many in a row, the last one is used late
         self._clock = clock
         self._slots: deque[float] = deque()  # reserved slots in our monotonic time
         self._lock = asyncio.Lock()
@@ -109,8 +111,12 @@ class SharedRate:
                 await self._fetch()
 
     async def acquire(self) -> None:
-        """Wait for this caller's slot; a slot our loop woke too late for is dropped for the next one."""
-        while True:
+        """Wait for this caller's slot; a slot our loop woke too late for is dropped for the next one.
+
+        A loop that wakes too late for `max_late` slots in a row (a starved CPU) sends on the last one
+        anyway: it has wasted every slot before, so its own pace is far below the limit, and a sender
+        that never sends would hold the whole outbox back."""
+        for _ in range(self.max_late):
             delay = await self.reserve()
             target = self._clock.monotonic() + delay
             if delay > 0:
@@ -118,6 +124,7 @@ class SharedRate:
             if self._clock.monotonic() - target <= self.late:
                 return
             self.dropped += 1
+        log.warning("the send loop woke too late for %d shared rate slots in a row; sending on the last one", self.max_late)
 
     async def sleep(self, seconds: float) -> None:
         """Sleep on the injected clock (tests run it in virtual time)."""
