@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
+from json.encoder import encode_basestring as _string  # the C escaper json.dumps uses with ensure_ascii=False
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +32,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def indented(item: Any) -> str:
+    """json.dumps(item, ensure_ascii=False, indent=2), written directly for a flat object of scalars.
+
+    With an indent the json module encodes in pure Python (its C encoder serves no indent only), about
+    50 µs a plan row; an operator's `plan --json` of 84 000 rows spent most of its time there. A flat
+    object's lines are its keys and scalars, each encoded by the C string escaper or as json.dumps does."""
+    if not isinstance(item, dict) or not item or not all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in item.items()):
+        return json.dumps(item, ensure_ascii=False, indent=2)
+    return "{\n" + ",\n".join(f"  {_string(k)}: {_scalar(v)}" for k, v in item.items()) + "\n}"
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return _string(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    return json.dumps(value)  # a float: json's own repr, NaN and Infinity included
+
+
 def print_json(data: Any) -> None:
     """Data for machines: JSON on stdout, nothing else."""
     if not isinstance(data, list) or not data:
@@ -45,7 +72,7 @@ def print_json(data: Any) -> None:
     for start in range(0, len(data), 500):
         out.write(
             "".join(
-                "  " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ") + (",\n" if i < last else "\n")
+                "  " + indented(item).replace("\n", "\n  ") + (",\n" if i < last else "\n")
                 for i, item in enumerate(data[start : start + 500], start)
             )
         )
@@ -60,7 +87,7 @@ class JsonArrayOut:
 
     def add(self, item: Any) -> None:
         """One more element."""
-        sys.stdout.write(("[\n  " if not self.count else ",\n  ") + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+        sys.stdout.write(("[\n  " if not self.count else ",\n  ") + indented(item).replace("\n", "\n  "))
         self.count += 1
 
     def close(self) -> None:
