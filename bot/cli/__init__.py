@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -73,9 +74,16 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; 0 on success, 1 on bad input, 2 on bad settings or usage."""
+def main(argv: Sequence[str] | None = None, *, short_lived: bool = False) -> int:
+    """Run one command; 0 on success, 1 on bad input, 2 on bad settings or usage.
+
+    `short_lived` (python -m bot): the process ends with the command, and collection was off while it
+    imported; the imported modules' objects are frozen out of every later collection (and out of the
+    one at exit) before collection goes back on for the command's own work."""
     args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
+    if short_lived:
+        gc.freeze()
+        gc.enable()
     try:
         check_outputs(args)
     except CliError as exc:
