@@ -24,8 +24,8 @@ errors away ("skygepraktik" -> skyggepraktik), at a discount: on the stem, else 
 written against the curated words ("lederspejelt" -> lederspejlet). A word typed without æøå
 ("laering", "paa") is read as the word it stands for when that is known or a stopword.
 
-Speed: an inverted index (term -> postings of (document, precomputed BM25 tf weight)); a query
-touches only the postings of its own terms. The length normalisation uses the average lengths
+Speed: an inverted index (term -> postings of (document, precomputed BM25 tf weight)), scored as
+numpy arrays (bot.qa.postings); a query touches only the postings of its own terms. The length normalisation uses the average lengths
 at `build()` time, so `add()` only appends postings (no rebuild); IDF is always current.
 """
 
@@ -36,7 +36,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.qa.entry import CURATED, Entry
+from bot.qa.postings import Growing, Posting, PostingArrays, accumulate
 from bot.qa.text import COMPOUND_PARTS, STOPWORDS, Token, analyse, term
 from bot.qa.typos import FUZZY_MIN_LEN, SURFACE_FUZZY_MIN_LEN, DeleteIndex, unfold
 
@@ -83,16 +86,18 @@ class Bm25Index:
         # question field: one document per phrasing
         self._q_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         self._q_doc_entry: list[int] = []
-        self._q_forward: list[dict[str, float]] = []  # doc -> term -> tf weight
         # answer field: one document per entry
         self._a_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         # Learned answers have postings of their own, with their own document frequencies: BM25 of
         # the curated entries is the same with 0 or 10 000 learned answers in the index.
         self._lq_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         self._la_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._arrays = {id(p): PostingArrays(p) for p in (self._q_postings, self._a_postings, self._lq_postings, self._la_postings)}
+        self._doc_entry_array = Growing(self._q_doc_entry, np.int64)
+        self._priors: list[float] = []  # entry -> its kind prior
+        self._prior_array = Growing(self._priors, np.float64)
         self._n_q = {True: 0, False: 0}  # phrasing documents, curated / learned
         self._n_a = {True: 0, False: 0}  # entries, curated / learned
-        self._a_forward: list[dict[str, float]] = []  # entry -> term -> tf weight
         self._avg_q = DEFAULT_AVG_QUESTION_LEN
         self._avg_a = DEFAULT_AVG_ANSWER_LEN
         # vocabulary of unigram terms: entry frequency (for coverage weights, splitting, typos)
@@ -127,6 +132,7 @@ class Bm25Index:
         """Post one analysed entry (its first phrasing is its question)."""
         idx = len(self._entries)
         self._entries.append(entry)
+        self._priors.append(KIND_PRIOR[entry.kind])
         self._by_id[entry.id] = idx
         if entry.kind == "answered":
             key = frozenset(t.term for t in phrasings[0])
@@ -139,7 +145,7 @@ class Bm25Index:
             tokens = self._expand(tokens)
             doc = len(self._q_doc_entry)
             self._q_doc_entry.append(idx)
-            self._q_forward.append(self._post(q_postings, doc, tokens, self._avg_q))
+            self._post(q_postings, doc, tokens, self._avg_q)
             all_terms.update(self._unigrams(tokens))
         self._n_q[curated] += len(phrasings)
         self._n_a[curated] += 1
@@ -147,7 +153,7 @@ class Bm25Index:
         if curated:
             for tokens in (*phrasings, answer):
                 self._add_surfaces(tokens)
-        self._a_forward.append(self._post(a_postings, idx, answer, self._avg_a))
+        self._post(a_postings, idx, answer, self._avg_a)
         all_terms.update(self._unigrams(answer))
         self._entry_terms.append(frozenset(all_terms))
         self._entry_topic.append(frozenset(t.term for t in analyse(entry.topic)) if entry.topic else frozenset())
@@ -323,16 +329,19 @@ class Bm25Index:
         return AnalysedQuery(weights, units, ideal)
 
     def _scores(self, query: AnalysedQuery) -> dict[int, float]:
-        """BM25 per entry: best phrasing + weighted answer field, times the kind prior.
+        """BM25 per entry, curated and learned together (see _group_scores)."""
+        curated, learned = self._group_scores(query)
+        return {**curated, **learned}
 
-        Term at a time over the postings of the question's rarer terms; a term in more than
-        FREQUENT_SHARE of the documents ("modul", "leder" among 10 000 answers) is only added to
-        the documents the rarer terms already found, through the forward index. Its IDF is low,
-        so it can re-order candidates but hardly make one, and its long postings list is
-        what would make a query slow.
+    def _group_scores(self, query: AnalysedQuery) -> tuple[dict[int, float], dict[int, float]]:
+        """BM25 per entry of each group (curated, learned): best phrasing + weighted answer field, times the kind prior.
+
+        Term at a time over numpy postings (bot.qa.postings) of the question's rarer terms; a term
+        in more than FREQUENT_SHARE of the documents ("modul", "leder" among 10 000 answers) is
+        only added to the documents the rarer terms already found. Its IDF is low, so it can
+        re-order candidates but hardly make one, and its long postings list is what would make a
+        query slow. Entries in index order.
         """
-        entry_scores: dict[int, float] = {}
-        doc_entry = self._q_doc_entry
         # Curated entries are scored on curated statistics alone (stable at any size of the learned
         # memory); learned ones on all statistics (a word common in the FAQ is common for them too).
         n_q, n_a = self._n_q[True] + self._n_q[False], self._n_a[True] + self._n_a[False]
@@ -340,60 +349,46 @@ class Bm25Index:
             (True, self._q_postings, self._a_postings, None, None, self._n_q[True], self._n_a[True]),
             (False, self._lq_postings, self._la_postings, self._q_postings, self._a_postings, n_q, n_a),
         )
-        for curated, qp, ap, q_base, a_base, n_docs, n_entries in groups:
+        n_entries = len(self._entries)
+        out: list[dict[int, float]] = []
+        for curated, qp, ap, q_base, a_base, n_docs, n_group in groups:
             if not self._n_a[curated]:
+                out.append({})
                 continue
-            doc_scores = self._accumulate(query, qp, self._q_forward, max(1, n_docs), 1.0, base=q_base)
-            group: dict[int, float] = {}
-            for doc, sc in doc_scores.items():
-                e = doc_entry[doc]
-                if sc > group.get(e, 0.0):
-                    group[e] = sc
-            answer_scores = self._accumulate(query, ap, self._a_forward, max(1, n_entries), ANSWER_WEIGHT, seed=group, base=a_base)
-            for e, sc in answer_scores.items():
-                group[e] = group.get(e, 0.0) + sc
-            entry_scores.update(group)
-        removed = self._removed
-        entries = self._entries
-        return {e: sc * KIND_PRIOR[entries[e].kind] for e, sc in entry_scores.items() if e not in removed}
+            docs = self._accumulate(query, qp, len(self._q_doc_entry), max(1, n_docs), 1.0, None, q_base)
+            hit = np.flatnonzero(docs > 0.0)
+            best = np.zeros(n_entries)
+            np.maximum.at(best, self._doc_entry_array.array()[hit], docs[hit])  # an entry scores by its best phrasing
+            seed = best > 0.0
+            answers = self._accumulate(query, ap, n_entries, max(1, n_group), ANSWER_WEIGHT, seed if seed.any() else None, a_base)
+            total = best + answers
+            if self._removed:
+                total[list(self._removed)] = 0.0
+            idx = np.flatnonzero(total > 0.0)
+            out.append(dict(zip(idx.tolist(), (total[idx] * self._prior_array.array()[idx]).tolist(), strict=True)))
+        return out[0], out[1]
 
     def _accumulate(
         self,
         query: AnalysedQuery,
-        postings: dict[str, list[tuple[int, float]]],
-        forward: list[dict[str, float]],
+        postings: dict[str, Posting],
+        size: int,
         n: int,
         field_weight: float,
-        seed: dict[int, float] | None = None,
-        base: dict[str, list[tuple[int, float]]] | None = None,
-    ) -> dict[int, float]:
+        seed: np.ndarray | None,
+        base: dict[str, Posting] | None,
+    ) -> np.ndarray:
+        """One field's scores of its `size` documents (a dense array; 0 where nothing matched)."""
+        arrays = self._arrays[id(postings)]
         terms = []
         for t, w in query.weights.items():
-            plist = postings.get(t)
-            if plist:
-                df = len(plist) + (len(base.get(t, ())) if base is not None else 0)
-                terms.append((len(plist), t, field_weight * w * self._idf(df, n), plist))
-        if not terms:
-            return {}
-        terms.sort()
+            found = arrays.get(t)
+            if found is not None:
+                df = len(found[0]) + (len(base.get(t, ())) if base is not None else 0)
+                terms.append((len(found[0]), t, field_weight * w * self._idf(df, n), *found))
+        terms.sort(key=lambda x: (x[0], x[1]))
         limit = max(FREQUENT_MIN, FREQUENT_SHARE * n)
-        scores: dict[int, float] = {}
-        if seed:
-            scores = dict.fromkeys(seed, 0.0)
-        get = scores.get
-        rest = []
-        for i, (df, t, wi, plist) in enumerate(terms):
-            if df > limit and (scores or i > 0):
-                rest.append((t, wi))
-                continue
-            for doc, tfw in plist:
-                scores[doc] = get(doc, 0.0) + wi * tfw
-        for t, wi in rest:
-            for doc in scores:
-                v = forward[doc].get(t)
-                if v:
-                    scores[doc] += wi * v
-        return {d: v for d, v in scores.items() if v > 0.0}
+        return accumulate([(df, wi, d, tw) for df, _, wi, d, tw in terms], size, limit, seed)
 
     def _coverage(self, query: AnalysedQuery, e: int) -> float:
         total = matched = 0.0

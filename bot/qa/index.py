@@ -219,11 +219,9 @@ class QuestionIndex(Bm25Index):
             score *= TOPIC_MISS
         return score, coverage
 
-    def _pool(self, query: AnalysedQuery, scores: dict[int, float], curated: bool) -> dict[int, tuple[float, float]]:
-        """(lexical score, coverage) of the RERANK best of one group (curated or learned) by BM25."""
-        entries = self._entries
-        group = ((e, s) for e, s in scores.items() if (entries[e].kind in CURATED) == curated)
-        return {e: self._lexical(query, e, bm25) for e, bm25 in heapq.nlargest(RERANK, group, key=lambda kv: kv[1])}
+    def _pool(self, query: AnalysedQuery, group: dict[int, float]) -> dict[int, tuple[float, float]]:
+        """(lexical score, coverage) of the RERANK best of one group's BM25 scores (curated or learned)."""
+        return {e: self._lexical(query, e, bm25) for e, bm25 in heapq.nlargest(RERANK, group.items(), key=lambda kv: kv[1])}
 
     def _needs_meaning(self, query: AnalysedQuery, scores: dict[int, float], pools: list[dict[int, tuple[float, float]]]) -> bool:
         """False when the words alone settle it: nothing could be confident, or the curated best is a clear full match.
@@ -290,8 +288,9 @@ class QuestionIndex(Bm25Index):
         Curated and learned entries are ranked apart, so the curated ranking is the same with 0 or
         10 000 learned answers; a learned answer joins it only when the new question holds (nearly)
         all of the question it was written for, and yields to a curated entry close behind."""
-        scores = self._scores(query)
-        pools = [self._pool(query, scores, True), self._pool(query, scores, False)]
+        groups = self._group_scores(query)
+        scores = {**groups[0], **groups[1]}
+        pools = [self._pool(query, groups[0]), self._pool(query, groups[1])]
         vector = None
         if question and query.units and self.dense and self._needs_meaning(query, scores, pools):
             # A learned answer that the words alone make confident is reused whatever meaning says
