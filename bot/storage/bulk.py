@@ -79,7 +79,9 @@ class DriverStatement:
                 once = {value: slot.process(value) for value in set(column)}
                 bound.append(map(once.__getitem__, column))
             else:
-                bound.append(map(slot.process, column))
+                # None bound once: half a cohort's plan rows carry no data, each of which JSON would encode as 'null'
+                process, none = slot.process, slot.process(None)
+                bound.append([none if value is None else process(value) for value in column])
         return list(zip(*bound, strict=True))
 
     async def run(self, session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
