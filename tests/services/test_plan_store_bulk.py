@@ -133,3 +133,16 @@ async def test_a_stored_row_in_another_form_of_the_same_values_is_kept_and_a_cha
     async with db.sessions() as s:
         data = await s.scalar(select(PLAN.c.data).where(PLAN.c.key == "form/b"))
     assert data == {"n": 2, "note": "Blå æske", "with": [3, 4], "anchor": None}
+
+
+def test_the_bulk_insert_asks_for_no_ids_back_on_either_database() -> None:
+    # an executemany of an INSERT … RETURNING makes PostgreSQL send every new id back, for nothing
+    from sqlalchemy.dialects.postgresql import asyncpg
+    from sqlalchemy.dialects.sqlite import aiosqlite
+
+    from bot.services.plan_store import _INSERT, _NEW_FIELDS
+    from bot.storage.bulk import DriverStatement
+
+    for dialect in (asyncpg.dialect(), aiosqlite.dialect()):
+        sql = DriverStatement.compile(_INSERT, dialect, _NEW_FIELDS).sql
+        assert sql.startswith("INSERT INTO") and "RETURNING" not in sql.upper()
