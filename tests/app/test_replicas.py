@@ -26,6 +26,7 @@ from bot.storage.db import MIGRATION_LOCK, Database
 from bot.storage.models import OutboxMessage
 from tests.fakes.limited_connector import LimitedConnector, ProcessConnector
 from tests.support import pgdb
+from tests.support.clock import FakeTime
 from tests.support.replica_procs import Replica, max_in_window
 
 pytestmark = pytest.mark.postgres
@@ -226,26 +227,12 @@ async def test_three_replicas_deliver_a_broadcast_once_despite_kill_9(pg: str, t
     assert fake.pacing_global == 0
 
 
-class _LateClock:
-    """A virtual monotonic clock whose every sleep oversleeps by half a second (a starved event loop)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds + 0.5
-        await asyncio.sleep(0)
-
-
 async def test_a_send_loop_that_always_wakes_late_still_sends_after_max_late_slots(pg: str) -> None:
     # Dropping a slot woken too late for keeps sends from bunching; a loop that is late for every
     # slot must still send (after max_late of them) instead of reserving and dropping for ever.
     url = pgdb.fresh_database(pg)
     db = Database(url)
-    rate = SharedRate(db, RATE, name="late", max_late=7, clock=_LateClock())
+    rate = SharedRate(db, RATE, name="late", max_late=7, clock=FakeTime(oversleep=0.5))
     try:
         await _set_next_slot(db, "late", 2.0)  # every slot ahead: each is slept for, and overslept
         await asyncio.wait_for(rate.acquire(), timeout=30)

@@ -7,20 +7,7 @@ import random
 import pytest
 
 from bot.outbox.pacing import CONVERSATION_WINDOWS, ConversationWindows, PacedRate
-from tests.support.clock import VirtualClock
-
-
-class FakeTime:
-    """A clock (bot/outbox/clock.py) whose sleep moves the virtual time at once, never the wall."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
+from tests.support.clock import FakeTime, VirtualClock
 
 
 def most_in_window(times: list[float], window: float) -> int:

@@ -43,12 +43,18 @@ async def _raw(db: Database, prefix: str) -> list[tuple[Any, ...]]:
         return [(row[0].removeprefix(prefix), *row[1:]) for row in rows if row[0].startswith(prefix)]
 
 
-async def test_new_and_moved_rows_are_stored_as_sqlalchemy_would_store_them(seeded: Database) -> None:
-    db = seeded
+async def _cohort_and_person(db: Database) -> tuple[int, int]:
+    """The seeded cohort's id and the first person's."""
     async with db.sessions() as s:
         cohort_id = await s.scalar(select(Cohort.id).where(Cohort.key == "hold-2027"))
         person_id = await s.scalar(select(Person.id).order_by(Person.id).limit(1))
     assert cohort_id is not None and person_id is not None
+    return cohort_id, person_id
+
+
+async def test_new_and_moved_rows_are_stored_as_sqlalchemy_would_store_them(seeded: Database) -> None:
+    db = seeded
+    cohort_id, person_id = await _cohort_and_person(db)
     now = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
 
     # the same rows through SQLAlchemy's executemany: the reference
@@ -107,10 +113,7 @@ async def test_a_stored_row_in_another_form_of_the_same_values_is_kept_and_a_cha
     # write_plan compares moments and data in their stored form first; another text of the same value
     # (keys in another order, a moment written without microseconds) must still count as unchanged
     db = seeded
-    async with db.sessions() as s:
-        cohort_id = await s.scalar(select(Cohort.id).where(Cohort.key == "hold-2027"))
-        person_id = await s.scalar(select(Person.id).order_by(Person.id).limit(1))
-    assert cohort_id is not None and person_id is not None
+    cohort_id, person_id = await _cohort_and_person(db)
     wanted = _items("form", person_id, timedelta(0))
     async with db.sessions() as s, s.begin():
         assert (await write_plan(s, cohort_id, wanted)).added == 2

@@ -29,6 +29,21 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
+class FakeTime:
+    """A clock (bot/outbox/clock.py) whose sleep moves the virtual time at once, never the wall; with
+    `oversleep`, every sleep wakes that many seconds late (a starved event loop)."""
+
+    def __init__(self, oversleep: float = 0.0) -> None:
+        self.now = 1000.0
+        self.oversleep = oversleep
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds) + self.oversleep
+
+
 class VirtualClock:
     """Monotonic time for the outbox's pacing (bot/outbox/clock.py) that moves only when the test lets it.
 
