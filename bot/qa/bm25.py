@@ -92,7 +92,9 @@ class Bm25Index:
         # the curated entries is the same with 0 or 10 000 learned answers in the index.
         self._lq_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         self._la_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self._arrays = {id(p): PostingArrays(p) for p in (self._q_postings, self._a_postings, self._lq_postings, self._la_postings)}
+        # array copies of the four postings, each extended as its lists grow (bot.qa.postings)
+        self._q_arrays, self._a_arrays = PostingArrays(self._q_postings), PostingArrays(self._a_postings)
+        self._lq_arrays, self._la_arrays = PostingArrays(self._lq_postings), PostingArrays(self._la_postings)
         self._doc_entry_array = Growing(self._q_doc_entry, np.int64)
         self._priors: list[float] = []  # entry -> its kind prior
         self._prior_array = Growing(self._priors, np.float64)
@@ -346,8 +348,8 @@ class Bm25Index:
         # memory); learned ones on all statistics (a word common in the FAQ is common for them too).
         n_q, n_a = self._n_q[True] + self._n_q[False], self._n_a[True] + self._n_a[False]
         groups = (
-            (True, self._q_postings, self._a_postings, None, None, self._n_q[True], self._n_a[True]),
-            (False, self._lq_postings, self._la_postings, self._q_postings, self._a_postings, n_q, n_a),
+            (True, self._q_arrays, self._a_arrays, None, None, self._n_q[True], self._n_a[True]),
+            (False, self._lq_arrays, self._la_arrays, self._q_postings, self._a_postings, n_q, n_a),
         )
         n_entries = len(self._entries)
         out: list[dict[int, float]] = []
@@ -371,7 +373,7 @@ class Bm25Index:
     def _accumulate(
         self,
         query: AnalysedQuery,
-        postings: dict[str, Posting],
+        arrays: PostingArrays,
         size: int,
         n: int,
         field_weight: float,
@@ -379,7 +381,6 @@ class Bm25Index:
         base: dict[str, Posting] | None,
     ) -> np.ndarray:
         """One field's scores of its `size` documents (a dense array; 0 where nothing matched)."""
-        arrays = self._arrays[id(postings)]
         terms = []
         for t, w in query.weights.items():
             found = arrays.get(t)
