@@ -23,20 +23,19 @@ def easter_sunday(year: int) -> date:
     return date(year, month, day + 1)
 
 
-# The public holidays of the Danish church year, as days after Easter Sunday. Store bededag (the fourth
-# Friday after Easter) was abolished as a public holiday from 2024 (lov nr. 13 af 28. februar 2023).
-EASTER_OFFSETS = (
-    (-3, "Skærtorsdag"),
-    (-2, "Langfredag"),
-    (0, "Påskedag"),
-    (1, "Anden påskedag"),
-    (26, "Store bededag"),
-    (39, "Kristi himmelfartsdag"),
-    (49, "Pinsedag"),
-    (50, "Anden pinsedag"),
+# The public holidays of the Danish church year: days after Easter Sunday, name, and the last year it was
+# one (None: still is). Store bededag was abolished as a public holiday from 2024 (lov nr. 13 af 28. februar 2023).
+EASTER_OFFSETS: tuple[tuple[int, str, int | None], ...] = (
+    (-3, "Skærtorsdag", None),
+    (-2, "Langfredag", None),
+    (0, "Påskedag", None),
+    (1, "Anden påskedag", None),
+    (26, "Store bededag", 2023),
+    (39, "Kristi himmelfartsdag", None),
+    (49, "Pinsedag", None),
+    (50, "Anden pinsedag", None),
 )
 FIXED_HOLIDAYS = {(1, 1): "Nytårsdag", (12, 25): "Juledag", (12, 26): "Anden juledag"}
-LAST_STORE_BEDEDAG = 2023
 
 
 @lru_cache(maxsize=64)
@@ -45,8 +44,8 @@ def _holiday_names(year: int) -> dict[date, str]:
     # 0.2-0.3 s of every command that plans (tests/domain/test_workdays.py holds the rule to the package).
     easter = easter_sunday(year)
     names = {date(year, month, day): name for (month, day), name in FIXED_HOLIDAYS.items()}
-    for offset, name in EASTER_OFFSETS:
-        if name != "Store bededag" or year <= LAST_STORE_BEDEDAG:
+    for offset, name, last in EASTER_OFFSETS:
+        if last is None or year <= last:
             names[easter + timedelta(days=offset)] = name
     names.update({date(year, month, day): name for (month, day), name in CLOSED_DAYS.items()})
     return names
