@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the report page's signed link is made with the product's own signer
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 COHORT = "hold-2027"
 CALENDAR = ROOT / "content" / "demo" / "cohort-example.yaml"
@@ -250,7 +251,6 @@ def report_page(port: int) -> tuple[float, float]:
     import urllib.request
     from datetime import UTC, datetime
 
-    sys.path.insert(0, str(ROOT))
     from bot.report.links import report_path
 
     path, _ = report_path(REPORT_SECRET, COHORT, datetime.now(UTC))
