@@ -183,8 +183,7 @@ async def write_plan(session: Any, cohort_id: int, wanted: Mapping[str, PlanItem
     # new and moved rows through the driver's executemany (bot/storage/bulk.py): the same values
     # SQLAlchemy would bind, without its per-row parameter dicts and per-value type processing
     adding = DriverStatement.compile(_INSERT, dialect, _NEW_FIELDS)
-    for batch in _chunks(diff.new):
-        await adding.run(session, [_new_row(cohort_id, item, now) for item in batch])
+    await adding.run_batches(session, ([_new_row(cohort_id, item, now) for item in batch] for batch in _chunks(diff.new)))
     moving = DriverStatement.compile(_MOVE, dialect, _MOVE_FIELDS)
     for batch in _chunks(diff.moved):
         await moving.run(session, [(row_id, item.due_at, item.not_after, item.seq, item.data, now) for row_id, item in batch])

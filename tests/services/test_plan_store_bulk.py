@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+import pytest
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.domain.plan import PlanItem
 from bot.services.plan_store import PLAN, write_plan
@@ -149,3 +151,69 @@ def test_the_bulk_insert_asks_for_no_ids_back_on_either_database() -> None:
     for dialect in (asyncpg.dialect(), aiosqlite.dialect()):
         sql = DriverStatement.compile(_INSERT, dialect, _NEW_FIELDS).sql
         assert sql.startswith("INSERT INTO") and "RETURNING" not in sql.upper()
+
+
+def test_only_a_postgresql_insert_of_bound_columns_runs_as_a_copy() -> None:
+    from sqlalchemy.dialects.postgresql import asyncpg
+    from sqlalchemy.dialects.sqlite import aiosqlite
+
+    from bot.services.plan_store import _INSERT, _MOVE, _MOVE_FIELDS, _NEW_FIELDS
+    from bot.storage.bulk import DriverStatement
+
+    pg, lite = asyncpg.dialect(), aiosqlite.dialect()
+    assert DriverStatement.compile(_INSERT, pg, _NEW_FIELDS).copy == ("plan", _NEW_FIELDS)
+    assert DriverStatement.compile(_INSERT, lite, _NEW_FIELDS).copy is None
+    assert DriverStatement.compile(_MOVE, pg, _MOVE_FIELDS).copy is None
+    # a fixed value in the statement is not a column COPY could be given: the INSERT stays
+    fixed = insert(PLAN).values({**{name: bindparam(name) for name in _NEW_FIELDS if name != "status"}, "status": "planned"})
+    assert DriverStatement.compile(fixed, pg, [n for n in _NEW_FIELDS if n != "status"]).copy is None
+
+
+async def test_new_rows_in_several_batches_are_all_stored_and_a_duplicate_rolls_every_batch_back(
+    seeded: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # on PostgreSQL one COPY streams every batch; a failure in the last batch must leave none of them
+    from bot.services import plan_store
+
+    monkeypatch.setattr(plan_store, "CHUNK", 3)
+    db = seeded
+    cohort_id, person_id = await _cohort_and_person(db)
+    start = datetime(2027, 2, 1, 8, 0, tzinfo=UTC)
+    wanted = {
+        f"many/{n:02}": PlanItem(f"many/{n:02}", person_id, "nudge", None, "buddy", n, start + timedelta(hours=n), None, {"n": n})
+        for n in range(8)
+    }
+    async with db.sessions() as s, s.begin():
+        assert (await write_plan(s, cohort_id, wanted)).added == 8
+    stored = await _raw(db, "many/")
+    assert [row[0] for row in stored] == [f"{n:02}" for n in range(8)] and stored[7][4] == 7
+
+    # a key twice, in the last batch: IntegrityError as from an INSERT, and the earlier batches go too
+    from bot.services.plan_store import _INSERT, _NEW_FIELDS, _new_row
+    from bot.storage.bulk import DriverStatement
+
+    rows = [_new_row(cohort_id, item._replace(key=item.key.replace("many", "more")), start) for item in wanted.values()]
+    with pytest.raises(IntegrityError):
+        async with db.sessions() as s, s.begin():
+            await s.execute(text("SELECT 1"))  # the transaction begun, as write_plan's read of the stored rows begins it
+            statement = DriverStatement.compile(_INSERT, (await s.connection()).dialect, _NEW_FIELDS)
+            await statement.run_batches(s, [rows[:3], rows[3:6], [rows[6], rows[0]]])
+    assert await _raw(db, "more/") == []
+
+
+async def test_a_copy_outside_a_begun_transaction_is_not_committed_on_its_own(seeded: Database) -> None:
+    # the driver has no transaction open until SQLAlchemy's first statement: the rows then go through
+    # the INSERT, which begins it, and a rollback still takes them away
+    from bot.services.plan_store import _INSERT, _NEW_FIELDS, _new_row
+    from bot.storage.bulk import DriverStatement
+
+    db = seeded
+    cohort_id, person_id = await _cohort_and_person(db)
+    now = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
+    item = PlanItem("fresh/a", person_id, "material", "m1", "intro", 0, now, None)
+    async with db.sessions() as s:
+        conn = await s.connection()
+        statement = DriverStatement.compile(_INSERT, conn.dialect, _NEW_FIELDS)
+        await statement.run_batches(s, [[_new_row(cohort_id, item, now)]])
+        await s.rollback()
+    assert await _raw(db, "fresh/") == []
