@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.cli.common import Command, print_json, with_db
+from bot.cli.common import Command, command_scope, print_json, with_db
 from bot.config import Settings
 from bot.content.yamlfile import load_yaml_file
 from bot.domain.roster import normalise_email
@@ -92,29 +92,30 @@ async def describe(args: argparse.Namespace, db: Database) -> tuple[str | None, 
 
 async def record_cli(args: argparse.Namespace, settings: Settings, outcome: str) -> None:
     """Write the audit row for one command line (an error here is logged, never raised)."""
-    db = Database(settings.database_url)
-    try:
-        await db.upgrade()
+
+    async def write(db: Database) -> None:
         cohort, target = await describe(args, db)
         await record_audit(db, actor=cli_actor(), action=action_name(args), outcome=outcome, cohort_key=cohort, target=target)
+
+    try:
+        await with_db(settings, write)  # the command's own database, when it opened one (command_scope)
     except Exception as exc:  # the command's own outcome stands; the missing row is reported loudly
         log.error("could not write the audit entry for %s: %s", action_name(args), type(exc).__name__)
-    finally:
-        await db.dispose()
 
 
 async def run_audited(args: argparse.Namespace, settings: Settings, run: Command) -> int:
     """Run one command and record it: allowed when it succeeded, failed when it did not."""
     key = (args.command, getattr(args, "action", None))
-    if key in NOT_AUDITED or args.command in RECORDS_ITSELF:
-        return await run(args, settings)
-    outcome = "failed"
-    try:
-        code = await run(args, settings)
-        outcome = "allowed" if code == 0 else "failed"
-        return code
-    finally:
-        await record_cli(args, settings, outcome)
+    async with command_scope():
+        if key in NOT_AUDITED or args.command in RECORDS_ITSELF:
+            return await run(args, settings)
+        outcome = "failed"
+        try:
+            code = await run(args, settings)
+            outcome = "allowed" if code == 0 else "failed"
+            return code
+        finally:
+            await record_cli(args, settings, outcome)
 
 
 async def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _string  # the C escaper json.dumps uses with ensure_ascii=False
 from pathlib import Path
@@ -146,16 +148,41 @@ def read_bytes(path: str) -> bytes:
         raise FileErrors([FileError(path, 0, f"cannot read: {exc.strerror}")]) from None
 
 
+# The databases of the command running in this context, by URL: one engine, connection and schema check
+# serve all of the command's with_db calls and its audit row (command_scope closes them at its end).
+_COMMAND_DBS: ContextVar[dict[str, Database] | None] = ContextVar("command_dbs", default=None)
+
+
+@asynccontextmanager
+async def command_scope() -> AsyncIterator[None]:
+    """Share one Database among the with_db calls inside (a command and its audit row); disposed at the end."""
+    opened: dict[str, Database] = {}
+    token = _COMMAND_DBS.set(opened)
+    try:
+        yield
+    finally:
+        _COMMAND_DBS.reset(token)
+        for db in opened.values():
+            await db.dispose()
+
+
 async def with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run with the database alone, its schema brought up to date first (for commands that need no content)."""
     from bot.storage.db import Database
 
-    db = Database(settings.database_url)
+    shared = _COMMAND_DBS.get()
+    db = shared.get(settings.database_url) if shared is not None else None
+    if db is not None:
+        return await work(db)
+    db, kept = Database(settings.database_url), False
     try:
         await db.upgrade()
+        if shared is not None:  # kept only once its schema is checked: a failed upgrade is tried again
+            shared[settings.database_url], kept = db, True
         return await work(db)
     finally:
-        await db.dispose()
+        if not kept:
+            await db.dispose()
 
 
 async def with_core(
