@@ -39,9 +39,12 @@ from bot.web.edge import install_tab_edge
 from bot.web.file_routes import setup_files
 from bot.web.routes import setup_web
 from bot.web.security import FRAME_ANCESTORS
+from scheduler.in_flight import JobsInFlight
 from scheduler.setup import create_scheduler
 
 log = logging.getLogger("talentnord")
+# At shutdown the sender and running jobs get this long to finish (the platform's stop grace is about 30 s)
+SHUTDOWN_WAIT_SECONDS = 20.0
 
 BOT = web.AppKey("bot", CompanionBot)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
@@ -129,13 +132,19 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, background: b
             return
         stop = asyncio.Event()
         sender_task = asyncio.create_task(app[SENDER].run(stop), name="outbox-sender")
-        scheduler = create_scheduler(app[CORE], app[SENDER], clock, settings.tick_seconds, settings.timezone, db=app[DATABASE])
+        in_flight = JobsInFlight()
+        scheduler = create_scheduler(
+            app[CORE], app[SENDER], clock, settings.tick_seconds, settings.timezone, db=app[DATABASE], in_flight=in_flight
+        )
         scheduler.start()
         yield
-        scheduler.shutdown(wait=False)
+        # Paused, not shut down yet: APScheduler's shutdown cancels the jobs that are running. The sender
+        # finishes the rows it holds (anything left keeps its lease and is retaken later); running jobs
+        # finish too, or are cut short, before the database closes (scheduler/in_flight.py).
+        scheduler.pause()
         stop.set()
-        # The sender finishes the rows it holds; anything left keeps its lease and is retaken later.
-        await asyncio.wait([sender_task], timeout=20)
+        await in_flight.stop(SHUTDOWN_WAIT_SECONDS, also=(sender_task,))
+        scheduler.shutdown(wait=False)
 
     async def teams(app: web.Application) -> AsyncIterator[None]:
         auth = create_authentication(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -13,6 +14,7 @@ from bot.services.core import Core
 from bot.services.job_runs import JobRuns
 from bot.storage.db import Database
 from scheduler import jobs
+from scheduler.in_flight import JobsInFlight
 
 TICK_JOB_ID = "plan-tick"
 DAILY_JOB_ID = "daily-housekeeping"
@@ -34,12 +36,16 @@ def create_scheduler(
     *,
     db: Database | None = None,
     worker_id: str | None = None,
+    in_flight: JobsInFlight | None = None,
 ) -> AsyncIOScheduler:
     """A scheduler with the plan tick. Its state lives in our plan table, so a memory job store is right:
-    a restart recomputes nothing and the first tick catches up whatever fell due while we were down."""
+    a restart recomputes nothing and the first tick catches up whatever fell due while we were down.
+
+    With `in_flight` every job's run is tracked there, for the server's shutdown to wait for."""
     scheduler = AsyncIOScheduler(timezone=timezone)
+    run = in_flight.track if in_flight is not None else _as_is
     scheduler.add_job(
-        jobs.tick,
+        run(jobs.tick),
         "interval",
         seconds=tick_seconds,
         args=(core.planner, sender, clock, core.broadcaster),
@@ -51,7 +57,7 @@ def create_scheduler(
         next_run_time=clock(),  # first tick at start: catch up after downtime
     )
     scheduler.add_job(
-        jobs.question_sla,
+        run(jobs.question_sla),
         "interval",
         minutes=QUESTION_SLA_MINUTES,
         args=(core, sender, clock),
@@ -65,7 +71,7 @@ def create_scheduler(
     )
     runs = JobRuns(db or core.planner.db, worker_id or (sender.worker_id if sender is not None else "scheduler"))
     scheduler.add_job(
-        daily_once,
+        run(daily_once),
         "cron",
         hour=7,
         minute=45,
@@ -78,7 +84,7 @@ def create_scheduler(
         next_run_time=clock(),
     )
     scheduler.add_job(
-        links_once,
+        run(links_once),
         "interval",
         minutes=LINK_CHECK_POLL_MINUTES,
         args=(runs, core, clock),
@@ -90,6 +96,10 @@ def create_scheduler(
         next_run_time=clock(),  # checked soon after start; the claim keeps a restart from checking twice
     )
     return scheduler
+
+
+def _as_is(job: Any) -> Any:
+    return job
 
 
 def link_window(now: datetime) -> str:
