@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     sample = rng.sample(answered, min(len(answered), args.queries))
     queries: list[tuple[str, str | None]] = []
     for i in range(args.queries):
-        if i % 2 == 0:
+        if i % 2 == 0 or not sample:  # with --answered 0 only labelled questions are timed
             item = labelled[(i // 2) % len(labelled)]
             queries.append((item.question, None))
         else:
