@@ -180,13 +180,15 @@ async def write_plan(session: Any, cohort_id: int, wanted: Mapping[str, PlanItem
     diff.new = [item for key, item in wanted.items() if key in missing]
     del missing
     now = utcnow()
-    # new and moved rows through the driver's executemany (bot/storage/bulk.py): the same values
-    # SQLAlchemy would bind, without its per-row parameter dicts and per-value type processing
+    # new and moved rows through the driver's executemany, new ones on PostgreSQL as one COPY (bot/storage/bulk.py):
+    # the same values SQLAlchemy would bind, without its per-row parameter dicts and per-value type processing
     adding = DriverStatement.compile(_INSERT, dialect, _NEW_FIELDS)
     await adding.run_batches(session, ([_new_row(cohort_id, item, now) for item in batch] for batch in _chunks(diff.new)))
     moving = DriverStatement.compile(_MOVE, dialect, _MOVE_FIELDS)
-    for batch in _chunks(diff.moved):
-        await moving.run(session, [(row_id, item.due_at, item.not_after, item.seq, item.data, now) for row_id, item in batch])
+    await moving.run_batches(
+        session,
+        ([(row_id, item.due_at, item.not_after, item.seq, item.data, now) for row_id, item in batch] for batch in _chunks(diff.moved)),
+    )
     for batch in _chunks(diff.dropped):
         await session.execute(
             update(PLAN).where(PLAN.c.id.in_(batch)).values(status="skipped", status_reason=NO_LONGER_PLANNED, updated_at=now)

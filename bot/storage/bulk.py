@@ -89,10 +89,6 @@ class DriverStatement:
                 bound.append([none if value is None else process(value) for value in column])
         return list(zip(*bound, strict=True))
 
-    async def run(self, session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Execute for every row in the session's transaction (one driver call)."""
-        await self.run_batches(session, [rows])
-
     async def run_batches(self, session: AsyncSession, batches: Iterable[Sequence[tuple[Any, ...]]]) -> None:
         """Execute for every row of every batch in the session's transaction: a driver call per batch, or one COPY.
 
