@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,11 @@ from scheduler.in_flight import JobsInFlight
 
 TICK_JOB_ID = "plan-tick"
 DAILY_JOB_ID = "daily-housekeeping"
+DAILY_AT = time(7, 45)  # local time of the daily housekeeping
+DAILY_RETRY_JOB_ID = "daily-housekeeping-retry"
+# How often every replica tries the day's housekeeping again after DAILY_AT: a run that failed gave
+# its claim back, and a replica killed mid-run leaves one that is taken over once stale (JobRuns).
+DAILY_RETRY_MINUTES = 30
 QUESTION_SLA_JOB_ID = "question-sla"
 # Working hours only grow in working hours, so a question falls due then; checked this often, the
 # reminder reaches the instructors within minutes of its deadline instead of at the next daily run.
@@ -73,8 +78,8 @@ def create_scheduler(
     scheduler.add_job(
         run(daily_once),
         "cron",
-        hour=7,
-        minute=45,
+        hour=DAILY_AT.hour,
+        minute=DAILY_AT.minute,
         args=(runs, core, sender, clock, ZoneInfo(timezone)),
         id=DAILY_JOB_ID,
         replace_existing=True,
@@ -82,6 +87,17 @@ def create_scheduler(
         coalesce=True,
         misfire_grace_time=6 * 3600,  # a morning restart still runs it; a missed day is caught up at start
         next_run_time=clock(),
+    )
+    scheduler.add_job(
+        run(daily_retry),
+        "interval",
+        minutes=DAILY_RETRY_MINUTES,
+        args=(runs, core, sender, clock, ZoneInfo(timezone)),
+        id=DAILY_RETRY_JOB_ID,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
     )
     scheduler.add_job(
         run(links_once),
@@ -120,3 +136,13 @@ async def daily_once(
     """The daily housekeeping, run by the one replica that claims today's date (every replica calls this)."""
     now = clock()
     return await runs.run_once(DAILY_JOB_ID, now.astimezone(tz).date().isoformat(), now, lambda: jobs.daily(core, sender, clock))
+
+
+async def daily_retry(
+    runs: JobRuns, core: Core, sender: Sender | None, clock: Callable[[], datetime], tz: ZoneInfo
+) -> dict[str, int] | None:
+    """Today's housekeeping once more, after DAILY_AT, when no run of it finished: its claim was given back or went stale."""
+    now = clock()
+    if now.astimezone(tz).time() < DAILY_AT:
+        return None  # before the day's run is due; a start before then has run it already
+    return await daily_once(runs, core, sender, clock, tz)

@@ -79,7 +79,8 @@ class JobRuns:
     async def run_once(self, job: str, period: str, now: datetime, work: Callable[[], Awaitable[T]]) -> T | None:
         """Run work() if this worker wins (job, period); None when another replica has (or had) it."""
         if not await self.claim(job, period, now):
-            log.info("job %s for %s already claimed by another replica; skipped", job, period)
+            # DEBUG: every replica polls the link check and the day's retry, and all but one skip each time
+            log.debug("job %s for %s already claimed (running or done); skipped", job, period)
             return None
         try:
             result = await work()

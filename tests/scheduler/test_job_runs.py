@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import logging
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +15,7 @@ from bot.config import Settings
 from bot.services.job_runs import JobRuns
 from bot.storage.db import Database
 from bot.storage.models import JobRun
-from scheduler.setup import DAILY_JOB_ID, daily_once
+from scheduler.setup import DAILY_JOB_ID, daily_once, daily_retry
 from tests.support import NOW, start_server
 
 TZ = ZoneInfo("Europe/Copenhagen")
@@ -89,3 +90,59 @@ async def test_a_dead_replicas_claim_is_taken_over_only_when_stale(db: Database)
     await alive.finish("daily", "2027-01-04", NOW + timedelta(hours=3))
     # a finished run is never taken over, however old
     assert not await JobRuns(db, "late").claim("daily", "2027-01-04", NOW + timedelta(hours=20))
+
+
+async def _periods(db: Database) -> list[tuple[str, str, bool]]:
+    async with db.sessions() as session:
+        rows = (await session.execute(select(JobRun.period, JobRun.claimed_by, JobRun.finished_at).where(JobRun.job == DAILY_JOB_ID))).all()
+    return sorted((period, by, finished is not None) for period, by, finished in rows)
+
+
+async def test_the_days_housekeeping_is_tried_again_after_a_failed_run(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = await start_server(settings)
+    core = server.app[CORE]
+    runs = JobRuns(core.planner.db, "replica-a")
+    early = datetime(2027, 1, 4, 6, 0, tzinfo=UTC)  # 07:00 in Copenhagen: before the day's run is due
+    try:
+        assert await daily_retry(runs, core, None, lambda: early, TZ) is None
+        assert await _periods(runs.db) == []  # nothing claimed before the hour
+
+        calls: list[str] = []
+        remind = core.nudging.remind_unacted
+
+        async def flaky(now: datetime) -> int:
+            calls.append("remind")
+            if len(calls) == 1:
+                raise RuntimeError("database hiccup")
+            return await remind(now)
+
+        monkeypatch.setattr(core.nudging, "remind_unacted", flaky)
+        with pytest.raises(RuntimeError):
+            await daily_once(runs, core, None, lambda: NOW, TZ)
+        assert await _periods(runs.db) == []  # the failed run gave its claim back
+
+        later = NOW + timedelta(minutes=30)
+        done = await daily_retry(JobRuns(runs.db, "replica-b"), core, None, lambda: later, TZ)
+        assert done is not None and "nudge_reminders" in done
+        # done for the day: the next retry, on any replica, leaves it
+        assert await daily_retry(runs, core, None, lambda: later + timedelta(minutes=30), TZ) is None
+        assert calls == ["remind", "remind"]
+        assert await _periods(runs.db) == [("2027-01-04", "replica-b", True)]
+    finally:
+        await server.close()
+
+
+async def test_a_killed_days_run_is_taken_over_by_a_retry_once_stale(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    server = await start_server(settings)
+    core = server.app[CORE]
+    try:
+        assert await JobRuns(core.planner.db, "replica-killed").claim(DAILY_JOB_ID, "2027-01-04", NOW)  # never finished
+        alive = JobRuns(core.planner.db, "replica-alive")
+        assert await daily_retry(alive, core, None, lambda: NOW + timedelta(minutes=30), TZ) is None
+        with caplog.at_level(logging.WARNING, logger="bot.services.job_runs"):
+            done = await daily_retry(alive, core, None, lambda: NOW + timedelta(hours=2, minutes=30), TZ)
+        assert done is not None
+        assert any("taken over" in m for m in caplog.messages)
+        assert await _periods(alive.db) == [("2027-01-04", "replica-alive", True)]
+    finally:
+        await server.close()

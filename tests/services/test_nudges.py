@@ -17,7 +17,7 @@ from bot.services.buddies import BuddyError
 from bot.services.nudging import ActionError
 from bot.storage.db import Database
 from bot.storage.models import Person, PlannedDelivery
-from scheduler.setup import DAILY_JOB_ID, LINK_CHECK_JOB_ID, QUESTION_SLA_JOB_ID, TICK_JOB_ID, create_scheduler
+from scheduler.setup import DAILY_JOB_ID, DAILY_RETRY_JOB_ID, LINK_CHECK_JOB_ID, QUESTION_SLA_JOB_ID, TICK_JOB_ID, create_scheduler
 from tests.fakes.connector import FakeConnector, card_text
 from tests.support import NOW, Clock, Server, rendered, seed, start_server, store_chats
 
@@ -314,7 +314,7 @@ async def test_scheduler_jobs_have_fixed_ids_and_survive_reregistration(cohort: 
     again = create_scheduler(core, server.app[SENDER], lambda: NOW, 5, "Europe/Copenhagen")
     assert (
         {j.id for j in scheduler.get_jobs()}
-        == {TICK_JOB_ID, DAILY_JOB_ID, QUESTION_SLA_JOB_ID, LINK_CHECK_JOB_ID}
+        == {TICK_JOB_ID, DAILY_JOB_ID, DAILY_RETRY_JOB_ID, QUESTION_SLA_JOB_ID, LINK_CHECK_JOB_ID}
         == {j.id for j in again.get_jobs()}
     )
 
