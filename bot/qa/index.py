@@ -34,11 +34,12 @@ from dataclasses import replace
 from typing import Any
 
 from bot.qa import dense
+from bot.qa.answer_types import asked_kinds, holds_asked
 from bot.qa.bm25 import AnalysedQuery, Bm25Index
 from bot.qa.compose import continued, next_passages, with_runner_up
 from bot.qa.confidence import Thresholds
 from bot.qa.entry import CURATED, KINDS, Candidate, Entry, Match, dense_texts
-from bot.qa.learned import curated_first, merge_answered, merge_near_duplicates, merged, question_key
+from bot.qa.learned import curated_first, displaced_learned, merge_answered, merge_near_duplicates, merged, question_key
 from bot.qa.passages import trim_passage
 from bot.qa.rerank import RERANK_DEPTH, rerank
 from bot.qa.sentences import SentenceVectors
@@ -392,6 +393,13 @@ class QuestionIndex(Bm25Index):
             entry = self._with_passage(entry, ranked, words)
         if confident and entry.kind in CURATED:  # the other half of the answer, when a second entry holds it
             entry = with_runner_up(entry, best, ranked)
+        kinds = asked_kinds(question)
+        if confident and kinds and not holds_asked(kinds, best.entry, entry.answer):
+            confident = False  # about the right thing, but without the phone number, address or time asked for
+        if not confident:
+            learned = displaced_learned(ranked, best, kinds, self.thresholds)
+            if learned is not None:
+                best, entry, confident = learned, learned.entry, True
         return Match(
             entry=entry,
             score=best.score,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.qa.answer_types import FactKind, holds_asked
+from bot.qa.confidence import Thresholds
 from bot.qa.entry import CURATED, Candidate, Entry
 from bot.qa.text import analyse
 
@@ -44,6 +46,19 @@ def curated_first(ranked: list[Candidate]) -> None:
         if c.entry.kind in CURATED and c.coverage >= top.coverage - CURATED_SLACK:
             ranked.insert(0, ranked.pop(i))
             return
+
+
+def displaced_learned(ranked: list[Candidate], best: Candidate, kinds: tuple[FactKind, ...], t: Thresholds) -> Candidate | None:
+    """A learned answer to (nearly) this question that a curated entry put first (curated_first) cannot stand in for.
+
+    The curated entry goes first to answer in the programme's words; when it is not confident (or holds
+    no fact of the kind asked), the instructors' answer to this question is given, not asked for again."""
+    for c in ranked[: CURATED_REACH + 1]:
+        if c is best or c.entry.kind != "answered" or min(c.coverage, c.own) < t.learned_coverage or c.relative < t.min_relative:
+            continue
+        if not kinds or holds_asked(kinds, c.entry, c.entry.answer):
+            return c
+    return None
 
 
 def merge_near_duplicates(ranked: list[Candidate], k: int, keys: dict[int, frozenset[str]], by_id: dict[str, int]) -> list[Candidate]:

@@ -245,6 +245,19 @@ def test_add_makes_an_answered_question_findable_at_once_and_a_paraphrase_matche
     assert idx.answer(question).entry is None or idx.answer(question).entry.id != "answered:1"
 
 
+def test_an_instructors_answer_is_given_again_where_a_curated_entry_holds_the_words_but_is_unsure() -> None:
+    # Every word of these is in a curated entry, which ranks first (the programme's own answer first)
+    # without being confident: the question was handed off, and once answered it must not be again.
+    idx = QuestionIndex().build(content_entries(CONTENT))
+    for n, question in enumerate(["kan mentoren også lave skyggepraktik", "hvornår er afslutningsseminaret cirka"]):
+        assert not idx.answer(question).confident
+        idx.add(Entry(f"answered:{n}", question, (), "Svar fra underviseren.", "Svar fra underviser", None, "answered"))
+        m = idx.answer(question)
+        assert m.confident and m.entry is not None and m.entry.id == f"answered:{n}", question
+    # the curated entry still answers what it is confident about
+    assert idx.answer("Hvornår er afslutningsseminaret?").entry.kind in {"faq", "programme", "passage"}
+
+
 def test_an_added_answer_does_not_take_over_unrelated_questions() -> None:
     idx = QuestionIndex().build(content_entries(CONTENT))
     idx.add(Entry("answered:2", "Hvornår åbner tilmeldingen til næste hold?", (), "I august.", "Svar fra LEAD", None, "answered"))
