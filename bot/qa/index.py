@@ -307,7 +307,7 @@ class QuestionIndex(Bm25Index):
         best, t = ranked[0], self.thresholds
         if best.entry.kind != "answered" or min(best.coverage, best.own) < t.learned_coverage:
             return False
-        return t.confident(best.coverage, best.relative, self._margin(ranked))
+        return t.confident(best.coverage, best.relative, self._margin(ranked)) or t.repeated(best, ranked)
 
     def _margin(self, ranked: list[Candidate]) -> float:
         """How far the winner is ahead of the best other entry by words; negative when meaning lifted it."""
@@ -366,7 +366,8 @@ class QuestionIndex(Bm25Index):
         runner = ranked[1] if len(ranked) > 1 else None
         runner_score = runner.score if runner else 0.0
         margin = self._margin(ranked)  # on the lexical score: what the thresholds were calibrated on
-        confident = self.thresholds.confident(best.coverage, best.relative, margin) or self.thresholds.agreed(best)
+        t = self.thresholds
+        confident = t.confident(best.coverage, best.relative, margin) or t.agreed(best) or t.repeated(best, ranked)
         if not confident and best.sentence:
             others = max((c.sentence for c in ranked[:RERANK_DEPTH] if c.entry.id != best.entry.id), default=0.0)
             confident = self.thresholds.closest(best, margin, others)

@@ -54,7 +54,9 @@ def displaced_learned(ranked: list[Candidate], best: Candidate, kinds: tuple[Fac
     The curated entry goes first to answer in the programme's words; when it is not confident (or holds
     no fact of the kind asked), the instructors' answer to this question is given, not asked for again."""
     for c in ranked[: CURATED_REACH + 1]:
-        if c is best or c.entry.kind != "answered" or min(c.coverage, c.own) < t.learned_coverage or c.relative < t.min_relative:
+        if c is best or c.entry.kind != "answered" or min(c.coverage, c.own) < t.learned_coverage:
+            continue
+        if c.relative < t.min_relative and not t.repeated(c, ranked):
             continue
         if not kinds or holds_asked(kinds, c.entry, c.entry.answer):
             return c

@@ -3,6 +3,7 @@ labelled set that says how often the bot answers right and how often it answers 
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -256,6 +257,29 @@ def test_an_instructors_answer_is_given_again_where_a_curated_entry_holds_the_wo
         assert m.confident and m.entry is not None and m.entry.id == f"answered:{n}", question
     # the curated entry still answers what it is confident about
     assert idx.answer("Hvornår er afslutningsseminaret?").entry.kind in {"faq", "programme", "passage"}
+
+
+def test_a_learned_question_asked_again_word_for_word_gets_its_answer_in_a_large_memory() -> None:
+    # 3 000 instructors' answers to questions of a few shapes: their words grow common in the memory,
+    # and each one's BM25 against the curated ideal falls (at 10 000, a third fell below min_relative).
+    people = "Lotte, Rasmus, Jacob, Lene, Kristian, Mette, Søren, Anne, Peter, Hanne".split(", ")
+    ideas = (
+        "OKI-modellen, relationel koordinering, growth mindset, Public Service Motivation, designtænkning, "
+        "datainformeret ledelse, autentisk lederskab, borgerrejser, High Impact Learning, samskabelse"
+    ).split(", ")
+    places = (
+        "kick-off, bootcampen, modul 3, modul 5, afslutningsseminaret, mødet i ledergruppen, "
+        "mentorsamtalen, skyggepraktikken, buddymødet, alumnedagen"
+    ).split(", ")
+    shapes = ["Hvad mente {p} med {i} på {w}?", "Jeg forstod ikke {i} på {w} – hvad er pointen, {p}?", "Kan {p} uddybe {i} fra {w}?"]
+    learned = [
+        Entry(f"answered:{n}", shape.format(p=p, i=i, w=w), (), f"{p} svarer om {i} ({n}).", "Svar fra underviser", None, "answered")
+        for n, (shape, p, i, w) in enumerate((s, p, i, w) for s in shapes for p in people for i in ideas for w in places)
+    ]
+    idx = QuestionIndex().build([*content_entries(CONTENT), *learned])
+    again = random.Random(5).sample(learned, 60)
+    answered = [e for e in again if (m := idx.answer(e.question)).confident and m.entry is not None and m.entry.answer == e.answer]
+    assert len(answered) >= 0.95 * len(again), [e.question for e in again if e not in answered][:5]
 
 
 def test_an_added_answer_does_not_take_over_unrelated_questions() -> None:
