@@ -176,6 +176,27 @@ async def test_unknown_question_goes_to_the_channel_and_the_answer_comes_back_an
     assert posts_to(connector, CHANNEL) == []  # nothing more for the instructors
 
 
+async def test_a_question_the_programme_nearly_answers_is_asked_of_the_instructors_once(
+    loop: Server, connector: FakeConnector, db: Database
+) -> None:
+    # Every word is in the programme's time plan, which holds no clock time: the instructors answer it,
+    # and the next talent asking the same gets their answer rather than the channel getting it again.
+    question, answer = "Hvad tid på dagen starter kick-off?", "Kick-off begynder kl. 9.00 og slutter kl. 12.30."
+    await loop.post(chat("anna", question, connector))
+    assert "sendt til underviserne" in last_text(connector)
+    await drain(loop)
+    assert len(posts_to(connector, CHANNEL)) == 1
+    q = await only_question(db)
+    await loop.post(in_channel("sofie", f"<at>Talent Nord</at> {answer}", connector, root=await card_root(db, q.id)))
+    await drain(loop)
+    connector.clear()
+    await loop.post(chat("bo", "hvad tid på dagen starter kick-off", connector))
+    text = card_text(connector.cards()[-1])
+    assert answer in text and "Besvaret af en underviser" in text
+    await drain(loop)
+    assert posts_to(connector, CHANNEL) == []
+
+
 async def test_a_reply_without_mention_answers_and_a_second_answer_is_not_sent(
     loop: Server, connector: FakeConnector, db: Database
 ) -> None:
