@@ -101,6 +101,10 @@ class Thresholds:
         (nearly all words in the entry, and among the dense best) stays."""
         return cls(meaning_similarity=2.0, strong_similarity=2.0)
 
+    def fits(self, c: Candidate) -> bool:
+        """True when c is a learned answer written for (nearly) this question: most of its words and most of the question's."""
+        return c.entry.kind == "answered" and min(c.coverage, c.own) >= self.learned_coverage
+
     def repeated(self, c: Candidate, others: Iterable[Candidate]) -> bool:
         """True when c is an instructor's answer to this very question (asked again) and no other entry holds it all."""
 

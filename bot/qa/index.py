@@ -305,7 +305,7 @@ class QuestionIndex(Bm25Index):
     def _learned_by_words(self, ranked: list[Candidate]) -> bool:
         """True when the best is a learned answer to (nearly) this question, confident on words alone."""
         best, t = ranked[0], self.thresholds
-        if best.entry.kind != "answered" or min(best.coverage, best.own) < t.learned_coverage:
+        if not t.fits(best):
             return False
         return t.confident(best.coverage, best.relative, self._margin(ranked)) or t.repeated(best, ranked)
 
@@ -370,19 +370,19 @@ class QuestionIndex(Bm25Index):
         confident = t.confident(best.coverage, best.relative, margin) or t.agreed(best) or t.repeated(best, ranked)
         if not confident and best.sentence:
             others = max((c.sentence for c in ranked[:RERANK_DEPTH] if c.entry.id != best.entry.id), default=0.0)
-            confident = self.thresholds.closest(best, margin, others)
-        if best.entry.kind == "answered" and min(best.coverage, best.own) < self.thresholds.learned_coverage:
+            confident = t.closest(best, margin, others)
+        if best.entry.kind == "answered" and not t.fits(best):
             confident = False  # a learned answer is reused only for (nearly) the question it answered
         if not confident:
             # The winner is unsure, but a passage close behind may hold all the words and agree with
             # the meaning: the text says it where the FAQ does not.
             for c in ranked[1:GIVE_WAY_RANK]:
-                if c.entry.kind == "passage" and c.coverage > best.coverage and self.thresholds.agreed(c):
+                if c.entry.kind == "passage" and c.coverage > best.coverage and t.agreed(c):
                     best, confident = c, True
                     break
         if not confident:
             strong = next((c for c in ranked if c.dense_rank == 1), None)
-            if strong is not None and strong.entry.kind in CURATED and self.thresholds.strong(strong):
+            if strong is not None and strong.entry.kind in CURATED and t.strong(strong):
                 best, confident = strong, True
         entry = best.entry
         words = {t for t in terms if " " not in t}
@@ -398,7 +398,7 @@ class QuestionIndex(Bm25Index):
         if confident and kinds and not holds_asked(kinds, best.entry, entry.answer):
             confident = False  # about the right thing, but without the phone number, address or time asked for
         if not confident:
-            learned = displaced_learned(ranked, best, kinds, self.thresholds)
+            learned = displaced_learned(ranked, best, kinds, t)
             if learned is not None:
                 best, entry, confident = learned, learned.entry, True
         return Match(

@@ -54,7 +54,7 @@ def displaced_learned(ranked: list[Candidate], best: Candidate, kinds: tuple[Fac
     The curated entry goes first to answer in the programme's words; when it is not confident (or holds
     no fact of the kind asked), the instructors' answer to this question is given, not asked for again."""
     for c in ranked[: CURATED_REACH + 1]:
-        if c is best or c.entry.kind != "answered" or min(c.coverage, c.own) < t.learned_coverage:
+        if c is best or not t.fits(c):
             continue
         if c.relative < t.min_relative and not t.repeated(c, ranked):
             continue
