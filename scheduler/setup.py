@@ -75,12 +75,13 @@ def create_scheduler(
         # conditional UPDATE) and keyed in the outbox, so two replicas never remind twice.
     )
     runs = JobRuns(db or core.planner.db, worker_id or (sender.worker_id if sender is not None else "scheduler"))
+    daily_args = (runs, core, sender, clock, ZoneInfo(timezone))  # the day's run and its retries
     scheduler.add_job(
         run(daily_once),
         "cron",
         hour=DAILY_AT.hour,
         minute=DAILY_AT.minute,
-        args=(runs, core, sender, clock, ZoneInfo(timezone)),
+        args=daily_args,
         id=DAILY_JOB_ID,
         replace_existing=True,
         max_instances=1,
@@ -92,7 +93,7 @@ def create_scheduler(
         run(daily_retry),
         "interval",
         minutes=DAILY_RETRY_MINUTES,
-        args=(runs, core, sender, clock, ZoneInfo(timezone)),
+        args=daily_args,
         id=DAILY_RETRY_JOB_ID,
         replace_existing=True,
         max_instances=1,
