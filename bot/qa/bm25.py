@@ -40,7 +40,7 @@ import numpy as np
 
 from bot.qa.entry import CURATED, Entry
 from bot.qa.postings import Growing, Posting, PostingArrays, accumulate
-from bot.qa.text import COMPOUND_PARTS, STOPWORDS, Token, analyse, term
+from bot.qa.text import COMPOUND_PARTS, STOPWORDS, SYNONYMS, Token, analyse, term
 from bot.qa.typos import FUZZY_MIN_LEN, SURFACE_FUZZY_MIN_LEN, DeleteIndex, unfold
 
 K1 = 1.2
@@ -109,6 +109,11 @@ class Bm25Index:
         # word than on its stem ("skyggepraktig" stems to "skyggeprak", far from "skyggepraktik")
         self._surface_term: dict[str, str] = {}
         self._surface_typos = DeleteIndex()
+        # the synonym table's words count as written too: "obligatorsk" is "obligatorisk" (krav), "overnating" "overnatning"
+        for w in SYNONYMS:
+            if len(w) >= FUZZY_MIN_LEN and w.isalpha():
+                self._surface_term[w] = term(w)
+                self._surface_typos.add(w)
         self._split_cache: dict[str, tuple[str, ...]] = {}
         self._parts_vocab: set[str] = {term(p) for p in COMPOUND_PARTS}
         self._answered_keys: dict[frozenset[str], int] = {}  # question terms -> entry (duplicates)

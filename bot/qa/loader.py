@@ -211,7 +211,8 @@ def programme_entries(programme: Programme) -> list[Entry]:
             "content",
             "indhold",
             f"Hvad sker der på {name}?",
-            [f"Hvad arbejder vi med på {short}?", f"Hvad handler {short}{theme} om?", f"Hvad er indholdet af {short}?"],
+            [f"Hvad arbejder vi med på {short}?", f"Hvad handler {short}{theme} om?", f"Hvad er indholdet af {short}?"]
+            + ([f"Hvilke teorier og modeller bruger vi på {short}?"] if a.is_module else []),
             _sentence(a.content),
         )
         add(

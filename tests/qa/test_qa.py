@@ -191,6 +191,31 @@ def test_a_typo_in_the_word_as_written_and_a_keyboard_without_aeoeaa_find_the_en
     assert match.confident and match.entry is not None and match.entry.id.startswith(expected), (match.entry, match.confident)
 
 
+def test_a_typo_of_a_word_only_the_synonym_table_knows_is_that_word(index: QuestionIndex) -> None:
+    # "obligatorisk" and "overnatning" stand in no content text, only in content/qa-synonyms.yaml
+    assert term("krav") in index.answer("er grundlitteraturen obligatorsk").terms
+    assert term("internat") in index.answer("er modul 2 med overnating").terms
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "mentions"),
+    [
+        ("hvad er ideen med kickoff", "kick", "overblik"),
+        ("hvad er pointen med modul 5", "m5:purpose", "nysgerrighed"),
+        ("hvad får jeg med hjem fra modul 2", ("m2:outcome", "modul-udbytte"), "samskabelsesprocesser"),
+        ("hvilket nummer har ledelseskompetencen på modul 5", "ledelseskompetencer", "nr. 2"),
+        ("hvilket kompetencenummer er talentledelse", "ledelseskompetencer", "nr. 3"),
+        ("hvilke teorier bruger vi på modul 1", "m1:content", "Purpose Driven"),
+    ],
+)
+def test_everyday_ways_of_asking_for_a_purpose_an_outcome_a_number_or_the_theories(
+    index: QuestionIndex, question: str, expected: str | tuple[str, ...], mentions: str
+) -> None:
+    match = index.answer(question)
+    assert match.confident and match.entry is not None and match.entry.id.startswith(expected), (match.entry, match.confident)
+    assert mentions in match.reply
+
+
 def test_typo_matching_does_not_turn_short_everyday_words_into_programme_words(index: QuestionIndex) -> None:
     # "logge" is one letter from "ligge"; a short word has too many neighbours to guess
     assert not index.answer("jeg kan ikke logge ind på teams hvad gør jeg").confident
