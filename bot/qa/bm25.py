@@ -239,6 +239,22 @@ class Bm25Index:
             self._split_cache[surface] = result
         return result
 
+    def _split_typo(self, surface: str) -> tuple[str, ...]:
+        """A joined compound with a typo in its first part: a known tail and a head one typo from a known word."""
+        n = len(surface)
+        for i in range(n - 3, SURFACE_FUZZY_MIN_LEN - 1, -1):  # longest first part first
+            head, rest = surface[:i], surface[i:]
+            for tail in (rest, rest[1:] if rest[0] in "se" and len(rest) > 4 else ""):
+                if len(tail) < 3 or tail in STOPWORDS:
+                    continue
+                tt = term(tail)
+                if len(tt) < 3 or tt.isdigit() or not (tt in self._entry_df or tt in self._parts_vocab):
+                    continue
+                heads = self._fuzzy(term(head), head)
+                if heads:
+                    return (heads[0], tt)
+        return ()
+
     def _fuzzy(self, t: str, surface: str = "") -> list[str]:
         """Known terms one (two for long words) typing errors away: on the stem, else on the word as written."""
         found = self._typos.close(t, lambda c: self._entry_df.get(c, 0))
@@ -293,6 +309,8 @@ class Bm25Index:
                 fuzzy = self._fuzzy(main, tok.surface)
                 if fuzzy:
                     parts = ()
+                elif not tok.parts and len(tok.surface) >= 9:
+                    parts = self._split_typo(tok.surface) or parts  # "inovationsmodulet", "grupesporet"
                 for f in fuzzy:
                     weights[f] = max(weights.get(f, 0.0), FUZZY_WEIGHT)
                     ways.append((f,))

@@ -197,6 +197,12 @@ def test_a_typo_of_a_word_only_the_synonym_table_knows_is_that_word(index: Quest
     assert term("internat") in index.answer("er modul 2 med overnating").terms
 
 
+def test_a_joined_word_with_a_typo_in_its_first_part_is_split_into_what_it_is_made_of(index: QuestionIndex) -> None:
+    # neither "inovationsmodulet" nor a word one typo from it is known: its head is, one typo away
+    assert {term("innovation"), term("modul")} <= set(index.answer("hvem underviser på inovationsmodulet").terms)
+    assert {term("gruppe"), term("spor")} <= set(index.answer("hvad består grupesporet af").terms)
+
+
 @pytest.mark.parametrize(
     ("question", "expected", "mentions"),
     [
