@@ -226,14 +226,9 @@ class Bm25Index:
             th = term(head)
             if len(th) < 3 or th.isdigit() or (th not in self._entry_df and th not in self._parts_vocab):
                 continue
-            for tail in (rest, rest[1:] if rest[0] in "se" and len(rest) > 4 else ""):
-                if len(tail) < 3 or tail in STOPWORDS:
-                    continue
-                tt = term(tail)
-                if len(tt) >= 3 and not tt.isdigit() and (tt in self._entry_df or tt in self._parts_vocab):
-                    result = (th, tt)
-                    break
-            if result:
+            tt = self._tail(rest)
+            if tt is not None:
+                result = (th, tt)
                 break
         if len(self._split_cache) < 500_000:
             self._split_cache[surface] = result
@@ -243,17 +238,22 @@ class Bm25Index:
         """A joined compound with a typo in its first part: a known tail and a head one typo from a known word."""
         n = len(surface)
         for i in range(n - 3, SURFACE_FUZZY_MIN_LEN - 1, -1):  # longest first part first
-            head, rest = surface[:i], surface[i:]
-            for tail in (rest, rest[1:] if rest[0] in "se" and len(rest) > 4 else ""):
-                if len(tail) < 3 or tail in STOPWORDS:
-                    continue
-                tt = term(tail)
-                if len(tt) < 3 or tt.isdigit() or not (tt in self._entry_df or tt in self._parts_vocab):
-                    continue
+            head, tt = surface[:i], self._tail(surface[i:])
+            if tt is not None:
                 heads = self._fuzzy(term(head), head)
                 if heads:
                     return (heads[0], tt)
         return ()
+
+    def _tail(self, rest: str) -> str | None:
+        """The known term the rest of a joined word stands for, with or without a linking s or e; None if none."""
+        for tail in (rest, rest[1:] if rest[0] in "se" and len(rest) > 4 else ""):
+            if len(tail) < 3 or tail in STOPWORDS:
+                continue
+            tt = term(tail)
+            if len(tt) >= 3 and not tt.isdigit() and (tt in self._entry_df or tt in self._parts_vocab):
+                return tt
+        return None
 
     def _fuzzy(self, t: str, surface: str = "") -> list[str]:
         """Known terms one (two for long words) typing errors away: on the stem, else on the word as written."""
