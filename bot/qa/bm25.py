@@ -110,10 +110,7 @@ class Bm25Index:
         self._surface_term: dict[str, str] = {}
         self._surface_typos = DeleteIndex()
         # the synonym table's words count as written too: "obligatorsk" is "obligatorisk" (krav), "overnating" "overnatning"
-        for w in SYNONYMS:
-            if len(w) >= FUZZY_MIN_LEN and w.isalpha():
-                self._surface_term[w] = term(w)
-                self._surface_typos.add(w)
+        self._add_surfaces([Token(term(w), (), w) for w in SYNONYMS if w.isalpha()])
         self._split_cache: dict[str, tuple[str, ...]] = {}
         self._parts_vocab: set[str] = {term(p) for p in COMPOUND_PARTS}
         self._answered_keys: dict[frozenset[str], int] = {}  # question terms -> entry (duplicates)
