@@ -203,6 +203,13 @@ def test_a_joined_word_with_a_typo_in_its_first_part_is_split_into_what_it_is_ma
     assert {term("gruppe"), term("spor")} <= set(index.answer("hvad består grupesporet af").terms)
 
 
+def test_a_hyphenated_compound_is_found_with_its_words_written_apart(index: QuestionIndex) -> None:
+    # the FAQ writes "buddy-møderne"; a talent writes "buddy møderne", whose pair is also a bigram
+    # of the skyggepraktik entry's phrasings ("min buddy ... møde"): the hyphenated one must match it too
+    match = index.answer("hvad er meningen med buddy møderne")
+    assert match.confident and match.entry is not None and match.entry.id == "buddy-formaal", match.entry
+
+
 @pytest.mark.parametrize(
     ("question", "expected", "mentions"),
     [
