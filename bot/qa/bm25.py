@@ -306,8 +306,9 @@ class Bm25Index:
                 weights[main] = max(weights.get(main, 0.0), 1.0)
                 ways.append((main,))
                 plain.append(Token(main))
-            elif not parts or (not tok.parts and not all(self._known(p) for p in parts)):
-                # a typo in a long word often splits into a known head and an unknown tail: the typo wins
+            elif not parts or (not tok.parts and (not all(self._known(p) for p in parts) or len(parts[0]) < 4)):
+                # a typo in a long word often splits into a known head and an unknown tail, or a head
+                # of three letters ("talenstrategi" -> tal + strategi): the typo wins
                 fuzzy = self._fuzzy(main, tok.surface)
                 if fuzzy:
                     parts = ()

@@ -203,6 +203,12 @@ def test_a_joined_word_with_a_typo_in_its_first_part_is_split_into_what_it_is_ma
     assert {term("gruppe"), term("spor")} <= set(index.answer("hvad består grupesporet af").terms)
 
 
+def test_a_typo_is_not_read_as_a_compound_of_a_three_letter_word(index: QuestionIndex) -> None:
+    # "talenstrategi" splits into "talen" (tal) + "strategi", but it is one letter from "talentstrategi"
+    terms = set(index.answer("skal vi lave en talenstrategi").terms)
+    assert term("talentstrategi") in terms and term("talen") not in terms
+
+
 def test_a_hyphenated_compound_is_found_with_its_words_written_apart(index: QuestionIndex) -> None:
     # the FAQ writes "buddy-møderne"; a talent writes "buddy møderne", whose pair is also a bigram
     # of the skyggepraktik entry's phrasings ("min buddy ... møde"): the hyphenated one must match it too
