@@ -357,7 +357,11 @@ def main(argv: list[str] | None = None) -> int:
     tuning_text = load_mentioned(LABELLED, "passage_in_scope", "passage_out_of_scope")
     # The frozen sets are read only when asked for: a development run never touches them.
     held = [(label, load_mentioned(path)) for label, path in (("held-out", HELDOUT), ("blind3", BLIND3)) if args.heldout and path.exists()]
-    dev = [(label, load_mentioned(path)) for label, path in (("blind2", BLIND2), ("dev4", args.dev4), ("dev5", DEV5), ("dev6", DEV6)) if path.exists()]
+    dev = [
+        (label, load_mentioned(path))
+        for label, path in (("blind2", BLIND2), ("dev4", args.dev4), ("dev5", DEV5), ("dev6", DEV6))
+        if path.exists()
+    ]
     answered = synthetic_answered(args.answered, args.seed)
 
     t0 = time.perf_counter()
