@@ -54,7 +54,7 @@ STOPWORDS = frozenset(
     så nok helt rigtig rigtigt okay ok jo vel altså ved vores jeres lave laver lavet her
     sådan sådanne slags eller evt egen eget egne bruge bruger hver hvert inde stadig stadigvæk
     holder holde holdt afsætte afsætter afsat vide ved tage tager taget tages se ser set laves
-    hele synes syntes mon sikkert blandt ordet konkret måde al pr gang afsted ialt
+    hele synes syntes mon sikkert blandt ordet konkret måde al pr gang afsted ialt cirka ca omtrent
     """.split()
 )
 # fmt: on
