@@ -367,7 +367,7 @@ class QuestionIndex(Bm25Index):
         runner_score = runner.score if runner else 0.0
         margin = self._margin(ranked)  # on the lexical score: what the thresholds were calibrated on
         t = self.thresholds
-        confident = t.confident(best.coverage, best.relative, margin) or t.agreed(best) or t.repeated(best, ranked)
+        confident = t.confident(best.coverage, best.relative, margin) or t.agreed(best) or t.near(best, margin) or t.repeated(best, ranked)
         if not confident and best.sentence:
             others = max((c.sentence for c in ranked[:RERANK_DEPTH] if c.entry.id != best.entry.id), default=0.0)
             confident = t.closest(best, margin, others)

@@ -203,6 +203,18 @@ def test_a_joined_word_with_a_typo_in_its_first_part_is_split_into_what_it_is_ma
     assert {term("gruppe"), term("spor")} <= set(index.answer("hvad består grupesporet af").terms)
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("får vi real time feedback nogen steder", "feedback-i-programmet"), ("hvem fastlægger den endelige tidsplan", "designworkshop")],
+)
+def test_a_clear_winner_by_words_that_is_close_in_meaning_answers_with_half_the_words(index: QuestionIndex, question: str, expected: str) -> None:
+    # the answers are long, so `relative` is low although nothing else competes: the near path
+    match = index.answer(question)
+    assert match.confident and match.entry is not None and match.entry.id == expected, (match.entry, match.relative)
+    # a neighbouring question the text does not answer shares words but not the meaning
+    assert not index.answer("hvor kan jeg parkere ved aalborg kongres og kultur center").confident
+
+
 def test_a_typo_is_not_read_as_a_compound_of_a_three_letter_word(index: QuestionIndex) -> None:
     # "talenstrategi" splits into "talen" (tal) + "strategi", but it is one letter from "talentstrategi"
     terms = set(index.answer("skal vi lave en talenstrategi").terms)
