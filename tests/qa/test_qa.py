@@ -207,7 +207,9 @@ def test_a_joined_word_with_a_typo_in_its_first_part_is_split_into_what_it_is_ma
     ("question", "expected"),
     [("får vi real time feedback nogen steder", "feedback-i-programmet"), ("hvem fastlægger den endelige tidsplan", "designworkshop")],
 )
-def test_a_clear_winner_by_words_that_is_close_in_meaning_answers_with_half_the_words(index: QuestionIndex, question: str, expected: str) -> None:
+def test_a_clear_winner_by_words_that_is_close_in_meaning_answers_with_half_the_words(
+    index: QuestionIndex, question: str, expected: str
+) -> None:
     # the answers are long, so `relative` is low although nothing else competes: the near path
     match = index.answer(question)
     assert match.confident and match.entry is not None and match.entry.id == expected, (match.entry, match.relative)
