@@ -10,6 +10,7 @@ Sets:
   dev4      tests/qa_dev4.yaml (or --dev4 PATH), a fourth blind set written as development data.
   dev5      tests/qa_dev5.yaml, a fifth blind set, measured blind once, development data since.
   dev6      tests/qa_dev6.yaml, a sixth blind set, measured blind once, development data since.
+  dev7      tests/qa_dev7.yaml, a seventh blind set, measured blind once, development data since.
   blind3    tests/qa_blind3.yaml, a third set written blind from the programme text (149 in, 41 out of scope),
             frozen before its first run; aggregate only, like the held-out set.
   held-out  tests/qa_heldout.yaml, written blind from the programme text alone and frozen; graded
@@ -64,6 +65,9 @@ DEV5 = ROOT / "tests" / "qa_dev5.yaml"
 # A sixth, frozen at 190b802 and measured blind once on the content of db64a2a (217/265 = 81.9 %
 # right, 15 confident but wrong, 1/71 out-of-scope answered); development data since.
 DEV6 = ROOT / "tests" / "qa_dev6.yaml"
+# A seventh, frozen at 7c790a9 and measured blind on the content of db64a2a (171/212 = 80.7 %, 6
+# confident but wrong, 2/60 out-of-scope answered) and of a35f8a0 (175/212 = 82.5 %, 6, 2/60).
+DEV7 = ROOT / "tests" / "qa_dev7.yaml"
 
 P99_TARGET_MS = 20.0
 REPEATS = 500  # learned questions asked again word for word
@@ -359,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     held = [(label, load_mentioned(path)) for label, path in (("held-out", HELDOUT), ("blind3", BLIND3)) if args.heldout and path.exists()]
     dev = [
         (label, load_mentioned(path))
-        for label, path in (("blind2", BLIND2), ("dev4", args.dev4), ("dev5", DEV5), ("dev6", DEV6))
+        for label, path in (("blind2", BLIND2), ("dev4", args.dev4), ("dev5", DEV5), ("dev6", DEV6), ("dev7", DEV7))
         if path.exists()
     ]
     answered = synthetic_answered(args.answered, args.seed)
