@@ -217,6 +217,15 @@ def test_a_clear_winner_by_words_that_is_close_in_meaning_answers_with_half_the_
     assert not index.answer("hvor kan jeg parkere ved aalborg kongres og kultur center").confident
 
 
+@pytest.mark.parametrize(
+    "question", ["kan jeg stoppe med programmet hvis jeg får nyt job", "hvad sker der hvis jeg vil stoppe med forløbet"]
+)
+def test_quitting_the_programme_is_not_read_as_letting_go_of_old_behaviour(index: QuestionIndex, question: str) -> None:
+    # "stoppe med" is also "give slip" (the text's words for old behaviour in a new role), but a
+    # talent who asks about stopping the programme must reach the instructors, not that entry
+    assert not index.answer(question).confident
+
+
 def test_a_typo_is_not_read_as_a_compound_of_a_three_letter_word(index: QuestionIndex) -> None:
     # "talenstrategi" splits into "talen" (tal) + "strategi", but it is one letter from "talentstrategi"
     terms = set(index.answer("skal vi lave en talenstrategi").terms)
