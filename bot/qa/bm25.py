@@ -188,13 +188,11 @@ class Bm25Index:
             for part in tok.parts:
                 if part != tok.term:
                     counts[part] += w
-        for bigram in _bigrams(tokens):
-            counts[bigram] += 1.0
-        for tok in tokens:
-            # "buddy-møderne" is also asked as "buddy møderne": its pieces' pair is a bigram too
-            if tok.hyphenated:
+            if tok.hyphenated:  # "buddy-møderne" is also asked as "buddy møderne": its pieces' pair is a bigram too
                 for a, b in itertools.pairwise(tok.parts):
                     counts[f"{a} {b}"] += 1.0
+        for bigram in _bigrams(tokens):
+            counts[bigram] += 1.0
         length = len(tokens)
         norm = K1 * (1 - B + B * length / avg)
         weights = {t: tf * (K1 + 1) / (tf + norm) for t, tf in counts.items()}
