@@ -41,7 +41,7 @@ import numpy as np
 from bot.qa.entry import CURATED, Entry
 from bot.qa.postings import Growing, Posting, PostingArrays, accumulate
 from bot.qa.text import COMPOUND_PARTS, STOPWORDS, SYNONYMS, Token, analyse, term
-from bot.qa.typos import FUZZY_MIN_LEN, SURFACE_FUZZY_MIN_LEN, DeleteIndex, unfold
+from bot.qa.typos import FUZZY_MIN_LEN, SURFACE_FUZZY_MIN_LEN, DeleteIndex, swapped, unfold
 
 K1 = 1.2
 B = 0.75
@@ -258,6 +258,8 @@ class Bm25Index:
     def _fuzzy(self, t: str, surface: str = "") -> list[str]:
         """Known terms one (two for long words) typing errors away: on the stem, else on the word as written."""
         found = self._typos.close(t, lambda c: self._entry_df.get(c, 0))
+        if not found and len(surface) == FUZZY_MIN_LEN - 1:  # "cehf": chef is known only as a synonym of leder
+            return list(dict.fromkeys(term(w) for w in swapped(surface, lambda c: int(self._known(term(c))))))
         if found or len(surface) < SURFACE_FUZZY_MIN_LEN:
             return found
         # a typo is seldom in the first letter, and short words have many neighbours ("logge" -> "ligge")
@@ -304,7 +306,7 @@ class Bm25Index:
                 weights[main] = max(weights.get(main, 0.0), 1.0)
                 ways.append((main,))
                 plain.append(Token(main))
-            elif not parts or (not tok.parts and (not all(self._known(p) for p in parts) or len(parts[0]) < 4)):
+            elif not parts or (not tok.parts and (not all(self._known(p) for p in parts) or min(map(len, parts)) < 4)):
                 # a typo in a long word often splits into a known head and an unknown tail, or a head
                 # of three letters ("talenstrategi" -> tal + strategi): the typo wins
                 fuzzy = self._fuzzy(main, tok.surface)

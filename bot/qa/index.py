@@ -220,6 +220,11 @@ class QuestionIndex(Bm25Index):
             score *= TOPIC_MISS
         return score, coverage
 
+    def _names_topic(self, query: AnalysedQuery, entry_id: str) -> bool:
+        """True when the entry has no topic, or the question names one of its words."""
+        topic = self._entry_topic[self._by_id[entry_id]]
+        return not topic or bool(topic & set(query.weights))
+
     def _pool(self, query: AnalysedQuery, group: dict[int, float]) -> dict[int, tuple[float, float]]:
         """(lexical score, coverage) of the RERANK best of one group's BM25 scores (curated or learned)."""
         return {e: self._lexical(query, e, bm25) for e, bm25 in heapq.nlargest(RERANK, group.items(), key=lambda kv: kv[1])}
@@ -373,6 +378,8 @@ class QuestionIndex(Bm25Index):
             confident = t.closest(best, margin, others)
         if best.entry.kind == "answered" and not t.fits(best):
             confident = False  # a learned answer is reused only for (nearly) the question it answered
+        if confident and best.entry.kind == "faq" and not self._names_topic(query, best.entry.id):
+            confident = False  # an entry about one thing (what Teams costs) does not answer a question naming none of it
         if not confident:
             # The winner is unsure, but a passage close behind may hold all the words and agree with
             # the meaning: the text says it where the FAQ does not.

@@ -31,7 +31,7 @@ from bot.qa.passages import passage_entries, team_entries
 from bot.qa.sentences import sentence_texts
 
 FAQ_FILE = "faq.yaml"
-FAQ_FIELDS = ("id", "q", "alt", "a", "source", "activity")
+FAQ_FIELDS = ("id", "q", "alt", "a", "source", "activity", "topic")
 # Group-track and everyday-track activities (the names the nudges use) and the readiness model.
 TRACK_KEYS = (
     "buddy-meeting",
@@ -105,8 +105,12 @@ def parse_faq(data: Any, path: str) -> list[Entry]:
         if activity is not None and activity not in FAQ_ACTIVITY_KEYS:
             check.error(item, "activity", f"{where}: unknown activity {activity!r}; expected one of {', '.join(FAQ_ACTIVITY_KEYS)}")
             activity = None
+        topic = item.get("topic", "")
+        if not isinstance(topic, str):
+            check.error(item, "topic", f"{where}: 'topic' must be text: the words a question about this entry names")
+            topic = ""
         if entry_id and question and answer and source:
-            entries.append(Entry(entry_id, question, tuple(alts), answer, source, activity, "faq"))
+            entries.append(Entry(entry_id, question, tuple(alts), answer, source, activity, "faq", topic=" ".join(topic.split())))
     if check.errors:
         raise FileErrors(check.errors)
     return entries

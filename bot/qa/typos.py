@@ -41,6 +41,15 @@ def unfold(word: str) -> str | None:
     return word
 
 
+def swapped(t: str, frequency: Callable[[str], int]) -> list[str]:
+    """Known words that are t with two neighbouring letters swapped after the first ("nrod" -> nord, "cehf" -> chef).
+
+    A four-letter word has too many neighbours one deletion or substitution away, but few one swap away.
+    """
+    found = [c for i in range(1, len(t) - 1) if (c := t[:i] + t[i + 1] + t[i] + t[i + 2 :]) != t and frequency(c) > 0]
+    return sorted(dict.fromkeys(found), key=lambda c: -frequency(c))[:2]
+
+
 class DeleteIndex:
     """Words by their one-letter deletions, for finding the known words close to a typo."""
 
@@ -54,7 +63,11 @@ class DeleteIndex:
 
     def close(self, t: str, frequency: Callable[[str], int]) -> list[str]:
         """Known words (frequency > 0) one (two for long words) typing errors from t, closest and commonest first."""
-        if len(t) < FUZZY_MIN_LEN or t.isdigit():
+        if t.isdigit():
+            return []
+        if len(t) == FUZZY_MIN_LEN - 1:
+            return swapped(t, frequency)
+        if len(t) < FUZZY_MIN_LEN:
             return []
         limit = 2 if len(t) >= 9 else 1
         cands: set[str] = set(self._deletes.get(t, ()))

@@ -181,11 +181,14 @@ def test_typos_and_split_compounds_still_find_the_entry(index: QuestionIndex) ->
         ("hvad er formålet med skyggepraktig", "skyggepraktik"),  # the stemmer cuts "-tig" off the typo
         ("hvad er parathedskriterirne", "parathed"),
         ("hvornår er alumnedaen", "alumnedag"),  # splits into a known head and an unknown tail
-        ("hvad gaar modul fire ud paa", "m4:purpose"),  # no æøå on the keyboard; "gaar", "paa" are stopwords
+        # no æøå on the keyboard; "gaar", "paa" are stopwords. Two entries say what module 4 is
+        # about, and their fused scores lie within 3 %: which one wins varies with the machine's
+        # floating point in the encoder
+        ("hvad gaar modul fire ud paa", ("m4:purpose", "modul-4")),
     ],
 )
 def test_a_typo_in_the_word_as_written_and_a_keyboard_without_aeoeaa_find_the_entry(
-    index: QuestionIndex, question: str, expected: str
+    index: QuestionIndex, question: str, expected: str | tuple[str, ...]
 ) -> None:
     match = index.answer(question)
     assert match.confident and match.entry is not None and match.entry.id.startswith(expected), (match.entry, match.confident)
@@ -230,6 +233,47 @@ def test_a_typo_is_not_read_as_a_compound_of_a_three_letter_word(index: Question
     # "talenstrategi" splits into "talen" (tal) + "strategi", but it is one letter from "talentstrategi"
     terms = set(index.answer("skal vi lave en talenstrategi").terms)
     assert term("talentstrategi") in terms and term("talen") not in terms
+
+
+def test_a_typo_is_not_read_as_a_compound_with_a_three_letter_tail(index: QuestionIndex) -> None:
+    # "deltger" splits into "delt" + "ger"; it is one letter from "deltager"
+    terms = set(index.answer("hvilke titler har dem der deltger").terms)
+    assert term("deltager") in terms and term("ger") not in terms
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [("hvem står bag talent nrod", "nord"), ("hvor mange samtaler skal jeg have med min cehf", "leder")],
+)
+def test_a_four_letter_word_with_two_letters_swapped_is_the_word(index: QuestionIndex, question: str, word: str) -> None:
+    # four letters are too few to guess a deletion or a wrong letter, but a swap has few neighbours;
+    # "chef" is known only from the synonym table (chef -> leder)
+    match = index.answer(question)
+    assert term(word) in match.terms and match.confident, (match.terms, match.entry)
+
+
+def test_a_short_word_is_not_swapped_into_a_programme_word(index: QuestionIndex) -> None:
+    # a swap never moves the first letter ("hcef" is not "chef"), and a known word is left alone
+    assert term("leder") not in index.answer("hvor mange samtaler med min hcef").terms
+    assert term("team") not in index.answer("hvad får mit tema ud af det").terms
+
+
+def test_an_faq_entry_about_one_thing_answers_only_questions_that_name_it(index: QuestionIndex) -> None:
+    # the teams-pris entry (what Teams costs) shares "koster" and "kommune" with a question about the price of the programme
+    assert not index.answer("hvad koster programmet for min kommune").confident
+    named = index.answer("koster teams noget for min kommune")
+    assert named.confident and named.entry is not None and named.entry.id == "teams-pris"
+    # "hvor mange deltagere" is the ledergruppe-moeder entry's "hvor mange ... deltager", but not about its meetings
+    assert not index.answer("hvor mange deltagere er der på et hold").confident
+    meetings = index.answer("holder ledergruppen ekstra møder for min skyld")
+    assert meetings.confident and meetings.entry is not None and meetings.entry.id == "ledergruppe-moeder"
+
+
+def test_a_topic_must_be_text() -> None:
+    with pytest.raises(FileErrors) as err:
+        _faq(GOOD + "    topic: [buddy]\n")
+    assert "faq.yaml:10" in str(err.value) and "'topic' must be text" in str(err.value)
+    assert _faq(GOOD + "    topic: buddy  makker\n")[0].topic == "buddy makker"
 
 
 def test_a_hyphenated_compound_is_found_with_its_words_written_apart(index: QuestionIndex) -> None:
