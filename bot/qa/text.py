@@ -55,6 +55,7 @@ STOPWORDS = frozenset(
     sådan sådanne slags eller evt egen eget egne bruge bruger hver hvert inde stadig stadigvæk
     holder holde holdt afsætte afsætter afsat vide ved tage tager taget tages se ser set laves
     hele synes syntes mon sikkert blandt ordet konkret måde al pr gang afsted ialt cirka ca omtrent
+    består bestå bestod
     """.split()
 )
 # fmt: on

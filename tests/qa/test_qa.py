@@ -269,6 +269,17 @@ def test_an_faq_entry_about_one_thing_answers_only_questions_that_name_it(index:
     assert meetings.confident and meetings.entry is not None and meetings.entry.id == "ledergruppe-moeder"
 
 
+@pytest.mark.parametrize(
+    "question", ["hvad sker der hvis jeg ikke består", "hvad sker der hvis jeg ikke kan komme til et modul"]
+)
+def test_failing_and_absence_are_not_read_as_what_the_programme_consists_of(index: QuestionIndex, question: str) -> None:
+    # "består" is "consists of" in the FAQ's questions and "passes" here; the text says nothing about
+    # missing a day, so "ikke kan komme" stands for a word no entry has
+    assert not index.answer(question).confident
+    match = index.answer("hvad består gruppesporet af")
+    assert match.confident and match.entry is not None and match.entry.id == "gruppespor"
+
+
 def test_a_topic_must_be_text() -> None:
     with pytest.raises(FileErrors) as err:
         _faq(GOOD + "    topic: [buddy]\n")
