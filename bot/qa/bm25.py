@@ -50,6 +50,9 @@ BIGRAM_WEIGHT = 0.5  # a matched bigram relative to a matched unigram
 PART_WEIGHT = 0.5  # each part of a split compound
 FUZZY_WEIGHT = 0.7  # a term matched through a typo
 PARTIAL_CREDIT = 0.5  # coverage of a split compound of which only some parts match
+# A split whose shortest part has fewer letters is tried as a typo first: "talenstrategi" (tal +
+# strategi) is talentstrategi, "deltger" (delt + ger) deltager. _split itself accepts parts of 3.
+SURE_PART_LEN = 4
 # Kind priors: FAQ answers are written as answers; generated programme texts are long; an
 # instructor's answer is as good as the FAQ.
 # Learned (answered) answers rank below the curated ones of equal score: 10 000 of them must not
@@ -306,9 +309,9 @@ class Bm25Index:
                 weights[main] = max(weights.get(main, 0.0), 1.0)
                 ways.append((main,))
                 plain.append(Token(main))
-            elif not parts or (not tok.parts and (not all(self._known(p) for p in parts) or min(map(len, parts)) < 4)):
-                # a typo in a long word often splits into a known head and an unknown tail, or a head
-                # of three letters ("talenstrategi" -> tal + strategi): the typo wins
+            elif not parts or (not tok.parts and (not all(self._known(p) for p in parts) or min(map(len, parts)) < SURE_PART_LEN)):
+                # a typo in a long word often splits into a known head and an unknown tail, or into
+                # a part of three letters (SURE_PART_LEN): the typo wins
                 fuzzy = self._fuzzy(main, tok.surface)
                 if fuzzy:
                     parts = ()
