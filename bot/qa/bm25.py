@@ -260,7 +260,7 @@ class Bm25Index:
 
     def _fuzzy(self, t: str, surface: str = "") -> list[str]:
         """Known terms one (two for long words) typing errors away: on the stem, else on the word as written."""
-        found = self._typos.close(t, lambda c: self._entry_df.get(c, 0))
+        found = self._typos.close(t, lambda c: self._entry_df.get(c, 0)) or self._typos.extending(t, lambda c: self._entry_df.get(c, 0))
         if not found and len(surface) == FUZZY_MIN_LEN - 1:  # "cehf": chef is known only as a synonym of leder
             return list(dict.fromkeys(term(w) for w in swapped(surface, lambda c: int(self._known(term(c))))))
         if found or len(surface) < SURFACE_FUZZY_MIN_LEN:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Callable
 
 FUZZY_MIN_LEN = 5  # shorter words have too many neighbours one typo away
 SURFACE_FUZZY_MIN_LEN = 6  # the same on a word as written (inflected words are longer)
+# A long unknown stem that a known term begins with is that term with its ending mistyped
+# ("parathedskriterne" stems to parathedskrit: parathedskriteri). Shorter stems begin too many words.
+PREFIX_MIN_LEN = 10
+PREFIX_MAX_EXTRA = 4  # letters the known term may have beyond the stem
 # Keyboards without æøå: "aa" is the old spelling of "å", "oe" and "ae" the usual stand-ins.
 FOLDED = {"aa": "å", "oe": "ø", "ae": "æ"}
 
@@ -55,8 +60,12 @@ class DeleteIndex:
 
     def __init__(self) -> None:
         self._deletes: dict[str, set[str]] = defaultdict(set)
+        self._sorted: list[str] = []  # the words in order, for extending(); rebuilt when words were added
+        self._added = 0
 
     def add(self, word: str) -> None:
+        if word not in self._deletes[word]:
+            self._added += 1
         self._deletes[word].add(word)
         for i in range(len(word)):
             self._deletes[word[:i] + word[i + 1 :]].add(word)
@@ -88,3 +97,18 @@ class DeleteIndex:
             return []
         best = scored[0][0]
         return [c for d, _, c in scored if d == best][:2]
+
+    def extending(self, t: str, frequency: Callable[[str], int]) -> list[str]:
+        """Known words that begin with a long t and are at most PREFIX_MAX_EXTRA letters longer, commonest first."""
+        if len(t) < PREFIX_MIN_LEN:
+            return []
+        if self._added:
+            self._sorted = sorted(w for w, group in self._deletes.items() if w in group)
+            self._added = 0
+        found = []
+        for w in self._sorted[bisect.bisect_left(self._sorted, t) :]:
+            if not w.startswith(t):
+                break
+            if w != t and len(w) - len(t) <= PREFIX_MAX_EXTRA and frequency(w) > 0:
+                found.append(w)
+        return sorted(found, key=lambda w: -frequency(w))[:2]

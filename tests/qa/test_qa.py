@@ -252,6 +252,28 @@ def test_a_four_letter_word_with_two_letters_swapped_is_the_word(index: Question
     assert term(word) in match.terms and match.confident, (match.terms, match.entry)
 
 
+def test_a_long_word_with_its_ending_mistyped_is_the_known_word_it_begins(index: QuestionIndex) -> None:
+    # "parathedskriterne" stems to parathedskrit, three letters from parathedskriteri: too far for the
+    # typo search, but the known term begins with it
+    match = index.answer("hvad er parathedskriterne")
+    assert match.confident and match.entry is not None and match.entry.id == "parathed", match.entry
+
+
+def test_a_prefix_only_stands_for_a_known_word_when_it_is_long_and_the_rest_short() -> None:
+    from bot.qa.typos import DeleteIndex
+
+    words = DeleteIndex()
+    for w in ("parathedskriteri", "ledelsesudviklingsforløb", "ledelse"):
+        words.add(w)
+    seen = {"parathedskriteri": 3, "ledelsesudviklingsforløb": 1, "ledelse": 9}
+    assert words.extending("parathedskrit", lambda w: seen.get(w, 0)) == ["parathedskriteri"]
+    assert words.extending("ledelsesudvikl", lambda w: seen.get(w, 0)) == []  # ten letters more: another word
+    assert words.extending("ledel", lambda w: seen.get(w, 0)) == []  # too short to begin only one word
+    words.add("parathedskriterie")  # a word added later is found too
+    seen["parathedskriterie"] = 5
+    assert words.extending("parathedskrit", lambda w: seen.get(w, 0)) == ["parathedskriterie", "parathedskriteri"]
+
+
 def test_a_short_word_is_not_swapped_into_a_programme_word(index: QuestionIndex) -> None:
     # a swap never moves the first letter ("hcef" is not "chef"), and a known word is left alone
     assert term("leder") not in index.answer("hvor mange samtaler med min hcef").terms
